@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need when missing, type-checks, then runs every test
+# except the VM suite (scripts/test-vm.sh). Extra arguments go to mocha (e.g. --grep verifier).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=scripts/lib/ensure-deps.sh
+. "$root/scripts/lib/ensure-deps.sh"
+
+ensure_commands tshark:tshark tcpdump:tcpdump shellcheck:shellcheck ip:iproute2 \
+  virt-xml-validate:libvirt-clients xmllint:libxml2-utils
+ensure_python_module scapy python3-scapy
+ensure_python_module cryptography python3-cryptography
+ensure_node_modules "$root"
+
+cd "$root"
+echo "type check (tsc --noEmit)" >&2
+npx tsc --noEmit -p .
+exec npx mocha "$@"
