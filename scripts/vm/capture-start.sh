@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Starts tcpdump in the background on this machine (the lab router) and returns once tcpdump is really
+# capturing ("listening on IFACE" in its log), as cilium-cli's sniffer does: a capture that never started
+# must fail here, not read later as "no cleartext seen".
+#
+# Generic: no Kubernetes, no lab names. Used by the Pulumi program (components/proof/capture.ts) and by
+# the VM test suite. Inputs (environment):
+#   CAPTURE_INTERFACE    interface to capture on (required), e.g. seg1
+#   CAPTURE_FILE         absolute path of the pcap to write (required; should end in .pcap for AppArmor)
+#   CAPTURE_FILTER       optional BPF filter expression (default: none, everything on the interface)
+#   CAPTURE_MAX_PACKETS  bound: tcpdump stops after this many packets (default 200000)
+#   CAPTURE_MAX_SECONDS  bound: tcpdump is interrupted after this many seconds (default 900)
+#   CAPTURE_SNAPLEN      bytes kept per packet, 0 = whole packet (default 0)
+#   START_TIMEOUT        seconds to wait for "listening on" (default 30)
+# State next to the capture: FILE.pid (pid of the timeout wrapper, which forwards SIGINT to tcpdump) and
+# FILE.log (tcpdump's stderr: "listening on", and the packet counts when it stops).
+# Output (stdout): key=value lines: interface, file, pid, started.
+set -euo pipefail
+
+die() { echo "capture-start: $*" >&2; exit 1; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi; }
+is_int() { [[ $1 =~ ^[0-9]+$ ]]; }
+
+iface=${CAPTURE_INTERFACE:-}
+file=${CAPTURE_FILE:-}
+filter=${CAPTURE_FILTER:-}
+max_packets=${CAPTURE_MAX_PACKETS:-200000}
+max_seconds=${CAPTURE_MAX_SECONDS:-900}
+snaplen=${CAPTURE_SNAPLEN:-0}
+start_timeout=${START_TIMEOUT:-30}
+
+[ -n "$iface" ] || die "CAPTURE_INTERFACE is required (the interface to capture on)"
+[ -n "$file" ] || die "CAPTURE_FILE is required (absolute path of the pcap to write)"
+[[ $file == /* ]] || die "CAPTURE_FILE must be an absolute path, got '$file'"
+for v in max_packets max_seconds snaplen start_timeout; do
+  is_int "${!v}" || die "$v must be a non-negative integer, got '${!v}'"
+done
+[ "$max_packets" -gt 0 ] || die "CAPTURE_MAX_PACKETS must be > 0"
+[ "$max_seconds" -gt 0 ] || die "CAPTURE_MAX_SECONDS must be > 0"
+command -v tcpdump >/dev/null 2>&1 || die "tcpdump is not installed on $(hostname)"
+command -v timeout >/dev/null 2>&1 || die "timeout (coreutils) is not installed on $(hostname)"
+if [ ! -e "/sys/class/net/$iface" ]; then
+  die "no interface '$iface' on $(hostname) (interfaces: $(cd /sys/class/net && echo *))"
+fi
+
+pidfile="$file.pid"
+log="$file.log"
+as_root mkdir -p "$(dirname "$file")"
+
+# A capture still running for this file (a retried create): stop it; its file is replaced.
+if old=$(cat "$pidfile" 2>/dev/null) && [ -n "$old" ] && [ -d "/proc/$old" ]; then
+  as_root kill -INT "$old" 2>/dev/null || true
+  for _ in $(seq 1 50); do [ -d "/proc/$old" ] || break; sleep 0.2; done
+fi
+as_root rm -f "$file" "$log" "$pidfile"
+
+# -Z root: Debian's tcpdump drops to user "tcpdump" before opening the -w file otherwise.
+# -U --immediate-mode: hand each packet over and write it as it arrives; without them packets still
+# in the kernel buffer (up to 1 s) are lost when SIGINT stops the capture.
+# setsid + all fds redirected: the capture outlives this SSH session and the session does not wait for it.
+args=(-i "$iface" -nn -U --immediate-mode -Z root -s "$snaplen" -c "$max_packets" -w "$file")
+[ -z "$filter" ] || args+=("$filter")
+# shellcheck disable=SC2016 # $1.. are expanded by the inner root shell
+as_root setsid sh -c 'pidfile=$1 log=$2; shift 2; echo $$ >"$pidfile"; exec "$@" </dev/null >"$log" 2>&1' \
+  capture-start "$pidfile" "$log" timeout -s INT "$max_seconds" tcpdump "${args[@]}" \
+  </dev/null >/dev/null 2>&1 &
+
+deadline=$((SECONDS + start_timeout))
+pid=
+while :; do
+  [ -n "$pid" ] || pid=$(cat "$pidfile" 2>/dev/null || true)
+  if grep -q 'listening on' "$log" 2>/dev/null; then
+    break
+  fi
+  if [ -n "$pid" ] && [ ! -d "/proc/$pid" ]; then
+    die "tcpdump exited before it was listening on $iface: $(tail -n 5 "$log" 2>/dev/null | tr '\n' ' ')"
+  fi
+  if [ "$SECONDS" -ge "$deadline" ]; then
+    [ -z "$pid" ] || as_root kill -INT "$pid" 2>/dev/null || true
+    die "tcpdump did not report 'listening on $iface' within ${start_timeout}s; last output: $(tail -n 5 "$log" 2>/dev/null | tr '\n' ' ')"
+  fi
+  sleep 0.2
+done
+# Anything unexpected on stderr besides the banner (cilium-cli fails on it too) is worth seeing.
+grep -v -e 'listening on' -e 'verbose output suppressed' "$log" >&2 || true
+
+echo "interface=$iface"
+echo "file=$file"
+echo "pid=$pid"
+echo "started=$(date -u +%Y-%m-%dT%H:%M:%SZ)"

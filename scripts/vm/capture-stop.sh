@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Stops a capture started by capture-start.sh with SIGINT (tcpdump then flushes the file and prints its
+# own counts) and reports those counts. Generic: no Kubernetes, no lab names.
+# Inputs (environment):
+#   CAPTURE_FILE   the pcap path given to capture-start.sh (required)
+#   STOP_TIMEOUT   seconds to wait for tcpdump to exit after SIGINT (default 30)
+# Output (stdout), key=value lines:
+#   file, bytes (size of the pcap), captured, received (by filter), dropped (by kernel),
+#   dropped_by_interface (when tcpdump prints it), stopped_by (signal | bound: tcpdump had already
+#   stopped at its packet or time bound before this script ran).
+# The pcap is made world-readable so the fetch can copy it as an unprivileged user.
+set -euo pipefail
+
+die() { echo "capture-stop: $*" >&2; exit 1; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi; }
+
+file=${CAPTURE_FILE:-}
+stop_timeout=${STOP_TIMEOUT:-30}
+[ -n "$file" ] || die "CAPTURE_FILE is required (the pcap path given to capture-start.sh)"
+[[ $stop_timeout =~ ^[0-9]+$ ]] || die "STOP_TIMEOUT must be a non-negative integer, got '$stop_timeout'"
+pidfile="$file.pid"
+log="$file.log"
+[ -f "$log" ] || die "no capture log $log: was capture-start.sh run with CAPTURE_FILE=$file?"
+
+stopped_by=bound
+pid=$(cat "$pidfile" 2>/dev/null || true)
+if [ -n "$pid" ] && [ -d "/proc/$pid" ]; then
+  stopped_by=signal
+  as_root kill -INT "$pid"
+  deadline=$((SECONDS + stop_timeout))
+  while [ -d "/proc/$pid" ]; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      as_root kill -KILL "$pid" 2>/dev/null || true
+      die "tcpdump (pid $pid) did not exit within ${stop_timeout}s of SIGINT; killed it"
+    fi
+    sleep 0.2
+  done
+fi
+as_root rm -f "$pidfile"
+
+count() { # count "packets captured" -> the number before it in tcpdump's summary, or empty
+  sed -n "s/^\([0-9][0-9]*\) $1\$/\1/p" "$log" | tail -n 1
+}
+captured=$(count 'packets captured')
+received=$(count 'packets received by filter')
+dropped=$(count 'packets dropped by kernel')
+dropped_if=$(count 'packets dropped by interface')
+if [ -z "$captured" ] || [ -z "$received" ] || [ -z "$dropped" ]; then
+  die "tcpdump did not print its packet counts; its log says: $(tail -n 5 "$log" | tr '\n' ' ')"
+fi
+[ -f "$file" ] || die "tcpdump reported $captured packets but $file does not exist"
+as_root chmod 0644 "$file"
+
+echo "file=$file"
+echo "bytes=$(stat -c %s "$file")"
+echo "captured=$captured"
+echo "received=$received"
+echo "dropped=$dropped"
+[ -z "$dropped_if" ] || echo "dropped_by_interface=$dropped_if"
+echo "stopped_by=$stopped_by"
