@@ -10,7 +10,7 @@
 #   PING_SIZE        ICMP data bytes (default 64: 16-byte timestamp + at least two whole copies of the nonce)
 #   HTTP_REQUESTS    requests (default 5; 0 = none)
 #   HTTP_PORT        server port (default 80)
-# Output (stdout): key=value lines: ping_transmitted, ping_received, http_total, http_ok.
+# Output (stdout): key=value lines: ping_transmitted, ping_received, http_total, http_answered.
 # Fails when nothing reached the target (no ping reply and no HTTP answer).
 set -euo pipefail
 
@@ -46,13 +46,13 @@ for i in $(seq 1 "$http_requests"); do
     code=000
     wget -q -T 5 -O /dev/null --header "X-Lab-Nonce: $nonce" "$url" 2>/dev/null && code=200
   fi
-  [[ $code != 2* ]] || ok=$((ok + 1))
+  [ "$code" = 000 ] || ok=$((ok + 1)) # any HTTP status: the request reached a server
 done
 
 echo "ping_transmitted=$transmitted"
 echo "ping_received=${received:-0}"
 echo "http_total=$http_requests"
-echo "http_ok=$ok"
+echo "http_answered=$ok"
 if [ "${received:-0}" -eq 0 ] && [ "$ok" -eq 0 ] && [ $((ping_count + http_requests)) -gt 0 ]; then
   die "no traffic reached $target (no ping reply, no HTTP answer)"
 fi
