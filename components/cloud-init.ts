@@ -1,0 +1,138 @@
+/**
+ * Pure cloud-init NoCloud builders: user-data, meta-data and network-config (v2), built as data and
+ * serialised with the `yaml` library (no string templates).
+ *
+ * Nothing here installs packages from the network unconditionally: the setup scripts install only what
+ * is missing (`dpkg -s` first), so an image that already has them (the VM suite's offline Debian image)
+ * boots with no network access. Kubernetes packages are NOT installed by cloud-init at all: that is a
+ * separate command (scripts/vm/node-kube-install.sh) run after boot.
+ *
+ * Nothing here depends on lab:encryption, so switching encryption never rebuilds a VM.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import * as YAML from 'yaml';
+import type { InterfacePlan, TopologyPlan, VmPlan } from './topology';
+
+/**
+ * cloud-init parses YAML 1.1 (PyYAML): serialise as 1.1 so strings such as MAC addresses
+ * (52:54:00:12:34:56 is a sexagesimal integer in 1.1), "0644", "yes" or "on" stay strings.
+ */
+export function toYaml(doc: unknown): string {
+  return YAML.stringify(doc, { version: '1.1', lineWidth: 0 });
+}
+
+/** The login user on every VM (passwordless sudo, key-only SSH). */
+export const LAB_USER = 'lab';
+/** Where the router keeps the lab's private key to reach the nodes. */
+export const ROUTER_NODE_KEY_PATH = `/home/${LAB_USER}/.ssh/id_ed25519`;
+
+const repoRoot = path.resolve(__dirname, '..');
+
+/** Reads a script shipped to the VMs (repo-relative path, e.g. scripts/vm/router-setup.sh). */
+export function readRepoScript(rel: string): string {
+  return fs.readFileSync(path.join(repoRoot, rel), 'utf8');
+}
+
+export interface UserDataOptions {
+  /** OpenSSH public key authorised for LAB_USER on every VM. */
+  sshPublicKey: string;
+  /** Router only: the matching private key (OpenSSH format) so the router can reach the nodes. */
+  routerPrivateKey?: string;
+}
+
+/** Environment file for scripts/vm/router-setup.sh (interface names, subnets, API DNAT target). */
+export function routerEnv(plan: TopologyPlan): Record<string, string> {
+  return {
+    UPLINK_IF: 'uplink',
+    SEGMENT_IFS: 'seg1 seg2',
+    SEGMENT_SUBNETS: `${plan.networks.seg1.subnet} ${plan.networks.seg2.subnet}`,
+    API_DNAT_TO: `${plan.apiServer.host}:${plan.apiServer.port}`,
+    API_PORT: String(plan.apiServer.port),
+  };
+}
+
+function envFile(env: Record<string, string>): string {
+  return Object.entries(env)
+    .map(([k, v]) => `${k}='${v.replace(/'/g, `'\\''`)}'`)
+    .join('\n') + '\n';
+}
+
+/** `#cloud-config` user-data for one VM. */
+export function userData(plan: TopologyPlan, vm: VmPlan, opts: UserDataOptions): string {
+  const writeFiles: Record<string, unknown>[] = [];
+  const runcmd: string[][] = [];
+  if (vm.role === 'router') {
+    if (!opts.routerPrivateKey) throw new Error('the router needs the lab private key (routerPrivateKey)');
+    writeFiles.push(
+      { path: '/etc/lab/router.env', permissions: '0644', content: envFile(routerEnv(plan)) },
+      { path: '/usr/local/sbin/lab-router-setup', permissions: '0755', content: readRepoScript('scripts/vm/router-setup.sh') },
+      {
+        path: ROUTER_NODE_KEY_PATH,
+        permissions: '0600',
+        owner: `${LAB_USER}:${LAB_USER}`,
+        content: opts.routerPrivateKey.endsWith('\n') ? opts.routerPrivateKey : opts.routerPrivateKey + '\n',
+        defer: true,
+      },
+    );
+    runcmd.push(['/usr/local/sbin/lab-router-setup']);
+  } else {
+    writeFiles.push({ path: '/usr/local/sbin/lab-node-setup', permissions: '0755', content: readRepoScript('scripts/vm/node-setup.sh') });
+    runcmd.push(['/usr/local/sbin/lab-node-setup']);
+  }
+  const doc = {
+    hostname: vm.hostname,
+    fqdn: vm.hostname,
+    manage_etc_hosts: true,
+    ssh_pwauth: false,
+    disable_root: true,
+    package_update: false,
+    package_upgrade: false,
+    users: [
+      {
+        name: LAB_USER,
+        gecos: 'cilium-ipsec-lab',
+        shell: '/bin/bash',
+        sudo: 'ALL=(ALL) NOPASSWD:ALL',
+        lock_passwd: true,
+        ssh_authorized_keys: [opts.sshPublicKey.trim()],
+      },
+    ],
+    write_files: writeFiles,
+    runcmd,
+  };
+  return '#cloud-config\n' + toYaml(doc);
+}
+
+/** NoCloud meta-data: a stable instance id per stack and VM. */
+export function metaData(vm: VmPlan): string {
+  return toYaml({ 'instance-id': vm.domain, 'local-hostname': vm.hostname });
+}
+
+function ethernet(plan: TopologyPlan, i: InterfacePlan): Record<string, unknown> {
+  const eth: Record<string, unknown> = {
+    match: { macaddress: i.mac },
+    'set-name': i.name,
+    dhcp4: false,
+    dhcp6: false,
+    'accept-ra': false,
+    addresses: [`${i.address}/${i.prefixLength}`],
+  };
+  if (i.gateway) {
+    eth.routes = [{ to: 'default', via: i.gateway }];
+    eth.nameservers = { addresses: [plan.dns] };
+  }
+  return eth;
+}
+
+/** network-config v2: static addresses, interfaces matched by MAC and renamed (router: uplink/seg1/seg2). */
+export function networkConfig(plan: TopologyPlan, vm: VmPlan): string {
+  const ethernets: Record<string, unknown> = {};
+  for (const i of vm.interfaces) ethernets[i.name] = ethernet(plan, i);
+  return toYaml({ version: 2, ethernets });
+}
+
+/** The three seed files of one VM. */
+export function seedFiles(plan: TopologyPlan, vm: VmPlan, opts: UserDataOptions): { userData: string; metaData: string; networkConfig: string } {
+  return { userData: userData(plan, vm, opts), metaData: metaData(vm), networkConfig: networkConfig(plan, vm) };
+}

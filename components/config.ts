@@ -1,0 +1,381 @@
+/**
+ * The lab's configuration: every `lab:` key, its default and its check, in ONE place.
+ *
+ * `CONFIG_KEYS` below is the source of truth for defaults. Pulumi.yaml repeats each key with a
+ * description and the same value as documentation (a namespaced key there may only carry `value`,
+ * not `default`); test/components/config.test.ts asserts both agree.
+ *
+ * `parseLabConfig` is pure: it turns raw strings (as `pulumi config` stores them) into a typed
+ * `LabConfig`, or throws a `LabConfigError` naming the key, the value and what was expected, before
+ * anything is created. `loadLabConfig` reads `pulumi.Config('lab')` once (index.ts calls it).
+ */
+import * as ipaddr from 'ipaddr.js';
+
+export type Encryption = 'none' | 'ipsec';
+export type DomainType = 'kvm' | 'qemu';
+export type Role = 'router' | 'control-plane' | 'worker';
+
+export interface VmSize {
+  vcpus: number;
+  memoryMiB: number;
+  diskGiB: number;
+}
+
+export interface LabConfig {
+  /** Pulumi stack name (as given) and its slug used in libvirt names. */
+  stack: string;
+  stackSlug: string;
+  /** Prefix of every libvirt object name: `cil-<stackSlug>-`. */
+  prefix: string;
+  encryption: Encryption;
+  libvirtUri: string;
+  /** `user@host[:port]` to reach the router through (remote libvirt host); undefined = direct. */
+  sshProxy?: string;
+  imageUrl: string;
+  /** `sha256:<64 hex>`, the URL of a SHA256SUMS file, or '' (only allowed for a local image). */
+  imageChecksum: string;
+  kubernetesVersion: string;
+  ciliumVersion: string;
+  seg1Subnet: string;
+  seg2Subnet: string;
+  uplinkSubnet: string;
+  podCidr: string;
+  podCidrMaskSize: number;
+  serviceCidr: string;
+  /** host:port written into the exported kubeconfig; '' = the router's uplink address, port 6443. */
+  apiEndpoint: string;
+  sizes: Record<Role, VmSize>;
+  ipsecKeyId: number;
+  domainType: DomainType;
+  storagePoolDir: string;
+  imageCacheDir: string;
+  captureInterface: string;
+  captureRun: number;
+  pingCount: number;
+  httpRequests: number;
+  serverImage: string;
+  clientImage: string;
+}
+
+export class LabConfigError extends Error {
+  constructor(
+    public readonly key: string,
+    public readonly value: string | undefined,
+    public readonly expected: string,
+  ) {
+    super(`lab:${key} = ${value === undefined ? '(unset)' : JSON.stringify(value)}: expected ${expected}`);
+    this.name = 'LabConfigError';
+  }
+}
+
+export interface KeySpec {
+  /** Default as the string Pulumi config would hold ('' = unset/derived). */
+  default: string;
+  description: string;
+}
+
+/** Every `lab:` key. The defaults here are the source of truth (Pulumi.yaml mirrors them). */
+export const CONFIG_KEYS = {
+  encryption: { default: 'none', description: 'Pod-to-pod encryption: none | ipsec.' },
+  libvirtUri: {
+    default: 'qemu:///system',
+    description: 'libvirt connection URI; qemu+ssh://user@host/system works (images and seeds are uploaded with virsh vol-upload).',
+  },
+  sshProxy: {
+    default: '',
+    description: 'user@host[:port] jump host used to SSH to the router; empty = derived from a qemu+ssh URI, else direct.',
+  },
+  imageUrl: {
+    default: 'https://cloud-images.ubuntu.com/releases/noble/release-20251213/ubuntu-24.04-server-cloudimg-amd64.img',
+    description: 'Guest base image (qcow2): https:// URL, file:// URL or local path. Downloaded once to .lab/images.',
+  },
+  imageChecksum: {
+    default: 'https://cloud-images.ubuntu.com/releases/noble/release-20251213/SHA256SUMS',
+    description: 'sha256:<hex>, or the URL of the release SHA256SUMS file; may be empty only for a local image.',
+  },
+  kubernetesVersion: { default: '1.33.2', description: 'Kubernetes version (kubeadm, kubelet, kubectl from pkgs.k8s.io).' },
+  ciliumVersion: {
+    default: '1.18.6',
+    description: 'Cilium Helm chart version. 1.18+: VXLAN inside ESP; 1.17.x reproduces the guide (ESP inside VXLAN).',
+  },
+  seg1Subnet: { default: '192.168.211.0/24', description: "Segment 1 (router, control-plane, worker1); the guide's worker1 side." },
+  seg2Subnet: { default: '192.168.44.0/24', description: "Segment 2 (router, worker2); the guide's worker2 side." },
+  uplinkSubnet: { default: '192.168.210.0/24', description: 'NAT uplink of the router (libvirt host side is .1).' },
+  podCidr: { default: '10.0.0.0/8', description: "Cilium cluster-pool IPv4 CIDR = kubeadm podSubnet (Cilium's default)." },
+  podCidrMaskSize: { default: '24', description: 'Per-node pod CIDR mask size (Cilium clusterPoolIPv4MaskSize).' },
+  serviceCidr: { default: '172.30.0.0/16', description: 'Kubernetes service CIDR (outside the pod CIDR and the node subnets).' },
+  apiEndpoint: {
+    default: '',
+    description: "host:port of the API server in the exported kubeconfig; empty = the router's uplink IP:6443 (DNAT to the control-plane).",
+  },
+  routerVcpus: { default: '1', description: 'Router vCPUs.' },
+  routerMemoryMiB: { default: '1024', description: 'Router memory (MiB).' },
+  routerDiskGiB: { default: '10', description: 'Router disk (GiB, thin overlay).' },
+  controlPlaneVcpus: { default: '2', description: 'Control-plane vCPUs (kubeadm requires 2).' },
+  controlPlaneMemoryMiB: { default: '4096', description: 'Control-plane memory (MiB).' },
+  controlPlaneDiskGiB: { default: '20', description: 'Control-plane disk (GiB, thin overlay).' },
+  workerVcpus: { default: '2', description: 'Worker vCPUs (each).' },
+  workerMemoryMiB: { default: '3072', description: 'Worker memory (MiB, each).' },
+  workerDiskGiB: { default: '20', description: 'Worker disk (GiB, thin overlay, each).' },
+  ipsecKeyId: { default: '3', description: 'IPsec key id = SPI, 1..15 (the guide shows SPI 3). Raise by one to rotate.' },
+  domainType: { default: 'kvm', description: "libvirt domain type: kvm, or qemu (software emulation) where KVM can't run guests." },
+  storagePoolDir: { default: '/var/lib/libvirt/images', description: 'Base directory on the libvirt host; the stack pool is <dir>/cil-<stack>.' },
+  imageCacheDir: { default: '.lab/images', description: 'Download cache for the base image on the machine running Pulumi.' },
+  captureInterface: { default: 'seg2', description: "Router interface tcpdump listens on: seg1, seg2, uplink or any." },
+  captureRun: { default: '1', description: 'Capture run counter; raise it to capture again on an existing lab.' },
+  pingCount: { default: '10', description: 'ICMP echo requests per capture run.' },
+  httpRequests: { default: '5', description: 'HTTP requests per capture run.' },
+  serverImage: {
+    default: 'docker.io/library/nginx:1.27.3-alpine',
+    description: 'Server pod image (pinned tag or digest).',
+  },
+  clientImage: {
+    default: 'docker.io/nicolaka/netshoot:v0.13',
+    description: 'Client pod image with ping and curl (pinned tag or digest).',
+  },
+} as const satisfies Record<string, KeySpec>;
+
+export type ConfigKey = keyof typeof CONFIG_KEYS;
+export const CONFIG_KEY_NAMES = Object.keys(CONFIG_KEYS) as ConfigKey[];
+
+/** Cilium's ipsec key id is 4 bits wide and 0 means "no key". */
+export const SPI_MIN = 1;
+export const SPI_MAX = 15;
+export const CAPTURE_INTERFACES = ['seg1', 'seg2', 'uplink', 'any'] as const;
+
+type Raw = Record<string, string | undefined>;
+
+function get(raw: Raw, key: ConfigKey): string {
+  const v = raw[key];
+  if (v === undefined || v.trim() === '') return CONFIG_KEYS[key].default;
+  return v.trim();
+}
+
+function intIn(raw: Raw, key: ConfigKey, min: number, max: number): number {
+  const v = get(raw, key);
+  if (!/^\d+$/.test(v)) throw new LabConfigError(key, raw[key], `an integer from ${min} to ${max}`);
+  const n = Number(v);
+  if (n < min || n > max) throw new LabConfigError(key, raw[key], `an integer from ${min} to ${max}`);
+  return n;
+}
+
+function oneOf<T extends string>(raw: Raw, key: ConfigKey, allowed: readonly T[]): T {
+  const v = get(raw, key);
+  if (!(allowed as readonly string[]).includes(v)) {
+    throw new LabConfigError(key, raw[key], `one of ${allowed.join(', ')}`);
+  }
+  return v as T;
+}
+
+/** Parses an IPv4 CIDR written in canonical network form (host bits zero). */
+export function parseCidr4(text: string): [ipaddr.IPv4, number] | undefined {
+  if (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(text)) return undefined;
+  try {
+    const [addr, len] = ipaddr.IPv4.parseCIDR(text);
+    const net = ipaddr.IPv4.networkAddressFromCIDR(text);
+    if (net.toString() !== addr.toString()) return undefined;
+    return [addr, len];
+  } catch {
+    return undefined;
+  }
+}
+
+function cidr(raw: Raw, key: ConfigKey, minLen: number, maxLen: number): string {
+  const v = get(raw, key);
+  const parsed = parseCidr4(v);
+  if (!parsed || parsed[1] < minLen || parsed[1] > maxLen) {
+    throw new LabConfigError(key, raw[key], `an IPv4 network in CIDR form with host bits zero and a prefix length from /${minLen} to /${maxLen} (e.g. ${CONFIG_KEYS[key].default})`);
+  }
+  return v;
+}
+
+/** True when the two IPv4 CIDRs share any address. */
+export function cidrsOverlap(a: string, b: string): boolean {
+  const pa = ipaddr.IPv4.parseCIDR(a);
+  const pb = ipaddr.IPv4.parseCIDR(b);
+  return pa[0].match(pb) || pb[0].match(pa);
+}
+
+const VERSION = /^\d+\.\d+\.\d+$/;
+const IMAGE_REF = /^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+(:[A-Za-z0-9._-]+)?(@sha256:[0-9a-f]{64})?$/;
+
+function image(raw: Raw, key: ConfigKey): string {
+  const v = get(raw, key);
+  const m = IMAGE_REF.exec(v);
+  const pinned = m && (m[3] !== undefined || (m[2] !== undefined && m[2] !== ':latest'));
+  if (!m || !pinned) {
+    throw new LabConfigError(key, raw[key], 'a fully qualified image reference pinned by a tag other than latest or by @sha256 digest (e.g. docker.io/library/nginx:1.27.3-alpine)');
+  }
+  return v;
+}
+
+/** Whether the image location is on the local filesystem (path or file:// URL). */
+export function isLocalImage(url: string): boolean {
+  return url.startsWith('file://') || url.startsWith('/') || url.startsWith('./') || url.startsWith('../');
+}
+
+/** Derives the SSH jump host from a qemu+ssh URI (`qemu+ssh://user@host:port/system` -> `user@host:port`). */
+export function proxyFromUri(uri: string): string | undefined {
+  const m = /^[a-z]+\+ssh:\/\/([^/?]+)/.exec(uri);
+  return m ? m[1] : undefined;
+}
+
+/** Lowercase slug of a stack name usable in libvirt names. */
+export function stackSlug(stack: string): string {
+  return stack.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+}
+
+/**
+ * Pure: raw config strings (keys without the `lab:` prefix) -> LabConfig.
+ * Throws LabConfigError on the first problem: key, value and expectation in the message.
+ */
+export function parseLabConfig(raw: Raw, stack: string): LabConfig {
+  for (const k of Object.keys(raw)) {
+    if (!(k in CONFIG_KEYS) && raw[k] !== undefined) {
+      throw new LabConfigError(k, raw[k], `a known key (one of ${CONFIG_KEY_NAMES.join(', ')})`);
+    }
+  }
+  const slug = stackSlug(stack);
+  if (slug === '' || slug.length > 40) {
+    throw new LabConfigError('(stack name)', stack, 'a stack name with 1..40 letters, digits or dashes');
+  }
+  const encryption = oneOf<Encryption>(raw, 'encryption', ['none', 'ipsec']);
+
+  const libvirtUri = get(raw, 'libvirtUri');
+  if (!/^[a-z][a-z0-9+]*:\/\/[^\s]*$/.test(libvirtUri)) {
+    throw new LabConfigError('libvirtUri', raw.libvirtUri, 'a libvirt URI such as qemu:///system or qemu+ssh://user@host/system');
+  }
+  let sshProxy: string | undefined = get(raw, 'sshProxy') || proxyFromUri(libvirtUri);
+  if (sshProxy !== undefined && !/^[A-Za-z0-9._-]+@[A-Za-z0-9.:-]+$/.test(sshProxy)) {
+    throw new LabConfigError('sshProxy', raw.sshProxy ?? sshProxy, 'user@host or user@host:port');
+  }
+  if (sshProxy === '') sshProxy = undefined;
+
+  const imageUrl = get(raw, 'imageUrl');
+  if (!/^(https?|file):\/\/\S+$/.test(imageUrl) && !(isLocalImage(imageUrl) && !/\s/.test(imageUrl))) {
+    throw new LabConfigError('imageUrl', raw.imageUrl, 'an http(s):// or file:// URL, or an absolute or ./relative path');
+  }
+  const imageChecksum = raw.imageChecksum === undefined ? CONFIG_KEYS.imageChecksum.default : raw.imageChecksum.trim();
+  const checksumOk =
+    /^sha256:[0-9a-f]{64}$/.test(imageChecksum) ||
+    /^(https?|file):\/\/\S+$/.test(imageChecksum) ||
+    (imageChecksum === '' && isLocalImage(imageUrl));
+  if (!checksumOk) {
+    throw new LabConfigError('imageChecksum', raw.imageChecksum, 'sha256:<64 lowercase hex> or the URL of a SHA256SUMS file (empty only for a local image)');
+  }
+  // A default checksum belongs to the default image: a custom image must bring its own.
+  if (raw.imageChecksum === undefined && raw.imageUrl !== undefined && imageUrl !== CONFIG_KEYS.imageUrl.default && !isLocalImage(imageUrl)) {
+    throw new LabConfigError('imageChecksum', raw.imageChecksum, `a checksum for the custom lab:imageUrl ${imageUrl} (sha256:<hex> or a SHA256SUMS URL)`);
+  }
+
+  const kubernetesVersion = get(raw, 'kubernetesVersion').replace(/^v/, '');
+  if (!VERSION.test(kubernetesVersion)) {
+    throw new LabConfigError('kubernetesVersion', raw.kubernetesVersion, 'a Kubernetes release as MAJOR.MINOR.PATCH (e.g. 1.33.2)');
+  }
+  const ciliumVersion = get(raw, 'ciliumVersion').replace(/^v/, '');
+  if (!VERSION.test(ciliumVersion)) {
+    throw new LabConfigError('ciliumVersion', raw.ciliumVersion, 'a Cilium chart version as MAJOR.MINOR.PATCH (e.g. 1.18.6)');
+  }
+  const [cMaj, cMin] = ciliumVersion.split('.').map(Number);
+  if (cMaj !== 1 || cMin < 16) {
+    throw new LabConfigError('ciliumVersion', raw.ciliumVersion, 'Cilium 1.16 or newer (the values builder targets the 1.16+ chart)');
+  }
+
+  const seg1Subnet = cidr(raw, 'seg1Subnet', 16, 24);
+  const seg2Subnet = cidr(raw, 'seg2Subnet', 16, 24);
+  const uplinkSubnet = cidr(raw, 'uplinkSubnet', 16, 29);
+  const podCidr = cidr(raw, 'podCidr', 8, 22);
+  const podCidrMaskSize = intIn(raw, 'podCidrMaskSize', 16, 28);
+  if (podCidrMaskSize <= ipaddr.IPv4.parseCIDR(podCidr)[1]) {
+    throw new LabConfigError('podCidrMaskSize', raw.podCidrMaskSize, `a mask longer than lab:podCidr ${podCidr}`);
+  }
+  const serviceCidr = cidr(raw, 'serviceCidr', 12, 24);
+  const nets: [ConfigKey, string][] = [
+    ['seg1Subnet', seg1Subnet],
+    ['seg2Subnet', seg2Subnet],
+    ['uplinkSubnet', uplinkSubnet],
+    ['podCidr', podCidr],
+    ['serviceCidr', serviceCidr],
+  ];
+  for (let i = 0; i < nets.length; i++) {
+    for (let j = i + 1; j < nets.length; j++) {
+      const [ka, va] = nets[i];
+      const [kb, vb] = nets[j];
+      if (cidrsOverlap(va, vb)) {
+        throw new LabConfigError(kb, vb, `a network that does not overlap lab:${ka} ${va}`);
+      }
+    }
+  }
+
+  const apiEndpoint = get(raw, 'apiEndpoint');
+  if (apiEndpoint !== '' && !/^[A-Za-z0-9.-]+:\d{1,5}$/.test(apiEndpoint)) {
+    throw new LabConfigError('apiEndpoint', raw.apiEndpoint, 'host:port (e.g. 127.0.0.1:6443 for an SSH tunnel), or empty');
+  }
+
+  const size = (p: 'router' | 'controlPlane' | 'worker', minCpu: number, minMem: number, minDisk: number): VmSize => ({
+    vcpus: intIn(raw, `${p}Vcpus` as ConfigKey, minCpu, 64),
+    memoryMiB: intIn(raw, `${p}MemoryMiB` as ConfigKey, minMem, 262144),
+    diskGiB: intIn(raw, `${p}DiskGiB` as ConfigKey, minDisk, 2048),
+  });
+  const sizes: Record<Role, VmSize> = {
+    router: size('router', 1, 512, 4),
+    'control-plane': size('controlPlane', 2, 1700, 8),
+    worker: size('worker', 1, 1024, 8),
+  };
+
+  const ipsecKeyId = intIn(raw, 'ipsecKeyId', SPI_MIN, SPI_MAX);
+  const domainType = oneOf<DomainType>(raw, 'domainType', ['kvm', 'qemu']);
+  const storagePoolDir = get(raw, 'storagePoolDir');
+  if (!/^\/[A-Za-z0-9._/-]*$/.test(storagePoolDir)) {
+    throw new LabConfigError('storagePoolDir', raw.storagePoolDir, 'an absolute directory path on the libvirt host (letters, digits, . _ - /)');
+  }
+  const imageCacheDir = get(raw, 'imageCacheDir');
+  const captureInterface = oneOf(raw, 'captureInterface', CAPTURE_INTERFACES);
+  const captureRun = intIn(raw, 'captureRun', 1, 1_000_000);
+  const pingCount = intIn(raw, 'pingCount', 1, 10_000);
+  const httpRequests = intIn(raw, 'httpRequests', 1, 10_000);
+  const serverImage = image(raw, 'serverImage');
+  const clientImage = image(raw, 'clientImage');
+
+  return {
+    stack,
+    stackSlug: slug,
+    prefix: `cil-${slug}-`,
+    encryption,
+    libvirtUri,
+    sshProxy,
+    imageUrl,
+    imageChecksum,
+    kubernetesVersion,
+    ciliumVersion,
+    seg1Subnet,
+    seg2Subnet,
+    uplinkSubnet,
+    podCidr,
+    podCidrMaskSize,
+    serviceCidr,
+    apiEndpoint,
+    sizes,
+    ipsecKeyId,
+    domainType,
+    storagePoolDir,
+    imageCacheDir,
+    captureInterface,
+    captureRun,
+    pingCount,
+    httpRequests,
+    serverImage,
+    clientImage,
+  };
+}
+
+/** Reads every `lab:` key once from the stack's config and parses it (throws LabConfigError). */
+export function loadLabConfig(): LabConfig {
+  // Imported lazily so pure users (the VM suite, the verifier tooling) need no Pulumi runtime.
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const pulumi = require('@pulumi/pulumi') as typeof import('@pulumi/pulumi');
+  const c = new pulumi.Config('lab');
+  const raw: Raw = {};
+  for (const k of CONFIG_KEY_NAMES) raw[k] = c.get(k);
+  return parseLabConfig(raw, pulumi.getStack());
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Create (define + start) or delete (destroy + undefine) one VM. Idempotent: creating an existing
+# domain redefines it and starts it if it is not running; deleting a missing domain succeeds.
+# Usage: domain.sh create|delete
+# Env: LIBVIRT_URI, DOMAIN_NAME, DOMAIN_XML (create only).
+set -euo pipefail
+# shellcheck source=scripts/host/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+need LIBVIRT_URI DOMAIN_NAME
+
+state() {
+  virsh -q -c "$LIBVIRT_URI" domstate "$DOMAIN_NAME" 2>/dev/null || true
+}
+
+case "${1:-}" in
+  create)
+    need DOMAIN_XML
+    xml=$(with_xml DOMAIN_XML)
+    trap 'rm -f "$xml"' EXIT
+    v define "$xml" >/dev/null
+    if [[ "$(state)" != running ]]; then
+      v start "$DOMAIN_NAME" >/dev/null
+    fi
+    echo "domain $DOMAIN_NAME running"
+    ;;
+  delete)
+    if ! vq dominfo "$DOMAIN_NAME"; then
+      echo "domain $DOMAIN_NAME already gone"
+      exit 0
+    fi
+    if [[ "$(state)" != "shut off" ]]; then
+      # A domain that stopped on its own between the probe and here is fine.
+      vq destroy "$DOMAIN_NAME" || [[ "$(state)" == "shut off" ]] || v destroy "$DOMAIN_NAME"
+    fi
+    v undefine "$DOMAIN_NAME" >/dev/null
+    echo "domain $DOMAIN_NAME deleted"
+    ;;
+  *) die "usage: domain.sh create|delete" ;;
+esac
