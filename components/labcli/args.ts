@@ -1,0 +1,105 @@
+/**
+ * Argument handling of the lab command (`npm run lab -- <verb> [options]`), strict like node's
+ * util.parseArgs: an unknown option, a missing value or a bad stack name is a UsageError (exit 2, one line).
+ */
+import { parseArgs } from 'node:util';
+
+export const VERBS = ['up', 'down', 'rebuild', 'outputs', 'compare'] as const;
+export type Verb = (typeof VERBS)[number];
+
+export const DEFAULT_STACK = 'dev';
+export const DEFAULT_COMPARE: [string, string] = ['unencrypted', 'ipsec'];
+
+export const USAGE = `usage: npm run lab -- <verb> [options]
+verbs:
+  up       [--stack S]          create or update the lab of stack S (default ${DEFAULT_STACK}) and print its verdict
+  down     [--stack S]          destroy the lab of stack S
+  rebuild  [--stack S]          down, then up
+  outputs  [--stack S] [--json] print the stack's outputs (secrets stay hidden)
+  compare  [A B] [--json]       the verification of two stacks side by side (default ${DEFAULT_COMPARE.join(' ')})
+           [--from FILE]...     ... from recorded outputs (\`pulumi stack output --json\` or \`lab outputs --json\`)
+options:
+  --stack S   stack name          --json   machine-readable output       -h, --help   this text
+environment:
+  PULUMI_BACKEND_URL        state backend (default: file://<repo>/.lab/state, no account needed)
+  PULUMI_CONFIG_PASSPHRASE  passphrase of the stack's secrets (default: a documented lab passphrase, with a warning)`;
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export type LabArgs =
+  | { verb: 'help' }
+  | { verb: 'up' | 'down' | 'rebuild'; stack: string }
+  | { verb: 'outputs'; stack: string; json: boolean }
+  | { verb: 'compare'; stacks: [string, string]; from: string[]; json: boolean };
+
+const STACK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
+
+function checkStack(s: string): string {
+  if (!STACK_NAME.test(s)) {
+    throw new UsageError(`invalid stack name ${JSON.stringify(s)}: letters, digits, '-', '_' or '.', starting with a letter or digit`);
+  }
+  return s;
+}
+
+export function parseLabArgs(argv: string[]): LabArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        stack: { type: 'string', short: 's' },
+        json: { type: 'boolean' },
+        from: { type: 'string', multiple: true },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    // node's messages are one line, e.g. "Unknown option '--stak'. To specify a positional argument ..."
+    const msg = e instanceof Error ? e.message.split('. ')[0].replace(/\.$/, '') : String(e);
+    throw new UsageError(msg);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { verb: 'help' };
+  const [verb, ...rest] = positionals;
+  if (verb === undefined) throw new UsageError(`missing verb (one of ${VERBS.join(', ')})`);
+  if (verb === 'help') return { verb: 'help' };
+  if (!(VERBS as readonly string[]).includes(verb)) {
+    throw new UsageError(`unknown verb ${JSON.stringify(verb)} (one of ${VERBS.join(', ')})`);
+  }
+  const v = verb as Verb;
+  if (v !== 'compare') {
+    if (rest.length > 0) throw new UsageError(`${v}: unexpected argument ${JSON.stringify(rest[0])} (use --stack S)`);
+    if (values.from) throw new UsageError(`${v}: --from only applies to compare`);
+  }
+  if (v !== 'outputs' && v !== 'compare' && values.json) throw new UsageError(`${v}: --json only applies to outputs and compare`);
+  switch (v) {
+    case 'up':
+    case 'down':
+    case 'rebuild':
+      return { verb: v, stack: checkStack(values.stack ?? DEFAULT_STACK) };
+    case 'outputs':
+      return { verb: v, stack: checkStack(values.stack ?? DEFAULT_STACK), json: !!values.json };
+    case 'compare': {
+      if (values.stack !== undefined) throw new UsageError('compare: give two stack names (compare A B), not --stack');
+      const from = values.from ?? [];
+      if (from.length > 0) {
+        if (from.length !== 2) throw new UsageError(`compare: --from needs exactly two files, got ${from.length}`);
+        if (rest.length > 0) throw new UsageError('compare: give either two stacks or two --from files, not both');
+        return { verb: v, stacks: [from[0], from[1]], from, json: !!values.json };
+      }
+      if (rest.length !== 0 && rest.length !== 2) {
+        throw new UsageError(`compare: expected two stack names, got ${rest.length}`);
+      }
+      const stacks: [string, string] = rest.length === 2 ? [checkStack(rest[0]), checkStack(rest[1])] : DEFAULT_COMPARE;
+      if (stacks[0] === stacks[1]) throw new UsageError(`compare: the two stacks are the same (${stacks[0]})`);
+      return { verb: v, stacks, from: [], json: !!values.json };
+    }
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * The lab command: `npm run lab -- <verb> [options]` (scripts/lab.ts is the thin bin).
+ * `execute(argv, io)` returns the exit code and never exits the process (eslint's lib/cli.js shape):
+ *   0  done (up/rebuild: the verification passed; compare: both stacks pass)
+ *   1  done, but the verification did not pass (up, rebuild, compare)
+ *   2  bad usage (one line), or Pulumi / the environment failed (one line; Pulumi's own output streamed above)
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { parseLabArgs, USAGE, UsageError } from './args';
+import { compareOutputs, formatComparison, type StackOutputs } from './compare';
+import { openStack as realOpenStack, type LabIO, type LabStack } from './pulumi';
+
+export { parseLabArgs, UsageError, USAGE } from './args';
+export { compareOutputs, formatComparison } from './compare';
+export { labEnvironment, LAB_PASSPHRASE } from './pulumi';
+export type { LabIO, LabStack } from './pulumi';
+
+export interface LabDeps {
+  openStack(name: string, io: LabIO): Promise<LabStack>;
+  readFile(file: string): string;
+}
+
+const realDeps: LabDeps = {
+  openStack: (name, io) => realOpenStack(name, io),
+  readFile: (file) => fs.readFileSync(file, 'utf8'),
+};
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Automation API outputs -> plain values, secrets replaced by "[secret]" (as `pulumi stack output`). */
+export function plainOutputs(o: Record<string, { value: unknown; secret: boolean }>): Obj {
+  const out: Obj = {};
+  for (const [k, v] of Object.entries(o)) out[k] = v.secret ? '[secret]' : v.value;
+  return out;
+}
+
+/** The few lines `up` prints after Pulumi's own output. */
+export function summarize(stack: string, outputs: Obj): { text: string; pass: boolean } {
+  const v = outputs.verification;
+  if (!isObj(v)) return { text: `${stack}: no verification output\n`, pass: false };
+  const lines = [
+    `${stack}: ${v.pass === true ? 'PASS' : 'FAIL'} (verdict ${String(v.verdict ?? '-')}, expected ${String((isObj(v.expected) && v.expected.expect) || '-')})`,
+  ];
+  if (Array.isArray(v.failures)) for (const f of v.failures) lines.push(`  - ${String(f)}`);
+  if (typeof v.capturePath === 'string') lines.push(`  capture: ${v.capturePath}`);
+  if (typeof v.wiresharkConfigDir === 'string') {
+    lines.push(`  decrypted in Wireshark: WIRESHARK_CONFIG_DIR=${v.wiresharkConfigDir} wireshark ${String(v.capturePath)}`);
+  }
+  return { text: lines.join('\n') + '\n', pass: v.pass === true };
+}
+
+function oneLine(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  const lines = msg.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  // Automation API CommandError messages carry the whole CLI output; its stderr's error line says most.
+  const err = lines.find((l) => /^error:/i.test(l));
+  return (err ?? lines[0] ?? 'unknown error').replace(/^error:\s*/i, '');
+}
+
+function readRecorded(file: string, deps: LabDeps): StackOutputs {
+  let text: string;
+  try {
+    text = deps.readFile(file);
+  } catch (e) {
+    throw new UsageError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? oneLine(e)}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw new UsageError(`${file}: not JSON (expected the output of \`pulumi stack output --json\` or \`lab outputs --json\`)`);
+  }
+  if (!isObj(data)) throw new UsageError(`${file}: expected a JSON object of stack outputs`);
+  return { name: path.basename(file).replace(/\.json$/, ''), outputs: data };
+}
+
+export async function execute(argv: string[], io: LabIO, deps: LabDeps = realDeps): Promise<number> {
+  let args;
+  try {
+    args = parseLabArgs(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr(`lab: ${e.message} (npm run lab -- --help)\n`);
+      return 2;
+    }
+    throw e;
+  }
+  if (args.verb === 'help') {
+    io.stdout(USAGE + '\n');
+    return 0;
+  }
+  const stream = (out: string) => io.stdout(out);
+  try {
+    switch (args.verb) {
+      case 'up':
+      case 'rebuild': {
+        const stack = await deps.openStack(args.stack, io);
+        if (args.verb === 'rebuild') {
+          io.stderr(`lab: rebuild: destroying stack ${args.stack}\n`);
+          await stack.destroy({ onOutput: stream });
+        }
+        io.stderr(`lab: up: stack ${args.stack}\n`);
+        await stack.up({ onOutput: stream });
+        const s = summarize(args.stack, plainOutputs(await stack.outputs()));
+        io.stdout(s.text);
+        return s.pass ? 0 : 1;
+      }
+      case 'down': {
+        const stack = await deps.openStack(args.stack, io);
+        await stack.destroy({ onOutput: stream });
+        io.stdout(`${args.stack}: destroyed (captures under captures/${args.stack}/ are kept)\n`);
+        return 0;
+      }
+      case 'outputs': {
+        const stack = await deps.openStack(args.stack, io);
+        const o = plainOutputs(await stack.outputs());
+        if (args.json) io.stdout(JSON.stringify(o, null, 2) + '\n');
+        else {
+          for (const [k, v] of Object.entries(o)) io.stdout(`${k}: ${typeof v === 'string' ? v : JSON.stringify(v, null, 2)}\n`);
+          if (Object.keys(o).length === 0) io.stdout(`${args.stack}: no outputs (run up first)\n`);
+        }
+        return 0;
+      }
+      case 'compare': {
+        let a: StackOutputs;
+        let b: StackOutputs;
+        if (args.from.length === 2) {
+          a = readRecorded(args.from[0], deps);
+          b = readRecorded(args.from[1], deps);
+        } else {
+          const [sa, sb] = args.stacks;
+          a = { name: sa, outputs: plainOutputs(await (await deps.openStack(sa, io)).outputs()) };
+          b = { name: sb, outputs: plainOutputs(await (await deps.openStack(sb, io)).outputs()) };
+        }
+        const c = compareOutputs(a, b);
+        io.stdout(args.json ? JSON.stringify(c, null, 2) + '\n' : formatComparison(c));
+        return c.pass ? 0 : 1;
+      }
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr(`lab: ${e.message}\n`);
+      return 2;
+    }
+    io.stderr(`lab: ${args.verb}: ${oneLine(e)}\n`);
+    return 2;
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * The per-run nonce: a 16-character text the client puts in every ICMP echo payload (`ping -p`, whose
+ * pattern is at most 16 bytes) and every HTTP request (path and header). Finding it in the capture in
+ * cleartext is a leak; finding it only inside decrypted ESP proves the ESP carried our traffic.
+ *
+ * The text is `lab-` + 12 random lowercase letters/digits (36^12 values): ASCII only, so the bytes of the
+ * ping pattern are exactly the text and the verifier's `--nonce TEXT` matches them.
+ */
+import * as pulumi from '@pulumi/pulumi';
+import * as random from '@pulumi/random';
+import type { Encryption } from '../config';
+
+export const NONCE_PREFIX = 'lab-';
+export const NONCE_LENGTH = 16;
+export const NONCE_PATTERN = /^[A-Za-z0-9-]{16}$/;
+
+/** The `ping -p` pattern of a nonce: its bytes in hex (32 hex digits = 16 bytes, iputils' maximum). */
+export function nonceHex(nonce: string): string {
+  if (!NONCE_PATTERN.test(nonce)) {
+    throw new Error(`nonce ${JSON.stringify(nonce)} is not ${NONCE_LENGTH} characters [A-Za-z0-9-]`);
+  }
+  return Buffer.from(nonce, 'ascii').toString('hex');
+}
+
+/** What makes a new nonce (and so a new capture): the run counter and the encryption mode. */
+export function nonceKeepers(captureRun: number, encryption: Encryption): Record<string, string> {
+  return { captureRun: String(captureRun), encryption };
+}
+
+/**
+ * A RandomString replaced whenever `lab:captureRun` or `lab:encryption` changes (its keepers); every
+ * capture command has the nonce in its triggers, so a new nonce re-runs the whole capture.
+ */
+export function createNonce(
+  name: string,
+  args: { captureRun: number; encryption: Encryption },
+  opts: pulumi.CustomResourceOptions,
+): { resource: random.RandomString; nonce: pulumi.Output<string> } {
+  const resource = new random.RandomString(
+    name,
+    {
+      length: NONCE_LENGTH - NONCE_PREFIX.length,
+      special: false,
+      upper: false,
+      lower: true,
+      numeric: true,
+      keepers: nonceKeepers(args.captureRun, args.encryption),
+    },
+    opts,
+  );
+  return { resource, nonce: pulumi.interpolate`${NONCE_PREFIX}${resource.result}` };
+}
