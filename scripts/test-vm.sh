@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# The VM suite (`npm run test:vm`, root): real libvirt VMs built by the lab's own builders and host
+# commands, a kernel fixture that reproduces Cilium's IPsec wire formats on two workers, the project's
+# capture scripts on the router and the verifier on the fetched pcaps. See test/vm/lab.test.ts.
+#
+# This script prepares the host, then runs mocha on test/vm/ (extra arguments go to mocha):
+#   - installs what is missing from Debian (qemu, libvirt, debootstrap, ISO tools, e2fsprogs, tcpdump),
+#   - starts virtlogd and libvirtd when they are not running (no systemd here) and stops what it started,
+#   - chooses the libvirt domain type: kvm when /dev/kvm can run a guest, else qemu (software emulation).
+# Environment: VM_TEST_DOMAIN_TYPE (kvm|qemu, skip the probe), VM_TEST_KEEP=1 (leave the lab up for
+# debugging; the suite then does not tear down), CACHE_DIR (guest image cache).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=scripts/lib/ensure-deps.sh
+. "$root/scripts/lib/ensure-deps.sh"
+
+suite_start=$(date +%s)
+phase() { echo "[vm-suite] $*" >&2; }
+[ "$(id -u)" -eq 0 ] || { echo "test-vm: must run as root (libvirt system URI, debootstrap, xfrm in guests)" >&2; exit 1; }
+
+t0=$(date +%s)
+ensure_commands qemu-system-x86_64:qemu-system-x86 qemu-img:qemu-utils virsh:libvirt-clients \
+  libvirtd:libvirt-daemon-system virtlogd:libvirt-daemon-system debootstrap:debootstrap \
+  genisoimage:genisoimage cloud-localds:cloud-image-utils mkfs.ext4:e2fsprogs tcpdump:tcpdump \
+  ssh:openssh-client ssh-keygen:openssh-client ip:iproute2 iptables:iptables
+ensure_node_modules "$root"
+phase "phase install: $(( $(date +%s) - t0 ))s"
+
+# --- libvirt daemons (no systemd): start what is not running, stop only what we started -------------
+started=()
+ip_forward_before=$(cat /proc/sys/net/ipv4/ip_forward)
+# shellcheck disable=SC2317 # called by the EXIT trap
+stop_started() {
+  local d pid
+  for d in "${started[@]}"; do
+    pid=$(cat "/run/$d.pid" 2>/dev/null || true)
+    if [ -n "$pid" ] && [ -d "/proc/$pid" ]; then
+      phase "stopping $d (pid $pid, started by this suite)"
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 1 50); do [ -d "/proc/$pid" ] || break; sleep 0.2; done
+    fi
+  done
+  # libvirt turns on IP forwarding for NAT networks; give the host back as we found it.
+  echo "$ip_forward_before" >/proc/sys/net/ipv4/ip_forward 2>/dev/null || true
+}
+trap stop_started EXIT
+
+running() { local pid; pid=$(cat "/run/$1.pid" 2>/dev/null || true); [ -n "$pid" ] && [ -d "/proc/$pid" ]; }
+for d in virtlogd libvirtd; do
+  if ! running "$d" && ! pgrep -x "$d" >/dev/null 2>&1; then
+    phase "starting $d"
+    "$d" -d
+    started+=("$d")
+  fi
+done
+export LIBVIRT_DEFAULT_URI=qemu:///system
+ok=
+for _ in $(seq 1 60); do
+  if virsh -q uri >/dev/null 2>&1; then ok=1; break; fi
+  sleep 0.5
+done
+[ -n "$ok" ] || { echo "test-vm: libvirtd does not answer on qemu:///system" >&2; exit 1; }
+
+# --- domain type: kvm only when a KVM guest really runs --------------------------------------------
+# /dev/kvm may exist and open yet be unable to run guests (nested virtualisation without the needed
+# features): probe by running a few instructions of firmware under KVM; anything else uses TCG.
+domain_type=${VM_TEST_DOMAIN_TYPE:-}
+if [ -z "$domain_type" ]; then
+  domain_type=qemu
+  if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+    if bash "$root/scripts/vm-test/kvm-probe.sh" >&2; then domain_type=kvm; fi
+  fi
+fi
+export VM_TEST_DOMAIN_TYPE=$domain_type
+phase "domain type: $domain_type"
+
+cd "$root"
+set +e
+npx mocha --config test/vm/.mocharc.json "$@"
+rc=$?
+set -e
+phase "total: $(( $(date +%s) - suite_start ))s (mocha exit $rc)"
+exit "$rc"
