@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# kubeadm join on a worker (bootstrap token discovery pinned to the CA hash). Idempotent: a node that
+# already has /etc/kubernetes/kubelet.conf is left alone.
+# Env: KUBEADM_CONFIG (JoinConfiguration YAML).
+set -euo pipefail
+: "${KUBEADM_CONFIG:?}"
+if [[ -f /etc/kubernetes/kubelet.conf ]]; then
+  echo "$(hostname) already joined" >&2
+  exit 0
+fi
+install -d -m 0755 /etc/kubernetes
+umask 077
+printf '%s\n' "$KUBEADM_CONFIG" >/etc/kubernetes/lab-join.yaml
+kubeadm join --config /etc/kubernetes/lab-join.yaml
+echo "$(hostname) joined"
