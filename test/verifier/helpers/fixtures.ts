@@ -1,0 +1,230 @@
+/**
+ * Loads the scapy-made fixtures (test/fixtures/captures, written by scripts/fixtures/make-fixtures.py) and
+ * turns their expected facts into library options, CLI arguments and comparisons. The expected facts come
+ * from the generator (it built the frames), never from our verifier.
+ */
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export const REPO = path.resolve(__dirname, '..', '..', '..');
+export const CAPTURES = path.join(REPO, 'test', 'fixtures', 'captures');
+export const GENERATOR = path.join(REPO, 'scripts', 'fixtures', 'make-fixtures.py');
+export const PYTHON = '/usr/bin/python3';
+
+export interface IpFact { version: 4 | 6; src: string; dst: string; proto: number }
+export interface EspFact { src: string; dst: string; spi: number; seq: number }
+export interface FlowFact { src: string; dst: string; spi: number; packets: number; firstSeq: number; lastSeq: number }
+
+export interface ExpectedFrame {
+  frame: number;
+  ips: IpFact[];
+  esp?: EspFact;
+  innerIps?: IpFact[];
+  innerNonce?: boolean;
+  nonce: boolean;
+  pod: boolean;
+  truncated: boolean;
+  caplen?: number;
+  nullEncryption?: boolean;
+  sa?: { spi: number; src: string; dst: string };
+}
+
+export interface RunOptions {
+  nonce?: string;
+  podCidrs?: string[];
+  pods?: string[];
+  keys?: { spi: number; key: string }[];
+  xfrm?: string[];
+  vxlanPorts?: number[];
+  genevePorts?: number[];
+}
+
+export interface ExpectedRun {
+  name: string;
+  options: RunOptions;
+  verdict: string;
+  acceptVerdicts?: string[];
+  esp: { packets: number; spis: number[]; flows: FlowFact[] };
+  cleartext: { podPackets: number | null };
+  nonce?: { hits: number };
+  nonceDecryptedFrames?: number[];
+  decryption?: { ok: number; failed: number };
+  decryptedFrames?: { ok: number[]; failed: number[] };
+}
+
+export interface KeyFact { spi: number; src: string; dst: string; xfrmSrc: string; key: string; esn: boolean; algorithm: string }
+
+export interface Expected {
+  name: string;
+  capture: string;
+  path: string;
+  description: string;
+  nonce: string;
+  reader: { format: 'pcap' | 'pcapng'; gzip?: boolean; byteOrder?: string; resolution?: string; modified?: boolean };
+  linkTypes: number[];
+  truncated: boolean;
+  frames: number;
+  keys: KeyFact[];
+  xfrm: string | null;
+  runs: ExpectedRun[];
+  frameFacts: ExpectedFrame[];
+}
+
+export function loadFixtures(): Expected[] {
+  const index = JSON.parse(fs.readFileSync(path.join(CAPTURES, 'index.json'), 'utf8')) as { name: string }[];
+  return index.map(({ name }) => {
+    const e = JSON.parse(fs.readFileSync(path.join(CAPTURES, `${name}.expected.json`), 'utf8')) as Expected;
+    e.name = name;
+    e.path = path.join(CAPTURES, e.capture);
+    return e;
+  });
+}
+
+/** Options for verifyCapture (library). */
+export function libraryOptions(o: RunOptions): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (o.nonce !== undefined) out.nonce = o.nonce;
+  if (o.podCidrs) out.podCidrs = o.podCidrs;
+  if (o.pods) out.pods = o.pods;
+  if (o.vxlanPorts) out.vxlanPorts = o.vxlanPorts;
+  if (o.genevePorts) out.genevePorts = o.genevePorts;
+  if (o.keys) out.keys = o.keys.map((k) => ({ spi: k.spi, key: Buffer.from(k.key, 'hex') }));
+  if (o.xfrm) out.xfrmFiles = o.xfrm.map((x) => path.join(CAPTURES, x));
+  return out;
+}
+
+/** CLI arguments (after the capture path) for the same options. */
+export function cliArgs(o: RunOptions): string[] {
+  const a: string[] = [];
+  if (o.nonce !== undefined) a.push('--nonce', o.nonce);
+  for (const c of o.podCidrs ?? []) a.push('--pod-cidr', c);
+  if (o.pods) a.push('--pods', o.pods.join(','));
+  for (const p of o.vxlanPorts ?? []) a.push('--vxlan-port', String(p));
+  for (const p of o.genevePorts ?? []) a.push('--geneve-port', String(p));
+  for (const k of o.keys ?? []) a.push('--key', `${k.spi}:${k.key}`);
+  for (const x of o.xfrm ?? []) a.push('--xfrm', path.join(CAPTURES, x));
+  return a;
+}
+
+/** Runs the real CLI bin (scripts/verify.ts through ts-node, as `npm run verify` does). */
+export function runCli(args: string[], timeoutMs = 60_000): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(REPO, 'scripts', 'verify.ts'), ...args], {
+    cwd: REPO, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 256 * 1024 * 1024,
+    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true' },
+  });
+  return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+export function parseNdjson<T>(text: string): T[] {
+  return text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as T);
+}
+
+// --- Comparisons --------------------------------------------------------------------------------------
+
+type AnyReport = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const flowKey = (f: { src: string; dst: string; spi: number }) => `${f.src}>${f.dst}#${f.spi}`;
+
+/** Compares a Report (JSON contract fields) with a run's expected facts; every mismatch is listed. */
+export function compareReport(e: Expected, run: ExpectedRun, report: AnyReport): string[] {
+  const bad: string[] = [];
+  const want = (what: string, got: unknown, exp: unknown) => {
+    try {
+      assert.deepStrictEqual(got, exp);
+    } catch {
+      bad.push(`${what}: got ${JSON.stringify(got)}, expected ${JSON.stringify(exp)}`);
+    }
+  };
+  const verdicts = run.acceptVerdicts ?? [run.verdict];
+  if (!verdicts.includes(report.verdict)) bad.push(`verdict: got ${JSON.stringify(report.verdict)}, expected ${verdicts.join(' or ')}`);
+  want('frames', report.frames, e.frames);
+  if (!Array.isArray(report.warnings) || report.warnings.some((w: unknown) => typeof w !== 'string')) {
+    bad.push(`warnings: not a string[]: ${JSON.stringify(report.warnings)}`);
+  }
+  if (e.truncated && !(report.warnings ?? []).some((w: string) => /trunc|cut|short|incomplete|partial record/i.test(w))) {
+    bad.push(`warnings: the capture is cut short at the end but no warning says so: ${JSON.stringify(report.warnings)}`);
+  }
+  want('esp.packets', report.esp?.packets, run.esp.packets);
+  want('esp.spis', report.esp?.spis, run.esp.spis);
+  const flows: AnyReport[] = Array.isArray(report.esp?.flows) ? report.esp.flows : [];
+  want('esp.flows (src>dst#spi)', flows.map(flowKey).sort(), run.esp.flows.map(flowKey).sort());
+  for (const f of run.esp.flows) {
+    const g = flows.find((x) => flowKey(x) === flowKey(f));
+    if (!g) continue;
+    want(`esp.flows[${flowKey(f)}] packets/firstSeq/lastSeq`,
+      { packets: g.packets, firstSeq: g.firstSeq, lastSeq: g.lastSeq },
+      { packets: f.packets, firstSeq: f.firstSeq, lastSeq: f.lastSeq });
+  }
+  if (run.cleartext.podPackets !== null) want('cleartext.podPackets', report.cleartext?.podPackets, run.cleartext.podPackets);
+  if (run.nonce) want('nonce.hits', report.nonce?.hits, run.nonce.hits);
+  if (run.decryption) {
+    want('decryption.ok', report.decryption?.ok, run.decryption.ok);
+    want('decryption.failed', report.decryption?.failed, run.decryption.failed);
+  }
+  return bad;
+}
+
+export interface FrameFactsLike {
+  frame: number;
+  layers?: string;
+  ips: IpFact[];
+  esp?: EspFact;
+  decrypted?: 'ok' | 'failed';
+  nonce?: boolean;
+  truncated?: boolean;
+}
+
+const ipStr = (h: IpFact) => `v${h.version} ${h.src}>${h.dst}`;
+
+/** Expected IP headers of a frame for a run: the outer ones, plus the plaintext ones when it decrypts. */
+export function expectedIps(f: ExpectedFrame, run: ExpectedRun): IpFact[] {
+  const ok = run.decryptedFrames?.ok.includes(f.frame);
+  return ok ? [...f.ips, ...(f.innerIps ?? [])] : f.ips;
+}
+
+/** Compares --frames facts with the generator's per-frame facts (IP headers, ESP header, decryption, nonce). */
+export function compareFrames(e: Expected, run: ExpectedRun, facts: FrameFactsLike[]): string[] {
+  const bad: string[] = [];
+  const byFrame = new Map<number, FrameFactsLike>();
+  for (const f of facts) {
+    if (byFrame.has(f.frame)) bad.push(`frame ${f.frame}: facts printed twice`);
+    byFrame.set(f.frame, f);
+    if (f.frame < 1 || f.frame > e.frames) bad.push(`frame ${f.frame}: no such frame (capture has ${e.frames})`);
+  }
+  for (const x of e.frameFacts) {
+    const g = byFrame.get(x.frame);
+    const ips = expectedIps(x, run);
+    if (!g) {
+      if (ips.length > 0) bad.push(`frame ${x.frame}: no facts printed (expected IP headers ${ips.map(ipStr).join(', ')})`);
+      continue;
+    }
+    const gotIps = (g.ips ?? []).map(ipStr);
+    if (JSON.stringify(gotIps) !== JSON.stringify(ips.map(ipStr))) {
+      bad.push(`frame ${x.frame}: ips ${JSON.stringify(gotIps)}, expected ${JSON.stringify(ips.map(ipStr))}`);
+    } else {
+      // IPv4 protocol numbers are unambiguous (IPv6 "proto" may name the first extension header or the upper layer)
+      ips.forEach((h, i) => {
+        if (h.version === 4 && g.ips[i].proto !== h.proto) bad.push(`frame ${x.frame}: ips[${i}].proto ${g.ips[i].proto}, expected ${h.proto}`);
+      });
+    }
+    const gotEsp = g.esp ? { src: g.esp.src, dst: g.esp.dst, spi: g.esp.spi, seq: g.esp.seq } : undefined;
+    if (JSON.stringify(gotEsp) !== JSON.stringify(x.esp ? { src: x.esp.src, dst: x.esp.dst, spi: x.esp.spi, seq: x.esp.seq } : undefined)) {
+      bad.push(`frame ${x.frame}: esp ${JSON.stringify(gotEsp)}, expected ${JSON.stringify(x.esp)}`);
+    }
+    const dec = run.decryptedFrames?.ok.includes(x.frame) ? 'ok' : run.decryptedFrames?.failed.includes(x.frame) ? 'failed' : undefined;
+    if (g.decrypted !== dec) bad.push(`frame ${x.frame}: decrypted ${JSON.stringify(g.decrypted)}, expected ${JSON.stringify(dec)}`);
+    // nonce: true when the raw bytes contain it; false when neither the bytes nor a decrypted plaintext do
+    // (a frame whose decrypted plaintext carries it may say either)
+    const innerOnly = !x.nonce && dec === 'ok' && x.innerNonce;
+    if (run.options.nonce !== undefined && !innerOnly && Boolean(g.nonce) !== x.nonce) {
+      bad.push(`frame ${x.frame}: nonce ${JSON.stringify(g.nonce)}, expected ${x.nonce} (raw bytes ${x.nonce ? 'contain' : 'do not contain'} it)`);
+    }
+  }
+  return bad;
+}
+
+export function tmpDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(require('node:os').tmpdir(), prefix));
+}

@@ -1,0 +1,66 @@
+/**
+ * tshark (Wireshark 4.0) as an independent reference: field extraction per frame, with ESP decryption through
+ * `uat:esp_sa` entries (8 fields: family, src, dst, spi, encryption, key, authentication, auth key).
+ */
+import { spawnSync } from 'node:child_process';
+
+export interface TsharkSa { v6: boolean; src: string; dst: string; spi: number | '*'; key: string /* 40 hex */; null?: boolean; authKey?: string }
+
+export function espSaUat(sa: TsharkSa): string {
+  const spi = sa.spi === '*' ? '*' : `0x${sa.spi.toString(16).padStart(8, '0')}`;
+  const enc = sa.null ? 'NULL' : 'AES-GCM with 16 octet ICV [RFC4106]';
+  const auth = sa.null ? 'HMAC-SHA-256-128 [RFC4868]' : 'NULL';
+  const authKey = sa.null ? `0x${sa.authKey ?? sa.key}` : '';
+  const key = sa.null ? '' : `0x${sa.key}`;
+  return `uat:esp_sa:"${sa.v6 ? 'IPv6' : 'IPv4'}","${sa.src}","${sa.dst}","${spi}","${enc}","${key}","${auth}","${authKey}"`;
+}
+
+/** Options every comparison uses: 8472 is VXLAN, no IP reassembly (frames stay frames). */
+export const BASE_OPTS = ['-d', 'udp.port==8472,vxlan', '-o', 'ip.defragment:FALSE', '-o', 'ipv6.defragment:FALSE',
+  '-o', 'esp.do_esp_sequence_analysis:FALSE'];
+
+export function decryptOpts(sas: TsharkSa[]): string[] {
+  if (sas.length === 0) return [];
+  const o = ['-o', 'esp.enable_encryption_decode:TRUE', '-o', 'esp.enable_authentication_check:TRUE'];
+  for (const sa of sas) o.push('-o', espSaUat(sa));
+  return o;
+}
+
+export interface TsharkFrame {
+  frame: number;
+  ip4: { src: string; dst: string }[];
+  ip6: { src: string; dst: string }[];
+  /** every ESP header tshark saw (outermost first) */
+  esp: { spi: number; seq: number }[];
+  icvGood: boolean[];
+  icvBad: boolean[];
+}
+
+const FIELDS = ['frame.number', 'ip.src', 'ip.dst', 'ipv6.src', 'ipv6.dst', 'esp.spi', 'esp.sequence', 'esp.icv_good', 'esp.icv_bad'];
+
+export function tsharkFrames(file: string, extra: string[] = [], env?: NodeJS.ProcessEnv): TsharkFrame[] {
+  const args = ['-n', '-r', file, ...BASE_OPTS, ...extra, '-T', 'fields', '-E', 'separator=\t', '-E', 'occurrence=a', '-E', 'aggregator=,'];
+  for (const f of FIELDS) args.push('-e', f);
+  const r = spawnSync('tshark', args, { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024, timeout: 120_000, env: env ?? process.env });
+  if (r.status !== 0) throw new Error(`tshark ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  const split = (s: string | undefined) => (s ? s.split(',') : []);
+  return r.stdout.split('\n').filter((l) => l !== '').map((line) => {
+    const c = line.split('\t');
+    const pair = (a: string[], b: string[]) => a.map((src, i) => ({ src, dst: b[i] }));
+    const spis = split(c[5]).map((x) => Number(x));
+    const seqs = split(c[6]).map((x) => Number(x));
+    return {
+      frame: Number(c[0]),
+      ip4: pair(split(c[1]), split(c[2])),
+      ip6: pair(split(c[3]), split(c[4])),
+      esp: spis.map((spi, i) => ({ spi, seq: seqs[i] })),
+      icvGood: split(c[7]).map((x) => x === '1' || x === 'True'),
+      icvBad: split(c[8]).map((x) => x === '1' || x === 'True'),
+    };
+  });
+}
+
+export function tsharkVersion(): string {
+  const r = spawnSync('tshark', ['--version'], { encoding: 'utf8' });
+  return (r.stdout ?? '').split('\n')[0];
+}
