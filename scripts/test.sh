@@ -6,7 +6,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/lib/ensure-deps.sh
 . "$root/scripts/lib/ensure-deps.sh"
 
-ensure_commands tshark:tshark tcpdump:tcpdump shellcheck:shellcheck ip:iproute2 \
+ensure_commands tshark:tshark tcpdump:tcpdump shellcheck:shellcheck ip:iproute2 ping:iputils-ping curl:curl \
   virt-xml-validate:libvirt-clients xmllint:libxml2-utils
 ensure_python_module scapy python3-scapy
 ensure_python_module cryptography python3-cryptography
