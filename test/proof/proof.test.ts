@@ -1,0 +1,337 @@
+/**
+ * EncryptionProof under pulumi.runtime.setMocks, on both encryption modes. The mocks answer each
+ * command with what its script prints on a real lab (stdout keyed by the script name at the end of the
+ * command text), the fetch "copies" a capture built in the test (helpers/pcap.ts) into
+ * captures/<stack>/<run>.pcap, and the REAL verifier library runs on it. Checked: the capture commands
+ * run start -> traffic -> stop -> fetch; the nonce in the traffic command is the one the verifier was
+ * given; the outputs' shape on both stacks; the SPI from config in the ipsec expectations; key material
+ * only in secret places. Mocks are set before the component module is imported (pulumi/examples style).
+ */
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as pulumi from '@pulumi/pulumi';
+import { parseLabConfig, type Encryption } from '../../components/config';
+import { cleartextCapture, DEFAULT_TRAFFIC as T, encryptedCapture, xfrmStateText } from './helpers/pcap';
+
+const REPO = path.resolve(__dirname, '..', '..');
+const CP_IP = '192.168.211.10';
+const PRIVATE_KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nTESTKEYMATERIAL0123456789\n-----END OPENSSH PRIVATE KEY-----';
+const SECRET_MARK = '4dabf18193072939515e22adb298388d';
+
+interface Created {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+}
+
+/** `K='v'` as it appears in a command text, once quoted for the router's shell or twice for a node's. */
+function envIn(text: string, k: string, v: string): boolean {
+  return text.includes(`${k}='${v}'`) || text.includes(`${k}='\\''${v}'\\''`);
+}
+/** The script a command runs: the name at the end of the command text (see remote.ts scriptCommandText). */
+function scriptOf(create: unknown): string {
+  const m = /([\w-]+\.sh)['"]?\s*$/.exec(String(create));
+  return m ? m[1] : '?';
+}
+function nodeOf(create: unknown): string | undefined {
+  return /lab@([\d.]+)/.exec(String(create))?.[1];
+}
+function unwrap(v: unknown): unknown {
+  return v && typeof v === 'object' && SECRET_MARK in (v as object) ? (v as { value: unknown }).value : v;
+}
+
+function factsOut(ip: string | undefined, phase: string, growErrors: boolean): string {
+  const host = ip === T.node1 ? 'worker1' : ip === T.node2 ? 'worker2' : 'control-plane';
+  const ch = ip === T.node1 ? '10.0.1.124' : ip === T.node2 ? '10.0.2.104' : '10.0.0.77';
+  const noStates = growErrors && phase === 'after' && host === 'worker2' ? 2 : 0;
+  return [
+    `phase=${phase}`,
+    `hostname=${host}`,
+    `addrs=${ip}/24`,
+    `cilium_host=${ch}`,
+    'xfrm_states=4',
+    'xfrm_policies=6',
+    'xfrm_stat=available',
+    'xfrm_stat.XfrmInError=0',
+    `xfrm_stat.XfrmInNoStates=${noStates}`,
+  ].join('\n');
+}
+
+function stdoutFor(r: Created, stack: string): string {
+  const create = unwrap(r.inputs.create);
+  const node = nodeOf(create);
+  switch (scriptOf(create)) {
+    case 'capture-start.sh':
+      return 'interface=seg2\nfile=/var/tmp/cilium-lab/x.pcap\npid=4242\nstarted=2026-01-01T00:00:00Z';
+    case 'traffic-k8s.sh':
+      return 'ping_transmitted=4\nping_received=4\nhttp_total=2\nhttp_answered=2\nserver_log_hits=2';
+    case 'capture-stop.sh':
+      return `file=/var/tmp/cilium-lab/${stack}.pcap\nbytes=3000\ncaptured=12\nreceived=12\ndropped=0\nstopped_by=signal`;
+    case 'facts.sh':
+      return factsOut(node, envIn(String(create), 'PHASE', 'before') ? 'before' : 'after', stack.includes('grow'));
+    case 'facts-cilium.sh':
+      return 'agent=cilium-abcde\nEncryption: IPsec\nDecryption interface(s): eth0\nKeys in use: 4\nMax Seq. Number: 0x6/0xffffffff\nErrors: 0';
+    case 'facts-xfrm.sh':
+      return xfrmStateText(T, node === T.node1 ? 1 : 2);
+    case 'capture-fetch.sh':
+      return `local=${REPO}/captures/${stack}/1.pcap\nbytes=3000\nsha256=00`;
+    default:
+      return '';
+  }
+}
+
+let created: Created[] = [];
+let currentStack = '';
+
+function setMocks(stack: string, preview = false): void {
+  created = [];
+  currentStack = stack;
+  pulumi.runtime.setMocks(
+    {
+      newResource(args: pulumi.runtime.MockResourceArgs) {
+        const r: Created = { type: args.type, name: args.name, inputs: args.inputs };
+        created.push(r);
+        const state: Record<string, unknown> = { ...args.inputs };
+        if (args.type === 'random:index/randomString:RandomString') state.result = T.nonce.slice(4);
+        if (args.type === 'kubernetes:core/v1:Pod') {
+          state.status = { phase: 'Running', podIP: args.name.endsWith('-client') ? T.clientPod : T.serverPod };
+        }
+        if (args.type.startsWith('command:')) {
+          const create = String(unwrap(args.inputs.create));
+          state.stdout = stdoutFor({ ...r, inputs: { ...args.inputs, create } }, currentStack);
+          state.stderr = '';
+        }
+        return { id: `${args.name}-id`, state };
+      },
+      call(args: pulumi.runtime.MockCallArgs) {
+        return args.inputs;
+      },
+    },
+    'cilium-ipsec-lab',
+    stack,
+    preview,
+  );
+}
+
+function value<T>(o: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => o.apply((v) => resolve(v)));
+}
+
+async function build(stack: string, encryption: Encryption, preview = false) {
+  setMocks(stack, preview);
+  const { EncryptionProof } = await import('../../components/proof');
+  const k8s = await import('@pulumi/kubernetes');
+  const config = parseLabConfig({ encryption }, stack);
+  const connection = { host: '192.168.210.2', user: 'lab', privateKey: pulumi.secret(PRIVATE_KEY) };
+  const provider = new k8s.Provider('k8s', { kubeconfig: pulumi.secret('apiVersion: v1') });
+  const proof = new EncryptionProof('proof', {
+    config,
+    router: { router: connection },
+    nodes: [
+      { name: 'control-plane', role: 'control-plane', ip: CP_IP, target: { router: connection, node: CP_IP } },
+      { name: 'worker1', role: 'worker', ip: T.node1, target: { router: connection, node: T.node1 } },
+      { name: 'worker2', role: 'worker', ip: T.node2, target: { router: connection, node: T.node2 } },
+    ],
+    provider,
+    dependsOn: [],
+  });
+  const [verification, pods, nodes, capturePath, nonce] = await Promise.all([
+    value(proof.verification),
+    value(proof.pods),
+    value(proof.nodes),
+    value(proof.capturePath),
+    value(proof.nonce),
+  ]);
+  return { proof, config, verification, pods, nodes, capturePath, nonce, created: [...created] };
+}
+
+const byScript = (cs: Created[], script: string) => cs.filter((c) => c.type.startsWith('command:') && scriptOf(unwrap(c.inputs.create)) === script);
+const indexOf = (cs: Created[], script: string) => cs.findIndex((c) => c.type.startsWith('command:') && scriptOf(unwrap(c.inputs.create)) === script);
+
+describe('EncryptionProof (mocks)', function () {
+  this.timeout(60000);
+  const stacks = { none: 'proof-mock-unencrypted', ipsec: 'proof-mock-ipsec', grow: 'proof-mock-ipsec-grow' };
+  before(() => {
+    for (const [mode, stack] of Object.entries(stacks)) {
+      fs.mkdirSync(path.join(REPO, 'captures', stack), { recursive: true });
+      (mode === 'none' ? cleartextCapture : encryptedCapture)(path.join(REPO, 'captures', stack, '1.pcap'));
+    }
+  });
+  after(() => {
+    for (const stack of Object.values(stacks)) fs.rmSync(path.join(REPO, 'captures', stack), { recursive: true, force: true });
+    try {
+      fs.rmdirSync(path.join(REPO, 'captures')); // only if this test created it (empty)
+    } catch {
+      /* not empty or absent */
+    }
+  });
+
+  for (const encryption of ['none', 'ipsec'] as const) {
+    describe(`lab:encryption ${encryption}`, () => {
+      let r: Awaited<ReturnType<typeof build>>;
+      before(async () => {
+        r = await build(stacks[encryption], encryption);
+      });
+
+      it('runs the capture commands in the order start -> traffic -> stop -> fetch, each triggered by the previous one', () => {
+        const order = ['capture-start.sh', 'traffic-k8s.sh', 'capture-stop.sh', 'capture-fetch.sh'].map((s) => indexOf(r.created, s));
+        assert.ok(order.every((i) => i >= 0), `missing step: ${order}`);
+        assert.deepStrictEqual([...order].sort((a, b) => a - b), order, `creation order ${order}`);
+        const [start, traffic, stop, fetch] = ['capture-start.sh', 'traffic-k8s.sh', 'capture-stop.sh', 'capture-fetch.sh'].map((s) => byScript(r.created, s)[0]);
+        const trig = (c: Created) => (unwrap(c.inputs.triggers) as unknown[]).map(unwrap);
+        assert.ok(trig(traffic).includes(stdoutFor(start, stacks[encryption])), 'traffic triggers carry the start output');
+        assert.ok(trig(stop).includes(stdoutFor(traffic, stacks[encryption])), 'stop triggers carry the traffic output');
+        assert.ok(trig(fetch).includes(stdoutFor(stop, stacks[encryption])), 'fetch triggers carry the stop output');
+        for (const c of [start, traffic, stop, fetch]) assert.ok(trig(c).includes(r.nonce), `${c.name}: nonce in triggers`);
+      });
+
+      it('takes the "before" facts of every node before tcpdump starts, the "after" facts after the traffic', () => {
+        const start = indexOf(r.created, 'capture-start.sh');
+        const traffic = indexOf(r.created, 'traffic-k8s.sh');
+        const facts = r.created.filter((c) => c.name.includes('-facts-'));
+        assert.strictEqual(facts.length, 6);
+        for (const f of facts) {
+          const i = r.created.indexOf(f);
+          if (f.name.includes('facts-before')) assert.ok(i < start, `${f.name} before start`);
+          else assert.ok(i > traffic, `${f.name} after traffic`);
+        }
+      });
+
+      it('runs tcpdump on the router (no node hop) on lab:captureInterface, and the traffic on the control-plane', () => {
+        const start = String(unwrap(byScript(r.created, 'capture-start.sh')[0].inputs.create));
+        assert.strictEqual(nodeOf(start), undefined);
+        assert.match(start, /CAPTURE_INTERFACE='seg2'/);
+        assert.match(start, new RegExp(`CAPTURE_FILE='/var/tmp/cilium-lab/${stacks[encryption]}-run1-${r.nonce}\\.pcap'`));
+        const traffic = String(unwrap(byScript(r.created, 'traffic-k8s.sh')[0].inputs.create));
+        assert.strictEqual(nodeOf(traffic), CP_IP);
+      });
+
+      it('uses the same nonce in the traffic command and in the verifier expectations', () => {
+        const traffic = String(unwrap(byScript(r.created, 'traffic-k8s.sh')[0].inputs.create));
+        assert.match(r.nonce, /^lab-[a-z0-9]{12}$/);
+        assert.ok(envIn(traffic, 'NONCE', r.nonce), `NONCE in the traffic command: ${traffic.slice(0, 400)}`);
+        assert.ok(envIn(traffic, 'SERVER_IP', T.serverPod), 'server pod IP in the traffic command');
+        assert.strictEqual(r.verification.expected.nonce, r.nonce);
+        assert.strictEqual(r.verification.nonce?.text, r.nonce);
+      });
+
+      it('keys the nonce on lab:captureRun and lab:encryption', () => {
+        const rs = r.created.find((c) => c.type === 'random:index/randomString:RandomString');
+        assert.deepStrictEqual(unwrap(rs?.inputs.keepers), { captureRun: '1', encryption });
+      });
+
+      it('pins the client pod to worker1 and the server pod to worker2 with pinned images', () => {
+        const pods = r.created.filter((c) => c.type === 'kubernetes:core/v1:Pod');
+        const spec = (n: string) => (pods.find((p) => p.name.endsWith(n))?.inputs.spec ?? {}) as { nodeSelector: Record<string, string>; containers: { image: string }[] };
+        assert.deepStrictEqual(spec('-client').nodeSelector, { 'kubernetes.io/hostname': 'worker1' });
+        assert.deepStrictEqual(spec('-server').nodeSelector, { 'kubernetes.io/hostname': 'worker2' });
+        assert.strictEqual(spec('-client').containers[0].image, r.config.clientImage);
+        assert.strictEqual(spec('-server').containers[0].image, r.config.serverImage);
+      });
+
+      it('passes the verification and exports the promised shape', () => {
+        const v = r.verification;
+        assert.deepStrictEqual(v.failures, []);
+        assert.strictEqual(v.pass, true);
+        assert.strictEqual(v.verdict, encryption === 'ipsec' ? 'encrypted' : 'cleartext');
+        for (const k of ['verdict', 'frames', 'warnings', 'esp', 'cleartext', 'nonce', 'pass', 'failures', 'capturePath', 'tcpdump', 'traffic', 'expected']) {
+          assert.ok(k in v, `verification.${k}`);
+        }
+        assert.strictEqual(typeof v.esp?.packets, 'number');
+        assert.ok(Array.isArray(v.esp?.spis) && Array.isArray(v.esp?.flows));
+        assert.strictEqual(typeof v.cleartext?.podPackets, 'number');
+        assert.deepStrictEqual(v.tcpdump, { file: `/var/tmp/cilium-lab/${stacks[encryption]}.pcap`, bytes: 3000, captured: 12, received: 12, dropped: 0, stoppedBy: 'signal' });
+        assert.deepStrictEqual(v.traffic, { pingTransmitted: 4, pingReceived: 4, httpTotal: 2, httpAnswered: 2, serverLogHits: 2 });
+        assert.strictEqual(r.capturePath, `captures/${stacks[encryption]}/1.pcap`);
+        assert.strictEqual(v.capturePath, r.capturePath);
+        assert.deepStrictEqual(r.pods, {
+          namespace: 'lab-proof',
+          client: { name: 'client', node: 'worker1', ip: T.clientPod, image: r.config.clientImage },
+          server: { name: 'server', node: 'worker2', ip: T.serverPod, image: r.config.serverImage, port: 80 },
+        });
+        assert.deepStrictEqual(r.nodes.map((n) => [n.name, n.role, n.ip, n.ciliumHost]), [
+          ['control-plane', 'control-plane', CP_IP, '10.0.0.77'],
+          ['worker1', 'worker', T.node1, '10.0.1.124'],
+          ['worker2', 'worker', T.node2, '10.0.2.104'],
+        ]);
+        for (const n of r.nodes) {
+          assert.deepStrictEqual(n.xfrmErrorsGrown, {});
+          assert.strictEqual(n.xfrmStates, 4);
+          assert.strictEqual(n.encryptStatus?.mode, encryption === 'ipsec' ? 'IPsec' : undefined);
+        }
+      });
+
+      it(encryption === 'ipsec' ? 'expects encrypted with the SPI from config, endpoints = node + cilium_host addresses' : 'expects cleartext (the sanity check), no SPI', () => {
+        const x = r.verification.expected;
+        if (encryption === 'ipsec') {
+          assert.strictEqual(x.expect, 'encrypted');
+          assert.strictEqual(x.spi, r.config.ipsecKeyId);
+          assert.deepStrictEqual(x.endpoints, [CP_IP, T.node1, T.node2, '10.0.0.77', '10.0.1.124', '10.0.2.104']);
+          assert.strictEqual(x.decrypt, true);
+          assert.ok((r.verification.decryption?.ok ?? 0) > 0);
+          assert.strictEqual(r.verification.wiresharkConfigDir, `captures/${stacks.ipsec}/1.wireshark`);
+          const espSa = fs.readFileSync(path.join(REPO, r.verification.wiresharkConfigDir as string, 'esp_sa'), 'utf8');
+          assert.ok(espSa.includes(T.key12.toString('hex')));
+          assert.strictEqual(fs.statSync(path.join(REPO, r.verification.wiresharkConfigDir as string, 'esp_sa')).mode & 0o777, 0o600);
+        } else {
+          assert.strictEqual(x.expect, 'cleartext');
+          assert.strictEqual(x.spi, undefined);
+          assert.strictEqual(x.decrypt, false);
+          assert.strictEqual(r.verification.wiresharkConfigDir, undefined);
+        }
+      });
+
+      it('reads xfrm state (key material) only on ipsec, with stdout kept out of logs, and never in a plain output', async () => {
+        const xfrm = byScript(r.created, 'facts-xfrm.sh');
+        const status = byScript(r.created, 'facts-cilium.sh');
+        if (encryption === 'none') {
+          assert.strictEqual(xfrm.length, 0);
+          assert.strictEqual(status.length, 0);
+        } else {
+          assert.deepStrictEqual(xfrm.map((c) => nodeOf(unwrap(c.inputs.create))), [T.node1, T.node2]);
+          for (const c of xfrm) assert.strictEqual(unwrap(c.inputs.logging), 'stderr');
+          assert.strictEqual(status.length, 3);
+        }
+        assert.strictEqual(await r.proof.verification.isSecret, false, 'verification is a plain output');
+        const plain = JSON.stringify([r.verification, r.nodes, r.pods, r.capturePath]);
+        for (const secret of [T.key12.toString('hex'), T.key21.toString('hex'), 'TESTKEYMATERIAL']) {
+          assert.ok(!plain.includes(secret), `plain outputs contain ${secret}`);
+        }
+      });
+
+      it("fetches with the router's private key only as a secret input", () => {
+        const fetch = byScript(r.created, 'capture-fetch.sh')[0];
+        assert.strictEqual(fetch.type, 'command:local:Command');
+        const env = fetch.inputs.environment as Record<string, unknown>;
+        const wrapped = SECRET_MARK in (env as object) ? env : undefined;
+        assert.ok(wrapped, 'environment is secret');
+        const e = unwrap(env) as Record<string, string>;
+        assert.strictEqual(e.FETCH_PRIVATE_KEY, PRIVATE_KEY);
+        assert.strictEqual(e.LOCAL_FILE, path.join(REPO, 'captures', stacks[encryption], '1.pcap'));
+        assert.strictEqual(e.REMOTE_FILE, `/var/tmp/cilium-lab/${stacks[encryption]}-run1-${r.nonce}.pcap`);
+      });
+    });
+  }
+
+  it('ipsec fails when an XFRM error counter grows during the run, naming the node', async () => {
+    const r = await build(stacks.grow, 'ipsec');
+    assert.strictEqual(r.verification.pass, false);
+    assert.deepStrictEqual(r.verification.failures, ['node worker2: XFRM error counter XfrmInNoStates grew from 0 to 2 during the run']);
+    assert.deepStrictEqual(r.nodes.find((n) => n.name === 'worker2')?.xfrmErrorsGrown, { XfrmInNoStates: [0, 2] });
+  });
+
+  it('does not run the verifier during preview', async () => {
+    const r = await build(stacks.none, 'none', true);
+    assert.strictEqual(r.verification.pass, false);
+    assert.deepStrictEqual(r.verification.failures, ['not verified yet: the verification runs during pulumi up']);
+    assert.strictEqual(r.verification.verdict, undefined);
+  });
+
+  it('refuses a node list without one control-plane and two workers, before creating anything', async () => {
+    const { pickNodes } = await import('../../components/proof');
+    const t = { router: { host: 'x' } };
+    assert.throws(() => pickNodes([{ name: 'w1', role: 'worker', ip: '1', target: t }, { name: 'w2', role: 'worker', ip: '2', target: t }]), /exactly one control-plane node in args\.nodes, got 0/);
+    assert.throws(() => pickNodes([{ name: 'cp', role: 'control-plane', ip: '1', target: t }, { name: 'w1', role: 'worker', ip: '2', target: t }]), /at least two worker nodes .* got 1/);
+  });
+});
