@@ -1,2 +1,2 @@
 export * from './types';
-export { readCapture } from './reader';
+export { readCapture, MAXIMUM_SNAPLEN, MAX_PCAPNG_BLOCK, DEFAULT_BUFFER_SIZE } from './reader';

@@ -129,7 +129,6 @@ interface Iface {
   nsMul: number;
   unitsBig: bigint;
   offsetSec: number;
-  seen: boolean;
 }
 
 function makeIface(linkType: number, snaplen: number, tsresol: number, offsetSec: number): Iface {
@@ -141,7 +140,7 @@ function makeIface(linkType: number, snaplen: number, tsresol: number, offsetSec
   const fast = pow2 ? exp <= 23 : exp <= 9;
   const units = fast ? Number(unitsBig) : 0;
   const nsMul = fast && !pow2 ? 10 ** (9 - exp) : 0;
-  return { linkType, snaplen, units, nsMul, unitsBig, offsetSec, seen: false };
+  return { linkType, snaplen, units, nsMul, unitsBig, offsetSec };
 }
 
 // Scratch outputs of tsSplit (avoids allocating per frame).
@@ -193,7 +192,6 @@ class Parser {
   private nsMul = 1000;
   private pcapLink = 0;
   private pcapSnap = 0;
-  private pcapLinkSeen = false;
 
   // pcapng state
   private ifaces: Iface[] = [];
@@ -272,6 +270,7 @@ class Parser {
     const network = le ? buf.readUInt32LE(p + 20) : buf.readUInt32BE(p + 20);
     // LT_LINKTYPE(): the upper bits carry the FCS length (LT_FCS_LENGTH_PRESENT), not the link type.
     this.pcapLink = network & 0x03ffffff;
+    this.addLink(this.pcapLink);
     this.phase = Phase.Pcap;
     this.format = 'pcap';
     this.headerDone = true;
@@ -301,10 +300,6 @@ class Parser {
         const orig = buf.readUInt32LE(p + 12);
         if (incl > snap && snap !== 0) this.overSnaplen++;
         if (orig < incl) this.origBelowCaplen++;
-        if (!this.pcapLinkSeen) {
-          this.pcapLinkSeen = true;
-          this.addLink(lt);
-        }
         const f: Frame = {
           index: ++frames, linkType: lt, buf, offset: p + hl, caplen: incl, origLen: orig,
           tsSec: buf.readUInt32LE(p), tsNsec: buf.readUInt32LE(p + 4) * mul, interfaceId: 0,
@@ -343,10 +338,6 @@ class Parser {
         const orig = buf.readUInt32BE(p + 12);
         if (incl > snap && snap !== 0) this.overSnaplen++;
         if (orig < incl) this.origBelowCaplen++;
-        if (!this.pcapLinkSeen) {
-          this.pcapLinkSeen = true;
-          this.addLink(lt);
-        }
         const f: Frame = {
           index: ++frames, linkType: lt, buf, offset: p + hl, caplen: incl, origLen: orig,
           tsSec: buf.readUInt32BE(p), tsNsec: buf.readUInt32BE(p + 4) * mul, interfaceId: 0,
@@ -465,6 +456,7 @@ class Parser {
       o += 4 + ((olen + 3) & ~3);
     }
     this.ifaces.push(makeIface(linkType, snaplen, tsresol, offsetSec));
+    this.addLink(linkType);
   }
 
   /** EPB (kind 0) or obsolete PB (kind 1): same layout after the interface id. */
@@ -502,10 +494,6 @@ class Parser {
   }
 
   private deliver(buf: Buffer, off: number, caplen: number, orig: number, ifc: Iface, ifId: number): void {
-    if (!ifc.seen) {
-      ifc.seen = true;
-      this.addLink(ifc.linkType);
-    }
     if (ifc.snaplen !== 0 && caplen > ifc.snaplen) this.overSnaplen++;
     if (orig < caplen) this.origBelowCaplen++;
     this.bytes += caplen;
@@ -552,6 +540,7 @@ export async function readCapture(path: string, onFrame: FrameCallback,
   const bufferSize = Math.max(4, opts.bufferSize ?? DEFAULT_BUFFER_SIZE);
   const maxBlock = Math.max(MAX_PCAPNG_BLOCK, maxCaplen + 4096);
   const warn = opts.onWarning ?? (() => undefined);
+  const pause = opts.pause;
 
   let fh: fs.promises.FileHandle;
   try {
@@ -602,6 +591,10 @@ export async function readCapture(path: string, onFrame: FrameCallback,
       first = false;
       pos = parser.parse(buf, pos, end, base);
       if (eof) break;
+      if (pause !== undefined) {
+        const wait = pause();
+        if (wait !== undefined) await wait;
+      }
       if (pos > 0) {
         // Move the partial record (at most one record) to the front so the next read is a large one.
         if (pos < end) buf.copy(buf, 0, pos, end);

@@ -35,7 +35,8 @@ export interface CaptureSummary {
   bytes: number;
   /** The file was cut short at the end (e.g. tcpdump killed mid-write): analysed up to the last whole record. */
   truncated: boolean;
-  /** Distinct link types of the delivered frames' interfaces, in order of first appearance. */
+  /** Distinct link types of the capture's interfaces (pcap header; every pcapng IDB, all sections), in order of
+   *  first appearance, whether or not a frame was seen on them. */
   linkTypes: number[];
 }
 
@@ -47,6 +48,9 @@ export interface ReadCaptureOptions {
   maxCaplen?: number;
   /** Read buffer size in bytes (default 4 MiB). Tests use tiny values to exercise chunk boundaries. */
   bufferSize?: number;
+  /** Called between read-buffer chunks (never during a callback); a returned promise is awaited before the
+   *  next read. Lets a consumer that writes per-frame output (CLI --frames) wait for its output to drain. */
+  pause?: () => Promise<void> | undefined;
 }
 
 export type FrameCallback = (f: Frame) => void;

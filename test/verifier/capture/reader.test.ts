@@ -109,7 +109,7 @@ describe('verifier capture reader: pcap', () => {
     const { frames, summary, warnings } = await read(write(pcapHeader({ le: true })));
     assert.equal(frames.length, 0);
     assert.equal(summary.truncated, false);
-    assert.deepEqual(summary.linkTypes, []);
+    assert.deepEqual(summary.linkTypes, [1]);
     assert.deepEqual(warnings, []);
   });
 

@@ -1,0 +1,355 @@
+/**
+ * `npm run verify -- CAPTURE [options]`: the verifier's command line, shaped like eslint's lib/cli.js.
+ * `execute(argv, io)` parses and validates, runs the verifier, prints, and RETURNS the exit code; it never calls
+ * process.exit (testable, embeddable; the bin sets process.exitCode so output drains).
+ *
+ * Exit codes: 0 the verdict meets --expect (or no --expect), 1 it does not, 2 unusable input or options, or an
+ * internal error. Expected failures print exactly one stderr line `verify: <file or option>: <problem>`, never a
+ * stack trace (VERIFY_DEBUG=1 adds the stack of an internal error).
+ */
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import { parseArgs } from 'node:util';
+import type { FrameFacts, Report, Verdict } from './analyze/analyzer';
+import { CaptureError } from './capture';
+import type { WiresharkSa } from './crypto/wireshark';
+import { writeWiresharkConfig } from './crypto/wireshark';
+import { formatReport } from './format';
+import {
+  DEFAULT_GENEVE_PORTS, DEFAULT_POD_CIDRS, DEFAULT_VXLAN_PORTS, InputError, loadXfrmFiles, verifyCapture,
+  VerifyOptions,
+} from './index';
+
+export interface CliIo {
+  stdout: { write(s: string): boolean | void; once?(event: 'drain', cb: () => void): unknown };
+  stderr: { write(s: string): boolean | void };
+}
+
+const VERDICTS: readonly Verdict[] = ['encrypted', 'cleartext', 'partial', 'inconclusive'];
+
+export const HELP = `Usage: npm run verify -- CAPTURE [options]
+       (or: npx ts-node --transpile-only scripts/verify.ts CAPTURE [options])
+
+Reads a pcap or pcapng capture (optionally gzip-compressed) and decides whether pod-to-pod traffic in it is
+encrypted with IPsec (ESP). A capture cut short at the end is analysed up to its last whole record.
+
+Output:
+  (default)              a readable summary: what was seen, the verdict and why, warnings
+  --json                 exactly one JSON object (the report) on stdout
+  --frames               one JSON object per frame (NDJSON: frame, layers, ips, esp, decrypted, nonce,
+                         truncated) on stdout, and NOTHING else on stdout; the summary (or, with --json, the
+                         report JSON) goes to stderr instead
+
+Analysis:
+  --pod-cidr CIDR        pod address range, repeatable (default ${DEFAULT_POD_CIDRS.join(', ')}); given values
+                         replace the default
+  --pods A,B             pod addresses (instead of / in addition to the CIDRs)
+  --nonce TEXT           count frames whose raw bytes contain TEXT (in cleartext it is a leak)
+  --spi N                expected ESP SPI (1..4294967295, decimal or 0x hex)
+  --endpoints A,B        ESP must be between these two addresses (node IPs)
+  --expect VERDICT       encrypted | cleartext | partial | inconclusive; sets the exit code
+  --vxlan-port P         UDP port decoded as VXLAN, repeatable (default ${DEFAULT_VXLAN_PORTS.join(', ')}); replaces
+                         the default
+  --geneve-port P        UDP port decoded as Geneve, repeatable (default ${DEFAULT_GENEVE_PORTS.join(', ')})
+
+Decryption (AES-GCM, RFC 4106):
+  --key SPI:HEX40        key for every SA with this SPI: 40 hex digits = 16-byte AES key + 4-byte salt;
+                         repeatable
+  --xfrm FILE            output of "ip xfrm state" (as root) on a node: per-SA keys; repeatable
+  --wireshark DIR        write esp_sa, preferences and decode_as_entries into DIR, so that
+                         WIRESHARK_CONFIG_DIR=DIR wireshark CAPTURE opens it decrypted
+
+  -h, --help             this text
+
+Exit codes: 0 the verdict meets --expect (or none given), 1 it does not, 2 unusable capture or options
+(one line on stderr: "verify: FILE-OR-OPTION: problem").
+Verdicts: encrypted (ESP seen, no cleartext pod packet, nonce never in cleartext), cleartext (pod traffic,
+no ESP carrying it), partial (both), inconclusive (neither: a capture that saw nothing proves nothing).
+`;
+
+/** A problem with the command line or an input file: one stderr line, exit 2. */
+class UsageError extends Error {
+  constructor(readonly subject: string, readonly problem: string) {
+    super(`${subject}: ${problem}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Validation of single values (exported for tests and for other front ends).
+
+export function parseIp(s: string): string | undefined {
+  const t = s.trim();
+  return net.isIP(t) !== 0 ? t : undefined;
+}
+
+export function checkCidr(s: string): string | undefined {
+  const m = /^([^/]+)\/(\d{1,3})$/.exec(s.trim());
+  if (!m) return undefined;
+  const v = net.isIP(m[1]);
+  if (v === 0) return undefined;
+  const len = Number(m[2]);
+  return len <= (v === 4 ? 32 : 128) ? `${m[1]}/${len}` : undefined;
+}
+
+function parseUint(s: string): number | undefined {
+  const t = s.trim();
+  if (!/^(0[xX][0-9a-fA-F]+|[0-9]+)$/.test(t)) return undefined;
+  const v = Number(t);
+  return Number.isSafeInteger(v) ? v : undefined;
+}
+
+export function parseSpi(s: string): number | undefined {
+  const v = parseUint(s);
+  return v !== undefined && v >= 1 && v <= 0xffffffff ? v : undefined;
+}
+
+export function parsePort(s: string): number | undefined {
+  const v = parseUint(s);
+  return v !== undefined && v >= 1 && v <= 65535 ? v : undefined;
+}
+
+export function parseKey(s: string): { spi: number; key: Buffer } | { problem: string } {
+  const i = s.indexOf(':');
+  if (i < 0) return { problem: `expected SPI:HEX40, got "${s}"` };
+  const spi = parseSpi(s.slice(0, i));
+  if (spi === undefined) return { problem: `SPI must be an integer 1..4294967295, got "${s.slice(0, i)}"` };
+  const hex = s.slice(i + 1).trim().replace(/^0x/i, '');
+  if (!/^[0-9a-fA-F]*$/.test(hex)) return { problem: 'key must be hexadecimal' };
+  if (hex.length !== 40) {
+    return { problem: `key must be 40 hex digits (16-byte AES key + 4-byte salt), got ${hex.length}` };
+  }
+  return { spi, key: Buffer.from(hex, 'hex') };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+interface Parsed {
+  capture: string;
+  json: boolean;
+  frames: boolean;
+  wireshark?: string;
+  xfrmFiles: string[];
+  opts: VerifyOptions;
+}
+
+function list(option: string, value: string, min: number, max: number): string[] {
+  const items = value.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  if (items.length < min || items.length > max) {
+    throw new UsageError(option, min === max ? `expected ${min} comma-separated addresses, got "${value}"`
+      : `expected at least ${min} comma-separated address(es), got "${value}"`);
+  }
+  for (const a of items) {
+    if (parseIp(a) === undefined) throw new UsageError(option, `"${a}" is not an IPv4 or IPv6 address`);
+  }
+  return items;
+}
+
+function statKind(p: string): 'file' | 'dir' | 'missing' | 'other' {
+  try {
+    const st = fs.statSync(p);
+    return st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other';
+  } catch {
+    return 'missing';
+  }
+}
+
+/** Parses and validates argv; throws UsageError on the first problem. Returns undefined for --help. */
+export function parseCommandLine(argv: string[]): Parsed | undefined {
+  let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: true,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        json: { type: 'boolean' },
+        frames: { type: 'boolean' },
+        'pod-cidr': { type: 'string', multiple: true },
+        pods: { type: 'string' },
+        nonce: { type: 'string' },
+        spi: { type: 'string' },
+        endpoints: { type: 'string' },
+        expect: { type: 'string' },
+        'vxlan-port': { type: 'string', multiple: true },
+        'geneve-port': { type: 'string', multiple: true },
+        key: { type: 'string', multiple: true },
+        xfrm: { type: 'string', multiple: true },
+        wireshark: { type: 'string' },
+      },
+    }));
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const opt = /'(-[^' ]*)/.exec(err.message)?.[1] ?? 'arguments';
+    switch (err.code) {
+      case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+        throw new UsageError(opt, 'unknown option (see --help)');
+      case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+        throw new UsageError(opt, /does not take an argument/.test(err.message) ? 'takes no value' : 'needs a value');
+      case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+        throw new UsageError('arguments', 'unexpected argument');
+      default:
+        throw new UsageError(opt, err.message.split('\n')[0]);
+    }
+  }
+  if (values.help) return undefined;
+
+  const str = (k: string): string | undefined => values[k] as string | undefined;
+  const strs = (k: string): string[] => (values[k] as string[] | undefined) ?? [];
+  // A value that looks like an option means the real value was forgotten ("--spi --json").
+  for (const k of ['pods', 'nonce', 'spi', 'endpoints', 'expect', 'wireshark']) {
+    const v = str(k);
+    if (v !== undefined && /^--[a-z]/.test(v)) throw new UsageError(`--${k}`, 'needs a value');
+  }
+
+  if (positionals.length === 0) throw new UsageError('CAPTURE', 'missing: give the capture file to verify (see --help)');
+  if (positionals.length > 1) {
+    throw new UsageError(positionals[1], 'unexpected argument: give exactly one capture file');
+  }
+  const capture = positionals[0];
+  const opts: VerifyOptions = {};
+
+  if (values['pod-cidr'] !== undefined) {
+    opts.podCidrs = strs('pod-cidr').map((c) => {
+      const ok = checkCidr(c);
+      if (ok === undefined) throw new UsageError('--pod-cidr', `"${c}" is not a CIDR (e.g. 10.0.0.0/8 or fd00::/104)`);
+      return ok;
+    });
+  }
+  const pods = str('pods');
+  if (pods !== undefined) opts.pods = list('--pods', pods, 1, 1024);
+  const nonce = str('nonce');
+  if (nonce !== undefined) {
+    if (nonce === '') throw new UsageError('--nonce', 'must not be empty');
+    opts.nonce = nonce;
+  }
+  const spi = str('spi');
+  if (spi !== undefined) {
+    const v = parseSpi(spi);
+    if (v === undefined) throw new UsageError('--spi', `must be an integer 1..4294967295, got "${spi}"`);
+    opts.spi = v;
+  }
+  const endpoints = str('endpoints');
+  if (endpoints !== undefined) opts.endpoints = list('--endpoints', endpoints, 2, 2);
+  const expect = str('expect');
+  if (expect !== undefined) {
+    if (!(VERDICTS as readonly string[]).includes(expect)) {
+      throw new UsageError('--expect', `must be one of ${VERDICTS.join(', ')}, got "${expect}"`);
+    }
+    opts.expect = expect as Verdict;
+  }
+  for (const [k, field] of [['vxlan-port', 'vxlanPorts'], ['geneve-port', 'genevePorts']] as const) {
+    if (values[k] === undefined) continue;
+    opts[field] = strs(k).map((p) => {
+      const v = parsePort(p);
+      if (v === undefined) throw new UsageError(`--${k}`, `must be a UDP port 1..65535, got "${p}"`);
+      return v;
+    });
+  }
+  if (values.key !== undefined) {
+    opts.keys = strs('key').map((k) => {
+      const r = parseKey(k);
+      if ('problem' in r) throw new UsageError('--key', r.problem);
+      return r;
+    });
+  }
+  const xfrmFiles = strs('xfrm');
+  for (const f of xfrmFiles) {
+    const kind = statKind(f);
+    if (kind !== 'file') throw new UsageError(f, kind === 'missing' ? 'no such file (--xfrm)' : 'not a regular file (--xfrm)');
+  }
+  const wireshark = str('wireshark');
+  if (wireshark !== undefined) {
+    const kind = statKind(wireshark);
+    if (kind !== 'dir' && kind !== 'missing') throw new UsageError(wireshark, 'exists and is not a directory (--wireshark)');
+  }
+  const kind = statKind(capture);
+  if (kind === 'missing') throw new UsageError(capture, 'no such file');
+  if (kind === 'dir') throw new UsageError(capture, 'is a directory, not a capture');
+
+  return { capture, json: values.json === true, frames: values.frames === true, wireshark, xfrmFiles, opts };
+}
+
+/** SAs for --wireshark: every --key (any address) and every RFC 4106 ESP state of the --xfrm files. */
+function wiresharkSas(p: Parsed, xfrm: Awaited<ReturnType<typeof loadXfrmFiles>>['states']): WiresharkSa[] {
+  const sas: WiresharkSa[] = [];
+  for (const s of xfrm) {
+    if (s.proto === 'esp' && s.aead && /^rfc4106\(gcm\(aes\)\)$/.test(s.aead.name) && s.aead.key.length > 0) {
+      sas.push({ src: s.src, dst: s.dst, spi: s.spi, key: s.aead.key, icvBits: s.aead.bits ?? 128 });
+    }
+  }
+  for (const k of p.opts.keys ?? []) sas.push({ spi: k.spi, key: k.key });
+  return sas;
+}
+
+/** Whether the report meets --expect: the analyzer's own judgement when it gives one, else verdict equality. */
+export function meetsExpectation(report: Report, expect: Verdict | undefined): boolean {
+  if (expect === undefined) return true;
+  const own = (report as unknown as { meetsExpectation?: unknown }).meetsExpectation;
+  if (typeof own === 'boolean') return own;
+  return report.verdict === expect;
+}
+
+/** Runs the CLI. Resolves the exit code (0, 1, 2); never rejects, never exits the process. */
+export async function execute(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }):
+  Promise<number> {
+  try {
+    const p = parseCommandLine(argv);
+    if (p === undefined) {
+      io.stdout.write(HELP);
+      return 0;
+    }
+    const { states, warnings: xfrmWarnings } = await loadXfrmFiles(p.xfrmFiles);
+
+    // --frames: NDJSON on stdout, written in batches; the reader pauses between chunks until stdout drains.
+    let pending: string[] = [];
+    let pendingBytes = 0;
+    let blocked = false;
+    const flush = (): void => {
+      if (pending.length === 0) return;
+      const ok = io.stdout.write(pending.join(''));
+      pending = [];
+      pendingBytes = 0;
+      if (ok === false) blocked = true;
+    };
+    const opts: VerifyOptions = { ...p.opts, xfrm: states, warnings: xfrmWarnings };
+    if (p.frames) {
+      opts.onFrameFacts = (facts: FrameFacts) => {
+        const line = JSON.stringify(facts) + '\n';
+        pending.push(line);
+        pendingBytes += line.length;
+        if (pendingBytes >= 1 << 16) flush();
+      };
+      opts.pause = () => {
+        flush();
+        if (!blocked || io.stdout.once === undefined) return undefined;
+        blocked = false;
+        return new Promise<void>((resolve) => io.stdout.once!('drain', resolve));
+      };
+    }
+    const report = await verifyCapture(p.capture, opts);
+    flush();
+    if (p.wireshark !== undefined) {
+      try {
+        writeWiresharkConfig(p.wireshark, wiresharkSas(p, states), { vxlanPorts: opts.vxlanPorts ?? DEFAULT_VXLAN_PORTS });
+      } catch (e) {
+        throw new UsageError(p.wireshark, `cannot write the Wireshark configuration: ${(e as Error).message}`);
+      }
+    }
+    const out = p.frames ? io.stderr : io.stdout;
+    out.write(p.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
+    return meetsExpectation(report, p.opts.expect) ? 0 : 1;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr.write(`verify: ${e.subject}: ${e.problem}\n`);
+    } else if (e instanceof InputError || e instanceof CaptureError) {
+      io.stderr.write(`verify: ${e.file}: ${e.problem}\n`);
+    } else {
+      const err = e as Error;
+      io.stderr.write(`verify: internal error: ${(err?.message ?? String(e)).split('\n')[0]}\n`);
+      if (process.env.VERIFY_DEBUG) io.stderr.write(`${err?.stack}\n`);
+    }
+    return 2;
+  }
+}

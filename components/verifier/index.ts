@@ -1,0 +1,104 @@
+/**
+ * The capture verifier as a library: `verifyCapture(path, opts)` reads a pcap / pcapng (optionally gzip) capture
+ * and returns the Report (verdict, ESP findings, cleartext pod traffic, nonce hits, decryption results).
+ *
+ * Pure TypeScript over node:* only: nothing here (or anywhere under components/verifier) imports the Pulumi SDK,
+ * so the same code runs in the CLI, in tests and inside the Pulumi program.
+ */
+import * as fs from 'node:fs';
+import { Analyzer } from './analyze/analyzer';
+import type { AnalyzerOptions, Report } from './analyze/analyzer';
+import { readCapture } from './capture';
+import { parseXfrmState, XfrmParseError } from './crypto/xfrm';
+import type { XfrmState } from './crypto/xfrm';
+
+export { readCapture, CaptureError, MAXIMUM_SNAPLEN } from './capture';
+export type { Frame, CaptureSummary, ReadCaptureOptions, FrameCallback } from './capture';
+export { Analyzer } from './analyze/analyzer';
+export type { AnalyzerOptions, FrameFacts, Report, Verdict } from './analyze/analyzer';
+export { parseXfrmState, XfrmParseError } from './crypto/xfrm';
+export type { XfrmState } from './crypto/xfrm';
+export { writeWiresharkConfig } from './crypto/wireshark';
+export type { WiresharkSa } from './crypto/wireshark';
+export { formatReport } from './format';
+
+/** Defaults applied by verifyCapture (and the CLI) when an option is not given. */
+export const DEFAULT_POD_CIDRS: readonly string[] = ['10.0.0.0/8'];
+export const DEFAULT_VXLAN_PORTS: readonly number[] = [8472, 4789];
+export const DEFAULT_GENEVE_PORTS: readonly number[] = [6081];
+
+/** A named input other than the capture (an --xfrm file) cannot be used. `file` names it, `problem` says why. */
+export class InputError extends Error {
+  constructor(readonly file: string, readonly problem: string) {
+    super(`${file}: ${problem}`);
+    this.name = 'InputError';
+  }
+}
+
+export type VerifyOptions = Partial<AnalyzerOptions> & {
+  /** Files holding `ip xfrm state` output (run as root on the nodes); their states are added to opts.xfrm. */
+  xfrmFiles?: string[];
+  /** Reader options (see readCapture). */
+  maxCaplen?: number;
+  bufferSize?: number;
+  /** Awaited between read chunks: lets a consumer of onFrameFacts apply back-pressure. */
+  pause?: () => Promise<void> | undefined;
+  /** Warnings gathered before the capture is read (they come first in report.warnings). */
+  warnings?: string[];
+};
+
+/** Reads and parses xfrm state files. Throws InputError naming the file (and the line, for a parse error). */
+export async function loadXfrmFiles(files: readonly string[]): Promise<{ states: XfrmState[]; warnings: string[] }> {
+  const states: XfrmState[] = [];
+  const warnings: string[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await fs.promises.readFile(file, 'utf8');
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new InputError(file, err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory'
+        : err.code === 'EACCES' ? 'permission denied' : err.message);
+    }
+    let parsed: XfrmState[];
+    try {
+      parsed = parseXfrmState(text);
+    } catch (e) {
+      if (e instanceof XfrmParseError) throw new InputError(file, e.message);
+      throw e;
+    }
+    if (parsed.length === 0) warnings.push(`${file}: no xfrm states found (is it the output of "ip xfrm state" run as root?)`);
+    states.push(...parsed);
+  }
+  return { states, warnings };
+}
+
+/** Completes partial options with the defaults (pod CIDR 10.0.0.0/8, VXLAN 8472+4789, Geneve 6081, no keys). */
+export function analyzerOptions(opts: Partial<AnalyzerOptions>): AnalyzerOptions {
+  return {
+    ...opts,
+    podCidrs: opts.podCidrs ?? [...DEFAULT_POD_CIDRS],
+    vxlanPorts: opts.vxlanPorts ?? [...DEFAULT_VXLAN_PORTS],
+    genevePorts: opts.genevePorts ?? [...DEFAULT_GENEVE_PORTS],
+    keys: opts.keys ?? [],
+    xfrm: opts.xfrm ?? [],
+  };
+}
+
+/**
+ * Verifies one capture. Rejects with CaptureError (capture unusable: missing, not a capture, corrupt header,
+ * impossible record length) or InputError (an --xfrm file unusable); a capture cut short at the end is analysed
+ * up to its last whole record and reported in `warnings`.
+ */
+export async function verifyCapture(path: string, opts: VerifyOptions = {}): Promise<Report> {
+  const { xfrmFiles, maxCaplen, bufferSize, pause, warnings: early, ...rest } = opts;
+  const warnings: string[] = [...(early ?? [])];
+  const loaded = await loadXfrmFiles(xfrmFiles ?? []);
+  warnings.push(...loaded.warnings);
+  const aopts = analyzerOptions({ ...rest, xfrm: [...(rest.xfrm ?? []), ...loaded.states] });
+  const analyzer = new Analyzer(aopts);
+  const summary = await readCapture(path, (f) => analyzer.addFrame(f), {
+    onWarning: (w) => warnings.push(w), maxCaplen, bufferSize, pause,
+  });
+  return analyzer.report(summary, warnings);
+}

@@ -1,0 +1,335 @@
+/**
+ * The verifier CLI: exit codes 0/1/2 through the real bin (scripts/verify.ts under ts-node, as `npm run verify`),
+ * one stderr line per unusable input or option (never a stack trace), --json / --frames output shapes, and the
+ * rule that nothing under components/verifier imports @pulumi/*.
+ *
+ * Captures are built here byte by byte (test/verifier/capture/writer.ts), frames too:
+ *   Ethernet(dst 02:..:02, src 02:..:01, 0x0800) / IPv4(ihl 5, ttl 64, proto, checksum) / payload
+ *   ESP payload: SPI(4) seq(4) IV(8) ciphertext(pseudo-random, not NULL-looking) ICV(16)
+ */
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { execute } from '../../components/verifier/cli';
+import { pcapFile, pcapHeader, pcapRecord, payload, PcapRecord } from './capture/writer';
+
+const REPO = path.resolve(__dirname, '..', '..');
+let dir: string;
+
+function ipv4(src: string, dst: string, proto: number, body: Buffer): Buffer {
+  const h = Buffer.alloc(20);
+  h[0] = 0x45;
+  h.writeUInt16BE(20 + body.length, 2);
+  h.writeUInt16BE(0x1234, 4);
+  h[8] = 64;
+  h[9] = proto;
+  src.split('.').forEach((o, i) => { h[12 + i] = Number(o); });
+  dst.split('.').forEach((o, i) => { h[16 + i] = Number(o); });
+  let sum = 0;
+  for (let i = 0; i < 20; i += 2) sum += h.readUInt16BE(i);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  h.writeUInt16BE(~sum & 0xffff, 10);
+  return Buffer.concat([h, body]);
+}
+
+function eth(ip: Buffer): Buffer {
+  return Buffer.concat([Buffer.from('020000000002020000000001', 'hex'), Buffer.from([0x08, 0x00]), ip]);
+}
+
+function icmpEcho(seq: number, text: string): Buffer {
+  const b = Buffer.concat([Buffer.from([8, 0, 0, 0, 0, 1, 0, seq]), Buffer.from(text)]);
+  return b;
+}
+
+function esp(spi: number, seq: number, n: number): Buffer {
+  const h = Buffer.alloc(8);
+  h.writeUInt32BE(spi, 0);
+  h.writeUInt32BE(seq, 4);
+  return Buffer.concat([h, payload(8 + n + 16, spi * 1000 + seq)]);
+}
+
+function recs(frames: Buffer[]): PcapRecord[] {
+  return frames.map((data, i) => ({ sec: 1700000000 + i, sub: i, data }));
+}
+
+const NONCE = 'nonce-7f3a9c';
+const POD_A = '10.0.1.50';
+const POD_B = '10.0.2.60';
+const NODE_A = '192.168.211.128';
+const NODE_B = '192.168.44.128';
+
+function cleartextFrames(): Buffer[] {
+  return [1, 2, 3].map((s) => eth(ipv4(POD_A, POD_B, 1, icmpEcho(s, `ping ${NONCE}`))));
+}
+
+function espFrames(): Buffer[] {
+  return [7, 8, 9, 10].map((s) => eth(ipv4(NODE_A, NODE_B, 50, esp(3, s, 64 + s))));
+}
+
+const files: Record<string, string> = {};
+
+function write(name: string, content: Buffer): string {
+  const p = path.join(dir, name);
+  fs.writeFileSync(p, content);
+  return p;
+}
+
+before(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'verifier-cli-'));
+  files.encrypted = write('encrypted.pcap', pcapFile({ le: true, records: recs(espFrames()) }));
+  files.cleartext = write('cleartext.pcap', pcapFile({ le: false, flavour: 'nsec', records: recs(cleartextFrames()) }));
+  files.partial = write('partial.pcap', pcapFile({ le: true, records: recs([...espFrames(), ...cleartextFrames()]) }));
+  files.empty = write('empty.pcap', pcapHeader({ le: true }));
+  const enc = fs.readFileSync(files.encrypted);
+  files.truncated = write('truncated.pcap', enc.subarray(0, enc.length - 10));
+  files.text = write('notes.txt', Buffer.from('not a capture at all\n'));
+  files.impossible = write('impossible.pcap', Buffer.concat([pcapHeader({ le: true }),
+    pcapRecord({ sec: 1, sub: 1, data: espFrames()[0] }, true),
+    pcapRecord({ sec: 1, sub: 1, data: payload(64, 1), caplenField: 0x7fffffff }, true)]));
+  files.xfrmBad = write('bad.xfrm', Buffer.from('src 192.168.211.128 dst 192.168.44.128\n\tproto esp spi 0x00000003 reqid 1 mode tunnel\n\taead rfc4106(gcm(aes)) 0xZZZZ 128\n'));
+});
+
+after(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** The real bin, as `npm run verify` runs it. */
+function cli(args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(REPO, 'scripts', 'verify.ts'),
+    ...args], { cwd: REPO, encoding: 'utf8', timeout: 60000, env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** In-process run with captured output. */
+async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await execute(args, {
+    stdout: { write: (s: string) => { stdout += s; return true; } },
+    stderr: { write: (s: string) => { stderr += s; return true; } },
+  });
+  return { code, stdout, stderr };
+}
+
+function oneLine(stderr: string, re: RegExp): void {
+  const lines = stderr.split('\n').filter((l) => l !== '');
+  assert.equal(lines.length, 1, `expected exactly one stderr line, got:\n${stderr}`);
+  assert.match(lines[0], re);
+  assert.doesNotMatch(stderr, /\n\s+at |Error:|TSError/, 'no stack trace');
+}
+
+describe('verifier CLI (real bin: scripts/verify.ts)', function () {
+  this.timeout(120000);
+
+  it('exit 0 when the verdict meets --expect; --json prints one object with the contract fields', () => {
+    const r = cli([files.partial, '--json', '--nonce', NONCE, '--key', `3:${'ab'.repeat(20)}`]);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout); // the whole stdout is one JSON value
+    assert.equal(typeof report, 'object');
+    assert.equal(report.verdict, 'partial');
+    assert.equal(report.frames, 7);
+    assert.ok(Array.isArray(report.warnings));
+    assert.equal(report.esp.packets, 4);
+    assert.deepEqual(report.esp.spis, [3]);
+    assert.ok(Array.isArray(report.esp.flows));
+    assert.equal(report.esp.flows.length, 1);
+    const flow = report.esp.flows[0];
+    for (const k of ['src', 'dst', 'spi', 'packets', 'firstSeq', 'lastSeq', 'seqIncreasing', 'paths', 'sizes']) {
+      assert.ok(k in flow, `esp.flows[0].${k}`);
+    }
+    assert.deepEqual([flow.src, flow.dst, flow.spi, flow.packets, flow.firstSeq, flow.lastSeq, flow.seqIncreasing],
+      [NODE_A, NODE_B, 3, 4, 7, 10, true]);
+    assert.equal(report.cleartext.podPackets, 3);
+    assert.equal(report.nonce.hits, 3);
+    assert.equal(typeof report.decryption.ok, 'number');
+    assert.equal(report.decryption.ok + report.decryption.failed, 4, 'wrong key: every ESP packet tried, all fail');
+    assert.equal(report.decryption.failed, 4);
+  });
+
+  it('exit 0 / 1 by --expect on the same capture; no --expect is 0', () => {
+    assert.equal(cli([files.encrypted, '--expect', 'encrypted']).code, 0);
+    const r = cli([files.cleartext, '--expect', 'encrypted']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /cleartext/i, 'the human summary names the verdict');
+    assert.equal(cli([files.cleartext]).code, 0);
+    assert.equal(cli([files.empty, '--expect', 'encrypted']).code, 1, 'an empty capture never reads as encrypted');
+  });
+
+  it('exit 2 with one stderr line naming the file: missing, not a capture, impossible record length', () => {
+    const missing = path.join(dir, 'nope.pcap');
+    let r = cli([missing]);
+    assert.equal(r.code, 2);
+    oneLine(r.stderr, new RegExp(`^verify: ${missing}: no such file$`));
+    assert.equal(r.stdout, '');
+    r = cli([files.text, '--json']);
+    assert.equal(r.code, 2);
+    oneLine(r.stderr, new RegExp(`^verify: ${files.text}: not a pcap or pcapng capture`));
+    assert.equal(r.stdout, '');
+    r = cli([files.impossible]);
+    assert.equal(r.code, 2);
+    oneLine(r.stderr, new RegExp(`^verify: ${files.impossible}: impossible record length 2147483647 at byte ${24 + 16 + espFrames()[0].length}`));
+  });
+
+  it('exit 2 with one stderr line naming the option: unknown option, bad value', () => {
+    let r = cli([files.encrypted, '--bogus']);
+    assert.equal(r.code, 2);
+    oneLine(r.stderr, /^verify: --bogus: unknown option/);
+    r = cli([files.encrypted, '--spi', '0']);
+    assert.equal(r.code, 2);
+    oneLine(r.stderr, /^verify: --spi: /);
+  });
+
+  it('a capture cut short at the end is analysed (exit by verdict) with a warning', () => {
+    const r = cli([files.truncated, '--json', '--expect', 'encrypted']);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout);
+    assert.equal(report.frames, 3);
+    assert.ok(report.warnings.some((w: string) => /cut short/.test(w)), report.warnings.join('; '));
+  });
+
+  it('--frames: stdout is NDJSON only (one FrameFacts per frame), the summary goes to stderr', () => {
+    const r = cli([files.partial, '--frames', '--nonce', NONCE]);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.split('\n').filter((l) => l !== '');
+    assert.equal(lines.length, 7);
+    const facts = lines.map((l) => JSON.parse(l));
+    facts.forEach((f, i) => {
+      assert.equal(f.frame, i + 1);
+      assert.equal(typeof f.layers, 'string');
+      assert.ok(Array.isArray(f.ips));
+    });
+    assert.deepEqual(facts[0].esp, { src: NODE_A, dst: NODE_B, spi: 3, seq: 7 });
+    assert.deepEqual(facts[4].ips, [{ version: 4, src: POD_A, dst: POD_B, proto: 1 }]);
+    assert.equal(facts[4].nonce, true);
+    assert.match(r.stderr, /partial/i);
+    const j = cli([files.partial, '--frames', '--json']);
+    assert.equal(JSON.parse(j.stderr).verdict, 'partial', 'with --json the report JSON goes to stderr');
+  });
+
+  it('--help prints the usage and exits 0', () => {
+    const r = cli(['--help']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /^Usage: npm run verify -- CAPTURE/);
+    for (const o of ['--json', '--frames', '--pod-cidr', '--pods', '--nonce', '--spi', '--endpoints', '--expect',
+      '--vxlan-port', '--geneve-port', '--key', '--xfrm', '--wireshark']) {
+      assert.ok(r.stdout.includes(o), `help mentions ${o}`);
+    }
+  });
+});
+
+describe('verifier CLI (in-process execute)', () => {
+  const BAD: [string[], RegExp][] = [
+    [[], /^verify: CAPTURE: missing/],
+    [['A', 'B'], /^verify: B: unexpected argument/],
+    [['--bogus'], /^verify: --bogus: unknown option/],
+    [['-x'], /^verify: -x: unknown option/],
+    [['--json=yes'], /^verify: --json: takes no value/],
+    [['--spi'], /^verify: --spi: needs a value/],
+    [['--spi', '--json'], /^verify: --spi: needs a value/],
+    [['--spi', '0'], /^verify: --spi: must be an integer 1\.\.4294967295, got "0"/],
+    [['--spi', '4294967296'], /^verify: --spi: /],
+    [['--spi', '3x'], /^verify: --spi: /],
+    [['--spi', '-1'], /^verify: --spi: /],
+    [['--pod-cidr', '10.0.0.0'], /^verify: --pod-cidr: "10\.0\.0\.0" is not a CIDR/],
+    [['--pod-cidr', '10.0.0.0/33'], /^verify: --pod-cidr: /],
+    [['--pod-cidr', '10.0.0.0/8', '--pod-cidr', '300.1.1.1/8'], /^verify: --pod-cidr: "300\.1\.1\.1\/8"/],
+    [['--pod-cidr', 'fd00::/129'], /^verify: --pod-cidr: /],
+    [['--pods', '10.0.1.1,banana'], /^verify: --pods: "banana" is not an IPv4 or IPv6 address/],
+    [['--pods', ''], /^verify: --pods: /],
+    [['--endpoints', '192.168.1.1'], /^verify: --endpoints: expected 2/],
+    [['--endpoints', '1.1.1.1,2.2.2.2,3.3.3.3'], /^verify: --endpoints: expected 2/],
+    [['--expect', 'secure'], /^verify: --expect: must be one of encrypted, cleartext, partial, inconclusive/],
+    [['--vxlan-port', '0'], /^verify: --vxlan-port: must be a UDP port 1\.\.65535, got "0"/],
+    [['--vxlan-port', '65536'], /^verify: --vxlan-port: /],
+    [['--geneve-port', 'abc'], /^verify: --geneve-port: /],
+    [['--key', '3'], /^verify: --key: expected SPI:HEX40/],
+    [['--key', `0:${'ab'.repeat(20)}`], /^verify: --key: SPI must be an integer 1\.\.4294967295/],
+    [['--key', `3:${'ab'.repeat(19)}`], /^verify: --key: key must be 40 hex digits .* got 38/],
+    [['--key', `3:${'zz'.repeat(20)}`], /^verify: --key: key must be hexadecimal/],
+    [['--key', `3:${'ab'.repeat(20)}`, '--key', 'x'], /^verify: --key: /],
+    [['--nonce', ''], /^verify: --nonce: must not be empty/],
+  ];
+  for (const [args, re] of BAD) {
+    it(`${JSON.stringify(args)} -> exit 2, one stderr line naming it`, async () => {
+      // Every case except the positional ones gets a valid capture, so only the option is wrong.
+      const full = args.length === 0 || args[0] === 'A' ? args : [files.encrypted, ...args];
+      const r = await run(full);
+      assert.equal(r.code, 2, r.stderr);
+      oneLine(r.stderr, re);
+      assert.equal(r.stdout, '');
+    });
+  }
+
+  it('--xfrm: missing file, directory, unparsable state -> exit 2 naming the file', async () => {
+    const missing = path.join(dir, 'none.xfrm');
+    let r = await run([files.encrypted, '--xfrm', missing]);
+    assert.equal(r.code, 2);
+    oneLine(r.stderr, new RegExp(`^verify: ${missing}: no such file`));
+    r = await run([files.encrypted, '--xfrm', dir]);
+    assert.equal(r.code, 2);
+    oneLine(r.stderr, new RegExp(`^verify: ${dir}: not a regular file`));
+    r = await run([files.encrypted, '--xfrm', files.xfrmBad]);
+    assert.equal(r.code, 2);
+    oneLine(r.stderr, new RegExp(`^verify: ${files.xfrmBad}: line 3: aead key`));
+  });
+
+  it('the capture is a directory -> exit 2; --wireshark on a file -> exit 2', async () => {
+    let r = await run([dir]);
+    assert.equal(r.code, 2);
+    oneLine(r.stderr, new RegExp(`^verify: ${dir}: is a directory`));
+    r = await run([files.encrypted, '--wireshark', files.text]);
+    assert.equal(r.code, 2);
+    oneLine(r.stderr, new RegExp(`^verify: ${files.text}: exists and is not a directory`));
+  });
+
+  it('--wireshark DIR writes esp_sa (one line per --key), preferences and decode_as_entries', async () => {
+    const ws = path.join(dir, 'ws');
+    const key = 'cd'.repeat(20);
+    const r = await run([files.encrypted, '--wireshark', ws, '--key', `3:${key}`, '--vxlan-port', '8472']);
+    assert.equal(r.code, 0, r.stderr);
+    const sa = fs.readFileSync(path.join(ws, 'esp_sa'), 'utf8');
+    assert.match(sa, new RegExp(`"0x00000003","AES-GCM with 16 octet ICV \\[RFC4106\\]","0x${key}"`));
+    assert.ok(fs.existsSync(path.join(ws, 'preferences')));
+    assert.match(fs.readFileSync(path.join(ws, 'decode_as_entries'), 'utf8'), /udp\.port,8472,.*VXLAN/);
+  });
+
+  it('an unexpected error maps to exit 2 with one line and no stack trace', async () => {
+    let stderr = '';
+    const code = await execute([files.encrypted, '--json'], {
+      stdout: { write: () => { throw new TypeError('stdout exploded'); } },
+      stderr: { write: (s: string) => { stderr += s; return true; } },
+    });
+    assert.equal(code, 2);
+    oneLine(stderr, /^verify: internal error: stdout exploded$/);
+  });
+
+  it('repeatable options all count: two --pod-cidr, two --vxlan-port', async () => {
+    const r = await run([files.cleartext, '--json', '--pod-cidr', '172.16.0.0/12', '--pod-cidr', '10.0.2.0/24',
+      '--vxlan-port', '8472', '--vxlan-port', '4789']);
+    assert.equal(r.code, 0, r.stderr);
+    const rep = JSON.parse(r.stdout);
+    // Only one pod of the pair is in a pod CIDR now: not pod-to-pod.
+    assert.equal(rep.cleartext.podPackets, 0);
+    const r2 = await run([files.cleartext, '--json', '--pod-cidr', '172.16.0.0/12', '--pod-cidr', '10.0.0.0/16']);
+    assert.equal(JSON.parse(r2.stdout).cleartext.podPackets, 3);
+  });
+});
+
+describe('verifier library boundary', () => {
+  it('nothing under components/verifier imports @pulumi/*', () => {
+    const offenders: string[] = [];
+    const walk = (d: string): void => {
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+        const p = path.join(d, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (/\.[cm]?[jt]s$/.test(e.name) && fs.readFileSync(p, 'utf8').includes('@pulumi')) offenders.push(p);
+      }
+    };
+    const root = path.join(REPO, 'components', 'verifier');
+    walk(root);
+    assert.ok(fs.readdirSync(root).length > 3, 'the walk found the verifier sources');
+    assert.deepEqual(offenders, []);
+  });
+});
