@@ -62,7 +62,7 @@ export function parseLabArgs(argv: string[]): LabArgs {
     });
   } catch (e) {
     // node's messages are one line, e.g. "Unknown option '--stak'. To specify a positional argument ..."
-    const msg = e instanceof Error ? e.message.split('. ')[0].replace(/\.$/, '') : String(e);
+    const msg = e instanceof Error ? e.message.split('\n')[0].split('. ')[0].replace(/\.$/, '') : String(e);
     throw new UsageError(msg);
   }
   const { values, positionals } = parsed;

@@ -54,9 +54,10 @@ export function summarize(stack: string, outputs: Obj): { text: string; pass: bo
 function oneLine(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
   const lines = msg.split('\n').map((l) => l.trim()).filter((l) => l !== '');
-  // Automation API CommandError messages carry the whole CLI output; its stderr's error line says most.
-  const err = lines.find((l) => /^error:/i.test(l));
-  return (err ?? lines[0] ?? 'unknown error').replace(/^error:\s*/i, '');
+  // Automation API CommandError messages carry the whole CLI output (streamed above already): pick the
+  // first specific "error:" line ("update failed" says nothing), else the first line.
+  const errs = lines.map((l) => /\berror:\s*(.+)$/i.exec(l)?.[1]).filter((l): l is string => !!l);
+  return errs.find((l) => !/^update failed$/i.test(l)) ?? errs[0] ?? lines[0] ?? 'unknown error';
 }
 
 function readRecorded(file: string, deps: LabDeps): StackOutputs {

@@ -1,0 +1,53 @@
+/** Argument handling of the lab command: strict, one-line usage errors (exit 2 comes from execute). */
+import * as assert from 'assert';
+import { parseLabArgs, UsageError } from '../../components/labcli/args';
+
+describe('lab command: arguments', () => {
+  const ok: [string[], unknown][] = [
+    [['up'], { verb: 'up', stack: 'dev' }],
+    [['up', '--stack', 'ipsec'], { verb: 'up', stack: 'ipsec' }],
+    [['up', '--stack=unencrypted'], { verb: 'up', stack: 'unencrypted' }],
+    [['down', '-s', 'ipsec'], { verb: 'down', stack: 'ipsec' }],
+    [['rebuild', '--stack', 'dev'], { verb: 'rebuild', stack: 'dev' }],
+    [['outputs'], { verb: 'outputs', stack: 'dev', json: false }],
+    [['outputs', '--stack', 'ipsec', '--json'], { verb: 'outputs', stack: 'ipsec', json: true }],
+    [['compare'], { verb: 'compare', stacks: ['unencrypted', 'ipsec'], from: [], json: false }],
+    [['compare', 'a', 'b', '--json'], { verb: 'compare', stacks: ['a', 'b'], from: [], json: true }],
+    [['compare', '--from', 'x.json', '--from', 'y.json'], { verb: 'compare', stacks: ['x.json', 'y.json'], from: ['x.json', 'y.json'], json: false }],
+    [['--help'], { verb: 'help' }],
+    [['help'], { verb: 'help' }],
+    [['up', '-h'], { verb: 'help' }],
+  ];
+  for (const [argv, want] of ok) {
+    it(`parses ${argv.join(' ')}`, () => assert.deepStrictEqual(parseLabArgs(argv), want));
+  }
+
+  const bad: [string[], RegExp][] = [
+    [[], /^missing verb \(one of up, down, rebuild, outputs, compare\)$/],
+    [['deploy'], /^unknown verb "deploy" \(one of up, down, rebuild, outputs, compare\)$/],
+    [['up', '--stak', 'x'], /^Unknown option '--stak'$/],
+    [['up', '--stack'], /^Option '-s, --stack <value>' argument missing$/],
+    [['up', 'ipsec'], /^up: unexpected argument "ipsec" \(use --stack S\)$/],
+    [['up', '--json'], /^up: --json only applies to outputs and compare$/],
+    [['down', '--from', 'a'], /^down: --from only applies to compare$/],
+    [['up', '--stack', 'bad name'], /^invalid stack name "bad name"/],
+    [['up', '--stack=-x'], /^invalid stack name "-x"/],
+    [['up', '--stack', '-x'], /^Option '--stack' argument is ambiguous$/],
+    [['compare', 'one'], /^compare: expected two stack names, got 1$/],
+    [['compare', 'a', 'b', 'c'], /^compare: expected two stack names, got 3$/],
+    [['compare', 'ipsec', 'ipsec'], /^compare: the two stacks are the same \(ipsec\)$/],
+    [['compare', '--stack', 'ipsec'], /^compare: give two stack names \(compare A B\), not --stack$/],
+    [['compare', '--from', 'a.json'], /^compare: --from needs exactly two files, got 1$/],
+    [['compare', 'a', 'b', '--from', 'x', '--from', 'y'], /^compare: give either two stacks or two --from files, not both$/],
+  ];
+  for (const [argv, msg] of bad) {
+    it(`refuses ${JSON.stringify(argv.join(' '))}`, () => {
+      assert.throws(() => parseLabArgs(argv), (e: unknown) => {
+        assert.ok(e instanceof UsageError, String(e));
+        assert.match(e.message, msg);
+        assert.ok(!e.message.includes('\n'), 'one line');
+        return true;
+      });
+    });
+  }
+});

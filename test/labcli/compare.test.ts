@@ -1,0 +1,167 @@
+/**
+ * `lab compare` on recorded outputs. The recordings are made here the way a lab makes them: captures built
+ * in the test (test/proof/helpers/pcap.ts), the REAL verifier library + runVerification/judge on them,
+ * wrapped in the outputs a stack exports, and written as `pulumi stack output --json` would (secrets as
+ * "[secret]"). No number below is hand-written into a report.
+ */
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { compareOutputs, formatComparison, sizeRange } from '../../components/labcli/compare';
+import { execute } from '../../components/labcli';
+import { expectationsFor, runVerification, type VerifierReport } from '../../components/proof/verification';
+import { verifyCapture } from '../../components/verifier';
+import { cleartextCapture, DEFAULT_TRAFFIC as T, encryptedCapture, xfrmStateText } from '../proof/helpers/pcap';
+
+async function recordStack(dir: string, stack: 'unencrypted' | 'ipsec'): Promise<Record<string, unknown>> {
+  const encryption = stack === 'ipsec' ? 'ipsec' : 'none';
+  const rel = path.join('captures', stack, '1.pcap');
+  fs.mkdirSync(path.join(dir, 'captures', stack), { recursive: true });
+  (encryption === 'ipsec' ? encryptedCapture : cleartextCapture)(path.join(dir, rel));
+  const tcpdump = { file: `/var/tmp/cilium-lab/${stack}-run1-${T.nonce}.pcap`, bytes: fs.statSync(path.join(dir, rel)).size, captured: 12, received: 12, dropped: 0, stoppedBy: 'signal' as const };
+  const verification = await runVerification(
+    {
+      capturePath: rel,
+      root: dir,
+      podCidr: '10.0.0.0/8',
+      expectations: expectationsFor({
+        encryption,
+        spi: 3,
+        pods: [T.clientPod, T.serverPod],
+        nodeIps: ['192.168.211.10', T.node1, T.node2],
+        ciliumHosts: ['10.0.0.77', '10.0.1.124', '10.0.2.104'],
+        nonce: T.nonce,
+        decrypt: encryption === 'ipsec',
+        xfrmErrorsGrown: {},
+        tcpdump,
+      }),
+      xfrmTexts: encryption === 'ipsec' ? [xfrmStateText(T, 1), xfrmStateText(T, 2)] : [],
+      traffic: { pingTransmitted: 4, pingReceived: 4, httpTotal: 2, httpAnswered: 2, serverLogHits: 2 },
+    },
+    async (p, o) => (await verifyCapture(p, o)) as unknown as VerifierReport,
+  );
+  return {
+    encryption,
+    ciliumVersion: '1.18.6',
+    kubeconfig: '[secret]',
+    capturePath: rel,
+    pods: { namespace: 'lab-proof', client: { name: 'client', node: 'worker1', ip: T.clientPod }, server: { name: 'server', node: 'worker2', ip: T.serverPod, port: 80 } },
+    verification: JSON.parse(JSON.stringify(verification)),
+  };
+}
+
+describe('lab command: compare on recorded outputs', () => {
+  let dir: string;
+  let files: { unencrypted: string; ipsec: string };
+  let rec: { unencrypted: Record<string, unknown>; ipsec: Record<string, unknown> };
+  const io = () => {
+    const out = { stdout: '', stderr: '' };
+    return { out, io: { stdout: (s: string) => void (out.stdout += s), stderr: (s: string) => void (out.stderr += s) } };
+  };
+  const noStacks = {
+    openStack: () => Promise.reject(new Error('no Pulumi in this test')),
+    readFile: (f: string) => fs.readFileSync(f, 'utf8'),
+  };
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-compare-'));
+    rec = { unencrypted: await recordStack(dir, 'unencrypted'), ipsec: await recordStack(dir, 'ipsec') };
+    files = { unencrypted: path.join(dir, 'unencrypted.json'), ipsec: path.join(dir, 'ipsec.json') };
+    for (const s of ['unencrypted', 'ipsec'] as const) fs.writeFileSync(files[s], JSON.stringify(rec[s], null, 2));
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('the recordings are real passing verifications of both stacks', () => {
+    const v = (s: 'unencrypted' | 'ipsec') => rec[s].verification as Record<string, unknown>;
+    assert.strictEqual(v('unencrypted').pass, true, JSON.stringify(v('unencrypted').failures));
+    assert.strictEqual(v('ipsec').pass, true, JSON.stringify(v('ipsec').failures));
+  });
+
+  it('shows both stacks side by side from --from files and exits 0 when both pass', async () => {
+    const { out, io: i } = io();
+    const code = await execute(['compare', '--from', files.unencrypted, '--from', files.ipsec], i, noStacks);
+    assert.strictEqual(code, 0, out.stderr);
+    const row = (label: string) => {
+      const line = out.stdout.split('\n').find((l) => l.startsWith(label + ' '));
+      assert.ok(line, `row ${label} in\n${out.stdout}`);
+      return line.slice(label.length).trim().split(/\s{2,}/);
+    };
+    assert.deepStrictEqual(out.stdout.split('\n')[0].trim().split(/\s+/), ['unencrypted', 'ipsec']);
+    assert.deepStrictEqual(row('verdict'), ['cleartext', 'encrypted']);
+    assert.deepStrictEqual(row('pass'), ['PASS', 'PASS']);
+    assert.deepStrictEqual(row('encryption'), ['none', 'ipsec']);
+    const esp = (rec.ipsec.verification as { esp: { packets: number } }).esp;
+    assert.deepStrictEqual(row('ESP packets'), ['0', String(esp.packets)]);
+    assert.deepStrictEqual(row('SPIs'), ['none', '3']);
+    assert.deepStrictEqual(row('ESP endpoints'), ['none', `${T.node1} -> ${T.node2}, ${T.node2} -> ${T.node1}`]);
+    const clear = (rec.unencrypted.verification as { cleartext: { podPackets: number } }).cleartext.podPackets;
+    assert.ok(clear > 0);
+    assert.deepStrictEqual(row('cleartext pod packets'), [String(clear), '0']);
+    const hits = (rec.unencrypted.verification as { nonce: { hits: number } }).nonce.hits;
+    assert.deepStrictEqual(row('nonce hits (cleartext)'), [String(hits), '0']);
+    assert.match(row('ESP frame sizes')[1], /^\d+\.\.\d+$/);
+    assert.deepStrictEqual(row('ESP frame sizes')[0], '-');
+    assert.match(row('decrypted ok/failed')[1], /^[1-9]\d*\/0$/);
+    assert.deepStrictEqual(row('capture'), ['captures/unencrypted/1.pcap', 'captures/ipsec/1.pcap']);
+    assert.match(out.stdout, /both stacks pass\n$/);
+  });
+
+  it('--json prints the comparison as one JSON object', async () => {
+    const { out, io: i } = io();
+    assert.strictEqual(await execute(['compare', '--json', '--from', files.unencrypted, '--from', files.ipsec], i, noStacks), 0);
+    const c = JSON.parse(out.stdout);
+    assert.deepStrictEqual(c.stacks, ['unencrypted', 'ipsec']);
+    assert.strictEqual(c.pass, true);
+    assert.deepStrictEqual(c.rows.find((r: { label: string }) => r.label === 'verdict').values, ['cleartext', 'encrypted']);
+  });
+
+  it('compare is a pure function over two outputs objects', () => {
+    const c = compareOutputs({ name: 'a', outputs: rec.unencrypted }, { name: 'b', outputs: rec.ipsec });
+    assert.deepStrictEqual(c.stacks, ['a', 'b']);
+    assert.strictEqual(c.pass, true);
+    assert.deepStrictEqual(c.problems, []);
+    assert.strictEqual(formatComparison(c), formatComparison(compareOutputs({ name: 'a', outputs: rec.unencrypted }, { name: 'b', outputs: rec.ipsec })));
+  });
+
+  it('exits 1 and says why when a stack fails or has no verification yet', async () => {
+    const failing = JSON.parse(JSON.stringify(rec.ipsec));
+    failing.verification.pass = false;
+    failing.verification.failures = ['3 cleartext pod packets, expected 0'];
+    const c = compareOutputs({ name: 'unencrypted', outputs: rec.unencrypted }, { name: 'ipsec', outputs: failing });
+    assert.strictEqual(c.pass, false);
+    assert.deepStrictEqual(c.rows.find((r) => r.label === 'failures')?.values, ['none', '3 cleartext pod packets, expected 0']);
+    const empty = compareOutputs({ name: 'unencrypted', outputs: rec.unencrypted }, { name: 'ipsec', outputs: {} });
+    assert.deepStrictEqual(empty.problems, ['ipsec: no verification output (run `npm run lab -- up --stack ipsec` first)']);
+    assert.match(formatComparison(empty), /note: ipsec: no verification output/);
+    const f = path.join(dir, 'empty.json');
+    fs.writeFileSync(f, '{}');
+    const { out, io: i } = io();
+    assert.strictEqual(await execute(['compare', '--from', files.unencrypted, '--from', f], i, noStacks), 1);
+    assert.match(out.stdout, /not both stacks pass/);
+  });
+
+  it('bad recorded files are usage errors: one line, exit 2', async () => {
+    const notJson = path.join(dir, 'bad.json');
+    fs.writeFileSync(notJson, 'not json');
+    const arr = path.join(dir, 'arr.json');
+    fs.writeFileSync(arr, '[]');
+    const cases: [string, RegExp][] = [
+      [path.join(dir, 'missing.json'), /^lab: .*missing\.json: cannot read: ENOENT\n$/],
+      [notJson, /^lab: .*bad\.json: not JSON \(expected the output of `pulumi stack output --json` or `lab outputs --json`\)\n$/],
+      [arr, /^lab: .*arr\.json: expected a JSON object of stack outputs\n$/],
+    ];
+    for (const [file, msg] of cases) {
+      const { out, io: i } = io();
+      assert.strictEqual(await execute(['compare', '--from', files.ipsec, '--from', file], i, noStacks), 2);
+      assert.match(out.stderr, msg);
+    }
+  });
+
+  it('reads frame sizes in the forms a report may carry', () => {
+    assert.deepStrictEqual(sizeRange([{ sizes: { min: 100, max: 200, mean: 150 } }, { sizes: { min: 90, max: 120, mean: 100 } }]), { min: 90, max: 200 });
+    assert.deepStrictEqual(sizeRange([{ sizes: [300, 100] }]), { min: 100, max: 300 });
+    assert.deepStrictEqual(sizeRange([{ sizes: { '1448': 3, '1500': 1 } }]), { min: 1448, max: 1500 });
+    assert.strictEqual(sizeRange([]), undefined);
+  });
+});
