@@ -1,0 +1,113 @@
+/**
+ * The verdict, from positive evidence only (cilium-cli's rule: a check that saw nothing proves nothing).
+ *
+ *   encrypted     ESP that really encrypts was seen, zero cleartext pod-to-pod packets, and the nonce (when given)
+ *                 never appears in a frame's raw bytes.
+ *   cleartext     pod-to-pod traffic (or the nonce) is visible in the clear, and no encrypting ESP was seen.
+ *   partial       both: encrypting ESP and cleartext pod traffic / nonce.
+ *   inconclusive  neither. An empty capture, or one with only host traffic, can never read as encrypted.
+ *
+ * ESP whose payload is readable without a key (NULL encryption, RFC 2410; GMAC, RFC 4543; told by the xfrm
+ * state or by the payload starting with a valid IPv4 header) is integrity only: it is not counted as encrypting
+ * ESP, and the pod packets inside it are cleartext.
+ */
+import type { Report } from '../report';
+import type { AnalyzerOptions } from './analyzer';
+import { normalizeAddress } from './addr';
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+function top(rec: Record<string, number>): string {
+  return Object.entries(rec).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
+}
+
+export function decideVerdict(r: Report, o: AnalyzerOptions): void {
+  const reasons: string[] = [];
+  const failures: string[] = [];
+  const encryptingEsp = r.esp.packets - r.esp.nullPackets;
+  const pod = r.cleartext.podPackets;
+  const nonceClear = r.nonce !== undefined && r.nonce.hits > 0;
+  const cleartextEvidence = pod > 0 || nonceClear;
+  const podWhat = r.cleartext.pods ? `pod addresses ${r.cleartext.pods.join(', ')}` : `pod CIDRs ${r.cleartext.podCidrs.join(', ')}`;
+
+  if (encryptingEsp > 0 && !cleartextEvidence) r.verdict = 'encrypted';
+  else if (encryptingEsp > 0) r.verdict = 'partial';
+  else if (cleartextEvidence) r.verdict = 'cleartext';
+  else r.verdict = 'inconclusive';
+
+  if (encryptingEsp > 0) {
+    const pairs = r.esp.flows.filter((f) => f.packets > f.nullPackets).map((f) => `${f.src} -> ${f.dst} SPI ${f.spi}`);
+    reasons.push(`ESP seen: ${plural(encryptingEsp, 'packet')} in ${plural(pairs.length, 'SA')} (${pairs.slice(0, 6).join('; ')}${pairs.length > 6 ? '; ...' : ''})`);
+  } else if (r.esp.packets === 0) {
+    reasons.push('no ESP seen');
+  }
+  if (r.esp.nullPackets > 0) {
+    reasons.push(`${plural(r.esp.nullPackets, 'ESP packet')} with NULL encryption (integrity only, payload readable): not counted as encryption`);
+  }
+  if (pod > 0) {
+    const ex = r.cleartext.flows[0];
+    reasons.push(`${plural(pod, 'cleartext pod-to-pod packet')} (${top(r.cleartext.byProtocol)}), e.g. ${ex.src} -> ${ex.dst} ${ex.protocol} via ${ex.paths[0] ?? '?'}`);
+  } else {
+    reasons.push(`no cleartext pod-to-pod packet (${podWhat})`);
+  }
+  if (r.nonce) {
+    if (nonceClear) reasons.push(`nonce "${r.nonce.text}" visible in cleartext in ${plural(r.nonce.hits, 'frame')} (first: ${r.nonce.frames.slice(0, 5).join(', ')})`);
+    else reasons.push(`nonce "${r.nonce.text}" never seen in cleartext`);
+    if (r.nonce.decryptedHits > 0) reasons.push(`nonce found inside ${plural(r.nonce.decryptedHits, 'decrypted ESP payload')}: the ESP carried our traffic`);
+  }
+  if (r.decryption) {
+    const d = r.decryption;
+    reasons.push(`decryption: ${d.ok} ok, ${d.failed} failed (ICV mismatch), ${d.noKey} without a key; ${plural(d.inner.podPackets, 'pod-to-pod packet')} inside the ESP`);
+  }
+  if (r.verdict === 'inconclusive') {
+    reasons.push(r.frames === 0
+      ? 'the capture has no frames: a capture that saw nothing proves nothing'
+      : `neither ESP nor pod-to-pod traffic in ${plural(r.frames, 'frame')}: nothing proves encryption or its absence`);
+  }
+
+  // Expectations.
+  if (o.expect !== undefined && r.verdict !== o.expect) failures.push(`expected verdict "${o.expect}", got "${r.verdict}"`);
+  if (o.spi !== undefined) {
+    const spi = o.spi >>> 0;
+    if (!r.esp.spis.includes(spi)) failures.push(`expected ESP with SPI ${spi}, saw ${r.esp.spis.length ? `SPI ${r.esp.spis.join(', ')}` : 'no ESP'}`);
+    const other = r.esp.spis.filter((s) => s !== spi);
+    if (other.length > 0 && r.esp.spis.includes(spi)) failures.push(`unexpected SPI ${other.join(', ')} (expected only ${spi})`);
+  }
+  if (o.endpoints && o.endpoints.length > 0) {
+    const want = new Set(o.endpoints.map(normalizeAddress));
+    const wrong = r.esp.flows.filter((f) => !(want.has(f.src) && want.has(f.dst)));
+    const right = r.esp.flows.filter((f) => want.has(f.src) && want.has(f.dst));
+    if (right.length === 0) failures.push(`no ESP between ${[...want].join(' and ')}`);
+    if (wrong.length > 0) {
+      failures.push(`ESP between other endpoints: ${wrong.slice(0, 5).map((f) => `${f.src} -> ${f.dst}`).join('; ')} (expected ${[...want].join(', ')})`);
+    }
+  }
+  if (o.expect === 'encrypted' && nonceClear) failures.push(`nonce seen in cleartext in ${plural(r.nonce!.hits, 'frame')}`);
+  if (o.expect === 'encrypted' && r.esp.nullPackets > 0) failures.push(`${plural(r.esp.nullPackets, 'ESP packet')} use NULL encryption`);
+
+  r.reasons = reasons;
+  r.expectationFailures = failures;
+  r.meetsExpectation = failures.length === 0;
+  for (const f of failures) reasons.push(`expectation not met: ${f}`);
+
+  // Warnings the analyzer can name from the numbers.
+  if (r.decryption) {
+    const d = r.decryption;
+    if (d.failed > 0 && d.ok === 0) r.warnings.push(`all ${d.failed} decryption attempts failed the ICV check: wrong key, or xfrm state from another boot / rotation?`);
+    else if (d.failed > 0) r.warnings.push(`${d.failed} ESP packets failed the ICV check`);
+    if (d.noKey > 0) {
+      const missing = r.esp.flows.filter((f) => !f.decryption).map((f) => `${f.src} -> ${f.dst} SPI ${f.spi}`);
+      r.warnings.push(`${d.noKey} ESP packets had no key (${missing.slice(0, 5).join('; ')})`);
+    }
+    for (const f of r.esp.flows) if (f.decryption?.unsupported) r.warnings.push(`SA ${f.src} -> ${f.dst} SPI ${f.spi} uses ${f.decryption.unsupported}: not decrypted (only rfc4106(gcm(aes)))`);
+    if (d.ok > 0 && d.inner.podPackets === 0) r.warnings.push('decrypted ESP carried no pod-to-pod packet: check --pod-cidr / --pods');
+  }
+  if (r.nonce && r.esp.packets > 0 && r.nonce.hits === 0 && r.decryption && r.nonce.decryptedHits === 0 && r.decryption.ok > 0) {
+    r.warnings.push(`nonce "${r.nonce.text}" found neither in cleartext nor in decrypted ESP: was the traffic captured?`);
+  }
+  for (const f of r.esp.flows) {
+    if (!f.seqIncreasing) r.warnings.push(`ESP ${f.src} -> ${f.dst} SPI ${f.spi}: sequence number went down ${plural(f.seqDecreases, 'time')} (replay, reordering, or an SA reset)`);
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * ICMP (RFC 792) and ICMPv6 (RFC 4443) common header.
+ *
+ *  0                   1                   2                   3
+ *  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |     Type      |     Code      |          Checksum             |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |     Rest of header (echo: Identifier, Sequence Number)        |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *
+ * Error messages quote the offending packet after these 8 octets (ICMP: destination unreachable 3, source
+ * quench 4, redirect 5, time exceeded 11, parameter problem 12; ICMPv6: types 1-4). That quoted IP header is
+ * decoded as the next layer (as Wireshark does); it is cut short by design, so `st.quoted` keeps it from
+ * counting as truncation. `aux` = type << 8 | code.
+ */
+import { DecodeContext, L, LayerStack } from './layers';
+
+export const ICMP_HEADER_LEN = 8;
+
+export function decodeIcmp(buf: Buffer, off: number, end: number, st: LayerStack, _ctx: DecodeContext): L {
+  if (end - off < ICMP_HEADER_LEN) {
+    st.truncated = st.truncated || !st.quoted;
+    return L.NONE;
+  }
+  const type = buf[off];
+  st.push(L.ICMP, off, ICMP_HEADER_LEN, (type << 8) | buf[off + 1]);
+  st.next = off + ICMP_HEADER_LEN;
+  st.nextEnd = end;
+  if (st.quoted) return L.NONE; // never decode an error quoting an error
+  if (type === 3 || type === 4 || type === 5 || type === 11 || type === 12) {
+    if (end - st.next < 1) return L.NONE;
+    st.quoted = true;
+    return L.IPV4;
+  }
+  return L.NONE;
+}
+
+export function decodeIcmpv6(buf: Buffer, off: number, end: number, st: LayerStack, _ctx: DecodeContext): L {
+  if (end - off < ICMP_HEADER_LEN) {
+    st.truncated = st.truncated || !st.quoted;
+    return L.NONE;
+  }
+  const type = buf[off];
+  st.push(L.ICMPV6, off, ICMP_HEADER_LEN, (type << 8) | buf[off + 1]);
+  st.next = off + ICMP_HEADER_LEN;
+  st.nextEnd = end;
+  if (st.quoted) return L.NONE;
+  if (type >= 1 && type <= 4) {
+    if (end - st.next < 1) return L.NONE;
+    st.quoted = true;
+    return L.IPV6;
+  }
+  return L.NONE;
+}

@@ -1,0 +1,78 @@
+/**
+ * The human-readable summary the CLI prints by default: the verdict and why first, then what was seen (ESP SAs,
+ * cleartext pod flows, nonce, decryption), then warnings. Plain text, no colours, stable line order.
+ */
+import type { Report } from './report';
+
+function n(x: number): string {
+  return x.toLocaleString('en-US');
+}
+
+function rec(r: Record<string, number>): string {
+  const e = Object.entries(r).sort((a, b) => b[1] - a[1]);
+  return e.length ? e.map(([k, v]) => `${k} ${n(v)}`).join(', ') : 'none';
+}
+
+const HEADLINE: Record<Report['verdict'], string> = {
+  encrypted: 'ENCRYPTED: pod-to-pod traffic crossed the wire only inside ESP',
+  cleartext: 'CLEARTEXT: pod-to-pod traffic is readable on the wire',
+  partial: 'PARTIAL: ESP seen, but some pod-to-pod traffic is readable on the wire',
+  inconclusive: 'INCONCLUSIVE: neither ESP nor pod-to-pod traffic: this capture proves nothing',
+};
+
+export function formatReport(r: Report): string {
+  const out: string[] = [];
+  out.push(`verdict: ${HEADLINE[r.verdict]}`);
+  if (r.expect !== undefined || r.expectationFailures.length > 0) {
+    out.push(`expectation: ${r.meetsExpectation ? 'met' : 'NOT met'}${r.expect ? ` (expected ${r.expect})` : ''}`);
+  }
+  out.push('why:');
+  for (const reason of r.reasons) out.push(`  - ${reason}`);
+
+  const c = r.capture;
+  out.push('');
+  out.push(`capture: ${n(r.frames)} frames, ${n(r.bytes)} bytes, ${c.format}${c.gzip ? ' (gzip)' : ''}, link types ${c.linkTypes.join(', ') || 'none'}${c.truncated ? ', cut short at the end' : ''}`);
+  out.push(`protocols (frames): ${rec(r.protocols)}`);
+  if (r.decode.fragments || r.decode.truncatedFrames || r.decode.malformedFrames) {
+    out.push(`decode: ${n(r.decode.fragments)} later IP fragments, ${n(r.decode.truncatedFrames)} truncated, ${n(r.decode.malformedFrames)} malformed frames`);
+  }
+
+  out.push('');
+  out.push(`ESP: ${n(r.esp.packets)} packets${r.esp.nullPackets ? ` (${n(r.esp.nullPackets)} NULL-encrypted)` : ''}, SPIs ${r.esp.spis.join(', ') || 'none'}${r.esp.inUdp ? `, ${n(r.esp.inUdp)} in UDP 4500` : ''}`);
+  for (const f of r.esp.flows) {
+    out.push(`  ${f.src} -> ${f.dst} SPI ${f.spi} (0x${f.spi.toString(16).padStart(8, '0')}): ${n(f.packets)} packets, seq ${f.firstSeq}..${f.lastSeq}`
+      + `${f.seqIncreasing ? ' increasing' : ` NOT increasing (${f.seqDecreases} decreases)`}${f.seqRepeats ? `, ${f.seqRepeats} repeated` : ''}`
+      + `, size ${f.sizes.min}/${f.sizes.mean}/${f.sizes.max} (min/mean/max)`
+      + (f.decryption ? `, decrypted ${f.decryption.ok} ok / ${f.decryption.failed} failed` : '')
+      + (f.nullPackets ? `, ${f.nullPackets} NULL-encrypted` : ''));
+    for (const p of f.paths) out.push(`      via ${p}`);
+  }
+
+  out.push('');
+  out.push(`cleartext pod-to-pod: ${n(r.cleartext.podPackets)} packets (${r.cleartext.pods ? `pods ${r.cleartext.pods.join(', ')}` : `pod CIDRs ${r.cleartext.podCidrs.join(', ')}`})${r.cleartext.podPackets ? `: ${rec(r.cleartext.byProtocol)}` : ''}`);
+  for (const f of r.cleartext.flows.slice(0, 20)) {
+    out.push(`  ${f.src} -> ${f.dst} ${f.protocol}: ${n(f.packets)} packets (frames ${f.firstFrame}..${f.lastFrame}) via ${f.paths.join(', ')}`);
+  }
+  if (r.cleartext.flows.length > 20) out.push(`  ... ${r.cleartext.flows.length - 20} more flows`);
+
+  if (r.nonce) {
+    out.push('');
+    out.push(`nonce "${r.nonce.text}": ${n(r.nonce.hits)} frames in cleartext${r.nonce.frames.length ? ` (frames ${r.nonce.frames.slice(0, 10).join(', ')})` : ''}, ${n(r.nonce.decryptedHits)} inside decrypted ESP`);
+  }
+  if (r.decryption) {
+    const d = r.decryption;
+    out.push('');
+    out.push(`decryption (${d.sas} SAs known): ${n(d.ok)} ok, ${n(d.failed)} failed ICV, ${n(d.noKey)} without key`);
+    out.push(`  inside ESP: ${n(d.inner.podPackets)} pod-to-pod packets${d.inner.podPackets ? ` (${rec(d.inner.byProtocol)})` : ''}; layers ${rec(d.inner.protocols)}`);
+    for (const f of d.inner.flows.slice(0, 20)) {
+      out.push(`  ${f.src} -> ${f.dst} ${f.protocol}: ${n(f.packets)} packets via ${f.paths.join(', ')}`);
+    }
+  }
+
+  if (r.warnings.length) {
+    out.push('');
+    out.push('warnings:');
+    for (const w of r.warnings) out.push(`  - ${w}`);
+  }
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,110 @@
+/**
+ * The verifier's result. Field names marked CONTRACT are read by other tools (CLI --json consumers, the lab's
+ * stack outputs, the fixture and cross-check tests): do not rename them.
+ */
+import type { CaptureSummary } from './capture/types';
+
+export type Verdict = 'encrypted' | 'cleartext' | 'partial' | 'inconclusive';
+export const VERDICTS: readonly Verdict[] = ['encrypted', 'cleartext', 'partial', 'inconclusive'];
+
+export interface SizeStats { min: number; max: number; mean: number }
+
+/** One ESP security association as seen on the wire: (outer source, outer destination, SPI). */
+export interface EspFlowReport {
+  src: string;                 // CONTRACT
+  dst: string;                 // CONTRACT
+  spi: number;                 // CONTRACT
+  packets: number;             // CONTRACT
+  firstSeq: number;            // CONTRACT
+  lastSeq: number;             // CONTRACT
+  /** No sequence number lower than the one before it, keyed by (src, dst, SPI). */
+  seqIncreasing: boolean;      // CONTRACT
+  /** Encapsulation paths up to the ESP header, e.g. "eth/ipv4/udp/vxlan/eth/ipv4/esp". */
+  paths: string[];             // CONTRACT
+  /** Frame sizes on the wire (original length). */
+  sizes: SizeStats;            // CONTRACT
+  /** Sequence numbers lower than their predecessor. */
+  seqDecreases: number;
+  /** Sequence numbers equal to their predecessor (the same packet captured twice, e.g. `tcpdump -i any`). */
+  seqRepeats: number;
+  firstFrame: number;
+  lastFrame: number;
+  /** Packets of this SA that carry their payload in the clear (NULL encryption / GMAC). */
+  nullPackets: number;
+  decryption?: { ok: number; failed: number; sa?: string; unsupported?: string };
+}
+
+/** Cleartext traffic between two pod addresses, keyed by (src, dst, protocol). */
+export interface PodFlowReport {
+  src: string;
+  dst: string;
+  /** icmp, icmpv6, tcp, http, udp, fragment, or ip-proto-N. */
+  protocol: string;
+  packets: number;
+  firstFrame: number;
+  lastFrame: number;
+  /** Where the pod packet sat, e.g. "eth/ipv4/udp/vxlan/eth/ipv4". */
+  paths: string[];
+}
+
+export interface PodTraffic {
+  podPackets: number;          // CONTRACT (cleartext.podPackets)
+  byProtocol: Record<string, number>;
+  flows: PodFlowReport[];
+}
+
+export interface Report {
+  verdict: Verdict;            // CONTRACT
+  /** Why the verdict, in plain sentences, positive evidence first. */
+  reasons: string[];
+  expect?: Verdict;
+  /** True when the verdict equals --expect (if given) and no other expectation (--spi, --endpoints) failed. */
+  meetsExpectation: boolean;
+  expectationFailures: string[];
+  frames: number;              // CONTRACT
+  bytes: number;
+  warnings: string[];          // CONTRACT
+  capture: CaptureSummary;
+  /** Frame counts per layer name ("eth", "vxlan", "esp", ...) across all depths, decrypted layers excluded. */
+  protocols: Record<string, number>;
+  decode: {
+    truncatedFrames: number;
+    malformedFrames: number;
+    /** IP fragments after the first (counted, not decoded). */
+    fragments: number;
+    unsupportedLinkTypeFrames: number;
+  };
+  esp: {
+    packets: number;           // CONTRACT
+    spis: number[];            // CONTRACT (sorted)
+    flows: EspFlowReport[];    // CONTRACT
+    /** ESP packets whose payload is readable without a key (NULL encryption): NOT encryption. */
+    nullPackets: number;
+    /** ESP over UDP 4500 (RFC 3948) among `packets`. */
+    inUdp: number;
+  };
+  cleartext: PodTraffic & {     // CONTRACT (cleartext.podPackets)
+    /** How pod addresses were recognised. */
+    podCidrs: string[];
+    pods?: string[];
+  };
+  nonce?: {
+    text: string;
+    /** Frames whose raw bytes contain the nonce: cleartext on the wire. */
+    hits: number;              // CONTRACT
+    /** Frames where the nonce appears only after decrypting ESP: proves the ESP carried our traffic. */
+    decryptedHits: number;
+    /** First few frame numbers with a cleartext hit. */
+    frames: number[];
+  };
+  decryption?: {
+    ok: number;                // CONTRACT
+    failed: number;            // CONTRACT
+    /** ESP packets with no key for their (src, dst, SPI). */
+    noKey: number;
+    /** SAs known (from --key and --xfrm). */
+    sas: number;
+    /** The same findings on the decrypted inner packets (cleartext there is expected: it was encrypted on the wire). */
+    inner: PodTraffic & { protocols: Record<string, number> };
+  };
+}
