@@ -16,15 +16,15 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { Expected, ExpectedRun, FrameFactsLike, cliArgs, loadFixtures, parseNdjson, runCli, tmpDir } from './helpers/fixtures';
-import { BASE_OPTS, TsharkFrame, TsharkSa, decryptOpts, tsharkFrames } from './helpers/tshark';
+import { Expected, ExpectedRun, FrameFactsLike, cliArgs, loadFixtures, parseNdjson, runCliInProcess, tmpDir } from './helpers/fixtures';
+import { TsharkFrame, TsharkSa, decryptOpts, tsharkFrames } from './helpers/tshark';
 
 const fixtures = loadFixtures().filter((e) => e.frames > 0);
 let framesCompared = 0;
 let decryptedCompared = 0;
 
-function ourFrames(e: Expected, run: ExpectedRun): Map<number, FrameFactsLike> {
-  const r = runCli([e.path, '--frames', ...cliArgs(run.options)]);
+async function ourFrames(e: Expected, run: ExpectedRun): Promise<Map<number, FrameFactsLike>> {
+  const r = await runCliInProcess([e.path, '--frames', ...cliArgs(run.options)]);
   assert.equal(r.code, 0, `verify ${e.capture} --frames exited ${r.code}: ${r.stderr}`);
   const m = new Map<number, FrameFactsLike>();
   for (const f of parseNdjson<FrameFactsLike>(r.stdout)) if (typeof f.frame === 'number') m.set(f.frame, f);
@@ -77,10 +77,10 @@ describe('verifier cross-check with tshark, frame by frame', function () {
     const plainRun = e.runs.find((r) => !r.options.keys && !r.options.xfrm) ?? { ...e.runs[0], options: { podCidrs: e.runs[0].options.podCidrs } };
     const isNull = e.keys.some((k) => k.algorithm.startsWith('null'));
 
-    it(`${e.name}: frames, ESP SPI/sequence and every IP address agree`, () => {
+    it(`${e.name}: frames, ESP SPI/sequence and every IP address agree`, async () => {
       const extra = isNull ? ['-o', 'esp.enable_null_encryption_decode_heuristic:TRUE'] : [];
       const theirs = tsharkFrames(e.path, extra);
-      const ours = ourFrames(e, plainRun);
+      const ours = await ourFrames(e, plainRun);
       assert.equal(theirs.length, e.frames, 'tshark frame count differs from the fixture');
       const bad = theirs.flatMap((t) => compareFrame(t, ours.get(t.frame), isNull));
       framesCompared += theirs.length;
@@ -88,29 +88,34 @@ describe('verifier cross-check with tshark, frame by frame', function () {
     });
 
     if (e.runs.some((r) => r.options.nonce)) {
-      it(`${e.name}: the frames containing the nonce are the ones tshark finds (frame contains)`, () => {
+      it(`${e.name}: the frames containing the nonce are the ones tshark finds (frame contains)`, async () => {
         const run = e.runs.find((r) => r.options.nonce && !r.options.keys && !r.options.xfrm) ?? e.runs.find((r) => r.options.nonce)!;
         const r = spawnSync('tshark', ['-n', '-r', e.path, '-Y', `frame contains "${e.nonce}"`, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' });
-        assert.equal(r.status, 0, r.stderr);
+        assert.ok(r.status === 0 || (e.truncated && r.status === 2), r.stderr);
         const theirs = r.stdout.split('\n').filter(Boolean).map(Number);
-        const ours = [...ourFrames(e, run).values()].filter((f) => f.nonce).map((f) => f.frame).sort((a, b) => a - b);
+        const ours = [...(await ourFrames(e, run)).values()].filter((f) => f.nonce).map((f) => f.frame).sort((a, b) => a - b);
         assert.deepEqual(ours, theirs);
       });
     }
 
     for (const run of e.runs.filter((r) => (r.options.keys || r.options.xfrm) && !isNull)) {
-      it(`${e.name} [${run.name}]: decryption agrees with tshark's esp_sa (ICV good/bad, decrypted addresses)`, () => {
+      it(`${e.name} [${run.name}]: decryption agrees with tshark's esp_sa (ICV good/bad, decrypted addresses)`, async () => {
         const sas = tsharkSas(e, run);
         const theirs = tsharkFrames(e.path, decryptOpts(sas));
-        const ours = ourFrames(e, run);
+        const ours = await ourFrames(e, run);
         const esn = new Set(e.keys.filter((k) => k.esn).map((k) => `${k.src}>${k.dst}#${k.spi}`));
+        const keyFor = (o: FrameFactsLike | undefined) => Boolean(o?.esp && sas.some((sa) => (sa.spi === '*' || sa.spi === o.esp!.spi)
+          && (sa.src === '*' || sa.src === o.esp!.src) && (sa.dst === '*' || sa.dst === o.esp!.dst)));
         const bad: string[] = [];
         for (const t of theirs) {
           const o = ours.get(t.frame);
           const ok = t.icvGood[0] === true;
           const failed = t.icvBad[0] === true;
           const isEsn = o?.esp ? esn.has(`${o.esp.src}>${o.esp.dst}#${o.esp.spi}`) : false;
-          const theirVerdict = ok ? 'ok' : failed ? (isEsn ? 'ok (tshark has no ESN: ICV bad there)' : 'failed') : undefined;
+          // tshark with a wrong key sometimes stops at garbage padding before the ICV check (neither good nor
+          // bad): for an ESP frame a key applies to, "not good" is the failure on its side
+          const keyApplies = keyFor(o);
+          const theirVerdict = ok ? 'ok' : failed || (t.esp.length > 0 && keyApplies) ? (isEsn && failed ? 'ok (tshark has no ESN: ICV bad there)' : 'failed') : undefined;
           const ourVerdict = o?.decrypted === 'ok' && isEsn ? 'ok (tshark has no ESN: ICV bad there)' : o?.decrypted;
           if (theirVerdict !== ourVerdict) bad.push(`frame ${t.frame}: tshark ${theirVerdict ?? 'not decrypted'}, ours ${ourVerdict ?? 'not decrypted'}`);
           if (theirVerdict !== undefined) decryptedCompared++;
@@ -124,13 +129,13 @@ describe('verifier cross-check with tshark, frame by frame', function () {
     }
   }
 
-  it('--wireshark DIR: tshark with that configuration directory decrypts the captures', () => {
+  it('--wireshark DIR: tshark with that configuration directory decrypts the captures', async () => {
     const bad: string[] = [];
-    for (const e of fixtures.filter((x) => x.xfrm && !x.keys.some((k) => k.esn || k.algorithm.startsWith('null')))) {
+    for (const e of fixtures.filter((x) => x.runs.some((r) => r.options.xfrm) && !x.keys.some((k) => k.esn || k.algorithm.startsWith('null')))) {
       const run = e.runs.find((r) => r.options.xfrm)!;
       const dir = tmpDir('wireshark-cfg-');
       try {
-        const r = runCli([e.path, '--json', '--wireshark', dir, ...cliArgs(run.options)]);
+        const r = await runCliInProcess([e.path, '--json', '--wireshark', dir, ...cliArgs(run.options)]);
         if (r.code !== 0) {
           bad.push(`${e.name}: verify --wireshark exited ${r.code}: ${r.stderr.trim()}`);
           continue;
@@ -138,16 +143,18 @@ describe('verifier cross-check with tshark, frame by frame', function () {
         for (const f of ['esp_sa', 'preferences', 'decode_as_entries']) {
           if (!fs.existsSync(path.join(dir, f))) bad.push(`${e.name}: --wireshark wrote no ${f}`);
         }
-        // only the directory: no -o, no -d (decode_as_entries must bring 8472 as VXLAN itself)
+        // only the directory: no -o, no -d of ours (decode_as_entries must bring 8472 as VXLAN itself)
         const env = { ...process.env, WIRESHARK_CONFIG_DIR: dir };
-        const theirs = tsharkFrames(e.path, [], env).filter(() => true);
+        const theirs = tsharkFrames(e.path, [], env, true);
         const expectOk = run.decryptedFrames!.ok;
         const good = theirs.filter((t) => t.icvGood[0] === true).map((t) => t.frame);
         if (JSON.stringify(good) !== JSON.stringify(expectOk)) bad.push(`${e.name}: tshark with ${dir} decrypted frames ${JSON.stringify(good)}, expected ${JSON.stringify(expectOk)}`);
-        // and without BASE_OPTS' -d: the 8472 frames still dissect as VXLAN (inner addresses visible)
-        const plain = spawnSync('tshark', ['-n', '-r', e.path, '-T', 'fields', '-e', 'vxlan.vni'], { encoding: 'utf8', env });
-        const vx = spawnSync('tshark', ['-n', '-r', e.path, ...BASE_OPTS.slice(0, 2), '-T', 'fields', '-e', 'vxlan.vni'], { encoding: 'utf8' });
-        if (plain.stdout !== vx.stdout) bad.push(`${e.name}: decode_as_entries does not make 8472 VXLAN`);
+        // same dissection as explicit -d udp.port==8472,vxlan plus one esp_sa per SA of the generator
+        const reference = tsharkFrames(e.path, decryptOpts(tsharkSas(e, run)));
+        const show = (fs_: TsharkFrame[]) => fs_.map((t) => `${t.frame}: ${tpairs(t, 4).join(' ')} ${tpairs(t, 6).join(' ')}`);
+        const a = show(theirs);
+        const b = show(reference);
+        a.forEach((line, i) => { if (line !== b[i]) bad.push(`${e.name}: with --wireshark config "${line}", with explicit options "${b[i]}"`); });
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
       }

@@ -12,7 +12,7 @@ import { readCapture } from '../../components/verifier/capture';
 import { parseXfrmState } from '../../components/verifier/crypto/xfrm';
 import {
   CAPTURES, GENERATOR, PYTHON, Expected, FrameFactsLike, cliArgs, compareFrames, compareReport, libraryOptions,
-  loadFixtures, parseNdjson, runCli, tmpDir,
+  loadFixtures, parseNdjson, runCliAsync, runCliInProcess, tmpDir,
 } from './helpers/fixtures';
 
 const fixtures = loadFixtures();
@@ -105,10 +105,10 @@ describe('verifier fixtures (scapy-made captures with generator facts)', functio
         });
       }
 
-      it(`CLI --json and --frames: every run`, () => {
+      it(`CLI (execute) --json and --frames: every run`, async () => {
         const bad: string[] = [];
         for (const run of e.runs) {
-          const j = runCli([e.path, '--json', ...cliArgs(run.options)]);
+          const j = await runCliInProcess([e.path, '--json', ...cliArgs(run.options)]);
           if (j.code !== 0) {
             bad.push(`[${run.name}] --json exit ${j.code}: ${j.stderr.trim()}`);
             continue;
@@ -121,18 +121,35 @@ describe('verifier fixtures (scapy-made captures with generator facts)', functio
             continue;
           }
           bad.push(...compareReport(e, run, report).map((m) => `[${run.name}] --json ${m}`));
-          const f = runCli([e.path, '--frames', ...cliArgs(run.options)]);
+          const f = await runCliInProcess([e.path, '--frames', ...cliArgs(run.options)]);
           if (f.code !== 0) {
             bad.push(`[${run.name}] --frames exit ${f.code}: ${f.stderr.trim()}`);
             continue;
           }
-          const lines = parseNdjson<FrameFactsLike>(f.stdout).filter((x) => typeof x.frame === 'number');
+          const lines = parseNdjson<FrameFactsLike>(f.stdout);
+          if (lines.some((x) => typeof x.frame !== 'number')) bad.push(`[${run.name}] --frames printed a line that is not FrameFacts`);
           bad.push(...compareFrames(e, run, lines).map((m) => `[${run.name}] --frames ${m}`));
         }
         assert.deepEqual(bad, [], `${e.capture}:\n  ${bad.join('\n  ')}`);
       });
     });
   }
+
+  it('the real bin (scripts/verify.ts) gives the same --json report on every fixture', async function () {
+    this.timeout(600_000);
+    const bad: string[] = [];
+    const queue = fixtures.map((e) => ({ e, run: e.runs[e.runs.length - 1] }));
+    const worker = async () => {
+      for (let job = queue.shift(); job; job = queue.shift()) {
+        const { e, run } = job;
+        const r = await runCliAsync([e.path, '--json', ...cliArgs(run.options)]);
+        if (r.code !== 0) bad.push(`${e.name}: exit ${r.code}: ${r.stderr.trim()}`);
+        else bad.push(...compareReport(e, run, JSON.parse(r.stdout)).map((m) => `${e.name} [${run.name}]: ${m}`));
+      }
+    };
+    await Promise.all([worker(), worker(), worker()]);
+    assert.deepEqual(bad, [], bad.join('\n'));
+  });
 
   it('the verdict can fail: a fixture with pod traffic never reads as encrypted, and expectations are not echoes', async () => {
     // a sanity check of the comparison itself: feed compareReport a doctored report and see it complain

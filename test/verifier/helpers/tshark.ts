@@ -38,11 +38,14 @@ export interface TsharkFrame {
 
 const FIELDS = ['frame.number', 'ip.src', 'ip.dst', 'ipv6.src', 'ipv6.dst', 'esp.spi', 'esp.sequence', 'esp.icv_good', 'esp.icv_bad'];
 
-export function tsharkFrames(file: string, extra: string[] = [], env?: NodeJS.ProcessEnv): TsharkFrame[] {
-  const args = ['-n', '-r', file, ...BASE_OPTS, ...extra, '-T', 'fields', '-E', 'separator=\t', '-E', 'occurrence=a', '-E', 'aggregator=,'];
+/** `bare`: no -d/-o of ours (to see what a configuration directory alone does). */
+export function tsharkFrames(file: string, extra: string[] = [], env?: NodeJS.ProcessEnv, bare = false): TsharkFrame[] {
+  const args = ['-n', '-r', file, ...(bare ? [] : BASE_OPTS), ...extra, '-T', 'fields', '-E', 'separator=\t', '-E', 'occurrence=a', '-E', 'aggregator=,'];
   for (const f of FIELDS) args.push('-e', f);
   const r = spawnSync('tshark', args, { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024, timeout: 120_000, env: env ?? process.env });
-  if (r.status !== 0) throw new Error(`tshark ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  // a capture cut short at the end: tshark prints the whole frames, then exits 2 saying so
+  const cutShort = r.status === 2 && /cut short in the middle of a packet/.test(r.stderr ?? '');
+  if (r.status !== 0 && !cutShort) throw new Error(`tshark ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   const split = (s: string | undefined) => (s ? s.split(',') : []);
   return r.stdout.split('\n').filter((l) => l !== '').map((line) => {
     const c = line.split('\t');
