@@ -144,7 +144,7 @@ export class EncryptionProof extends pulumi.ComponentResource {
     this.nodes = facts.nodes;
     this.pods = pulumi.all([w.clientIp, w.serverIp]).apply(([clientIp, serverIp]) => ({
       namespace: PROOF_NAMESPACE,
-      client: { name: CLIENT_POD, node: clientNode.name, ip: clientIp, image: cfg.serverImage === '' ? '' : cfg.clientImage },
+      client: { name: CLIENT_POD, node: clientNode.name, ip: clientIp, image: cfg.clientImage },
       server: { name: SERVER_POD, node: serverNode.name, ip: serverIp, image: cfg.serverImage, port: SERVER_PORT },
     }));
 

@@ -5,7 +5,7 @@
  *
  * Server: nginx (config `lab:serverImage`, pinned) on port 80; its access log (stdout) records every
  * request line, which carries the nonce. Client: netshoot (`lab:clientImage`, pinned) with iputils ping
- * (`-p` takes a 16-byte pattern; busybox ping takes one byte) and curl, kept alive with `sleep infinity`.
+ * (`-p` takes a 16-byte pattern; busybox ping takes one byte) and curl, kept idle by a shell loop.
  */
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
@@ -60,7 +60,8 @@ export function podSpecs(w: WorkloadSpecInput): { server: k8s.core.v1.PodArgs; c
             name: 'client',
             image: w.clientImage,
             imagePullPolicy: 'IfNotPresent',
-            command: ['sleep', 'infinity'],
+            // Idle until deleted, and exit at once on SIGTERM (a shell as PID 1 ignores it otherwise).
+            command: ['/bin/sh', '-c', 'trap "exit 0" TERM INT; while true; do sleep 3600 & wait $!; done'],
           },
         ],
       },

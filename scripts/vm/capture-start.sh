@@ -12,6 +12,7 @@
 #   CAPTURE_MAX_SECONDS  bound: tcpdump is interrupted after this many seconds (default 900)
 #   CAPTURE_SNAPLEN      bytes kept per packet, 0 = whole packet (default 0)
 #   START_TIMEOUT        seconds to wait for "listening on" (default 30)
+#   CAPTURE_BUFFER_KIB   kernel capture buffer, KiB (default 32768)
 # State next to the capture: FILE.pid (pid of the timeout wrapper, which forwards SIGINT to tcpdump) and
 # FILE.log (tcpdump's stderr: "listening on", and the packet counts when it stops).
 # Output (stdout): key=value lines: interface, file, pid, started.
@@ -28,11 +29,12 @@ max_packets=${CAPTURE_MAX_PACKETS:-200000}
 max_seconds=${CAPTURE_MAX_SECONDS:-900}
 snaplen=${CAPTURE_SNAPLEN:-0}
 start_timeout=${START_TIMEOUT:-30}
+buffer_kib=${CAPTURE_BUFFER_KIB:-32768}
 
 [ -n "$iface" ] || die "CAPTURE_INTERFACE is required (the interface to capture on)"
 [ -n "$file" ] || die "CAPTURE_FILE is required (absolute path of the pcap to write)"
 [[ $file == /* ]] || die "CAPTURE_FILE must be an absolute path, got '$file'"
-for v in max_packets max_seconds snaplen start_timeout; do
+for v in max_packets max_seconds snaplen start_timeout buffer_kib; do
   is_int "${!v}" || die "$v must be a non-negative integer, got '${!v}'"
 done
 [ "$max_packets" -gt 0 ] || die "CAPTURE_MAX_PACKETS must be > 0"
@@ -55,10 +57,10 @@ fi
 as_root rm -f "$file" "$log" "$pidfile"
 
 # -Z root: Debian's tcpdump drops to user "tcpdump" before opening the -w file otherwise.
-# -U --immediate-mode: hand each packet over and write it as it arrives; without them packets still
-# in the kernel buffer (up to 1 s) are lost when SIGINT stops the capture.
-# setsid + all fds redirected: the capture outlives this SSH session and the session does not wait for it.
-args=(-i "$iface" -nn -U --immediate-mode -Z root -s "$snaplen" -c "$max_packets" -w "$file")
+# -U: write each packet to the file as soon as tcpdump gets it. -B: a 32 MiB kernel buffer, so bursts are not
+# dropped (no --immediate-mode: its ring has one snaplen-sized slot per packet, about 8 slots at the default
+# size; the default block ring hands packets over within 1 s, which capture-stop.sh waits out before SIGINT).
+args=(-i "$iface" -nn -U -B "$buffer_kib" -Z root -s "$snaplen" -c "$max_packets" -w "$file")
 [ -z "$filter" ] || args+=("$filter")
 # shellcheck disable=SC2016 # $1.. are expanded by the inner root shell
 as_root setsid sh -c 'pidfile=$1 log=$2; shift 2; echo $$ >"$pidfile"; exec "$@" </dev/null >"$log" 2>&1' \

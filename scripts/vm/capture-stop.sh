@@ -4,6 +4,8 @@
 # Inputs (environment):
 #   CAPTURE_FILE   the pcap path given to capture-start.sh (required)
 #   STOP_TIMEOUT   seconds to wait for tcpdump to exit after SIGINT (default 30)
+#   STOP_SETTLE    seconds to wait before SIGINT so the kernel hands over the last packets (default 2;
+#                  tcpdump's capture ring delivers within 1 s)
 # Output (stdout), key=value lines:
 #   file, bytes (size of the pcap), captured, received (by filter), dropped (by kernel),
 #   dropped_by_interface (when tcpdump prints it), stopped_by (signal | bound: tcpdump had already
@@ -16,8 +18,10 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi; }
 
 file=${CAPTURE_FILE:-}
 stop_timeout=${STOP_TIMEOUT:-30}
+settle=${STOP_SETTLE:-2}
 [ -n "$file" ] || die "CAPTURE_FILE is required (the pcap path given to capture-start.sh)"
 [[ $stop_timeout =~ ^[0-9]+$ ]] || die "STOP_TIMEOUT must be a non-negative integer, got '$stop_timeout'"
+[[ $settle =~ ^[0-9]+$ ]] || die "STOP_SETTLE must be a non-negative integer, got '$settle'"
 pidfile="$file.pid"
 log="$file.log"
 [ -f "$log" ] || die "no capture log $log: was capture-start.sh run with CAPTURE_FILE=$file?"
@@ -26,6 +30,7 @@ stopped_by=bound
 pid=$(cat "$pidfile" 2>/dev/null || true)
 if [ -n "$pid" ] && [ -d "/proc/$pid" ]; then
   stopped_by=signal
+  sleep "$settle"
   as_root kill -INT "$pid"
   deadline=$((SECONDS + stop_timeout))
   while [ -d "/proc/$pid" ]; do

@@ -1,0 +1,264 @@
+/**
+ * The proof's shell scripts, run for real on this machine (loopback only): tcpdump start/stop/clean on
+ * `lo`, the fetch through a stand-in `ssh` on PATH (runs the remote command locally), the direct traffic
+ * with a stand-in `ping` (no ping binary here) against an HTTP server on 127.0.0.1, and facts.sh.
+ * The same files run on the lab router / nodes (through remote.ts) and in the VM suite.
+ */
+import * as assert from 'assert';
+import { spawn, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as http from 'http';
+import * as net from 'net';
+import * as os from 'os';
+import * as path from 'path';
+import { parseCaptureStop, parseFacts, parseKeyValues, parseTraffic } from '../../components/proof/parse';
+import { verifyCapture } from '../../components/verifier';
+
+const REPO = path.resolve(__dirname, '..', '..');
+const VM = path.join(REPO, 'scripts', 'vm');
+const MINE = fs.readdirSync(VM).filter((f) => /^(capture|traffic|facts)[\w-]*\.sh$/.test(f));
+const NONCE = 'lab-t3stn0nce5x9';
+
+function run(script: string, env: Record<string, string>, extraPath?: string) {
+  const r = spawnSync('bash', [path.join(VM, script)], {
+    encoding: 'utf8',
+    env: { PATH: `${extraPath ? extraPath + ':' : ''}${process.env.PATH}`, HOME: os.tmpdir(), ...env },
+    timeout: 60000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Like run, without blocking the event loop (the HTTP server under test lives in this process). */
+function runAsync(script: string, env: Record<string, string>, extraPath?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn('bash', [path.join(VM, script)], {
+      env: { PATH: `${extraPath ? extraPath + ':' : ''}${process.env.PATH}`, HOME: os.tmpdir(), ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Sends `n` TCP connections carrying the nonce over loopback. */
+async function loopbackTraffic(n: number): Promise<void> {
+  const server = net.createServer((s) => s.on('data', () => s.end('ok')));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as net.AddressInfo).port;
+  for (let i = 0; i < n; i++) {
+    await new Promise<void>((resolve, reject) => {
+      const c = net.connect(port, '127.0.0.1', () => c.write(`GET /echo?msg=${NONCE} HTTP/1.1\r\n\r\n`));
+      c.on('data', () => c.end());
+      c.on('close', () => resolve());
+      c.on('error', reject);
+    });
+  }
+  await new Promise<void>((r) => server.close(() => r()));
+}
+
+describe('proof scripts (real runs, loopback only)', function () {
+  this.timeout(60000);
+  let dir: string;
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proof-scripts-'));
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('are shellcheck-clean and strict (set -euo pipefail)', () => {
+    assert.ok(MINE.length >= 8, MINE.join(' '));
+    const r = spawnSync('shellcheck', MINE.map((f) => path.join(VM, f)), { encoding: 'utf8' });
+    assert.strictEqual(r.status, 0, r.stdout + r.stderr);
+    for (const f of MINE) assert.match(fs.readFileSync(path.join(VM, f), 'utf8'), /^set -euo pipefail$/m, f);
+  });
+
+  describe('capture-start / capture-stop / capture-clean', () => {
+    it('captures on lo from "listening" to SIGINT and reports tcpdump\'s own counts', async () => {
+      const file = path.join(dir, 'run1.pcap');
+      const start = run('capture-start.sh', { CAPTURE_INTERFACE: 'lo', CAPTURE_FILE: file, CAPTURE_FILTER: 'tcp', CAPTURE_MAX_SECONDS: '120' });
+      assert.strictEqual(start.code, 0, start.stderr);
+      const kv = parseKeyValues(start.stdout);
+      assert.strictEqual(kv.interface, 'lo');
+      assert.match(kv.pid, /^\d+$/);
+      assert.ok(fs.existsSync(`/proc/${kv.pid}`), 'tcpdump runs after the script returned');
+      await loopbackTraffic(3);
+      const stop = run('capture-stop.sh', { CAPTURE_FILE: file });
+      assert.strictEqual(stop.code, 0, stop.stderr);
+      const counts = parseCaptureStop(stop.stdout);
+      assert.strictEqual(counts.stoppedBy, 'signal');
+      assert.strictEqual(counts.file, file);
+      assert.ok(counts.captured >= 3 * 6, `captured ${counts.captured}`); // 3 connections: handshake, data, close
+      assert.strictEqual(counts.dropped, 0);
+      assert.strictEqual(counts.bytes, fs.statSync(file).size);
+      assert.ok(!fs.existsSync(`/proc/${kv.pid}`), 'tcpdump is gone');
+      const report = await verifyCapture(file, { nonce: NONCE, pods: ['127.0.0.1'] });
+      assert.strictEqual(report.frames, counts.captured, 'every packet tcpdump counted is in the file');
+      assert.strictEqual(report.nonce?.hits, 3);
+
+      const clean = run('capture-clean.sh', { CAPTURE_FILE: file });
+      assert.strictEqual(clean.code, 0, clean.stderr);
+      assert.deepStrictEqual(fs.readdirSync(dir).filter((f) => f.startsWith('run1')), []);
+      assert.strictEqual(run('capture-clean.sh', { CAPTURE_FILE: file }).code, 0, 'clean is idempotent');
+    });
+
+    it('reports stopped_by=bound when tcpdump already stopped at its packet bound', async () => {
+      const file = path.join(dir, 'bound.pcap');
+      const start = run('capture-start.sh', { CAPTURE_INTERFACE: 'lo', CAPTURE_FILE: file, CAPTURE_FILTER: 'tcp', CAPTURE_MAX_PACKETS: '2' });
+      assert.strictEqual(start.code, 0, start.stderr);
+      const pid = parseKeyValues(start.stdout).pid;
+      await loopbackTraffic(1);
+      for (let i = 0; i < 50 && fs.existsSync(`/proc/${pid}`); i++) await sleep(100);
+      const counts = parseCaptureStop(run('capture-stop.sh', { CAPTURE_FILE: file }).stdout);
+      assert.strictEqual(counts.stoppedBy, 'bound');
+      assert.strictEqual(counts.captured, 2);
+      run('capture-clean.sh', { CAPTURE_FILE: file });
+    });
+
+    it('clean stops a tcpdump that still runs and removes its files', () => {
+      const file = path.join(dir, 'kill.pcap');
+      const start = run('capture-start.sh', { CAPTURE_INTERFACE: 'lo', CAPTURE_FILE: file });
+      assert.strictEqual(start.code, 0, start.stderr);
+      const pid = parseKeyValues(start.stdout).pid;
+      assert.strictEqual(run('capture-clean.sh', { CAPTURE_FILE: file }).code, 0);
+      assert.ok(!fs.existsSync(`/proc/${pid}`));
+      assert.ok(!fs.existsSync(file));
+    });
+
+    const startErrors: [string, Record<string, string>, RegExp][] = [
+      ['no interface given', { CAPTURE_FILE: '/tmp/x.pcap' }, /^capture-start: CAPTURE_INTERFACE is required/],
+      ['no file given', { CAPTURE_INTERFACE: 'lo' }, /^capture-start: CAPTURE_FILE is required/],
+      ['a relative file', { CAPTURE_INTERFACE: 'lo', CAPTURE_FILE: 'x.pcap' }, /must be an absolute path, got 'x\.pcap'/],
+      ['a bad bound', { CAPTURE_INTERFACE: 'lo', CAPTURE_FILE: '/tmp/x.pcap', CAPTURE_MAX_PACKETS: '10k' }, /max_packets must be a non-negative integer, got '10k'/],
+      ['an unknown interface', { CAPTURE_INTERFACE: 'seg9', CAPTURE_FILE: '/tmp/x.pcap' }, /no interface 'seg9' on .* \(interfaces: .*\blo\b.*\)/],
+    ];
+    for (const [what, env, msg] of startErrors) {
+      it(`start fails on ${what}`, () => {
+        const r = run('capture-start.sh', env);
+        assert.strictEqual(r.code, 1);
+        assert.match(r.stderr, msg);
+      });
+    }
+
+    it('start fails when tcpdump quits before listening (bad filter), with tcpdump\'s message', () => {
+      const file = path.join(dir, 'bad.pcap');
+      const r = run('capture-start.sh', { CAPTURE_INTERFACE: 'lo', CAPTURE_FILE: file, CAPTURE_FILTER: 'port (' });
+      assert.strictEqual(r.code, 1);
+      assert.match(r.stderr, /^capture-start: tcpdump exited before it was listening on lo: .*syntax error/);
+      run('capture-clean.sh', { CAPTURE_FILE: file });
+    });
+
+    it('stop fails clearly when no capture was started for the file', () => {
+      const r = run('capture-stop.sh', { CAPTURE_FILE: path.join(dir, 'never.pcap') });
+      assert.strictEqual(r.code, 1);
+      assert.match(r.stderr, /^capture-stop: no capture log .*never\.pcap\.log: was capture-start\.sh run/);
+    });
+  });
+
+  describe('capture-fetch (through a stand-in ssh)', () => {
+    let bin: string;
+    before(() => {
+      bin = path.join(dir, 'bin');
+      fs.mkdirSync(bin);
+      // Logs its arguments, then runs the remote command (the last argument) locally; FAKE_SHORT cuts `cat`.
+      fs.writeFileSync(
+        path.join(bin, 'ssh'),
+        '#!/usr/bin/env bash\nprintf "%s\\n" "$*" >>"$SSH_LOG"\nargs=("$@")\ncmd=${args[-1]}\n' +
+          'if [ -n "${FAKE_SHORT:-}" ] && [[ $cmd == cat* ]]; then bash -c "$cmd" | head -c 10; else bash -c "$cmd"; fi\n',
+        { mode: 0o755 },
+      );
+    });
+
+    it('copies the remote file into place, with the key in a private temp file and the jump host', () => {
+      const remote = path.join(dir, 'remote file.pcap');
+      fs.writeFileSync(remote, Buffer.alloc(5000, 7));
+      const local = path.join(dir, 'captures', 'ipsec', '1.pcap');
+      const log = path.join(dir, 'ssh.log');
+      const r = run(
+        'capture-fetch.sh',
+        { FETCH_HOST: '192.168.210.2', FETCH_USER: 'lab', FETCH_PRIVATE_KEY: 'KEY', FETCH_PROXY_HOST: 'libvirt-host', FETCH_PROXY_USER: 'me', FETCH_PROXY_PORT: '2222', REMOTE_FILE: remote, LOCAL_FILE: local, SSH_LOG: log },
+        bin,
+      );
+      assert.strictEqual(r.code, 0, r.stderr);
+      const kv = parseKeyValues(r.stdout);
+      assert.strictEqual(kv.local, local);
+      assert.strictEqual(kv.bytes, '5000');
+      assert.match(kv.sha256, /^[0-9a-f]{64}$/);
+      assert.deepStrictEqual(fs.readFileSync(local), Buffer.alloc(5000, 7));
+      const calls = fs.readFileSync(log, 'utf8');
+      assert.match(calls, /-p 22 -i \S+\/key -o IdentitiesOnly=yes -o ProxyCommand=ssh .* -p 2222 -W %h:%p me@libvirt-host lab@192\.168\.210\.2 /);
+      assert.ok(!calls.includes('KEY '), 'the key is never on a command line');
+    });
+
+    it('refuses a short copy and leaves nothing at the final path', () => {
+      const remote = path.join(dir, 'r2.pcap');
+      fs.writeFileSync(remote, Buffer.alloc(100, 1));
+      const local = path.join(dir, 'short', '1.pcap');
+      const r = run('capture-fetch.sh', { FETCH_HOST: 'h', FETCH_USER: 'u', REMOTE_FILE: remote, LOCAL_FILE: local, SSH_LOG: '/dev/null', FAKE_SHORT: '1' }, bin);
+      assert.strictEqual(r.code, 1);
+      assert.match(r.stderr, /^capture-fetch: copied 10 bytes of .*r2\.pcap but it has 100 bytes/);
+      assert.ok(!fs.existsSync(local) && !fs.existsSync(local + '.part'));
+    });
+
+    it('names the missing input', () => {
+      const r = run('capture-fetch.sh', { FETCH_USER: 'u', REMOTE_FILE: '/x', LOCAL_FILE: '/y' }, bin);
+      assert.strictEqual(r.code, 1);
+      assert.match(r.stderr, /^capture-fetch: FETCH_HOST is required/);
+    });
+  });
+
+  describe('traffic-direct', () => {
+    let bin: string;
+    let server: http.Server;
+    let port: number;
+    const seen: { url?: string; nonce?: string | string[] }[] = [];
+    before(async () => {
+      bin = path.join(dir, 'pingbin');
+      fs.mkdirSync(bin);
+      // Stand-in for iputils ping: logs its arguments, prints iputils' summary line.
+      fs.writeFileSync(
+        path.join(bin, 'ping'),
+        '#!/usr/bin/env bash\nprintf "%s\\n" "$*" >"$PING_LOG"\necho "--- statistics ---"\necho "10 packets transmitted, 9 received, 10% packet loss, time 1802ms"\n',
+        { mode: 0o755 },
+      );
+      server = http.createServer((req, res) => {
+        seen.push({ url: req.url, nonce: req.headers['x-lab-nonce'] });
+        res.statusCode = 404;
+        res.end();
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      port = (server.address() as net.AddressInfo).port;
+    });
+    after(() => server.close());
+
+    it('pings with the nonce as the 16-byte pattern and sends HTTP requests carrying it', async () => {
+      const log = path.join(dir, 'ping.log');
+      const r = await runAsync('traffic-direct.sh', { TARGET_IP: '127.0.0.1', NONCE, HTTP_PORT: String(port), HTTP_REQUESTS: '3', PING_LOG: log }, bin);
+      assert.strictEqual(r.code, 0, r.stderr);
+      assert.deepStrictEqual(parseTraffic(r.stdout), { pingTransmitted: 10, pingReceived: 9, httpTotal: 3, httpAnswered: 3 });
+      const args = fs.readFileSync(log, 'utf8').trim();
+      assert.match(args, new RegExp(`-p ${Buffer.from(NONCE).toString('hex')} 127\\.0\\.0\\.1$`));
+      assert.match(args, /-c 10 .*-s 64/);
+      assert.deepStrictEqual(seen.map((s) => s.nonce), [NONCE, NONCE, NONCE]);
+      assert.deepStrictEqual(seen.map((s) => s.url), [1, 2, 3].map((i) => `/echo?msg=${NONCE}&i=${i}`));
+    });
+
+    it('refuses a nonce that does not fit the ping pattern', () => {
+      const r = run('traffic-direct.sh', { TARGET_IP: '127.0.0.1', NONCE: 'lab-seventeen-chr' }, bin);
+      assert.strictEqual(r.code, 1);
+      assert.match(r.stderr, /NONCE must be exactly 16 characters/);
+    });
+  });
+
+  it('facts.sh reports this host without key material, in the form parseFacts reads', () => {
+    const r = run('facts.sh', { PHASE: 'before' });
+    assert.strictEqual(r.code, 0, r.stderr);
+    const f = parseFacts(r.stdout);
+    assert.strictEqual(f.hostname, os.hostname());
+    assert.ok(Number.isInteger(f.xfrmStates));
+    if (fs.existsSync('/proc/net/xfrm_stat')) assert.ok(f.xfrmStat && 'XfrmInNoStates' in f.xfrmStat);
+    assert.ok(!/aead|0x[0-9a-f]{40}/.test(r.stdout));
+  });
+});
