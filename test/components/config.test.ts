@@ -1,0 +1,113 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as YAML from 'yaml';
+import { CONFIG_KEYS, CONFIG_KEY_NAMES, LabConfigError, cidrsOverlap, parseLabConfig, proxyFromUri } from '../../components/config';
+import { STACKS, rawLab, repoRoot } from './helpers';
+
+describe('lab config', () => {
+  it('Pulumi.yaml documents every key with the code default (and nothing else)', () => {
+    const project = YAML.parse(fs.readFileSync(path.join(repoRoot, 'Pulumi.yaml'), 'utf8'));
+    assert.strictEqual(project.name, 'cilium-ipsec-lab');
+    const keys = Object.keys(project.config).filter((k) => k.startsWith('lab:')).map((k) => k.slice(4));
+    assert.deepStrictEqual(keys.sort(), [...CONFIG_KEY_NAMES].sort());
+    for (const k of CONFIG_KEY_NAMES) {
+      const entry = project.config[`lab:${k}`];
+      assert.strictEqual(String(entry.value), CONFIG_KEYS[k].default, `lab:${k} value in Pulumi.yaml`);
+      assert.ok(typeof entry.description === 'string' && entry.description.length > 10, `lab:${k} has a description`);
+      // Pulumi rejects type/default on keys outside the project namespace.
+      assert.ok(!('default' in entry) && !('type' in entry), `lab:${k} must use value, not default/type`);
+    }
+  });
+
+  it('defaults parse into the documented lab', () => {
+    const c = parseLabConfig({}, 'dev');
+    assert.strictEqual(c.encryption, 'none');
+    assert.strictEqual(c.libvirtUri, 'qemu:///system');
+    assert.strictEqual(c.sshProxy, undefined);
+    assert.strictEqual(c.seg1Subnet, '192.168.211.0/24');
+    assert.strictEqual(c.seg2Subnet, '192.168.44.0/24');
+    assert.strictEqual(c.podCidr, '10.0.0.0/8');
+    assert.strictEqual(c.ipsecKeyId, 3);
+    assert.strictEqual(c.domainType, 'kvm');
+    assert.match(c.ciliumVersion, /^1\.18\.\d+$/);
+    assert.match(c.imageUrl, /^https:\/\/cloud-images\.ubuntu\.com\/releases\/noble\/release-\d{8}\//);
+    assert.strictEqual(c.imageChecksum, c.imageUrl.replace(/[^/]+$/, 'SHA256SUMS'));
+    assert.strictEqual(c.prefix, 'cil-dev-');
+    assert.deepStrictEqual(c.sizes['control-plane'], { vcpus: 2, memoryMiB: 4096, diskGiB: 20 });
+    assert.strictEqual(c.captureRun, 1);
+    assert.strictEqual(c.pingCount, 10);
+    assert.strictEqual(c.httpRequests, 5);
+  });
+
+  it('each stack file parses; unencrypted/ipsec/dev subnets never collide, so they run side by side', () => {
+    const cfgs = STACKS.map((s) => parseLabConfig(rawLab(s), s));
+    assert.strictEqual(cfgs[1].encryption, 'none');
+    assert.strictEqual(cfgs[2].encryption, 'ipsec');
+    assert.strictEqual(cfgs[1].seg1Subnet, '192.168.211.0/24', 'unencrypted keeps the guide subnets');
+    for (let i = 0; i < cfgs.length; i++) {
+      for (let j = i + 1; j < cfgs.length; j++) {
+        for (const a of [cfgs[i].seg1Subnet, cfgs[i].seg2Subnet, cfgs[i].uplinkSubnet]) {
+          for (const b of [cfgs[j].seg1Subnet, cfgs[j].seg2Subnet, cfgs[j].uplinkSubnet]) {
+            assert.ok(!cidrsOverlap(a, b), `${STACKS[i]} ${a} overlaps ${STACKS[j]} ${b}`);
+          }
+        }
+      }
+    }
+  });
+
+  it('derives the SSH jump host from a qemu+ssh URI, and sshProxy overrides it', () => {
+    assert.strictEqual(proxyFromUri('qemu+ssh://me@lab.example:2222/system'), 'me@lab.example:2222');
+    assert.strictEqual(parseLabConfig({ libvirtUri: 'qemu+ssh://me@host/system' }, 's').sshProxy, 'me@host');
+    assert.strictEqual(parseLabConfig({ libvirtUri: 'qemu+ssh://me@host/system', sshProxy: 'jump@other' }, 's').sshProxy, 'jump@other');
+  });
+
+  it('accepts a local image without checksum, and sha256:<hex> or a SUMS URL', () => {
+    assert.strictEqual(parseLabConfig({ imageUrl: '/var/cache/img.qcow2', imageChecksum: '' }, 's').imageChecksum, '');
+    assert.strictEqual(parseLabConfig({ imageUrl: 'file:///x/img.qcow2', imageChecksum: '' }, 's').imageUrl, 'file:///x/img.qcow2');
+    parseLabConfig({ imageUrl: 'https://e.example/a.img', imageChecksum: 'sha256:' + 'a'.repeat(64) }, 's');
+  });
+
+  const cases: [string, Record<string, string>, RegExp][] = [
+    ['unknown encryption mode', { encryption: 'wireguard' }, /lab:encryption = "wireguard": expected one of none, ipsec/],
+    ['SPI 0', { ipsecKeyId: '0' }, /lab:ipsecKeyId = "0": expected an integer from 1 to 15/],
+    ['SPI 16', { ipsecKeyId: '16' }, /lab:ipsecKeyId = "16": expected an integer from 1 to 15/],
+    ['SPI not a number', { ipsecKeyId: 'three' }, /lab:ipsecKeyId = "three": expected an integer/],
+    ['malformed subnet', { seg1Subnet: '192.168.1.0/33' }, /lab:seg1Subnet = "192.168.1.0\/33": expected an IPv4 network in CIDR form/],
+    ['host bits set', { seg2Subnet: '192.168.44.7/24' }, /lab:seg2Subnet = "192.168.44.7\/24": expected an IPv4 network/],
+    ['not an address', { seg1Subnet: 'banana' }, /lab:seg1Subnet = "banana"/],
+    ['segments overlap', { seg2Subnet: '192.168.211.0/24' }, /lab:seg2Subnet = "192.168.211.0\/24": expected a network that does not overlap lab:seg1Subnet 192.168.211.0\/24/],
+    ['uplink overlaps a segment', { uplinkSubnet: '192.168.0.0/16' }, /lab:uplinkSubnet = "192.168.0.0\/16": expected a network that does not overlap lab:seg1Subnet/],
+    ['pod CIDR overlaps node subnets', { podCidr: '192.168.0.0/16' }, /lab:podCidr = "192.168.0.0\/16": expected a network that does not overlap lab:seg1Subnet/],
+    ['service CIDR inside the pod CIDR', { serviceCidr: '10.96.0.0/12' }, /lab:serviceCidr = "10.96.0.0\/12": expected a network that does not overlap lab:podCidr 10.0.0.0\/8/],
+    ['domain type', { domainType: 'xen' }, /lab:domainType = "xen": expected one of kvm, qemu/],
+    ['capture interface', { captureInterface: 'ens38' }, /lab:captureInterface = "ens38": expected one of seg1, seg2, uplink, any/],
+    ['unpinned image', { clientImage: 'docker.io/nicolaka/netshoot:latest' }, /lab:clientImage .*pinned/],
+    ['untagged image', { serverImage: 'nginx' }, /lab:serverImage = "nginx"/],
+    ['checksum garbage', { imageChecksum: 'md5:abc' }, /lab:imageChecksum = "md5:abc": expected sha256:<64 lowercase hex>/],
+    ['custom URL without checksum', { imageUrl: 'https://e.example/a.img' }, /lab:imageChecksum = \(unset\): expected a checksum for the custom lab:imageUrl/],
+    ['remote image without checksum', { imageUrl: 'https://e.example/a.img', imageChecksum: '' }, /lab:imageChecksum = "": expected/],
+    ['kubernetes version', { kubernetesVersion: '1.33' }, /lab:kubernetesVersion = "1.33": expected a Kubernetes release as MAJOR.MINOR.PATCH/],
+    ['cilium too old', { ciliumVersion: '1.15.6' }, /lab:ciliumVersion = "1.15.6": expected Cilium 1.16 or newer/],
+    ['control-plane 1 vCPU', { controlPlaneVcpus: '1' }, /lab:controlPlaneVcpus = "1": expected an integer from 2 to 64/],
+    ['memory not a number', { workerMemoryMiB: '2G' }, /lab:workerMemoryMiB = "2G": expected an integer/],
+    ['libvirt URI', { libvirtUri: 'localhost' }, /lab:libvirtUri = "localhost": expected a libvirt URI/],
+    ['ssh proxy', { sshProxy: 'host-without-user' }, /lab:sshProxy = "host-without-user": expected user@host/],
+    ['relative pool dir', { storagePoolDir: 'images' }, /lab:storagePoolDir = "images": expected an absolute directory path/],
+    ['unknown key', { encrpytion: 'ipsec' }, /lab:encrpytion = "ipsec": expected a known key/],
+    ['capture run 0', { captureRun: '0' }, /lab:captureRun = "0": expected an integer from 1/],
+    ['api endpoint', { apiEndpoint: 'https://x' }, /lab:apiEndpoint = "https:\/\/x": expected host:port/],
+  ];
+  for (const [what, raw, message] of cases) {
+    it(`refuses ${what} before anything is created, naming key, value and expectation`, () => {
+      assert.throws(
+        () => parseLabConfig(raw, 'dev'),
+        (e: unknown) => {
+          assert.ok(e instanceof LabConfigError, `expected LabConfigError, got ${String(e)}`);
+          assert.match(e.message, message);
+          return true;
+        },
+      );
+    });
+  }
+});

@@ -1,0 +1,61 @@
+import * as assert from 'assert';
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { parseLabConfig } from '../../../components/config';
+import { planTopology } from '../../../components/topology';
+import { labDomainXml, networkXml, overlayVolumeXml, poolXml, volumeXml, xmlEscape } from '../../../components/libvirt/xml';
+import { STACKS, rawLab } from '../helpers';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-xml-'));
+function validate(xml: string, schema: string, label: string): void {
+  const f = path.join(tmp, `${label.replace(/[^a-z0-9.-]/gi, '_')}.xml`);
+  fs.writeFileSync(f, xml);
+  try {
+    execFileSync('virt-xml-validate', [f, schema], { stdio: 'pipe' });
+  } catch (e) {
+    const err = e as { stderr?: Buffer; stdout?: Buffer };
+    assert.fail(`${label} does not validate against ${schema}:\n${err.stderr ?? ''}${err.stdout ?? ''}\n${xml}`);
+  }
+}
+
+describe('libvirt XML (virt-xml-validate)', () => {
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  for (const stack of STACKS) {
+    const cfg = parseLabConfig(rawLab(stack), stack);
+    const plan = planTopology(cfg);
+    for (const n of Object.values(plan.networks)) {
+      it(`${stack}: network ${n.name}`, () => validate(networkXml(n), 'network', n.name));
+    }
+    it(`${stack}: pool ${plan.pool.name}`, () => validate(poolXml(plan.pool), 'storagepool', plan.pool.name));
+    it(`${stack}: base volume`, () =>
+      validate(volumeXml({ name: plan.baseVolume, capacityBytes: 600 * 1024 ** 2, format: 'qcow2' }), 'storagevol', plan.baseVolume));
+    for (const vm of plan.vms) {
+      it(`${stack}: overlay volume ${vm.diskVolume} (backing = base)`, () => {
+        const xml = overlayVolumeXml(plan, vm);
+        assert.match(xml, new RegExp(`<path>${plan.pool.path}/${plan.baseVolume}</path>`));
+        validate(xml, 'storagevol', vm.diskVolume);
+      });
+      for (const t of ['kvm', 'qemu'] as const) {
+        it(`${stack}: domain ${vm.domain} (${t})`, () => {
+          const xml = labDomainXml(plan, vm, t);
+          for (const i of vm.interfaces) assert.ok(xml.includes(`<mac address='${i.mac}'/>`));
+          assert.ok(xml.includes(`volume='${vm.seedVolume}'`) && xml.includes(`volume='${vm.diskVolume}'`));
+          assert.ok(xml.includes(t === 'kvm' ? "mode='host-passthrough'" : "mode='maximum'"));
+          validate(xml, 'domain', `${vm.domain}-${t}`);
+        });
+      }
+    }
+  }
+
+  it('segments are isolated bridges without host address; the uplink is NAT with one', () => {
+    const plan = planTopology(parseLabConfig({}, 'dev'));
+    assert.doesNotMatch(networkXml(plan.networks.seg1), /<ip |<forward/);
+    assert.match(networkXml(plan.networks.uplink), /<forward mode='nat'\/>[\s\S]*<ip address='192.168.210.1' netmask='255.255.255.0'\/>/);
+  });
+
+  it('escapes XML special characters', () => {
+    assert.strictEqual(xmlEscape(`a<b>&"'`), 'a&lt;b&gt;&amp;&quot;&apos;');
+  });
+});
