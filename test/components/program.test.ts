@@ -1,0 +1,242 @@
+/**
+ * The whole program under pulumi.runtime.setMocks, for the dev, unencrypted and ipsec stacks.
+ * Mocks are set first, then index.ts is imported (pulumi/examples testing-unit-ts: the program must
+ * see the mocks when it runs). Dependencies are recorded with a stack transformation (mocks do not see
+ * dependsOn).
+ */
+import * as assert from 'assert';
+import { generateKeyPairSync } from 'crypto';
+import * as pulumi from '@pulumi/pulumi';
+import { stackConfig } from './helpers';
+
+interface Rec {
+  type: string;
+  name: string;
+  inputs: any;
+  deps: string[];
+}
+
+const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 });
+const PUB_PEM = rsa.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+const PRIV_PEM = rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+
+const SECRET_SIG = '4dabf18193072939515e22adb298388d';
+/** Mock inputs carry secrets wrapped ({ [SECRET_SIG]: ..., value }): unwrap them, remembering which were secret. */
+function unwrapSecrets(v: any, secrets: Set<any>): any {
+  if (Array.isArray(v)) return v.map((x) => unwrapSecrets(x, secrets));
+  if (v && typeof v === 'object') {
+    if (SECRET_SIG in v) {
+      const inner = unwrapSecrets(v.value, secrets);
+      secrets.add(inner);
+      return inner;
+    }
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrapSecrets(x, secrets)]));
+  }
+  return v;
+}
+const secretValues = new Set<any>();
+
+async function unwrap(v: any): Promise<any> {
+  if (pulumi.Output.isInstance(v)) return unwrap(await (v as any).promise());
+  if (Array.isArray(v)) return Promise.all(v.map(unwrap));
+  if (v && typeof v === 'object' && v.constructor === Object) {
+    const o: any = {};
+    for (const [k, x] of Object.entries(v)) o[k] = await unwrap(x);
+    return o;
+  }
+  return v;
+}
+
+async function runProgram(stack: string): Promise<{ recs: Rec[]; mod: any }> {
+  const recs: Rec[] = [];
+  pulumi.runtime.setAllConfig(stackConfig(stack));
+  pulumi.runtime.setMocks(
+    {
+      newResource(args: pulumi.runtime.MockResourceArgs) {
+        const i = unwrapSecrets(args.inputs, secretValues);
+        const out: any = { ...i };
+        switch (args.type) {
+          case 'tls:index/privateKey:PrivateKey':
+            Object.assign(out, { privateKeyPem: PRIV_PEM, publicKeyPem: PUB_PEM, privateKeyOpenssh: 'OPENSSH-PRIVATE', publicKeyOpenssh: 'ssh-ed25519 AAAAmock lab' });
+            break;
+          case 'tls:index/selfSignedCert:SelfSignedCert':
+          case 'tls:index/locallySignedCert:LocallySignedCert':
+            out.certPem = `CERT-${args.name}`;
+            break;
+          case 'tls:index/certRequest:CertRequest':
+            out.certRequestPem = 'CSR';
+            break;
+          case 'random:index/randomString:RandomString':
+            out.result = 'abcdefghijklmnopqrstuvwxyz0123456789'.slice(0, i.length);
+            break;
+          case 'random:index/randomId:RandomId':
+            out.hex = '0123456789abcdef0123456789abcdef01234567'.slice(0, i.byteLength * 2);
+            break;
+          case 'command:local:Command':
+            out.stdout = /image-fetch/.test(i.create) ? `/cache/base.img\tqcow2\t600\t${'e'.repeat(64)}\n` : 'ok';
+            out.stderr = '';
+            break;
+          case 'command:remote:Command':
+            out.stdout = '';
+            out.stderr = '';
+            break;
+        }
+        recs.push({ type: args.type, name: args.name, inputs: i, deps: [] });
+        return { id: `${args.name}-id`, state: out };
+      },
+      call(args: pulumi.runtime.MockCallArgs) {
+        return args.inputs;
+      },
+    },
+    'cilium-ipsec-lab',
+    stack,
+    true, // preview: the proof's verification only runs during a real `pulumi up`
+  );
+  for (const k of Object.keys(require.cache)) {
+    if (k.includes('/components/') || k.endsWith('/index.ts')) delete require.cache[k];
+  }
+  const mod = await import('../../index');
+  // Let every apply-created resource register.
+  let n = -1;
+  while (n !== recs.length) {
+    n = recs.length;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  for (const r of recs) r.deps = pendingDeps.get(r.name) ?? [];
+  return { recs, mod };
+}
+const pendingDeps = new Map<string, string[]>();
+
+// Mocks do not show dependsOn: record each registration's dependency URNs (as resource names).
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const { MockMonitor } = require('@pulumi/pulumi/runtime/mocks');
+const origRegister = MockMonitor.prototype.registerResource;
+MockMonitor.prototype.registerResource = function (req: any, cb: any) {
+  pendingDeps.set(req.getName(), (req.getDependenciesList() as string[]).map((u) => u.split('::').pop() as string));
+  return origRegister.call(this, req, cb);
+};
+
+describe('the Pulumi program under mocks', function () {
+  this.timeout(120000);
+  const results: Record<string, { recs: Rec[]; mod: any }> = {};
+  before(async () => {
+    for (const s of ['dev', 'unencrypted', 'ipsec']) {
+      pendingDeps.clear();
+      results[s] = await runProgram(s);
+    }
+  });
+
+  const cmds = (s: string, re: RegExp) => results[s].recs.filter((r) => r.type === 'command:local:Command' && re.test(r.inputs.create));
+
+  for (const stack of ['dev', 'unencrypted', 'ipsec']) {
+    it(`${stack}: networks, pool, base volume, seeds, overlays and four domains with stack-prefixed names`, () => {
+      const nets = cmds(stack, /network\.sh create/).map((r) => r.inputs.environment.NET_NAME).sort();
+      assert.deepStrictEqual(nets, [`cil-${stack}-seg1`, `cil-${stack}-seg2`, `cil-${stack}-uplink`]);
+      assert.deepStrictEqual(cmds(stack, /pool\.sh create/).map((r) => r.inputs.environment.POOL_NAME), [`cil-${stack}-pool`]);
+      const vols = cmds(stack, /volume\.sh (upload|create)/).map((r) => r.inputs.environment.VOL_NAME).sort();
+      assert.deepStrictEqual(vols, [`cil-${stack}-base.qcow2`, ...['control-plane', 'router', 'worker1', 'worker2'].map((v) => `cil-${stack}-${v}.qcow2`)].sort());
+      const seeds = cmds(stack, /seed\.sh create/).map((r) => r.inputs.environment.VOL_NAME).sort();
+      assert.deepStrictEqual(seeds, ['control-plane', 'router', 'worker1', 'worker2'].map((v) => `cil-${stack}-${v}-seed.iso`));
+      const doms = cmds(stack, /domain\.sh create/).map((r) => r.inputs.environment.DOMAIN_NAME).sort();
+      assert.deepStrictEqual(doms, ['control-plane', 'router', 'worker1', 'worker2'].map((v) => `cil-${stack}-${v}`));
+      for (const r of cmds(stack, /./).filter((x) => !x.name.startsWith('proof-'))) {
+        assert.ok(r.inputs.create.startsWith('bash scripts/host/'), `${r.name}: ${r.inputs.create}`);
+        for (const [k, v] of Object.entries(r.inputs.environment ?? {})) {
+          if (/_NAME$/.test(k)) assert.ok(String(v).startsWith(`cil-${stack}-`), `${r.name} ${k}=${v}`);
+        }
+      }
+    });
+
+    it(`${stack}: cloud-init per role in the seeds (router gets the private key, nodes do not)`, () => {
+      for (const r of cmds(stack, /seed\.sh create/)) {
+        const ud: string = r.inputs.environment.USER_DATA;
+        assert.ok(ud.startsWith('#cloud-config'), r.name);
+        if (/router/.test(r.inputs.environment.VOL_NAME)) {
+          assert.ok(ud.includes('OPENSSH-PRIVATE') && ud.includes('lab-router-setup'), r.name);
+        } else {
+          assert.ok(!ud.includes('OPENSSH-PRIVATE') && ud.includes('lab-node-setup'), r.name);
+        }
+        assert.match(r.inputs.environment.NETWORK_CONFIG, /^version: 2/);
+      }
+    });
+
+    it(`${stack}: kubeadm init/join on the nodes through the router, Cilium Release pinned from helm.cilium.io`, () => {
+      const remote = results[stack].recs.filter((r) => r.type === 'command:remote:Command');
+      const init = remote.find((r) => r.name === 'cluster-init');
+      assert.ok(init, 'cluster-init exists');
+      assert.match(init.inputs.create, /^ssh .* lab@192\.168\.\d+\.10 /);
+      assert.ok(init.inputs.create.includes('addon/kube-proxy'));
+      assert.ok(remote.find((r) => r.name === 'cluster-worker1-join') && remote.find((r) => r.name === 'cluster-worker2-join'));
+      assert.strictEqual(init.inputs.connection.user, 'lab');
+      const rel = results[stack].recs.find((r) => r.type === 'kubernetes:helm.sh/v3:Release');
+      assert.ok(rel);
+      assert.strictEqual(rel.inputs.chart, 'cilium');
+      assert.strictEqual(rel.inputs.version, '1.18.6');
+      assert.strictEqual(rel.inputs.repositoryOpts.repo, 'https://helm.cilium.io');
+      assert.strictEqual(rel.inputs.namespace, 'kube-system');
+    });
+
+    it(`${stack}: outputs encryption, ciliumVersion, kubeconfig (secret), router, nodes`, async () => {
+      const m = results[stack].mod;
+      assert.strictEqual(m.encryption, stack === 'ipsec' ? 'ipsec' : 'none');
+      assert.strictEqual(m.ciliumVersion, '1.18.6');
+      assert.ok(await pulumi.isSecret(m.kubeconfig), 'kubeconfig is secret');
+      const kc = await unwrap(m.kubeconfig);
+      assert.match(kc, /server: https:\/\/192\.168\.\d+\.2:6443/);
+      const router = await unwrap(m.router);
+      assert.deepStrictEqual(router.interfaces.map((i: any) => i.name), ['uplink', 'seg1', 'seg2']);
+      assert.ok(m.nodes);
+    });
+  }
+
+  it('the Release values differ between the stacks only where encryption does', () => {
+    const v = (s: string) => results[s].recs.find((r) => r.type === 'kubernetes:helm.sh/v3:Release')!.inputs.values;
+    const strip = (x: any) => ({ ...x, encryption: null, k8sServiceHost: null });
+    assert.deepStrictEqual(strip(v('unencrypted')), strip(v('ipsec')));
+    assert.deepStrictEqual(v('unencrypted').encryption, { enabled: false });
+    assert.strictEqual(v('ipsec').encryption.enabled, true);
+    assert.strictEqual(v('ipsec').encryption.type, 'ipsec');
+  });
+
+  it('the IPsec Secret exists only on ipsec, with the right format, and is secret', async () => {
+    for (const s of ['dev', 'unencrypted']) {
+      assert.ok(!results[s].recs.some((r) => r.type === 'kubernetes:core/v1:Secret' && r.inputs.metadata?.name === 'cilium-ipsec-keys'), s);
+      assert.ok(!results[s].recs.some((r) => r.type === 'random:index/randomId:RandomId'), s);
+    }
+    const sec = results.ipsec.recs.find((r) => r.type === 'kubernetes:core/v1:Secret' && r.inputs.metadata?.name === 'cilium-ipsec-keys');
+    assert.ok(sec);
+    assert.strictEqual(sec.inputs.metadata.namespace, 'kube-system');
+    const id = results.ipsec.recs.find((r) => r.type === 'random:index/randomId:RandomId');
+    assert.strictEqual(id!.inputs.byteLength, 20);
+    assert.match(sec.inputs.stringData.keys, /^3\+ rfc4106\(gcm\(aes\)\) [0-9a-f]{40} 128$/);
+    const keys = sec.inputs.stringData.keys;
+    assert.ok([...secretValues].some((v) => JSON.stringify(v).includes(keys)), 'the keys value is a secret input');
+  });
+
+  it('nothing in the VM and cluster graph mentions encryption (switching only upgrades the Release)', () => {
+    for (const r of results.ipsec.recs.filter((x) => !/^cilium|^proof/.test(x.name))) {
+      const text = JSON.stringify(r.inputs);
+      assert.ok(!/rfc4106|"encryption"|ipsecKeyId/.test(text), `${r.name} depends on the encryption settings`);
+    }
+  });
+
+  it('dependency order: pool/networks -> base volume -> VMs -> router ready -> node setup -> init -> joins -> Cilium', () => {
+    const deps = (name: string) => pendingDepsOf(results.ipsec, name);
+    assert.ok(deps('image-volume').includes('net-pool'));
+    assert.ok(deps('router-vm-domain').includes('image-volume'));
+    assert.ok(deps('router-vm-domain').includes('router-vm-disk') && deps('router-vm-domain').includes('router-vm-seed'));
+    assert.ok(deps('cluster-worker1-ready').includes('router-cloud-init'));
+    assert.ok(deps('cluster-worker1-kube').includes('cluster-worker1-ready'));
+    assert.ok(deps('cluster-init').includes('cluster-control-plane-kube'));
+    assert.ok(deps('cluster-worker2-join').includes('cluster-init'));
+    assert.ok(deps('cluster-k8s').includes('cluster-worker2-join'));
+    assert.ok(deps('cilium-release').includes('cilium-ipsec-secret'));
+    assert.ok(deps('cilium-ready').includes('cilium-release'));
+  });
+});
+
+function pendingDepsOf(r: { recs: Rec[] }, name: string): string[] {
+  const rec = r.recs.find((x) => x.name === name);
+  assert.ok(rec, `resource ${name} exists`);
+  return rec.deps;
+}
