@@ -1,0 +1,170 @@
+/**
+ * The VM suite's lab: the program's own config parser, topology plan, libvirt commands, cloud-init
+ * builders and remote command text, driven from a test instead of the Pulumi engine. Nothing here
+ * builds XML, cloud-init or command lines itself: it only calls the lab's pure functions and runs what
+ * they return, in the order index.ts creates the resources (pool, networks, base image, per VM overlay
+ * and seed, domains) and the reverse order for deletes.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { parseLabConfig, type LabConfig } from '../../../components/config';
+import { planTopology, type TopologyPlan, type VmPlan } from '../../../components/topology';
+import * as libvirt from '../../../components/libvirt/commands';
+import { seedFiles, LAB_USER } from '../../../components/cloud-init';
+import { scriptCommandText } from '../../../components/remote';
+import { mustRun, runHostCommand, run, type HostCommandLike, type RouterSsh, REPO_ROOT } from './run';
+
+export const STACK = 'vmtest';
+
+export interface LabKeys {
+  privateKey: string;
+  publicKey: string;
+  keyFile: string;
+}
+
+/** An SSH key pair as the program's @pulumi/tls ED25519 PrivateKey gives it (OpenSSH formats). */
+export async function makeKeyPair(dir: string): Promise<LabKeys> {
+  const keyFile = path.join(dir, 'id_ed25519');
+  fs.rmSync(keyFile, { force: true });
+  fs.rmSync(`${keyFile}.pub`, { force: true });
+  await mustRun('ssh-keygen', ['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `cil-${STACK}`, '-f', keyFile]);
+  return { privateKey: fs.readFileSync(keyFile, 'utf8'), publicKey: fs.readFileSync(`${keyFile}.pub`, 'utf8').trim(), keyFile };
+}
+
+/** The suite's stack config: the test image, small VMs, software emulation where KVM cannot run guests. */
+export function vmTestConfig(image: { path: string; sha256: string }, domainType: 'kvm' | 'qemu', cacheDir: string): LabConfig {
+  return parseLabConfig(
+    {
+      encryption: 'ipsec',
+      imageUrl: image.path,
+      imageChecksum: `sha256:${image.sha256}`,
+      imageCacheDir: cacheDir,
+      domainType,
+      routerVcpus: '1',
+      routerMemoryMiB: '1024',
+      routerDiskGiB: '8',
+      workerVcpus: '1',
+      workerMemoryMiB: '1280',
+      workerDiskGiB: '8',
+      captureInterface: 'seg2',
+    },
+    STACK,
+  );
+}
+
+export interface NamedCommand {
+  what: string;
+  cmd: HostCommandLike;
+}
+
+export class Lab {
+  readonly plan: TopologyPlan;
+  readonly vms: VmPlan[];
+  readonly uri: string;
+  /** The base image as image-fetch.sh reported it (the delete runs with the create's environment). */
+  base: { file: string; format: 'qcow2' | 'raw' };
+
+  constructor(
+    readonly cfg: LabConfig,
+    readonly keys: LabKeys,
+  ) {
+    this.plan = planTopology(cfg);
+    // The VM half only: the router and the two workers (no control-plane, no Kubernetes here).
+    this.vms = [this.plan.router, ...this.plan.workers];
+    this.uri = cfg.libvirtUri;
+    this.base = { file: cfg.imageUrl, format: 'qcow2' };
+  }
+
+  get router(): VmPlan {
+    return this.plan.router;
+  }
+  get workers(): VmPlan[] {
+    return this.plan.workers;
+  }
+
+  routerSsh(): RouterSsh {
+    return { host: this.plan.router.ip, port: 22, user: LAB_USER, keyFile: this.keys.keyFile };
+  }
+
+  networks(): NamedCommand[] {
+    return Object.values(this.plan.networks).map((n) => ({ what: `network ${n.name}`, cmd: libvirt.networkCommands(this.uri, n) }));
+  }
+  pool(): NamedCommand {
+    return { what: `pool ${this.plan.pool.name}`, cmd: libvirt.poolCommands(this.uri, this.plan) };
+  }
+  imageFetch(): NamedCommand {
+    return { what: 'image fetch', cmd: libvirt.imageFetchCommands(this.cfg) };
+  }
+  baseVolume(file: string, format: string): NamedCommand {
+    return { what: `volume ${this.plan.baseVolume}`, cmd: libvirt.baseVolumeCommands(this.uri, this.plan, file, format) };
+  }
+  overlay(vm: VmPlan, baseFormat: 'qcow2' | 'raw'): NamedCommand {
+    return { what: `volume ${vm.diskVolume}`, cmd: libvirt.overlayVolumeCommands(this.uri, this.plan, vm, baseFormat) };
+  }
+  seed(vm: VmPlan): NamedCommand {
+    const files = seedFiles(this.plan, vm, {
+      sshPublicKey: this.keys.publicKey,
+      routerPrivateKey: vm.role === 'router' ? this.keys.privateKey : undefined,
+    });
+    return { what: `seed ${vm.seedVolume}`, cmd: libvirt.seedVolumeCommands(this.uri, this.plan, vm, files) };
+  }
+  domain(vm: VmPlan): NamedCommand {
+    return { what: `domain ${vm.domain}`, cmd: libvirt.domainCommands(this.uri, this.plan, vm, this.cfg.domainType) };
+  }
+
+  /** Every delete, in the order a `pulumi destroy` runs them (dependents first). */
+  deleteOrder(): NamedCommand[][] {
+    return [
+      this.vms.map((vm) => this.domain(vm)),
+      this.vms.flatMap((vm) => [this.overlay(vm, this.base.format), this.seed(vm)]),
+      [this.baseVolume(this.base.file, this.base.format)],
+      [this.pool()],
+      this.networks(),
+    ];
+  }
+
+  /** Runs every delete command (each group in parallel, groups in order). Throws the first failure. */
+  async deleteAll(): Promise<string[]> {
+    const out: string[] = [];
+    for (const group of this.deleteOrder()) {
+      const results = await Promise.all(group.map((c) => runHostCommand(c.what, c.cmd, 'delete')));
+      for (const r of results) out.push(r.stdout.trim());
+    }
+    return out;
+  }
+
+  /** The command text remote.Command would send for a script (on the router, or on `node` from it). */
+  scriptText(script: string, env: Record<string, string> = {}, node?: string): string {
+    return scriptCommandText(script, env, node);
+  }
+  inlineText(text: string, env: Record<string, string> = {}, node?: string): string {
+    return scriptCommandText(text, env, node, { inline: true });
+  }
+
+  /** Libvirt objects whose name starts with the lab prefix (what must be gone after teardown). */
+  async leftovers(): Promise<string[]> {
+    const p = this.plan.prefix;
+    const list = async (args: string[]) => {
+      const r = await run(['virsh', '-q', '-c', this.uri, ...args]);
+      return r.code === 0 ? r.stdout.split('\n').map((s) => s.trim()).filter(Boolean) : [];
+    };
+    const found: string[] = [];
+    for (const d of await list(['list', '--all', '--name'])) if (d.startsWith(p)) found.push(`domain ${d}`);
+    for (const n of await list(['net-list', '--all', '--name'])) if (n.startsWith(p)) found.push(`network ${n}`);
+    const pools = await list(['pool-list', '--all', '--name']);
+    for (const pool of pools) {
+      if (pool.startsWith(p)) found.push(`pool ${pool}`);
+      for (const line of await list(['vol-list', '--pool', pool])) {
+        const name = line.split(/\s+/)[0];
+        if (name.startsWith(p)) found.push(`volume ${pool}/${name}`);
+      }
+    }
+    if (fs.existsSync(this.plan.pool.path)) found.push(`directory ${this.plan.pool.path}`);
+    for (const n of Object.values(this.plan.networks)) {
+      if (fs.existsSync(`/sys/class/net/${n.bridge}`)) found.push(`bridge ${n.bridge}`);
+    }
+    return found;
+  }
+}
+
+export { REPO_ROOT };
