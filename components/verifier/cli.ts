@@ -15,6 +15,7 @@ import { CaptureError } from './capture';
 import type { WiresharkSa } from './crypto/wireshark';
 import { writeWiresharkConfig } from './crypto/wireshark';
 import { formatReport } from './format';
+import { VERDICTS } from './report';
 import {
   DEFAULT_GENEVE_PORTS, DEFAULT_POD_CIDRS, DEFAULT_VXLAN_PORTS, InputError, loadXfrmFiles, verifyCapture,
   VerifyOptions,
@@ -25,7 +26,6 @@ export interface CliIo {
   stderr: { write(s: string): boolean | void };
 }
 
-const VERDICTS: readonly Verdict[] = ['encrypted', 'cleartext', 'partial', 'inconclusive'];
 
 export const HELP = `Usage: npm run verify -- CAPTURE [options]
        (or: npx ts-node --transpile-only scripts/verify.ts CAPTURE [options])
@@ -43,7 +43,8 @@ Output:
 Analysis:
   --pod-cidr CIDR        pod address range, repeatable (default ${DEFAULT_POD_CIDRS.join(', ')}); given values
                          replace the default
-  --pods A,B             pod addresses (instead of / in addition to the CIDRs)
+  --pods A,B             pod addresses: a pod packet has both ends in this list (the CIDRs are then
+                         not used)
   --nonce TEXT           count frames whose raw bytes contain TEXT (in cleartext it is a leak)
   --spi N                expected ESP SPI (1..4294967295, decimal or 0x hex)
   --endpoints A,B        ESP must be between these two addresses (node IPs)

@@ -6,7 +6,7 @@
  * so the same code runs in the CLI, in tests and inside the Pulumi program.
  */
 import * as fs from 'node:fs';
-import { Analyzer } from './analyze/analyzer';
+import { Analyzer, DEFAULT_ANALYZER_OPTIONS } from './analyze/analyzer';
 import type { AnalyzerOptions, Report } from './analyze/analyzer';
 import { readCapture } from './capture';
 import { parseXfrmState, XfrmParseError } from './crypto/xfrm';
@@ -14,7 +14,7 @@ import type { XfrmState } from './crypto/xfrm';
 
 export { readCapture, CaptureError, MAXIMUM_SNAPLEN } from './capture';
 export type { Frame, CaptureSummary, ReadCaptureOptions, FrameCallback } from './capture';
-export { Analyzer } from './analyze/analyzer';
+export { Analyzer, DEFAULT_ANALYZER_OPTIONS } from './analyze/analyzer';
 export type { AnalyzerOptions, FrameFacts, Report, Verdict } from './analyze/analyzer';
 export { parseXfrmState, XfrmParseError } from './crypto/xfrm';
 export type { XfrmState } from './crypto/xfrm';
@@ -23,9 +23,10 @@ export type { WiresharkSa } from './crypto/wireshark';
 export { formatReport } from './format';
 
 /** Defaults applied by verifyCapture (and the CLI) when an option is not given. */
-export const DEFAULT_POD_CIDRS: readonly string[] = ['10.0.0.0/8'];
-export const DEFAULT_VXLAN_PORTS: readonly number[] = [8472, 4789];
-export const DEFAULT_GENEVE_PORTS: readonly number[] = [6081];
+// (The analyzer's own defaults: one source of truth. 10.0.0.0/8, [8472, 4789], [6081].)
+export const DEFAULT_POD_CIDRS: readonly string[] = DEFAULT_ANALYZER_OPTIONS.podCidrs;
+export const DEFAULT_VXLAN_PORTS: readonly number[] = DEFAULT_ANALYZER_OPTIONS.vxlanPorts;
+export const DEFAULT_GENEVE_PORTS: readonly number[] = DEFAULT_ANALYZER_OPTIONS.genevePorts;
 
 /** A named input other than the capture (an --xfrm file) cannot be used. `file` names it, `problem` says why. */
 export class InputError extends Error {

@@ -19,6 +19,7 @@
  * summary.truncated = true. Only an incomplete global header (pcap file header, first pcapng SHB) is fatal.
  */
 import * as fs from 'node:fs';
+import { Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { CaptureError, CaptureSummary, Frame, FrameCallback, ReadCaptureOptions } from './types';
 
@@ -69,14 +70,24 @@ class FileSource implements Source {
 class GzipSource implements Source {
   cutShort = false;
   private readonly gunzip: zlib.Gunzip;
-  private readonly input: fs.ReadStream;
+  private readonly input: Readable;
   private readonly chunks: AsyncIterator<Buffer>;
   private pending: Buffer | null = null;
   private pendingOff = 0;
   private done = false;
 
-  constructor(path: string, private readonly file: string, chunkSize: number) {
-    this.input = fs.createReadStream(path, { highWaterMark: chunkSize });
+  /** Decompresses `head` (the bytes already sniffed) followed by the rest of the open file (works on pipes too). */
+  constructor(private readonly fh: fs.promises.FileHandle, head: Buffer, private readonly file: string, chunkSize: number) {
+    async function* compressed(): AsyncGenerator<Buffer> {
+      yield head;
+      for (;;) {
+        const b = Buffer.allocUnsafe(chunkSize);
+        const { bytesRead } = await fh.read(b, 0, chunkSize, null);
+        if (bytesRead === 0) return;
+        yield b.subarray(0, bytesRead);
+      }
+    }
+    this.input = Readable.from(compressed(), { objectMode: false });
     this.gunzip = zlib.createGunzip({ chunkSize });
     this.input.on('error', (e) => this.gunzip.destroy(e));
     this.input.pipe(this.gunzip);
@@ -114,6 +125,7 @@ class GzipSource implements Source {
   async close(): Promise<void> {
     this.input.destroy();
     this.gunzip.destroy();
+    await this.fh.close();
   }
 }
 
@@ -568,9 +580,8 @@ export async function readCapture(path: string, onFrame: FrameCallback,
       throw new CaptureError(path, 0, ioProblem(e));
     }
     if (end >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
-      await src.close();
       gzip = true;
-      src = new GzipSource(path, path, Math.max(64, Math.min(bufferSize, 1 << 20)));
+      src = new GzipSource(fh, Buffer.from(buf.subarray(0, end)), path, Math.max(64, Math.min(bufferSize, 1 << 20)));
       end = 0;
     }
 
@@ -582,7 +593,7 @@ export async function readCapture(path: string, onFrame: FrameCallback,
         try {
           n = await src.read(buf, end, buf.length - end);
         } catch (e) {
-          if (e instanceof CaptureError) throw new CaptureError(path, base + end, `${e.problem} at byte ${base + end} of the decompressed stream`);
+          if (e instanceof CaptureError) throw new CaptureError(path, base + end, `${e.problem} (after ${base + end} decompressed bytes)`);
           throw new CaptureError(path, base + end, `read error at byte ${base + end}: ${ioProblem(e)}`);
         }
         if (n === 0) eof = true;

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { execFileSync, spawn } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -283,6 +284,27 @@ describe('verifier capture reader: bad and cut-short input', () => {
     await rejects(write(payload(5000, 77)), /not a pcap or pcapng capture/);
     await rejects(write(zlib.gzipSync(Buffer.from('plain text inside gzip'))), /not a pcap or pcapng capture/);
     await rejects(write(Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff])), /gzip|not a capture|too short/);
+  });
+
+  it('gzip: a fatal record inside the stream, a corrupt CRC, and a pipe (FIFO) as input', async () => {
+    const bad = Buffer.concat([pcapHeader({ le: true }), pcapRecord(RECORDS[0], true),
+      pcapRecord({ sec: 1, sub: 1, data: payload(10, 1), caplenField: 300000 }, true), payload(100000, 3)]);
+    const err = await rejects(write(zlib.gzipSync(bad), '.pcap.gz'), /impossible record length 300000 at byte 100\b/);
+    assert.equal(err.offset, 100);
+    const gz = zlib.gzipSync(pcapFile({ le: true, records: RECORDS }));
+    gz[gz.length - 8] ^= 0xff; // CRC32 of the trailer
+    await rejects(write(gz, '.pcap.gz'), /gzip: incorrect data check/);
+
+    const fifo = path.join(dir, 'fifo.pcap.gz');
+    execFileSync('mkfifo', [fifo]);
+    const source = write(zlib.gzipSync(pcapFile({ le: false, records: RECORDS })), '.pcap.gz');
+    const feeder = spawn('sh', ['-c', 'cat "$1" > "$2"', 'sh', source, fifo]);
+    const exited = new Promise((resolve) => feeder.once('exit', resolve));
+    const { frames, summary } = await read(fifo, { bufferSize: 100 });
+    await exited;
+    assert.equal(frames.length, RECORDS.length);
+    assert.ok(frames[1].data.equals(RECORDS[1].data));
+    assert.equal(summary.gzip, true);
   });
 
   /**
