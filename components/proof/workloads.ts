@@ -89,7 +89,8 @@ export function createWorkloads(
     opts,
   );
   const specs = podSpecs({ ...w, namespace: PROOF_NAMESPACE });
-  const podOpts = { ...opts, dependsOn: [namespace] };
+  // Fixed names (the traffic script and the docs refer to them): a replacement must delete first.
+  const podOpts = { ...opts, dependsOn: [namespace], deleteBeforeReplace: true };
   const server = new k8s.core.v1.Pod(`${name}-server`, specs.server, podOpts);
   const client = new k8s.core.v1.Pod(`${name}-client`, specs.client, podOpts);
   const ip = (p: k8s.core.v1.Pod, which: string) =>
