@@ -1,0 +1,417 @@
+/**
+ * Benchmark: our verifier vs tshark field extraction on the same large capture, in the same run.
+ *
+ *   npm run bench -- [--frames N] [--decrypt-frames N] [--dir DIR] [--keep] [--no-tshark]
+ *
+ * 1. Writes a pcap of N frames (default 600000) of the 1500-byte profile: ESP-in-VXLAN (Cilium <= 1.17 layout)
+ *    and cleartext pod TCP in VXLAN, mixed half and half, from four template frames with varying ESP sequence
+ *    numbers, TCP sequence numbers and timestamps (records written straight into a 8 MiB buffer).
+ * 2. Writes an ESP-only pcap (native-routing layout) of --decrypt-frames packets (default 100000) encrypted for
+ *    real with AES-128-GCM (RFC 4106) by node:crypto: benchmark data only (correctness is proven by the scapy
+ *    fixtures and the tshark cross-check).
+ * 3. Measures, each on the large file and on a tiny file of the same kind (start-up taken out by subtracting):
+ *    - ours in-process: verifyCapture timed inside a child process (its own start-up excluded by the timer),
+ *      peak RSS from process.resourceUsage().maxRSS in that child;
+ *    - ours CLI: the real bin (node -r ts-node/register/transpile-only scripts/verify.ts FILE --json);
+ *    - tshark -T fields (-d udp.port==8472,vxlan; frame, ip.src, ip.dst, esp.spi, esp.sequence) to /dev/null;
+ *    peak RSS of the CLI and tshark from /usr/bin/time -f %M.
+ *    Decryption: ours with --key SPI:HEX vs tshark with the esp_sa table and authentication check.
+ * Prints frames/s, MB/s, peak RSS, the ratios and the targets (>= 50x tshark, >= 1 GB/s, <= 128 MB RSS,
+ * decryption >= 10x tshark). This is a script that prints figures, not a timed test.
+ */
+import { spawnSync } from 'node:child_process';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const REPO = path.resolve(__dirname, '..');
+
+interface Args { frames: number; decryptFrames: number; dir: string; keep: boolean; tshark: boolean }
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { frames: 600_000, decryptFrames: 100_000, dir: os.tmpdir(), keep: false, tshark: true };
+  for (let i = 0; i < argv.length; i++) {
+    const v = argv[i];
+    const num = () => {
+      const n = Number(argv[++i]);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`${v} needs a positive integer`);
+      return n;
+    };
+    if (v === '--frames') a.frames = num();
+    else if (v === '--decrypt-frames') a.decryptFrames = num();
+    else if (v === '--dir') a.dir = argv[++i];
+    else if (v === '--keep') a.keep = true;
+    else if (v === '--no-tshark') a.tshark = false;
+    else if (v === '--help' || v === '-h') {
+      process.stdout.write('npm run bench -- [--frames N] [--decrypt-frames N] [--dir DIR] [--keep] [--no-tshark]\n');
+      process.exit(0);
+    } else throw new Error(`unknown option ${v}`);
+  }
+  return a;
+}
+
+// --- Frame templates --------------------------------------------------------------------------------------
+
+const ip4 = (s: string) => Buffer.from(s.split('.').map(Number));
+
+function ipChecksum(b: Buffer, off: number): number {
+  let sum = 0;
+  for (let i = 0; i < 20; i += 2) if (i !== 10) sum += b.readUInt16BE(off + i);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return ~sum & 0xffff;
+}
+
+function ipv4(b: Buffer, off: number, totalLen: number, proto: number, src: string, dst: string, id: number): void {
+  b.writeUInt8(0x45, off);
+  b.writeUInt16BE(totalLen, off + 2);
+  b.writeUInt16BE(id, off + 4);
+  b.writeUInt16BE(0x4000, off + 6);
+  b.writeUInt8(63, off + 8);
+  b.writeUInt8(proto, off + 9);
+  ip4(src).copy(b, off + 12);
+  ip4(dst).copy(b, off + 16);
+  b.writeUInt16BE(ipChecksum(b, off), off + 10);
+}
+
+function ether(b: Buffer, off: number, type = 0x0800): void {
+  Buffer.from('525400aa0001525400110001', 'hex').copy(b, off);
+  b.writeUInt16BE(type, off + 12);
+}
+
+const FRAME = 1500;
+const OUTER = 14 + 20 + 8 + 8; // eth ip udp vxlan
+interface Template { buf: Buffer; seqOff: number; step: number }
+
+/** node IP / UDP 8472 / VXLAN / Ether / IP inner / payload; returns the template and the inner payload offset. */
+function vxlanFrame(src: string, dst: string, innerSrc: string, innerDst: string, innerProto: number, sport: number): { buf: Buffer; inner: number } {
+  const b = Buffer.alloc(FRAME);
+  crypto.randomFillSync(b);
+  ether(b, 0);
+  ipv4(b, 14, FRAME - 14, 17, src, dst, 0);
+  b.writeUInt16BE(sport, 34);
+  b.writeUInt16BE(8472, 36);
+  b.writeUInt16BE(FRAME - 34, 38);
+  b.writeUInt16BE(0, 40);
+  b.writeUInt32BE(0x08000000, 42);
+  b.writeUInt32BE(2 << 8, 46);
+  ether(b, OUTER);
+  ipv4(b, OUTER + 14, FRAME - OUTER - 14, innerProto, innerSrc, innerDst, 0x1234);
+  return { buf: b, inner: OUTER + 34 };
+}
+
+function templates(): Template[] {
+  const espF = vxlanFrame('192.168.211.128', '192.168.44.128', '10.0.1.124', '10.0.2.104', 50, 51422);
+  espF.buf.writeUInt32BE(3, espF.inner);
+  const espR = vxlanFrame('192.168.44.128', '192.168.211.128', '10.0.2.104', '10.0.1.124', 50, 40123);
+  espR.buf.writeUInt32BE(3, espR.inner);
+  const tcp = (t: { buf: Buffer; inner: number }, sp: number, dp: number) => {
+    t.buf.writeUInt16BE(sp, t.inner);
+    t.buf.writeUInt16BE(dp, t.inner + 2);
+    t.buf.writeUInt8(0x50, t.inner + 12);
+    t.buf.writeUInt8(0x18, t.inner + 13);
+    return t;
+  };
+  const clF = tcp(vxlanFrame('192.168.211.128', '192.168.44.128', '10.0.1.51', '10.0.2.61', 6, 33333), 40000, 8080);
+  const clR = tcp(vxlanFrame('192.168.44.128', '192.168.211.128', '10.0.2.61', '10.0.1.51', 6, 44444), 8080, 40000);
+  return [
+    { buf: espF.buf, seqOff: espF.inner + 4, step: 1 },
+    { buf: espR.buf, seqOff: espR.inner + 4, step: 1 },
+    { buf: clF.buf, seqOff: clF.inner + 4, step: 1448 },
+    { buf: clR.buf, seqOff: clR.inner + 4, step: 1448 },
+  ];
+}
+
+class PcapWriter {
+  private buf = Buffer.alloc(8 * 1024 * 1024);
+  private used = 0;
+  private fd: number;
+  bytes = 0;
+  constructor(file: string) {
+    this.fd = fs.openSync(file, 'w');
+    const h = Buffer.alloc(24);
+    h.writeUInt32LE(0xa1b2c3d4, 0);
+    h.writeUInt16LE(2, 4);
+    h.writeUInt16LE(4, 6);
+    h.writeUInt32LE(262144, 16);
+    h.writeUInt32LE(1, 20);
+    this.write(h);
+  }
+  private write(b: Buffer): void {
+    fs.writeSync(this.fd, b);
+    this.bytes += b.length;
+  }
+  record(sec: number, usec: number, frame: Buffer, len = frame.length): { buf: Buffer; off: number } {
+    if (this.used + 16 + len > this.buf.length) this.flush();
+    const b = this.buf;
+    let o = this.used;
+    b.writeUInt32LE(sec, o);
+    b.writeUInt32LE(usec, o + 4);
+    b.writeUInt32LE(len, o + 8);
+    b.writeUInt32LE(len, o + 12);
+    o += 16;
+    frame.copy(b, o, 0, len);
+    this.used = o + len;
+    return { buf: b, off: o };
+  }
+  flush(): void {
+    if (this.used > 0) this.write(this.buf.subarray(0, this.used));
+    this.used = 0;
+  }
+  close(): void {
+    this.flush();
+    fs.closeSync(this.fd);
+  }
+}
+
+function writeMixed(file: string, frames: number): number {
+  const t = templates();
+  const seq = [15, 11, 1000, 5000];
+  const w = new PcapWriter(file);
+  let sec = 1764115200;
+  let usec = 0;
+  for (let i = 0; i < frames; i++) {
+    const k = i & 3;
+    const { buf, off } = w.record(sec, usec, t[k].buf);
+    buf.writeUInt32BE(seq[k] >>> 0, off + t[k].seqOff);
+    seq[k] = (seq[k] + t[k].step) >>> 0;
+    usec += 12;
+    if (usec >= 1_000_000) { usec -= 1_000_000; sec++; }
+  }
+  w.close();
+  return w.bytes;
+}
+
+/** ESP-only capture (node IP / ESP), real AES-128-GCM: key = 16 bytes + 4-byte salt. */
+function writeEsp(file: string, frames: number, key: Buffer, spi: number): number {
+  const w = new PcapWriter(file);
+  const innerLen = 1430; // inner IP total length; + 2 trailer bytes = 1432, a multiple of 4 (no padding)
+  const frameLen = 14 + 20 + 8 + 8 + innerLen + 2 + 16;
+  const frame = Buffer.alloc(frameLen);
+  ether(frame, 0);
+  ipv4(frame, 14, frameLen - 14, 50, '192.168.211.128', '192.168.44.128', 0);
+  frame.writeUInt32BE(spi, 34);
+  const plain = Buffer.alloc(innerLen + 2);
+  ipv4(plain, 0, innerLen, 1, '10.0.1.50', '10.0.2.60', 0x4242);
+  plain.writeUInt8(8, 20); // ICMP echo request
+  Buffer.from('bench-nonce-0123'.repeat(100)).copy(plain, 28, 0, innerLen - 28);
+  plain.writeUInt8(0, innerLen); // pad length
+  plain.writeUInt8(4, innerLen + 1); // next header: IPv4 (tunnel mode)
+  const aes = key.subarray(0, 16);
+  const salt = key.subarray(16, 20);
+  const nonce = Buffer.alloc(12);
+  salt.copy(nonce, 0);
+  const aad = Buffer.alloc(8);
+  aad.writeUInt32BE(spi, 0);
+  let sec = 1764115200;
+  let usec = 0;
+  for (let i = 0; i < frames; i++) {
+    const seq = i + 1;
+    frame.writeUInt32BE(seq, 38);
+    nonce.writeBigUInt64BE(BigInt(seq), 4); // IV = the sequence number, as the kernel's seqiv does
+    nonce.copy(frame, 42, 4, 12);
+    plain.writeUInt16BE(seq & 0xffff, 4);
+    aad.writeUInt32BE(seq, 4);
+    const c = crypto.createCipheriv('aes-128-gcm', aes, nonce, { authTagLength: 16 });
+    c.setAAD(aad);
+    const ct = c.update(plain);
+    c.final();
+    ct.copy(frame, 50);
+    c.getAuthTag().copy(frame, 50 + ct.length);
+    w.record(sec, usec, frame);
+    usec += 70;
+    if (usec >= 1_000_000) { usec -= 1_000_000; sec++; }
+  }
+  w.close();
+  return w.bytes;
+}
+
+// --- Measurement --------------------------------------------------------------------------------------------
+
+interface Run { wallMs: number; rssKb: number; out: string; err: string; code: number | null }
+
+function timed(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Run {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-f', 'BENCH_MAXRSS_KB %M', cmd, ...args], {
+    encoding: 'utf8', maxBuffer: 1024 * 1024 * 1024, env: env ?? process.env, cwd: REPO,
+  });
+  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const m = /BENCH_MAXRSS_KB (\d+)/.exec(r.stderr ?? '');
+  return { wallMs, rssKb: m ? Number(m[1]) : NaN, out: r.stdout ?? '', err: r.stderr ?? '', code: r.status };
+}
+
+const IN_PROCESS = `
+const v = require(process.argv[1]);
+const opts = JSON.parse(process.argv[3]);
+if (opts.keys) opts.keys = opts.keys.map((k) => ({ spi: k.spi, key: Buffer.from(k.key, 'hex') }));
+const t0 = process.hrtime.bigint();
+v.verifyCapture(process.argv[2], opts).then((r) => {
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  process.stdout.write(JSON.stringify({ ms, maxRssKb: process.resourceUsage().maxRSS, verdict: r.verdict, frames: r.frames,
+    esp: r.esp.packets, podPackets: r.cleartext.podPackets, decryption: r.decryption }) + '\\n');
+}, (e) => { process.stderr.write(String(e && e.stack || e) + '\\n'); process.exitCode = 2; });
+`;
+
+interface Ours { ms: number; maxRssKb: number; verdict: string; frames: number; esp: number; podPackets: number; decryption?: { ok: number; failed: number } }
+
+/** The compiled build lives outside the repo: its requires (ipaddr.js) resolve through NODE_PATH. */
+const CHILD_ENV = { ...process.env, NODE_PATH: path.join(REPO, 'node_modules') };
+
+/** The verifier compiled to JavaScript (what a deployment runs), in BUILD; ts-node is measured separately. */
+let BUILD = '';
+
+function build(dir: string): void {
+  BUILD = path.join(dir, 'bench-build');
+  fs.rmSync(BUILD, { recursive: true, force: true });
+  const r = spawnSync(path.join(REPO, 'node_modules', '.bin', 'tsc'), ['--outDir', BUILD, '--rootDir', REPO, '--target', 'ES2022',
+    '--module', 'commonjs', '--moduleResolution', 'node', '--esModuleInterop', '--skipLibCheck', '--types', 'node',
+    path.join(REPO, 'scripts', 'verify.ts')], { encoding: 'utf8', cwd: REPO });
+  if (r.status !== 0) throw new Error(`tsc failed: ${r.stdout}${r.stderr}`);
+}
+
+/** verifyCapture timed inside a child (its start-up is outside the timer); compiled JS unless tsNode. */
+function oursInProcess(file: string, opts: Record<string, unknown>, tsNode = false): Ours {
+  const args = tsNode ? ['-r', 'ts-node/register/transpile-only', '-e', IN_PROCESS, path.join(REPO, 'components', 'verifier'), file, JSON.stringify(opts)]
+    : ['-e', IN_PROCESS, path.join(BUILD, 'components', 'verifier'), file, JSON.stringify(opts)];
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', cwd: REPO, maxBuffer: 64 * 1024 * 1024, env: CHILD_ENV });
+  if (r.status !== 0) throw new Error(`in-process run failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Ours;
+}
+
+function oursCli(file: string, extra: string[], tsNode = false): Run {
+  const bin = tsNode ? ['-r', 'ts-node/register/transpile-only', path.join(REPO, 'scripts', 'verify.ts')] : [path.join(BUILD, 'scripts', 'verify.js')];
+  return timed(process.execPath, [...bin, file, '--json', ...extra], CHILD_ENV);
+}
+
+/** Start-up cost: the fastest of three runs on a tiny file. */
+function startup(run: () => Run): Run {
+  const runs = [run(), run(), run()];
+  return runs.reduce((a, b) => (b.wallMs < a.wallMs ? b : a));
+}
+
+const TSHARK_FIELDS = ['-T', 'fields', '-e', 'frame.number', '-e', 'ip.src', '-e', 'ip.dst', '-e', 'esp.spi', '-e', 'esp.sequence'];
+
+function tshark(file: string, extra: string[] = []): Run {
+  // output to /dev/null through a shell redirect would hide the exit code; keep stdout but discard it
+  return timed('sh', ['-c', 'exec tshark -n -r "$0" -d udp.port==8472,vxlan "$@" > /dev/null', file, ...extra, ...TSHARK_FIELDS]);
+}
+
+// --- Report ---------------------------------------------------------------------------------------------------
+
+const mb = (b: number) => b / 1e6;
+const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+
+interface Figure { name: string; netMs: number; rssKb: number }
+
+function line(f: Figure, frames: number, bytes: number): string {
+  const s = f.netMs / 1000;
+  if (f.netMs <= 0) return `  ${f.name.padEnd(34)} n/a: start-up noise exceeds the run (use --frames larger) ${fmt(f.rssKb / 1024, 0).padStart(6)} MB peak RSS`;
+  return `  ${f.name.padEnd(34)} ${fmt(f.netMs, 0).padStart(8)} ms  ${fmt(frames / s).padStart(11)} frames/s  ${fmt(mb(bytes) / s, 1).padStart(8)} MB/s  ${fmt(f.rssKb / 1024, 0).padStart(6)} MB peak RSS`;
+}
+
+function main(): void {
+  const a = parseArgs(process.argv.slice(2));
+  fs.mkdirSync(a.dir, { recursive: true });
+  const big = path.join(a.dir, `bench-mixed-${a.frames}.pcap`);
+  const tiny = path.join(a.dir, 'bench-mixed-tiny.pcap');
+  const espBig = path.join(a.dir, `bench-esp-${a.decryptFrames}.pcap`);
+  const espTiny = path.join(a.dir, 'bench-esp-tiny.pcap');
+  const key = crypto.createHash('sha256').update('cilium-ipsec-lab bench key').digest().subarray(0, 20);
+  const spi = 3;
+  const out = (s: string) => process.stdout.write(s + '\n');
+
+  out(`bench: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), node ${process.version}, ${spawnSync('tshark', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]}`);
+  let t0 = Date.now();
+  const bigBytes = writeMixed(big, a.frames);
+  writeMixed(tiny, 100);
+  out(`wrote ${big}: ${fmt(a.frames)} frames, ${fmt(mb(bigBytes), 0)} MB (1500-byte frames, ESP-in-VXLAN and cleartext VXLAN half and half) in ${Date.now() - t0} ms`);
+  t0 = Date.now();
+  const espBytes = writeEsp(espBig, a.decryptFrames, key, spi);
+  writeEsp(espTiny, 100, key, spi);
+  out(`wrote ${espBig}: ${fmt(a.decryptFrames)} ESP packets, AES-128-GCM, ${fmt(mb(espBytes), 0)} MB in ${Date.now() - t0} ms`);
+  // page cache warm for everyone
+  for (const f of [big, espBig]) spawnSync('sh', ['-c', 'cat "$0" > /dev/null', f]);
+
+  t0 = Date.now();
+  build(a.dir);
+  out(`compiled the verifier to ${BUILD} (tsc) in ${Date.now() - t0} ms`);
+
+  const opts = { nonce: 'bench-nonce-0123' };
+  // --- parse/analyse ---
+  const oBig = oursInProcess(big, opts);
+  if (oBig.frames !== a.frames) throw new Error(`ours counted ${oBig.frames} frames, wrote ${a.frames}`);
+  const oTiny = oursInProcess(tiny, opts);
+  const cliTiny = startup(() => oursCli(tiny, ['--nonce', opts.nonce]));
+  const cliBig = oursCli(big, ['--nonce', opts.nonce]);
+  if (cliBig.code !== 0) throw new Error(`CLI exited ${cliBig.code}: ${cliBig.err}`);
+  const tsTiny = startup(() => oursCli(tiny, ['--nonce', opts.nonce], true));
+  const tsBig = oursCli(big, ['--nonce', opts.nonce], true);
+  const figures: Figure[] = [
+    { name: 'ours, in-process (verifyCapture)', netMs: oBig.ms, rssKb: oBig.maxRssKb },
+    { name: 'ours, CLI (node, compiled)', netMs: cliBig.wallMs - cliTiny.wallMs, rssKb: cliBig.rssKb },
+    { name: 'ours, CLI (npm run verify, ts-node)', netMs: tsBig.wallMs - tsTiny.wallMs, rssKb: tsBig.rssKb },
+  ];
+  let tsh: Figure | undefined;
+  if (a.tshark) {
+    const tTiny = startup(() => tshark(tiny));
+    const tBig = tshark(big);
+    if (tBig.code !== 0) throw new Error(`tshark exited ${tBig.code}: ${tBig.err}`);
+    tsh = { name: 'tshark -T fields', netMs: tBig.wallMs - tTiny.wallMs, rssKb: tBig.rssKb };
+    figures.push(tsh);
+    out(`start-up (fastest of 3 on 100 frames, subtracted): CLI ${fmt(cliTiny.wallMs)} ms, ts-node CLI ${fmt(tsTiny.wallMs)} ms, tshark ${fmt(tTiny.wallMs)} ms`);
+  }
+  out('');
+  out(`analysis of ${fmt(a.frames)} frames (${fmt(mb(bigBytes), 0)} MB), --nonce: verdict ${oBig.verdict}, ${fmt(oBig.esp)} ESP, ${fmt(oBig.podPackets)} cleartext pod packets`);
+  for (const f of figures) out(line(f, a.frames, bigBytes));
+  out(`  (peak RSS on 100 frames, i.e. the runtime's own: in-process ${fmt(oTiny.maxRssKb / 1024)} MB, CLI ${fmt(cliTiny.rssKb / 1024)} MB, ts-node CLI ${fmt(tsTiny.rssKb / 1024)} MB)`);
+
+  // --- decryption ---
+  const keyArg = `${spi}:${key.toString('hex')}`;
+  const keyOpt = { keys: [{ spi, key: key.toString('hex') }] };
+  const dBig = oursInProcess(espBig, keyOpt);
+  const dCliTiny = startup(() => oursCli(espTiny, ['--key', keyArg]));
+  const dCliBig = oursCli(espBig, ['--key', keyArg]);
+  const dec: Figure[] = [
+    { name: 'ours --key, in-process', netMs: dBig.ms, rssKb: dBig.maxRssKb },
+    { name: 'ours --key, CLI (node, compiled)', netMs: dCliBig.wallMs - dCliTiny.wallMs, rssKb: dCliBig.rssKb },
+  ];
+  let tshDec: Figure | undefined;
+  if (a.tshark) {
+    const sa = ['-o', 'esp.enable_encryption_decode:TRUE', '-o', 'esp.enable_authentication_check:TRUE',
+      '-o', `uat:esp_sa:"IPv4","192.168.211.128","192.168.44.128","0x${spi.toString(16).padStart(8, '0')}","AES-GCM with 16 octet ICV [RFC4106]","0x${key.toString('hex')}","NULL",""`];
+    const check = spawnSync('tshark', ['-n', '-r', espTiny, ...sa, '-T', 'fields', '-e', 'esp.icv_good'], { encoding: 'utf8' });
+    const good = check.stdout.split('\n').filter((l) => l.trim() === '1' || l.trim() === 'True').length;
+    if (good !== 100) throw new Error(`tshark decrypted ${good}/100 of the tiny ESP file: the benchmark data is wrong`);
+    const tTiny = startup(() => tshark(espTiny, sa));
+    const tBig = tshark(espBig, sa);
+    tshDec = { name: 'tshark esp_sa decryption', netMs: tBig.wallMs - tTiny.wallMs, rssKb: tBig.rssKb };
+    dec.push(tshDec);
+  }
+  out('');
+  out(`decryption of ${fmt(a.decryptFrames)} ESP packets (${fmt(mb(espBytes), 0)} MB): ours ok ${dBig.decryption?.ok ?? '?'}, failed ${dBig.decryption?.failed ?? '?'}`);
+  for (const f of dec) out(line(f, a.decryptFrames, espBytes));
+  if (dBig.decryption?.ok !== a.decryptFrames) out(`  WARNING: ours decrypted ${dBig.decryption?.ok} of ${a.decryptFrames}`);
+
+  // --- targets ---
+  out('');
+  out('targets:');
+  const verdict = (ok: boolean) => (ok ? 'MET   ' : 'MISSED');
+  const oursFps = a.frames / (oBig.ms / 1000);
+  const gbps = bigBytes / (oBig.ms / 1000) / 1e9;
+  if (tsh) {
+    const ratio = tsh.netMs / oBig.ms;
+    out(`  ${verdict(ratio >= 50)} >= 50x tshark: ${fmt(ratio, 1)}x in-process, ${fmt(tsh.netMs / figures[1].netMs, 1)}x CLI, ${fmt(tsh.netMs / figures[2].netMs, 1)}x ts-node CLI (tshark ${fmt(a.frames / (tsh.netMs / 1000))} frames/s, ours ${fmt(oursFps)} frames/s)`);
+  }
+  out(`  ${verdict(gbps >= 1)} >= 1 GB/s: ${fmt(gbps, 2)} GB/s in-process, ${fmt(bigBytes / (figures[1].netMs / 1000) / 1e9, 2)} GB/s CLI`);
+  const rssMax = Math.max(oBig.maxRssKb, cliBig.rssKb, dBig.maxRssKb, dCliBig.rssKb) / 1024;
+  out(`  ${verdict(rssMax <= 128)} peak RSS <= 128 MB (compiled): ${fmt(oBig.maxRssKb / 1024)} MB in-process, ${fmt(cliBig.rssKb / 1024)} MB CLI, ${fmt(dBig.maxRssKb / 1024)} / ${fmt(dCliBig.rssKb / 1024)} MB decrypting (file ${fmt(mb(bigBytes), 0)} MB; ts-node CLI ${fmt(tsBig.rssKb / 1024)} MB of which ${fmt(tsTiny.rssKb / 1024)} MB is ts-node on 100 frames; tshark ${tsh ? fmt(tsh.rssKb / 1024) : '?'} MB)`);
+  if (tshDec) {
+    const r = tshDec.netMs / dBig.ms;
+    out(`  ${verdict(r >= 10)} decryption >= 10x tshark: ${fmt(r, 1)}x in-process, ${fmt(tshDec.netMs / dec[1].netMs, 1)}x CLI (ours ${fmt(a.decryptFrames / (dBig.ms / 1000))} packets/s, tshark ${fmt(a.decryptFrames / (tshDec.netMs / 1000))} packets/s)`);
+  }
+  if (!a.keep) fs.rmSync(BUILD, { recursive: true, force: true });
+  if (!a.keep) for (const f of [big, tiny, espBig, espTiny]) fs.rmSync(f, { force: true });
+  else out(`kept ${big}, ${espBig}`);
+}
+
+main();
