@@ -119,7 +119,8 @@ function ethernet(plan: TopologyPlan, i: InterfacePlan): Record<string, unknown>
     addresses: [`${i.address}/${i.prefixLength}`],
   };
   if (i.gateway) {
-    eth.routes = [{ to: 'default', via: i.gateway }];
+    // 0.0.0.0/0 rather than netplan's `default`: cloud-init before 23 (Debian bookworm) rejects `default`.
+    eth.routes = [{ to: '0.0.0.0/0', via: i.gateway }];
     eth.nameservers = { addresses: [plan.dns] };
   }
   return eth;

@@ -86,6 +86,7 @@ export class KubeadmCluster extends pulumi.ComponentResource {
         script: 'scripts/vm/kubeadm-init.sh',
         env: { CA_CERT: keys.caCertPem, CA_KEY: keys.caKeyPem, KUBEADM_CONFIG: initConfig, TIMEOUT_SECONDS: '900' },
         triggers: [this.vms[0].generation],
+        secretStdout: true,
       },
       { parent: this, dependsOn: [prepared[0]] },
     );
@@ -98,7 +99,13 @@ export class KubeadmCluster extends pulumi.ComponentResource {
       this.joined.push(
         runScript(
           `${name}-${vm.name}-join`,
-          { target: this.nodes[i].target, script: 'scripts/vm/kubeadm-join.sh', env: { KUBEADM_CONFIG: joinConfig }, triggers: [this.vms[i].generation] },
+          {
+            target: this.nodes[i].target,
+            script: 'scripts/vm/kubeadm-join.sh',
+            env: { KUBEADM_CONFIG: joinConfig },
+            triggers: [this.vms[i].generation],
+            secretStdout: true,
+          },
           { parent: this, dependsOn: [init, prepared[i]] },
         ),
       );

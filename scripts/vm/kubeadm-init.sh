@@ -14,7 +14,14 @@ if [[ ! -f /etc/kubernetes/admin.conf ]]; then
   printf '%s\n' "$CA_KEY" >/etc/kubernetes/pki/ca.key
   chmod 0644 /etc/kubernetes/pki/ca.crt
   printf '%s\n' "$KUBEADM_CONFIG" >/etc/kubernetes/lab-kubeadm.yaml
-  kubeadm init --config /etc/kubernetes/lab-kubeadm.yaml
+  # kubeadm prints the join command with the bootstrap token: keep its output on the VM.
+  log=/var/log/lab-kubeadm-init.log
+  if ! kubeadm init --config /etc/kubernetes/lab-kubeadm.yaml >"$log" 2>&1; then
+    echo "kubeadm init failed; last lines of $log (tokens redacted):" >&2
+    tail -n 40 "$log" | sed -E 's/[a-z0-9]{6}\.[a-z0-9]{16}/<token>/g' >&2
+    exit 1
+  fi
+  echo "kubeadm init done (log: $log)"
 else
   echo "control-plane already initialised" >&2
 fi

@@ -11,5 +11,10 @@ fi
 install -d -m 0755 /etc/kubernetes
 umask 077
 printf '%s\n' "$KUBEADM_CONFIG" >/etc/kubernetes/lab-join.yaml
-kubeadm join --config /etc/kubernetes/lab-join.yaml
+log=/var/log/lab-kubeadm-join.log
+if ! kubeadm join --config /etc/kubernetes/lab-join.yaml >"$log" 2>&1; then
+  echo "kubeadm join failed on $(hostname); last lines of $log (tokens redacted):" >&2
+  tail -n 40 "$log" | sed -E 's/[a-z0-9]{6}\.[a-z0-9]{16}/<token>/g' >&2
+  exit 1
+fi
 echo "$(hostname) joined"

@@ -13,33 +13,13 @@ fi
 
 log() { echo "lab-router-setup: $*" >&2; }
 
-cat >/etc/sysctl.d/90-lab-router.conf <<CONF
-net.ipv4.ip_forward = 1
-net.ipv4.conf.all.rp_filter = 0
-net.ipv4.conf.default.rp_filter = 0
-CONF
-sysctl -q -p /etc/sysctl.d/90-lab-router.conf
-
-missing=()
-for pkg in nftables tcpdump openssh-client; do
-  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
-done
-if ((${#missing[@]} > 0)); then
-  log "installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  for attempt in 1 2 3 4 5; do
-    if apt-get update -q && apt-get install -y -q "${missing[@]}"; then
-      break
-    fi
-    ((attempt == 5)) && { log "could not install ${missing[*]}"; exit 1; }
-    sleep 10
-  done
-fi
-
-segments_set=$(echo "$SEGMENT_SUBNETS" | tr ' ' ',')
-read -ra seg_ifs <<<"$SEGMENT_IFS"
-segment_ifs=$(printf '"%s", ' "${seg_ifs[@]}")
-cat >/etc/nftables.conf <<CONF
+# The ruleset, on stdout (LAB_ROUTER_RENDER_ONLY=1 prints it and exits: the tests check it with nft -c).
+render_rules() {
+  local segments_set segment_ifs seg_ifs
+  segments_set=$(echo "$SEGMENT_SUBNETS" | tr ' ' ',')
+  read -ra seg_ifs <<<"$SEGMENT_IFS"
+  segment_ifs=$(printf '"%s", ' "${seg_ifs[@]}")
+  cat <<CONF
 #!/usr/sbin/nft -f
 # Written by lab-router-setup (cilium-ipsec-lab). Segments are routed, not NATed, between each other.
 flush ruleset
@@ -64,6 +44,37 @@ table ip lab_nat {
   }
 }
 CONF
+}
+
+if [[ "${LAB_ROUTER_RENDER_ONLY:-}" == 1 ]]; then
+  render_rules
+  exit 0
+fi
+
+cat >/etc/sysctl.d/90-lab-router.conf <<CONF
+net.ipv4.ip_forward = 1
+net.ipv4.conf.all.rp_filter = 0
+net.ipv4.conf.default.rp_filter = 0
+CONF
+sysctl -q -p /etc/sysctl.d/90-lab-router.conf
+
+missing=()
+for pkg in nftables tcpdump openssh-client; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if ((${#missing[@]} > 0)); then
+  log "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  for attempt in 1 2 3 4 5; do
+    if apt-get update -q && apt-get install -y -q "${missing[@]}"; then
+      break
+    fi
+    ((attempt == 5)) && { log "could not install ${missing[*]}"; exit 1; }
+    sleep 10
+  done
+fi
+
+render_rules >/etc/nftables.conf
 nft -f /etc/nftables.conf
 systemctl enable nftables.service >/dev/null 2>&1 || log "nftables.service not enabled (rules are loaded for this boot)"
 log "forwarding on; NAT via ${UPLINK_IF}; ${UPLINK_IF}:${API_PORT} -> ${API_DNAT_TO}; tcpdump $(command -v tcpdump)"

@@ -62,11 +62,11 @@ describe('cloud-init seeds', () => {
       assert.strictEqual(r.ethernets[i.name].match.macaddress, i.mac, 'MAC stays a string under YAML 1.1');
       assert.strictEqual(r.ethernets[i.name]['set-name'], i.name);
     }
-    assert.deepStrictEqual(r.ethernets.uplink.routes, [{ to: 'default', via: '192.168.210.1' }]);
+    assert.deepStrictEqual(r.ethernets.uplink.routes, [{ to: '0.0.0.0/0', via: '192.168.210.1' }]);
     assert.strictEqual(r.ethernets.seg1.routes, undefined);
     const w2 = parse11(networkConfig(plan, plan.workers[1]));
     assert.deepStrictEqual(w2.ethernets.lab0.addresses, ['192.168.44.128/24']);
-    assert.deepStrictEqual(w2.ethernets.lab0.routes, [{ to: 'default', via: '192.168.44.1' }]);
+    assert.deepStrictEqual(w2.ethernets.lab0.routes, [{ to: '0.0.0.0/0', via: '192.168.44.1' }]);
     assert.deepStrictEqual(w2.ethernets.lab0.nameservers, { addresses: ['192.168.210.1'] });
   });
 

@@ -92,9 +92,8 @@ async function runProgram(stack: string): Promise<{ recs: Rec[]; mod: any }> {
     stack,
     true, // preview: the proof's verification only runs during a real `pulumi up`
   );
-  for (const k of Object.keys(require.cache)) {
-    if (k.includes('/components/') || k.endsWith('/index.ts')) delete require.cache[k];
-  }
+  // Re-run the program for each stack: only index.ts leaves the module cache (components hold no state).
+  delete require.cache[require.resolve('../../index')];
   const mod = await import('../../index');
   // Let every apply-created resource register.
   let n = -1;
@@ -206,8 +205,12 @@ describe('the Pulumi program under mocks', function () {
     const sec = results.ipsec.recs.find((r) => r.type === 'kubernetes:core/v1:Secret' && r.inputs.metadata?.name === 'cilium-ipsec-keys');
     assert.ok(sec);
     assert.strictEqual(sec.inputs.metadata.namespace, 'kube-system');
+    // A fixed name and only stringData changing: rotation (new SPI -> new RandomId via keepers) updates it in place.
+    assert.strictEqual(sec.inputs.type, 'Opaque');
+    assert.deepStrictEqual(Object.keys(sec.inputs.stringData), ['keys']);
     const id = results.ipsec.recs.find((r) => r.type === 'random:index/randomId:RandomId');
     assert.strictEqual(id!.inputs.byteLength, 20);
+    assert.deepStrictEqual(id!.inputs.keepers, { spi: '3' });
     assert.match(sec.inputs.stringData.keys, /^3\+ rfc4106\(gcm\(aes\)\) [0-9a-f]{40} 128$/);
     const keys = sec.inputs.stringData.keys;
     assert.ok([...secretValues].some((v) => JSON.stringify(v).includes(keys)), 'the keys value is a secret input');
