@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 /**
  * Thin bin for the capture verifier: `npm run verify -- CAPTURE [options]` (see components/verifier/cli.ts).
- * Sets process.exitCode instead of calling process.exit so stdout drains; an uncaught error maps to 2 and a later
- * 0 or 1 never overwrites it.
+ * Sets process.exitCode instead of calling process.exit so stdout drains; an uncaught error (even one while
+ * loading the verifier's modules) maps to exit 2 with one stderr line, and a later 0 or 1 never overwrites it.
  */
-import { execute } from '../components/verifier/cli';
+let failed = false;
 
 function fail(e: unknown): void {
+  failed = true;
   process.stderr.write(`verify: internal error: ${String((e as Error)?.message ?? e).split('\n')[0]}\n`);
+  if (process.env.VERIFY_DEBUG) process.stderr.write(`${(e as Error)?.stack}\n`);
   process.exitCode = 2;
 }
 
@@ -18,6 +20,8 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code !== 'EPIPE') fail(e);
 });
 
-execute(process.argv.slice(2)).then((code) => {
-  if (process.exitCode === undefined || process.exitCode === 0) process.exitCode = code;
-}, fail);
+import('../components/verifier/cli')
+  .then(({ execute }) => execute(process.argv.slice(2)))
+  .then((code) => {
+    if (!failed) process.exitCode = code;
+  }, fail);
