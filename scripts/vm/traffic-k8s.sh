@@ -2,12 +2,13 @@
 # Makes the lab's nonce-carrying pod-to-pod traffic. Runs on the control-plane node (kubectl with the
 # kubeadm admin kubeconfig) and execs into the client pod: ICMP echo requests to the server pod whose
 # payload pattern is the nonce (`ping -p`, iputils), then HTTP GETs with the nonce in the path
-# (/echo?msg=NONCE, which agnhost netexec logs and echoes) and in an X-Lab-Nonce header.
+# (/echo?msg=NONCE: the server's access log records the request line; any HTTP status counts as an
+# answer) and in an X-Lab-Nonce header.
 # Inputs (environment):
 #   NAMESPACE, CLIENT_POD, SERVER_POD   the workloads (required)
 #   SERVER_IP                           the server pod's IP (required)
 #   NONCE                               exactly 16 characters [A-Za-z0-9-] (required)
-#   PING_COUNT (10), PING_SIZE (64), HTTP_REQUESTS (5), HTTP_PORT (8080)
+#   PING_COUNT (10), PING_SIZE (64), HTTP_REQUESTS (5), HTTP_PORT (80)
 #   KUBECONFIG                          default /etc/kubernetes/admin.conf
 #   WAIT_TIMEOUT                        seconds to wait for both pods to be Ready (default 180)
 # Output (stdout): key=value lines: ping_transmitted, ping_received, http_total, http_answered,
@@ -26,7 +27,7 @@ nonce=${NONCE:-}
 ping_count=${PING_COUNT:-10}
 ping_size=${PING_SIZE:-64}
 http_requests=${HTTP_REQUESTS:-5}
-http_port=${HTTP_PORT:-8080}
+http_port=${HTTP_PORT:-80}
 wait_timeout=${WAIT_TIMEOUT:-180}
 kubeconfig=${KUBECONFIG:-/etc/kubernetes/admin.conf}
 for v in ns client server server_ip; do [ -n "${!v}" ] || die "$v is required (see the header of this script)"; done

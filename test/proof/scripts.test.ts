@@ -11,7 +11,7 @@ import * as http from 'http';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { parseCaptureStop, parseFacts, parseKeyValues, parseTraffic } from '../../components/proof/parse';
+import { parseCaptureStop, parseEncryptStatus, parseFacts, parseKeyValues, parseTraffic } from '../../components/proof/parse';
 import { verifyCapture } from '../../components/verifier';
 
 const REPO = path.resolve(__dirname, '..', '..');
@@ -249,6 +249,76 @@ describe('proof scripts (real runs, loopback only)', function () {
       const r = run('traffic-direct.sh', { TARGET_IP: '127.0.0.1', NONCE: 'lab-seventeen-chr' }, bin);
       assert.strictEqual(r.code, 1);
       assert.match(r.stderr, /NONCE must be exactly 16 characters/);
+    });
+  });
+
+  describe('traffic-k8s and facts-cilium (through a stand-in kubectl)', () => {
+    let bin: string;
+    const log = () => path.join(dir, 'kubectl.log');
+    before(() => {
+      bin = path.join(dir, 'kubebin');
+      fs.mkdirSync(bin);
+      // Stand-in for kubectl: logs "KUBECONFIG=... args", answers like a cluster with the lab's pods would.
+      fs.writeFileSync(
+        path.join(bin, 'kubectl'),
+        [
+          '#!/usr/bin/env bash',
+          'printf "KUBECONFIG=%s %s\\n" "$KUBECONFIG" "$*" >>"$KUBECTL_LOG"',
+          'case "$*" in',
+          '  *" wait "*) exit "${FAKE_WAIT_RC:-0}" ;;',
+          '  *"get pods -o wide"*) echo "NAME READY STATUS"; echo "client 0/1 Pending" ;;',
+          '  *"get pods -l k8s-app=cilium"*) printf %s "${FAKE_AGENT:-}" ;;',
+          '  *" -- ping "*) echo "--- statistics ---"; echo "10 packets transmitted, 10 received, 0% packet loss, time 1800ms"; exit 0 ;;',
+          '  *" -- curl "*) printf %s "${FAKE_HTTP:-404}"; [ "${FAKE_HTTP:-404}" != 000 ] ;;',
+          '  *" logs "*) echo "10.0.1.23 - - \\"GET /echo?msg=$NONCE&i=1 HTTP/1.1\\" 404"; echo "10.0.1.23 - - \\"GET /echo?msg=$NONCE&i=2 HTTP/1.1\\" 404" ;;',
+          '  *"cilium-dbg encrypt status"*) printf "Encryption: IPsec\\nDecryption interface(s): eth0\\nKeys in use: 4\\nMax Seq. Number: 0x1d/0xffffffff\\nErrors: 0\\n" ;;',
+          '  *) echo "unexpected kubectl $*" >&2; exit 9 ;;',
+          'esac',
+        ].join('\n') + '\n',
+        { mode: 0o755 },
+      );
+    });
+    beforeEach(() => fs.rmSync(log(), { force: true }));
+    const env = { NAMESPACE: 'lab-proof', CLIENT_POD: 'client', SERVER_POD: 'server', SERVER_IP: '10.0.2.187', NONCE, HTTP_REQUESTS: '2' };
+
+    it('traffic-k8s: waits for both pods, pings with the nonce pattern and curls with it from inside the client pod', () => {
+      const r = run('traffic-k8s.sh', { ...env, KUBECTL_LOG: log() }, bin);
+      assert.strictEqual(r.code, 0, r.stderr);
+      assert.deepStrictEqual(parseTraffic(r.stdout), { pingTransmitted: 10, pingReceived: 10, httpTotal: 2, httpAnswered: 2, serverLogHits: 2 });
+      const calls = fs.readFileSync(log(), 'utf8').trim().split('\n');
+      assert.ok(calls.every((c) => c.startsWith('KUBECONFIG=/etc/kubernetes/admin.conf -n lab-proof ')), calls.join('\n'));
+      assert.match(calls[0], /wait --for=condition=Ready pod\/client pod\/server --timeout=180s$/);
+      assert.match(calls[1], new RegExp(`exec client -- ping -n -c 10 -i 0\\.2 -W 2 -s 64 -p ${Buffer.from(NONCE).toString('hex')} 10\\.0\\.2\\.187$`));
+      assert.match(calls[2], new RegExp(`exec client -- curl .* -H X-Lab-Nonce: ${NONCE} http://10\\.0\\.2\\.187:80/echo\\?msg=${NONCE}&i=1$`));
+      assert.match(calls[4], /logs server$/);
+    });
+
+    it('traffic-k8s: fails naming the pods when they are not Ready, and when nothing reached the server', () => {
+      const notReady = run('traffic-k8s.sh', { ...env, KUBECTL_LOG: log(), FAKE_WAIT_RC: '1' }, bin);
+      assert.strictEqual(notReady.code, 1);
+      assert.match(notReady.stderr, /^traffic-k8s: pods client and server in lab-proof were not Ready within 180s: NAME READY STATUS;client 0\/1 Pending;/);
+      const dead = run('traffic-k8s.sh', { ...env, KUBECTL_LOG: log(), FAKE_HTTP: '000', PING_COUNT: '0' }, bin);
+      assert.strictEqual(dead.code, 1);
+      assert.match(dead.stderr, /no traffic from client reached 10\.0\.2\.187 \(no ping reply, no HTTP answer\)/);
+    });
+
+    it('traffic-k8s: names a missing input', () => {
+      const r = run('traffic-k8s.sh', { ...env, SERVER_IP: '', KUBECTL_LOG: log() }, bin);
+      assert.strictEqual(r.code, 1);
+      assert.match(r.stderr, /^traffic-k8s: server_ip is required/);
+    });
+
+    it("facts-cilium: asks the agent on the node for its encryption status", () => {
+      const r = run('facts-cilium.sh', { NODE_NAME: 'worker1', KUBECTL_LOG: log(), FAKE_AGENT: 'cilium-7xk2p' }, bin);
+      assert.strictEqual(r.code, 0, r.stderr);
+      const st = parseEncryptStatus(r.stdout);
+      assert.deepStrictEqual([st.agent, st.mode, st.keysInUse, st.errors, st.maxSeqNumber], ['cilium-7xk2p', 'IPsec', 4, 0, '0x1d/0xffffffff']);
+      const calls = fs.readFileSync(log(), 'utf8');
+      assert.match(calls, /-n kube-system get pods -l k8s-app=cilium --field-selector spec\.nodeName=worker1 /);
+      assert.match(calls, /-n kube-system exec cilium-7xk2p -c cilium-agent -- cilium-dbg encrypt status/);
+      const none = run('facts-cilium.sh', { NODE_NAME: 'worker9', KUBECTL_LOG: log() }, bin);
+      assert.strictEqual(none.code, 1);
+      assert.match(none.stderr, /no Cilium agent pod \(k8s-app=cilium\) on node worker9 in kube-system/);
     });
   });
 
