@@ -122,7 +122,9 @@ export class Analyzer {
   private unsupportedFrames = 0;
   private readonly unsupportedLinkTypes = new Set<number>();
   private readonly layerFrames = new Float64Array(LAYER_TYPE_COUNT);
-  private readonly seenInFrame = new Uint8Array(LAYER_TYPE_COUNT);
+  /** Per layer type: the frame number it was last counted for (outer) / inner. No clearing per frame. */
+  private readonly seenOuter = new Float64Array(LAYER_TYPE_COUNT);
+  private readonly seenInner = new Float64Array(LAYER_TYPE_COUNT);
 
   private espPackets = 0;
   private espNull = 0;
@@ -179,8 +181,9 @@ export class Analyzer {
       if (this.nonceFrames.length < 20) this.nonceFrames.push(f.index);
     }
 
-    const seen = this.seenInFrame;
-    seen.fill(0);
+    const seenOuter = this.seenOuter;
+    const seenInner = this.seenInner;
+    const stamp = this.frames;
     let lastIp = -1;
     let espIdx = -1;
     let innerStart = -1;
@@ -193,9 +196,9 @@ export class Analyzer {
       const t = st.type[i];
       const isInner = innerStart >= 0 && i >= innerStart;
       if (!isInner) {
-        if (seen[t] === 0) { seen[t] = 1; this.layerFrames[t]++; }
-      } else if (seen[t] < 2) {
-        seen[t] = 2;
+        if (seenOuter[t] !== stamp) { seenOuter[t] = stamp; this.layerFrames[t]++; }
+      } else if (seenInner[t] !== stamp) {
+        seenInner[t] = stamp;
         this.innerLayerFrames[t]++;
       }
       if (t === L.IPV4 || t === L.IPV6) {
