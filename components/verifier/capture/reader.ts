@@ -28,6 +28,8 @@ export const MAXIMUM_SNAPLEN = 262144;
 /** libpcap's INITIAL_MAX_BLOCKSIZE: the largest pcapng block we accept. */
 export const MAX_PCAPNG_BLOCK = 16 * 1024 * 1024;
 export const DEFAULT_BUFFER_SIZE = 4 * 1024 * 1024;
+/** Interfaces per pcapng section (keeps memory bounded on hostile input; real captures have a handful). */
+export const MAX_INTERFACES = 65536;
 
 const PCAP_USEC = 0xa1b2c3d4;
 const PCAP_NSEC = 0xa1b23c4d;
@@ -227,8 +229,13 @@ class Parser {
     throw new CaptureError(this.file, offset, problem);
   }
 
+  private readonly linkSeen = new Set<number>();
+
   private addLink(lt: number): void {
-    if (!this.linkTypes.includes(lt)) this.linkTypes.push(lt);
+    if (!this.linkSeen.has(lt)) {
+      this.linkSeen.add(lt);
+      this.linkTypes.push(lt);
+    }
   }
 
   /** Parses buf[p, end); base = stream offset of buf[0]. Returns the first unconsumed position. */
@@ -446,6 +453,9 @@ class Parser {
 
   private idb(buf: Buffer, p: number, len: number, base: number): void {
     if (len < 20) this.fatal(base + p, `interface description block at byte ${base + p} too short (${len})`);
+    if (this.ifaces.length >= MAX_INTERFACES) {
+      this.fatal(base + p, `more than ${MAX_INTERFACES} interface description blocks in one section (byte ${base + p})`);
+    }
     const linkType = this.u16(buf, p + 8);
     const snaplen = this.u32(buf, p + 12);
     let tsresol = 6;
