@@ -9,20 +9,20 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseLabArgs, USAGE, UsageError } from './args';
 import { compareOutputs, formatComparison, type StackOutputs } from './compare';
-import { openStack as realOpenStack, type LabIO, type LabStack } from './pulumi';
+import { openStack as realOpenStack, type LabIO, type LabStack, type OpenMode } from './pulumi';
 
 export { parseLabArgs, UsageError, USAGE } from './args';
 export { compareOutputs, formatComparison } from './compare';
-export { labEnvironment, LAB_PASSPHRASE } from './pulumi';
-export type { LabIO, LabStack } from './pulumi';
+export { ensurePulumiCli, labEnvironment, LAB_PASSPHRASE } from './pulumi';
+export type { LabIO, LabStack, OpenMode } from './pulumi';
 
 export interface LabDeps {
-  openStack(name: string, io: LabIO): Promise<LabStack>;
+  openStack(name: string, io: LabIO, mode: OpenMode): Promise<LabStack>;
   readFile(file: string): string;
 }
 
 const realDeps: LabDeps = {
-  openStack: (name, io) => realOpenStack(name, io),
+  openStack: (name, io, mode) => realOpenStack(name, io, mode),
   readFile: (file) => fs.readFileSync(file, 'utf8'),
 };
 
@@ -97,7 +97,7 @@ export async function execute(argv: string[], io: LabIO, deps: LabDeps = realDep
     switch (args.verb) {
       case 'up':
       case 'rebuild': {
-        const stack = await deps.openStack(args.stack, io);
+        const stack = await deps.openStack(args.stack, io, 'create');
         if (args.verb === 'rebuild') {
           io.stderr(`lab: rebuild: destroying stack ${args.stack}\n`);
           await stack.destroy({ onOutput: stream });
@@ -109,13 +109,13 @@ export async function execute(argv: string[], io: LabIO, deps: LabDeps = realDep
         return s.pass ? 0 : 1;
       }
       case 'down': {
-        const stack = await deps.openStack(args.stack, io);
+        const stack = await deps.openStack(args.stack, io, 'select');
         await stack.destroy({ onOutput: stream });
         io.stdout(`${args.stack}: destroyed (captures under captures/${args.stack}/ are kept)\n`);
         return 0;
       }
       case 'outputs': {
-        const stack = await deps.openStack(args.stack, io);
+        const stack = await deps.openStack(args.stack, io, 'select');
         const o = plainOutputs(await stack.outputs());
         if (args.json) io.stdout(JSON.stringify(o, null, 2) + '\n');
         else {
@@ -132,8 +132,8 @@ export async function execute(argv: string[], io: LabIO, deps: LabDeps = realDep
           b = readRecorded(args.from[1], deps);
         } else {
           const [sa, sb] = args.stacks;
-          a = { name: sa, outputs: plainOutputs(await (await deps.openStack(sa, io)).outputs()) };
-          b = { name: sb, outputs: plainOutputs(await (await deps.openStack(sb, io)).outputs()) };
+          a = { name: sa, outputs: plainOutputs(await (await deps.openStack(sa, io, 'select')).outputs()) };
+          b = { name: sb, outputs: plainOutputs(await (await deps.openStack(sb, io, 'select')).outputs()) };
         }
         const c = compareOutputs(a, b);
         io.stdout(args.json ? JSON.stringify(c, null, 2) + '\n' : formatComparison(c));

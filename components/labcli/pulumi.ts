@@ -53,9 +53,21 @@ export function labEnvironment(env: Record<string, string | undefined>, root: st
   return { vars, backend, stateDir, warnings };
 }
 
+/** The Automation API's PulumiCommand statics (injectable for tests). */
+export interface PulumiCommandStatics<C> {
+  get(opts?: { root?: string }): Promise<C>;
+  install(opts?: { root?: string }): Promise<C>;
+}
+
 /** Finds the Pulumi CLI (PATH, then .lab/pulumi), or installs it into .lab/pulumi with a message. */
-export async function ensurePulumiCli(io: LabIO, root: string) {
-  const { PulumiCommand } = await import('@pulumi/pulumi/automation');
+export async function ensurePulumiCli<C = import('@pulumi/pulumi/automation').PulumiCommand>(
+  io: LabIO,
+  root: string,
+  PulumiCommand?: PulumiCommandStatics<C>,
+): Promise<C> {
+  if (!PulumiCommand) {
+    PulumiCommand = (await import('@pulumi/pulumi/automation')).PulumiCommand as unknown as PulumiCommandStatics<C>;
+  }
   try {
     return await PulumiCommand.get();
   } catch {
@@ -75,13 +87,33 @@ export async function ensurePulumiCli(io: LabIO, root: string) {
   }
 }
 
-/** Opens (creates or selects) a stack of this project with the lab's environment. */
-export async function openStack(name: string, io: LabIO, env: Record<string, string | undefined> = process.env, root = REPO_ROOT): Promise<LabStack> {
+/** How a verb opens its stack: `create` (up, rebuild) creates a missing stack; `select` (down, outputs,
+ *  compare) refuses a missing one instead of creating an empty stack as a side effect. */
+export type OpenMode = 'create' | 'select';
+
+/** Opens a stack of this project with the lab's environment. */
+export async function openStack(
+  name: string,
+  io: LabIO,
+  mode: OpenMode,
+  env: Record<string, string | undefined> = process.env,
+  root = REPO_ROOT,
+): Promise<LabStack> {
   const le = labEnvironment(env, root);
   for (const w of le.warnings) io.stderr(`lab: warning: ${w}\n`);
   if (le.stateDir) fs.mkdirSync(le.stateDir, { recursive: true });
   const pulumiCommand = await ensurePulumiCli(io, root);
-  const { LocalWorkspace } = await import('@pulumi/pulumi/automation');
+  const { LocalWorkspace, StackNotFoundError } = await import('@pulumi/pulumi/automation');
   io.stderr(`lab: stack ${name}, state in ${le.backend}\n`);
-  return LocalWorkspace.createOrSelectStack({ stackName: name, workDir: root }, { pulumiCommand, envVars: le.vars });
+  const args = { stackName: name, workDir: root };
+  const opts = { pulumiCommand, envVars: le.vars };
+  if (mode === 'create') return LocalWorkspace.createOrSelectStack(args, opts);
+  try {
+    return await LocalWorkspace.selectStack(args, opts);
+  } catch (e) {
+    if (e instanceof StackNotFoundError) {
+      throw new Error(`stack ${name} does not exist in ${le.backend} (create it with: npm run lab -- up --stack ${name})`);
+    }
+    throw e;
+  }
 }

@@ -2,7 +2,7 @@
 import * as assert from 'assert';
 import { spawnSync } from 'child_process';
 import * as path from 'path';
-import { execute, labEnvironment, LAB_PASSPHRASE, type LabStack } from '../../components/labcli';
+import { ensurePulumiCli, execute, labEnvironment, LAB_PASSPHRASE, type LabStack } from '../../components/labcli';
 
 const REPO = path.resolve(__dirname, '..', '..');
 
@@ -22,11 +22,12 @@ function fakeStack(outputs: Record<string, { value: unknown; secret: boolean }>,
 }
 
 function harness(stacks: Record<string, FakeStack>, openError?: Error) {
-  const out = { stdout: '', stderr: '', opened: [] as string[] };
+  const out = { stdout: '', stderr: '', opened: [] as string[], modes: [] as string[] };
   const io = { stdout: (s: string) => void (out.stdout += s), stderr: (s: string) => void (out.stderr += s) };
   const deps = {
-    openStack: async (name: string) => {
+    openStack: async (name: string, _io: unknown, mode: string) => {
       out.opened.push(name);
+      out.modes.push(mode);
       if (openError) throw openError;
       const s = stacks[name];
       if (!s) throw new Error(`no stack ${name}`);
@@ -57,6 +58,7 @@ describe('lab command: verbs', () => {
     const h = harness({ ipsec: s });
     assert.strictEqual(await execute(['up', '--stack', 'ipsec'], h.io, h.deps), 0);
     assert.deepStrictEqual(s.calls, ['up', 'outputs']);
+    assert.deepStrictEqual(h.out.modes, ['create'], 'up creates a missing stack');
     assert.match(h.out.stdout, /^Updating \(up\)\n/);
     assert.match(h.out.stdout, /ipsec: PASS \(verdict encrypted, expected encrypted\)/);
     assert.match(h.out.stdout, /capture: captures\/ipsec\/1\.pcap/);
@@ -82,6 +84,7 @@ describe('lab command: verbs', () => {
     const h = harness({ ipsec: s });
     assert.strictEqual(await execute(['down', '--stack', 'ipsec'], h.io, h.deps), 0);
     assert.deepStrictEqual(s.calls, ['destroy']);
+    assert.deepStrictEqual(h.out.modes, ['select'], 'down never creates a stack');
     assert.match(h.out.stdout, /ipsec: destroyed \(captures under captures\/ipsec\/ are kept\)/);
   });
 
@@ -102,6 +105,13 @@ describe('lab command: verbs', () => {
     const h = harness({ unencrypted: fakeStack(failing), ipsec: fakeStack(passing) });
     assert.strictEqual(await execute(['compare'], h.io, h.deps), 1);
     assert.deepStrictEqual(h.out.opened, ['unencrypted', 'ipsec']);
+    assert.deepStrictEqual(h.out.modes, ['select', 'select'], 'compare never creates a stack');
+  });
+
+  it('a stack that does not exist is exit 2 with one line saying how to create it', async () => {
+    const h = harness({}, new Error('stack ipsec does not exist in file:///r/.lab/state (create it with: npm run lab -- up --stack ipsec)'));
+    assert.strictEqual(await execute(['outputs', '--stack', 'ipsec'], h.io, h.deps), 2);
+    assert.strictEqual(h.out.stderr, 'lab: outputs: stack ipsec does not exist in file:///r/.lab/state (create it with: npm run lab -- up --stack ipsec)\n');
   });
 
   it('a failing Pulumi operation is exit 2 with one line (the error line of the CLI output)', async () => {
@@ -148,6 +158,48 @@ describe('lab command: environment', () => {
     assert.deepStrictEqual(e.warnings, []);
     assert.deepStrictEqual(labEnvironment({ PULUMI_CONFIG_PASSPHRASE_FILE: '/p' }, '/r').warnings, []);
     assert.deepStrictEqual(labEnvironment({ PULUMI_CONFIG_PASSPHRASE: '' }, '/r').warnings, [], 'an empty passphrase is a choice');
+  });
+});
+
+describe('lab command: Pulumi CLI', () => {
+  const io = () => {
+    const out = { stderr: '' };
+    return { out, io: { stdout: () => undefined, stderr: (s: string) => void (out.stderr += s) } };
+  };
+  it('uses the CLI on PATH when there is one', async () => {
+    const calls: string[] = [];
+    const pc = { get: async (o?: { root?: string }) => (calls.push(`get ${o?.root ?? 'PATH'}`), 'cli'), install: async () => (calls.push('install'), 'x') };
+    const { out, io: i } = io();
+    assert.strictEqual(await ensurePulumiCli(i, '/repo', pc), 'cli');
+    assert.deepStrictEqual(calls, ['get PATH']);
+    assert.strictEqual(out.stderr, '');
+  });
+  it('installs it under .lab/pulumi with a clear message when it is missing', async () => {
+    const calls: string[] = [];
+    const pc = {
+      get: async (o?: { root?: string }) => {
+        calls.push(`get ${o?.root ?? 'PATH'}`);
+        throw new Error('spawn pulumi ENOENT');
+      },
+      install: async (o?: { root?: string }) => (calls.push(`install ${o?.root}`), 'installed'),
+    };
+    const { out, io: i } = io();
+    assert.strictEqual(await ensurePulumiCli(i, '/repo', pc), 'installed');
+    assert.deepStrictEqual(calls, ['get PATH', 'get /repo/.lab/pulumi', 'install /repo/.lab/pulumi']);
+    assert.strictEqual(out.stderr, 'lab: the Pulumi CLI is not on PATH; installing it into .lab/pulumi (Automation API PulumiCommand.install, downloads from get.pulumi.com)\n');
+  });
+  it('says how to install it by hand when the install fails', async () => {
+    const pc = {
+      get: async () => {
+        throw new Error('ENOENT');
+      },
+      install: async () => {
+        throw new Error('Failed to download https://get.pulumi.com/install.sh: fetch failed\nstack...');
+      },
+    };
+    await assert.rejects(ensurePulumiCli(io().io, '/repo', pc), {
+      message: 'cannot install the Pulumi CLI into /repo/.lab/pulumi: Failed to download https://get.pulumi.com/install.sh: fetch failed (install it yourself: https://www.pulumi.com/docs/install/)',
+    });
   });
 });
 
