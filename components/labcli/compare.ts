@@ -80,6 +80,7 @@ export function describe(o: StackOutputs): { cells: Map<string, string>; pass: b
     ),
   ];
   const sizes = sizeRange(flows);
+  const paths = [...new Set(flows.filter(isObj).flatMap((f) => (Array.isArray(f.paths) ? f.paths.map(String) : [])))];
   const pass = v.pass === true;
   const enc = typeof o.outputs.encryption === 'string' ? o.outputs.encryption : expected.encryption;
   cells.set('encryption', typeof enc === 'string' ? enc : '-');
@@ -90,6 +91,7 @@ export function describe(o: StackOutputs): { cells: Map<string, string>; pass: b
   cells.set('ESP packets', fmtNum(esp.packets));
   cells.set('SPIs', spis === '' ? 'none' : spis);
   cells.set('ESP endpoints', endpoints.length ? endpoints.join(', ') : 'none');
+  cells.set('ESP path', paths.length ? paths.join(', ') : '-');
   cells.set('ESP frame sizes', sizes ? (sizes.min === sizes.max ? `${sizes.min}` : `${sizes.min}..${sizes.max}`) : '-');
   cells.set('cleartext pod packets', fmtNum(clear.podPackets));
   cells.set('nonce hits (cleartext)', fmtNum(nonce.hits));
@@ -110,6 +112,7 @@ export const ROWS = [
   'ESP packets',
   'SPIs',
   'ESP endpoints',
+  'ESP path',
   'ESP frame sizes',
   'cleartext pod packets',
   'nonce hits (cleartext)',

@@ -100,6 +100,7 @@ describe('lab command: compare on recorded outputs', () => {
     assert.deepStrictEqual(row('cleartext pod packets'), [String(clear), '0']);
     const hits = (rec.unencrypted.verification as { nonce: { hits: number } }).nonce.hits;
     assert.deepStrictEqual(row('nonce hits (cleartext)'), [String(hits), '0']);
+    assert.deepStrictEqual(row('ESP path'), ['-', 'eth/ipv4/esp']);
     assert.match(row('ESP frame sizes')[1], /^\d+\.\.\d+$/);
     assert.deepStrictEqual(row('ESP frame sizes')[0], '-');
     assert.match(row('decrypted ok/failed')[1], /^[1-9]\d*\/0$/);
