@@ -185,8 +185,7 @@ export class EncryptionProof extends pulumi.ComponentResource {
             expected: { ...expectations, tcpdump: undefined, xfrmErrorsGrown: undefined },
           } as unknown as VerificationResult;
         }
-        const pending: Promise<void>[] = [];
-        const result = await runVerification(
+        return runVerification(
           {
             capturePath: cap.localPath,
             root: REPO_ROOT,
@@ -194,12 +193,10 @@ export class EncryptionProof extends pulumi.ComponentResource {
             expectations,
             xfrmTexts,
             traffic,
-            writeWireshark: ipsec && !args.verify ? (dir, texts) => void pending.push(defaultWriteWireshark(dir, texts)) : undefined,
+            writeWireshark: ipsec && !args.verify ? defaultWriteWireshark : undefined,
           },
           verify,
         );
-        await Promise.all(pending);
-        return result;
       });
     // The inputs include the (secret) xfrm texts, which makes the result secret; the result carries no key
     // material (counts, addresses, SPIs; runVerification strips any key field), so it is a plain output.

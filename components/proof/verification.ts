@@ -196,7 +196,7 @@ export interface VerificationInput {
   xfrmTexts: string[];
   traffic?: TrafficResult;
   /** Write a Wireshark config dir next to the pcap (ipsec). */
-  writeWireshark?: (dir: string, xfrmTexts: string[]) => void;
+  writeWireshark?: (dir: string, xfrmTexts: string[]) => void | Promise<void>;
 }
 
 function stripKeys(v: unknown): unknown {
@@ -247,8 +247,13 @@ export async function runVerification(input: VerificationInput, verify: VerifyFn
     const result: VerificationResult = { ...report, ...base, pass: j.pass, failures: j.failures };
     if (input.writeWireshark && input.xfrmTexts.length > 0) {
       const dir = input.capturePath.replace(/\.pcap$/, '') + '.wireshark';
-      input.writeWireshark(path.resolve(input.root, dir), input.xfrmTexts);
-      result.wiresharkConfigDir = dir;
+      try {
+        await input.writeWireshark(path.resolve(input.root, dir), input.xfrmTexts);
+        result.wiresharkConfigDir = dir;
+      } catch (e) {
+        // Not part of the verdict: say so next to the verifier's own warnings.
+        result.warnings = [...(result.warnings ?? []), `could not write the Wireshark config ${dir}: ${e instanceof Error ? e.message : String(e)}`];
+      }
     }
     return result;
   } catch (e) {

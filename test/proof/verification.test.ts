@@ -186,6 +186,28 @@ describe('proof verification', () => {
       assert.strictEqual(opts?.podCidrs, undefined);
       assert.strictEqual(opts?.xfrmFiles, undefined);
     });
+    it('writes the Wireshark config next to the pcap; a failure there is a warning, not a verdict', async () => {
+      const texts = [xfrmStateText(T, 1)];
+      const got: string[] = [];
+      const ok = await runVerification(
+        { capturePath: 'enc.pcap', root: dir, podCidr: '10.0.0.0/8', expectations: expectations('ipsec'), xfrmTexts: texts, writeWireshark: (d) => void got.push(d) },
+        verify,
+      );
+      assert.deepStrictEqual(got, [path.join(dir, 'enc.wireshark')]);
+      assert.strictEqual(ok.wiresharkConfigDir, 'enc.wireshark');
+      const bad = await runVerification(
+        {
+          capturePath: 'enc.pcap', root: dir, podCidr: '10.0.0.0/8', expectations: expectations('ipsec'), xfrmTexts: texts,
+          writeWireshark: async () => {
+            throw new Error('EACCES');
+          },
+        },
+        verify,
+      );
+      assert.strictEqual(bad.wiresharkConfigDir, undefined);
+      assert.deepStrictEqual(bad.warnings, ['could not write the Wireshark config enc.wireshark: EACCES']);
+      assert.strictEqual(bad.pass, ok.pass);
+    });
     it('a missing capture is a failure that says how to capture again, not an exception', async () => {
       const r = await run('gone.pcap', expectations('none'));
       assert.strictEqual(r.pass, false);
