@@ -3,8 +3,8 @@
  * `execute(argv, io)` parses and validates, runs the verifier, prints, and RETURNS the exit code; it never calls
  * process.exit (testable, embeddable; the bin sets process.exitCode so output drains).
  *
- * Exit codes: 0 the verdict meets --expect (or no --expect), 1 it does not, 2 unusable input or options, or an
- * internal error. Expected failures print exactly one stderr line `verify: <file or option>: <problem>`, never a
+ * Exit codes: 0 the report meets the expectations given (--expect, --spi, --endpoints; none: 0), 1 it does not,
+ * 2 unusable input or options, or an internal error. Expected failures print exactly one stderr line `verify: <file or option>: <problem>`, never a
  * stack trace (VERIFY_DEBUG=1 adds the stack of an internal error).
  */
 import * as fs from 'node:fs';
@@ -46,9 +46,12 @@ Analysis:
   --pods A,B             pod addresses: a pod packet has both ends in this list (the CIDRs are then
                          not used)
   --nonce TEXT           count frames whose raw bytes contain TEXT (in cleartext it is a leak)
-  --spi N                expected ESP SPI (1..4294967295, decimal or 0x hex)
-  --endpoints A,B        ESP must be between these two addresses (node IPs)
-  --expect VERDICT       encrypted | cleartext | partial | inconclusive; sets the exit code
+  --expect VERDICT       encrypted | cleartext | partial | inconclusive (with encrypted, a nonce in
+                         cleartext or NULL-encryption ESP also fails it)
+  --spi N                expected ESP SPI (1..4294967295, decimal or 0x hex): no ESP with it, or ESP
+                         with another SPI, fails the expectation
+  --endpoints A,B        expected ESP endpoints (node IPs): no ESP between them, or ESP between other
+                         addresses, fails the expectation
   --vxlan-port P         UDP port decoded as VXLAN, repeatable (default ${DEFAULT_VXLAN_PORTS.join(', ')}); replaces
                          the default
   --geneve-port P        UDP port decoded as Geneve, repeatable (default ${DEFAULT_GENEVE_PORTS.join(', ')})
@@ -62,8 +65,9 @@ Decryption (AES-GCM, RFC 4106):
 
   -h, --help             this text
 
-Exit codes: 0 the verdict meets --expect (or none given), 1 it does not, 2 unusable capture or options
-(one line on stderr: "verify: FILE-OR-OPTION: problem").
+Exit codes: 0 the capture meets every expectation given (--expect, --spi, --endpoints; none given: 0),
+1 it does not (the report says why), 2 unusable capture or options (one line on stderr:
+"verify: FILE-OR-OPTION: problem").
 Verdicts: encrypted (ESP seen, no cleartext pod packet, nonce never in cleartext), cleartext (pod traffic,
 no ESP carrying it), partial (both), inconclusive (neither: a capture that saw nothing proves nothing).
 `;
@@ -284,12 +288,14 @@ function wiresharkSas(p: Parsed, xfrm: Awaited<ReturnType<typeof loadXfrmFiles>>
   return sas;
 }
 
-/** Whether the report meets --expect: the analyzer's own judgement when it gives one, else verdict equality. */
+/**
+ * Whether the report meets the expectations given (--expect, --spi, --endpoints): the analyzer's own judgement
+ * (report.meetsExpectation) when it gives one, else verdict equality with --expect (none given: met).
+ */
 export function meetsExpectation(report: Report, expect: Verdict | undefined): boolean {
-  if (expect === undefined) return true;
   const own = (report as unknown as { meetsExpectation?: unknown }).meetsExpectation;
   if (typeof own === 'boolean') return own;
-  return report.verdict === expect;
+  return expect === undefined || report.verdict === expect;
 }
 
 /** Runs the CLI. Resolves the exit code (0, 1, 2); never rejects, never exits the process. */

@@ -305,6 +305,17 @@ describe('verifier CLI (in-process execute)', () => {
     oneLine(stderr, /^verify: internal error: stdout exploded$/);
   });
 
+  it('--spi and --endpoints are expectations too: exit 1 when not met, 0 when met', async () => {
+    assert.equal((await run([files.encrypted, '--spi', '3'])).code, 0);
+    assert.equal((await run([files.encrypted, '--spi', '0x3', '--expect', 'encrypted'])).code, 0);
+    const r = await run([files.encrypted, '--spi', '5', '--json']);
+    assert.equal(r.code, 1);
+    assert.equal(JSON.parse(r.stdout).meetsExpectation, false);
+    assert.equal((await run([files.encrypted, '--endpoints', `${NODE_A},${NODE_B}`])).code, 0);
+    assert.equal((await run([files.encrypted, '--endpoints', `${NODE_A},192.168.9.9`])).code, 1);
+    assert.equal((await run([files.cleartext, '--spi', '3'])).code, 1, 'no ESP at all');
+  });
+
   it('repeatable options all count: two --pod-cidr, two --vxlan-port', async () => {
     const r = await run([files.cleartext, '--json', '--pod-cidr', '172.16.0.0/12', '--pod-cidr', '10.0.2.0/24',
       '--vxlan-port', '8472', '--vxlan-port', '4789']);
