@@ -228,16 +228,16 @@ function writeEsp(file: string, frames: number, key: Buffer, spi: number): numbe
 
 // --- Measurement --------------------------------------------------------------------------------------------
 
-interface Run { wallMs: number; rssKb: number; out: string; err: string; code: number | null }
+interface Run { wallMs: number; cpuMs: number; rssKb: number; out: string; err: string; code: number | null }
 
 function timed(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Run {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-f', 'BENCH_MAXRSS_KB %M', cmd, ...args], {
+  const r = spawnSync('/usr/bin/time', ['-f', 'BENCH_MAXRSS_KB %M BENCH_CPU %U %S', cmd, ...args], {
     encoding: 'utf8', maxBuffer: 1024 * 1024 * 1024, env: env ?? process.env, cwd: REPO,
   });
   const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
-  const m = /BENCH_MAXRSS_KB (\d+)/.exec(r.stderr ?? '');
-  return { wallMs, rssKb: m ? Number(m[1]) : NaN, out: r.stdout ?? '', err: r.stderr ?? '', code: r.status };
+  const m = /BENCH_MAXRSS_KB (\d+) BENCH_CPU ([\d.]+) ([\d.]+)/.exec(r.stderr ?? '');
+  return { wallMs, cpuMs: m ? (Number(m[2]) + Number(m[3])) * 1000 : NaN, rssKb: m ? Number(m[1]) : NaN, out: r.stdout ?? '', err: r.stderr ?? '', code: r.status };
 }
 
 const IN_PROCESS = `
@@ -245,14 +245,16 @@ const v = require(process.argv[1]);
 const opts = JSON.parse(process.argv[3]);
 if (opts.keys) opts.keys = opts.keys.map((k) => ({ spi: k.spi, key: Buffer.from(k.key, 'hex') }));
 const t0 = process.hrtime.bigint();
+const c0 = process.cpuUsage();
 v.verifyCapture(process.argv[2], opts).then((r) => {
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  process.stdout.write(JSON.stringify({ ms, maxRssKb: process.resourceUsage().maxRSS, verdict: r.verdict, frames: r.frames,
+  const c = process.cpuUsage(c0);
+  process.stdout.write(JSON.stringify({ ms, cpuMs: (c.user + c.system) / 1000, maxRssKb: process.resourceUsage().maxRSS, verdict: r.verdict, frames: r.frames,
     esp: r.esp.packets, podPackets: r.cleartext.podPackets, decryption: r.decryption }) + '\\n');
 }, (e) => { process.stderr.write(String(e && e.stack || e) + '\\n'); process.exitCode = 2; });
 `;
 
-interface Ours { ms: number; maxRssKb: number; verdict: string; frames: number; esp: number; podPackets: number; decryption?: { ok: number; failed: number } }
+interface Ours { ms: number; cpuMs: number; maxRssKb: number; verdict: string; frames: number; esp: number; podPackets: number; decryption?: { ok: number; failed: number } }
 
 /** The compiled build lives outside the repo: its requires (ipaddr.js) resolve through NODE_PATH. */
 const CHILD_ENV = { ...process.env, NODE_PATH: path.join(REPO, 'node_modules') };
@@ -301,12 +303,12 @@ function tshark(file: string, extra: string[] = []): Run {
 const mb = (b: number) => b / 1e6;
 const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
-interface Figure { name: string; netMs: number; rssKb: number }
+interface Figure { name: string; netMs: number; rssKb: number; cpuMs: number }
 
 function line(f: Figure, frames: number, bytes: number): string {
   const s = f.netMs / 1000;
   if (f.netMs <= 0) return `  ${f.name.padEnd(34)} n/a: start-up noise exceeds the run (use --frames larger) ${fmt(f.rssKb / 1024, 0).padStart(6)} MB peak RSS`;
-  return `  ${f.name.padEnd(34)} ${fmt(f.netMs, 0).padStart(8)} ms  ${fmt(frames / s).padStart(11)} frames/s  ${fmt(mb(bytes) / s, 1).padStart(8)} MB/s  ${fmt(f.rssKb / 1024, 0).padStart(6)} MB peak RSS`;
+  return `  ${f.name.padEnd(36)} ${fmt(f.netMs, 0).padStart(8)} ms  ${fmt(frames / s).padStart(11)} frames/s  ${fmt(mb(bytes) / s, 1).padStart(8)} MB/s  ${fmt(f.rssKb / 1024, 0).padStart(5)} MB peak RSS  | CPU ${fmt(f.cpuMs, 0).padStart(7)} ms = ${fmt(frames / (f.cpuMs / 1000)).padStart(10)} frames/CPU-s`;
 }
 
 function main(): void {
@@ -320,6 +322,7 @@ function main(): void {
   const spi = 3;
   const out = (s: string) => process.stdout.write(s + '\n');
 
+  out(`load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (figures are wall-clock with start-up subtracted; CPU time is shown too, it suffers less from a busy machine)`);
   out(`bench: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), node ${process.version}, ${spawnSync('tshark', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]}`);
   let t0 = Date.now();
   const bigBytes = writeMixed(big, a.frames);
@@ -347,16 +350,16 @@ function main(): void {
   const tsTiny = startup(() => oursCli(tiny, ['--nonce', opts.nonce], true));
   const tsBig = oursCli(big, ['--nonce', opts.nonce], true);
   const figures: Figure[] = [
-    { name: 'ours, in-process (verifyCapture)', netMs: oBig.ms, rssKb: oBig.maxRssKb },
-    { name: 'ours, CLI (node, compiled)', netMs: cliBig.wallMs - cliTiny.wallMs, rssKb: cliBig.rssKb },
-    { name: 'ours, CLI (npm run verify, ts-node)', netMs: tsBig.wallMs - tsTiny.wallMs, rssKb: tsBig.rssKb },
+    { name: 'ours, in-process (verifyCapture)', netMs: oBig.ms, rssKb: oBig.maxRssKb, cpuMs: oBig.cpuMs },
+    { name: 'ours, CLI (node, compiled)', netMs: cliBig.wallMs - cliTiny.wallMs, rssKb: cliBig.rssKb, cpuMs: cliBig.cpuMs - cliTiny.cpuMs },
+    { name: 'ours, CLI (npm run verify, ts-node)', netMs: tsBig.wallMs - tsTiny.wallMs, rssKb: tsBig.rssKb, cpuMs: tsBig.cpuMs - tsTiny.cpuMs },
   ];
   let tsh: Figure | undefined;
   if (a.tshark) {
     const tTiny = startup(() => tshark(tiny));
     const tBig = tshark(big);
     if (tBig.code !== 0) throw new Error(`tshark exited ${tBig.code}: ${tBig.err}`);
-    tsh = { name: 'tshark -T fields', netMs: tBig.wallMs - tTiny.wallMs, rssKb: tBig.rssKb };
+    tsh = { name: 'tshark -T fields', netMs: tBig.wallMs - tTiny.wallMs, rssKb: tBig.rssKb, cpuMs: tBig.cpuMs - tTiny.cpuMs };
     figures.push(tsh);
     out(`start-up (fastest of 3 on 100 frames, subtracted): CLI ${fmt(cliTiny.wallMs)} ms, ts-node CLI ${fmt(tsTiny.wallMs)} ms, tshark ${fmt(tTiny.wallMs)} ms`);
   }
@@ -372,8 +375,8 @@ function main(): void {
   const dCliTiny = startup(() => oursCli(espTiny, ['--key', keyArg]));
   const dCliBig = oursCli(espBig, ['--key', keyArg]);
   const dec: Figure[] = [
-    { name: 'ours --key, in-process', netMs: dBig.ms, rssKb: dBig.maxRssKb },
-    { name: 'ours --key, CLI (node, compiled)', netMs: dCliBig.wallMs - dCliTiny.wallMs, rssKb: dCliBig.rssKb },
+    { name: 'ours --key, in-process', netMs: dBig.ms, rssKb: dBig.maxRssKb, cpuMs: dBig.cpuMs },
+    { name: 'ours --key, CLI (node, compiled)', netMs: dCliBig.wallMs - dCliTiny.wallMs, rssKb: dCliBig.rssKb, cpuMs: dCliBig.cpuMs - dCliTiny.cpuMs },
   ];
   let tshDec: Figure | undefined;
   if (a.tshark) {
@@ -384,7 +387,7 @@ function main(): void {
     if (good !== 100) throw new Error(`tshark decrypted ${good}/100 of the tiny ESP file: the benchmark data is wrong`);
     const tTiny = startup(() => tshark(espTiny, sa));
     const tBig = tshark(espBig, sa);
-    tshDec = { name: 'tshark esp_sa decryption', netMs: tBig.wallMs - tTiny.wallMs, rssKb: tBig.rssKb };
+    tshDec = { name: 'tshark esp_sa decryption', netMs: tBig.wallMs - tTiny.wallMs, rssKb: tBig.rssKb, cpuMs: tBig.cpuMs - tTiny.cpuMs };
     dec.push(tshDec);
   }
   out('');
@@ -400,14 +403,14 @@ function main(): void {
   const gbps = bigBytes / (oBig.ms / 1000) / 1e9;
   if (tsh) {
     const ratio = tsh.netMs / oBig.ms;
-    out(`  ${verdict(ratio >= 50)} >= 50x tshark: ${fmt(ratio, 1)}x in-process, ${fmt(tsh.netMs / figures[1].netMs, 1)}x CLI, ${fmt(tsh.netMs / figures[2].netMs, 1)}x ts-node CLI (tshark ${fmt(a.frames / (tsh.netMs / 1000))} frames/s, ours ${fmt(oursFps)} frames/s)`);
+    out(`  ${verdict(ratio >= 50)} >= 50x tshark: ${fmt(ratio, 1)}x in-process, ${fmt(tsh.netMs / figures[1].netMs, 1)}x CLI, ${fmt(tsh.netMs / figures[2].netMs, 1)}x ts-node CLI (tshark ${fmt(a.frames / (tsh.netMs / 1000))} frames/s, ours ${fmt(oursFps)} frames/s); by CPU time ${fmt(tsh.cpuMs / oBig.cpuMs, 1)}x in-process, ${fmt(tsh.cpuMs / figures[1].cpuMs, 1)}x CLI`);
   }
-  out(`  ${verdict(gbps >= 1)} >= 1 GB/s: ${fmt(gbps, 2)} GB/s in-process, ${fmt(bigBytes / (figures[1].netMs / 1000) / 1e9, 2)} GB/s CLI`);
+  out(`  ${verdict(gbps >= 1)} >= 1 GB/s: ${fmt(gbps, 2)} GB/s in-process, ${fmt(bigBytes / (figures[1].netMs / 1000) / 1e9, 2)} GB/s CLI; per CPU-second ${fmt(bigBytes / (oBig.cpuMs / 1000) / 1e9, 2)} GB in-process, ${fmt(bigBytes / (figures[1].cpuMs / 1000) / 1e9, 2)} GB CLI`);
   const rssMax = Math.max(oBig.maxRssKb, cliBig.rssKb, dBig.maxRssKb, dCliBig.rssKb) / 1024;
   out(`  ${verdict(rssMax <= 128)} peak RSS <= 128 MB (compiled): ${fmt(oBig.maxRssKb / 1024)} MB in-process, ${fmt(cliBig.rssKb / 1024)} MB CLI, ${fmt(dBig.maxRssKb / 1024)} / ${fmt(dCliBig.rssKb / 1024)} MB decrypting (file ${fmt(mb(bigBytes), 0)} MB; ts-node CLI ${fmt(tsBig.rssKb / 1024)} MB of which ${fmt(tsTiny.rssKb / 1024)} MB is ts-node on 100 frames; tshark ${tsh ? fmt(tsh.rssKb / 1024) : '?'} MB)`);
   if (tshDec) {
     const r = tshDec.netMs / dBig.ms;
-    out(`  ${verdict(r >= 10)} decryption >= 10x tshark: ${fmt(r, 1)}x in-process, ${fmt(tshDec.netMs / dec[1].netMs, 1)}x CLI (ours ${fmt(a.decryptFrames / (dBig.ms / 1000))} packets/s, tshark ${fmt(a.decryptFrames / (tshDec.netMs / 1000))} packets/s)`);
+    out(`  ${verdict(r >= 10)} decryption >= 10x tshark: ${fmt(r, 1)}x in-process, ${fmt(tshDec.netMs / dec[1].netMs, 1)}x CLI (ours ${fmt(a.decryptFrames / (dBig.ms / 1000))} packets/s, tshark ${fmt(a.decryptFrames / (tshDec.netMs / 1000))} packets/s); by CPU time ${fmt(tshDec.cpuMs / dBig.cpuMs, 1)}x in-process, ${fmt(tshDec.cpuMs / dec[1].cpuMs, 1)}x CLI`);
   }
   if (!a.keep) fs.rmSync(BUILD, { recursive: true, force: true });
   if (!a.keep) for (const f of [big, tiny, espBig, espTiny]) fs.rmSync(f, { force: true });

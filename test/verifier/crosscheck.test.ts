@@ -17,7 +17,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { Expected, ExpectedRun, FrameFactsLike, cliArgs, loadFixtures, parseNdjson, runCliInProcess, tmpDir } from './helpers/fixtures';
-import { TsharkFrame, TsharkSa, decryptOpts, tsharkFrames } from './helpers/tshark';
+import { TsharkFrame, TsharkSa, coreLayers, decryptOpts, tsharkFrames } from './helpers/tshark';
 
 const fixtures = loadFixtures().filter((e) => e.frames > 0);
 let framesCompared = 0;
@@ -57,6 +57,10 @@ function compareFrame(t: TsharkFrame, o: FrameFactsLike | undefined, nullEsp: bo
     const prefixOk = nullEsp && JSON.stringify(theirs.slice(0, ours.length)) === JSON.stringify(ours) && ours.length > 0;
     if (!same && !prefixOk) bad.push(`frame ${t.frame}: IPv${v} tshark ${JSON.stringify(theirs)} ours ${JSON.stringify(ours)}`);
   }
+  // the encapsulation path: tshark's frame.protocols and our layers, on the layer names both use
+  const ourLayers = coreLayers(o?.layers ?? '', '/');
+  const nullPrefix = nullEsp && t.layers.startsWith(ourLayers) && ourLayers.endsWith('esp');
+  if (ourLayers !== t.layers && !nullPrefix) bad.push(`frame ${t.frame}: layers tshark ${t.layers} ours ${ourLayers} (${o?.layers})`);
   const tEsp = t.esp[0];
   const oEsp = o?.esp;
   if (Boolean(tEsp) !== Boolean(oEsp) || (tEsp && oEsp && (tEsp.spi !== oEsp.spi || tEsp.seq !== oEsp.seq))) {
@@ -121,7 +125,10 @@ describe('verifier cross-check with tshark, frame by frame', function () {
           if (theirVerdict !== undefined) decryptedCompared++;
           // addresses: compare only where both agree the plaintext is genuine (a failed ICV may leave garbage)
           if (!failed || isEsn) bad.push(...compareFrame(t, o, false));
-          else bad.push(...compareFrame({ ...t, ip4: t.ip4.slice(0, pairs(o, 4).length), ip6: t.ip6.slice(0, pairs(o, 6).length) }, o, false));
+          else {
+            const cut = t.layers.split('/').indexOf('esp') + 1;
+            bad.push(...compareFrame({ ...t, ip4: t.ip4.slice(0, pairs(o, 4).length), ip6: t.ip6.slice(0, pairs(o, 6).length), layers: t.layers.split('/').slice(0, cut).join('/') }, o, false));
+          }
         }
         framesCompared += theirs.length;
         assert.deepEqual(bad, [], `${e.capture} [${run.name}]:\n  ${bad.join('\n  ')}`);

@@ -34,9 +34,20 @@ export interface TsharkFrame {
   esp: { spi: number; seq: number }[];
   icvGood: boolean[];
   icvBad: boolean[];
+  /** frame.protocols reduced to the layers both sides name (see coreLayers) */
+  layers: string;
 }
 
-const FIELDS = ['frame.number', 'ip.src', 'ip.dst', 'ipv6.src', 'ipv6.dst', 'esp.spi', 'esp.sequence', 'esp.icv_good', 'esp.icv_bad'];
+/** The layer names tshark and we share: eth vlan sll ipv4 ipv6 udp tcp icmp icmpv6 vxlan geneve esp. */
+const CORE: Record<string, string> = {
+  eth: 'eth', vlan: 'vlan', sll: 'sll', sll2: 'sll', ip: 'ipv4', ipv4: 'ipv4', ipv6: 'ipv6', udp: 'udp', tcp: 'tcp',
+  icmp: 'icmp', icmpv6: 'icmpv6', vxlan: 'vxlan', geneve: 'geneve', esp: 'esp',
+};
+export function coreLayers(path: string, sep: string): string {
+  return path.split(sep).map((x) => CORE[x]).filter(Boolean).join('/');
+}
+
+const FIELDS = ['frame.number', 'ip.src', 'ip.dst', 'ipv6.src', 'ipv6.dst', 'esp.spi', 'esp.sequence', 'esp.icv_good', 'esp.icv_bad', 'frame.protocols'];
 
 /** `bare`: no -d/-o of ours (to see what a configuration directory alone does). */
 export function tsharkFrames(file: string, extra: string[] = [], env?: NodeJS.ProcessEnv, bare = false): TsharkFrame[] {
@@ -59,6 +70,7 @@ export function tsharkFrames(file: string, extra: string[] = [], env?: NodeJS.Pr
       esp: spis.map((spi, i) => ({ spi, seq: seqs[i] })),
       icvGood: split(c[7]).map((x) => x === '1' || x === 'True'),
       icvBad: split(c[8]).map((x) => x === '1' || x === 'True'),
+      layers: coreLayers(c[9] ?? '', ':'),
     };
   });
 }
