@@ -344,16 +344,12 @@ export class Analyzer {
     flow.sizeSum += size;
     flow.pathKeys.add(this.pathKey(0, i + 1));
 
-    // Integrity-only ESP: the payload after the 8-octet header is the packet itself. Decode it as visible layers.
-    if (flow.nullEncryption || (flow.candidates.length === 0 && looksLikeNullEsp(b, off + 8, end))) {
-      this.espNull++;
-      r.nullPackets++;
-      const v = b[off + 8] >> 4;
-      st.quoted = false;
-      this.decoder.decodeFrom(v === 4 ? L.IPV4 : v === 6 ? L.IPV6 : L.NONE, b, off + 8, end, st);
-      return ESP_NULL;
-    }
-    if (flow.candidates.length === 0) {
+    // Integrity-only ESP: the packet itself follows the header (NULL: right after it; GMAC: after the 8-octet IV).
+    // Told by the xfrm state, else by the payload looking like an IPv4/IPv6 header; decoded as visible layers.
+    if (flow.nullEncryption || flow.candidates.length === 0) {
+      const at = flow.nullEncryption ? nullEspPayload(b, off, end, true) : nullEspPayload(b, off, end, false);
+      if (at >= 0) return this.nullEsp(flow, b, at, end);
+      if (flow.nullEncryption) return this.nullEsp(flow, b, -1, end);
       if (this.sas.size > 0) this.noKey++;
       return ESP_OPAQUE;
     }
@@ -362,6 +358,9 @@ export class Analyzer {
     if (res === null) {
       this.decFailed++;
       d.failed++;
+      // A key was given but the traffic is integrity-only ESP: still readable, still not encryption.
+      const at = nullEspPayload(b, off, end, false);
+      if (at >= 0) return this.nullEsp(flow, b, at, end);
       return ESP_FAILED;
     }
     this.decOk++;
@@ -373,6 +372,19 @@ export class Analyzer {
     this.decoder.decodeFrom(ipProtoLayer(res.nextHeader), res.payload, 0, res.payload.length, st);
     st.cur = 0;
     return ESP_DECRYPTED;
+  }
+
+  /** Count an integrity-only ESP packet and decode the packet it carries at `at` (-1: not locatable). */
+  private nullEsp(flow: EspFlow, b: Buffer, at: number, end: number): number {
+    this.espNull++;
+    flow.r.nullPackets++;
+    if (at >= 0) {
+      const st = this.st;
+      const v = b[at] >> 4;
+      st.quoted = false;
+      this.decoder.decodeFrom(v === 4 ? L.IPV4 : L.IPV6, b, at, end, st);
+    }
+    return ESP_NULL;
   }
 
   private decrypt(flow: EspFlow, b: Buffer, off: number, end: number, seq: number): GcmResult | null {
@@ -543,11 +555,22 @@ export class Analyzer {
 const ESP_OPAQUE = 0, ESP_NULL = 1, ESP_DECRYPTED = 2, ESP_FAILED = 3;
 
 /**
- * NULL-encryption heuristic for ESP without a known SA: with RFC 2410 NULL the payload starts with the inner
- * IPv4 header itself (tunnel mode), whose header checksum then verifies; random ciphertext passes this with
- * probability about 2^-24. (IPv6 has no checksum: require version 6, a payload length that fits and a known next
- * header, about 2^-12 for random bytes... so IPv6 needs the checksum-free stricter test below.)
+ * Where the carried packet of an integrity-only ESP packet starts, or -1. NULL encryption (RFC 2410) puts it right
+ * after the 8-octet ESP header, GMAC (RFC 4543) after an 8-octet IV. Without `trust` (no xfrm state saying so) the
+ * bytes must look like a tunnel-mode IPv4 header whose checksum verifies (random ciphertext passes with
+ * probability about 2^-24) or an IPv6 header whose payload length ends just before the ESP trailer.
  */
+export function nullEspPayload(b: Buffer, off: number, end: number, trust: boolean): number {
+  if (looksLikeNullEsp(b, off + 8, end)) return off + 8;
+  if (looksLikeNullEsp(b, off + 16, end)) return off + 16;
+  if (trust && end - off > 8) {
+    const v = b[off + 8] >> 4;
+    if (v === 4 || v === 6) return off + 8;
+  }
+  return -1;
+}
+
+/** Whether b[p, end) starts with a plausible cleartext IPv4 (checksum verifies) or IPv6 header (see above). */
 export function looksLikeNullEsp(b: Buffer, p: number, end: number): boolean {
   const avail = end - p;
   if (avail < 20) return false;

@@ -175,6 +175,11 @@ describe('verifier analyzer: NULL encryption', () => {
     assert.equal(r.esp.nullPackets, 1);
     assert.notEqual(r.verdict, 'encrypted');
   });
+  it('with an AES-GCM key given for it, NULL ESP fails the ICV and is still recognised as readable', () => {
+    const r = analyze([F.espNull], { keys: [{ spi: 0x1000, key: F.K1 }] });
+    assert.deepEqual([r.decryption!.failed, r.esp.nullPackets, r.cleartext.podPackets], [1, 1, 1]);
+    assert.equal(r.verdict, 'cleartext');
+  });
   it('AES-GCM ciphertext is never taken for NULL encryption', () => {
     const r = analyze([F.espInVxlan, F.espInVxlanReply, F.espInVxlanHttp, F.vxlanInEsp, F.espEsn, F.espTransport, F.espInUdp]);
     assert.equal(r.esp.nullPackets, 0);
