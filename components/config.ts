@@ -369,7 +369,10 @@ export function parseLabConfig(raw: Raw, stack: string): LabConfig {
   };
 }
 
-/** Reads every `lab:` key once from the stack's config and parses it (throws LabConfigError). */
+/**
+ * Reads every `lab:` key once from the stack's config and parses it (throws LabConfigError). Every
+ * `lab:` key present is passed on, so a misspelt key in a stack file fails instead of being ignored.
+ */
 export function loadLabConfig(): LabConfig {
   // Imported lazily so pure users (the VM suite, the verifier tooling) need no Pulumi runtime.
   // eslint-disable-next-line @typescript-eslint/no-var-requires
@@ -377,5 +380,8 @@ export function loadLabConfig(): LabConfig {
   const c = new pulumi.Config('lab');
   const raw: Raw = {};
   for (const k of CONFIG_KEY_NAMES) raw[k] = c.get(k);
+  for (const [k, v] of Object.entries(pulumi.runtime.allConfig())) {
+    if (k.startsWith('lab:') && !(k.slice(4) in raw)) raw[k.slice(4)] = v;
+  }
   return parseLabConfig(raw, pulumi.getStack());
 }

@@ -243,3 +243,13 @@ function pendingDepsOf(r: { recs: Rec[] }, name: string): string[] {
   assert.ok(rec, `resource ${name} exists`);
   return rec.deps;
 }
+
+describe('loadLabConfig under the Pulumi runtime', () => {
+  it('a misspelt lab: key in the stack config fails before anything is created', async () => {
+    const { loadLabConfig, LabConfigError } = await import('../../components/config');
+    pulumi.runtime.setAllConfig({ ...stackConfig('dev'), 'lab:encrpytion': 'ipsec' });
+    assert.throws(() => loadLabConfig(), (e: unknown) => e instanceof LabConfigError && /lab:encrpytion = "ipsec": expected a known key/.test(e.message));
+    pulumi.runtime.setAllConfig(stackConfig('ipsec'));
+    assert.strictEqual(loadLabConfig().encryption, 'ipsec');
+  });
+});

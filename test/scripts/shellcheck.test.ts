@@ -37,4 +37,12 @@ describe('shellcheck', () => {
       }
     });
   }
+
+  // The lab's own infra scripts (host side and VM setup) run strict; lib.sh is sourced, not run.
+  const strict = files.filter((f) => /^scripts\/host\/(?!lib\.sh)|^scripts\/vm\/(router|node|kubeadm|cilium|cloud-init)/.test(f));
+  for (const f of strict) {
+    it(`${f} runs with set -euo pipefail`, () => {
+      assert.match(fs.readFileSync(path.join(root, f), 'utf8'), /^set -euo pipefail$/m);
+    });
+  }
 });
