@@ -91,12 +91,22 @@ class PodTable {
   readonly v4 = new Map<number, Map<number, PodFlow>>();
   readonly v6 = new Map<string, PodFlow>();
   readonly flows: PodFlow[] = [];
+  /** Flows beyond MAX_TRACKED_FLOWS, counted together. */
+  other: PodFlow | undefined;
+
+  overflow(frame: number): PodFlow {
+    if (this.other === undefined) {
+      this.other = { r: { src: '*', dst: '*', protocol: 'other flows (not tracked)', packets: 0, firstFrame: frame, lastFrame: frame, paths: [] },
+        pathKeys: new Set() };
+    }
+    return this.other;
+  }
 
   report(pathName: (k: number) => string, maxFlows: number): PodTraffic {
     const byProtocol: Record<string, number> = {};
     for (let c = 1; c < CAT_NAMES.length; c++) if (this.byCat[c] > 0) byProtocol[CAT_NAMES[c]] = this.byCat[c];
     for (let p = 0; p < 256; p++) if (this.otherProto[p] > 0) byProtocol[`ip-proto-${p}`] = this.otherProto[p];
-    const flows = [...this.flows].sort((a, b) => b.r.packets - a.r.packets || a.r.firstFrame - b.r.firstFrame)
+    const flows = [...this.flows, ...(this.other ? [this.other] : [])].sort((a, b) => b.r.packets - a.r.packets || a.r.firstFrame - b.r.firstFrame)
       .slice(0, maxFlows)
       .map((f) => ({ ...f.r, paths: [...f.pathKeys].map(pathName).sort() }));
     return { podPackets: this.packets, byProtocol, flows };
@@ -105,6 +115,8 @@ class PodTable {
 
 /** Report at most this many pod flows (the rest are still counted). */
 const MAX_POD_FLOWS = 200;
+/** Track at most this many flows per table: a damaged or hostile capture must not grow memory without bound. */
+export const MAX_TRACKED_FLOWS = 10000;
 
 export class Analyzer {
   private readonly opts: AnalyzerOptions;
@@ -264,17 +276,23 @@ export class Analyzer {
       const k = d * 4096 + cat * 256 + proto;
       flow = m.get(k);
       if (flow === undefined) {
-        flow = this.newPodFlow(formatV4(s), formatV4(d), cat, proto, frame);
-        m.set(k, flow);
-        table.flows.push(flow);
+        if (table.flows.length >= MAX_TRACKED_FLOWS) flow = table.overflow(frame);
+        else {
+          flow = this.newPodFlow(formatV4(s), formatV4(d), cat, proto, frame);
+          m.set(k, flow);
+          table.flows.push(flow);
+        }
       }
     } else {
       const k = b.toString('hex', off + 8, off + 40) + (cat * 256 + proto);
       flow = table.v6.get(k);
       if (flow === undefined) {
-        flow = this.newPodFlow(formatV6(b, off + 8), formatV6(b, off + 24), cat, proto, frame);
-        table.v6.set(k, flow);
-        table.flows.push(flow);
+        if (table.flows.length >= MAX_TRACKED_FLOWS) flow = table.overflow(frame);
+        else {
+          flow = this.newPodFlow(formatV6(b, off + 8), formatV6(b, off + 24), cat, proto, frame);
+          table.v6.set(k, flow);
+          table.flows.push(flow);
+        }
       }
     }
     flow.r.packets++;
@@ -434,6 +452,7 @@ export class Analyzer {
       if (m2 === undefined) { m2 = new Map(); m1.set(d, m2); }
       let flow = m2.get(spi);
       if (flow === undefined) {
+        if (this.espFlows.length >= MAX_TRACKED_FLOWS) return this.espOverflow(frame);
         flow = this.newEspFlow(formatV4(s), formatV4(d), spi, frame, s, d);
         m2.set(spi, flow);
       }
@@ -443,11 +462,24 @@ export class Analyzer {
     const k = b.toString('hex', off + 8, off + 40) + spi;
     let flow = this.espV6.get(k);
     if (flow === undefined) {
+      if (this.espFlows.length >= MAX_TRACKED_FLOWS) return this.espOverflow(frame);
       flow = this.newEspFlow(formatV6(b, off + 8), formatV6(b, off + 24), spi, frame, -1, -1);
       this.espV6.set(k, flow);
     }
     this.lastEsp = undefined;
     return flow;
+  }
+
+  /** The one flow that counts ESP packets of SAs beyond MAX_TRACKED_FLOWS (not in the flow list). */
+  private espOther: EspFlow | undefined;
+  private espOverflow(frame: number): EspFlow {
+    if (this.espOther === undefined) {
+      const f = this.newEspFlow('*', '*', 0, frame, -1, -1);
+      this.espFlows.pop();
+      f.candidates = [];
+      this.espOther = f;
+    }
+    return this.espOther;
   }
 
   private newEspFlow(src: string, dst: string, spi: number, frame: number, srcN: number, dstN: number): EspFlow {
@@ -524,6 +556,8 @@ export class Analyzer {
     const spis = [...new Set(flows.map((f) => f.spi))].sort((a, b) => a - b);
 
     const allWarnings = [...warnings];
+    if (this.espOther) allWarnings.push(`more than ${MAX_TRACKED_FLOWS} ESP SAs: ${this.espOther.r.packets} packets of further SAs counted but not listed`);
+    if (this.clear.other || this.inner.other) allWarnings.push(`more than ${MAX_TRACKED_FLOWS} pod flows: the rest are counted as "other flows"`);
     if (this.unsupportedFrames > 0) {
       allWarnings.push(`${this.unsupportedFrames} frame(s) of unsupported link type ${[...this.unsupportedLinkTypes].join(', ')} not decoded`);
     }

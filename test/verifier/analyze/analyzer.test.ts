@@ -4,7 +4,7 @@
  * (src, dst, SPI), decryption findings, expectations, FrameFacts and the report contract.
  */
 import * as assert from 'node:assert/strict';
-import { Analyzer, AnalyzerOptions, FrameFacts } from '../../../components/verifier/analyze/analyzer';
+import { Analyzer, AnalyzerOptions, FrameFacts, MAX_TRACKED_FLOWS } from '../../../components/verifier/analyze/analyzer';
 import type { CaptureSummary, Frame } from '../../../components/verifier/capture/types';
 import { parseXfrmState } from '../../../components/verifier/crypto/xfrm';
 import { formatReport } from '../../../components/verifier/format';
@@ -305,6 +305,25 @@ describe('verifier analyzer: robustness and report', () => {
     assert.match(r.warnings.join('\n'), /1 frame\(s\) cut short/);
     assert.equal(facts[0].truncated, true);
     assert.equal(facts[1].layers, '');
+  });
+  it('flow tables are bounded: SAs and pod flows beyond the limit are counted, not listed', () => {
+    const a = new Analyzer({});
+    const esp = F.bytes(F.espInVxlan);
+    const pod = F.bytes(F.clearPing);
+    const n = MAX_TRACKED_FLOWS + 50;
+    for (let i = 0; i < n; i++) {
+      esp.writeUInt32BE(i + 1, 0x54);               // a new SPI each frame
+      pod.writeUInt16BE(i, 0x40 + 18);              // a new pod destination 10.0.x.y each frame (inner IPv4 at 0x40)
+      a.addFrame({ index: 2 * i + 1, linkType: 1, buf: esp, offset: 0, caplen: esp.length, origLen: esp.length, tsSec: 0, tsNsec: 0, interfaceId: 0 });
+      a.addFrame({ index: 2 * i + 2, linkType: 1, buf: pod, offset: 0, caplen: pod.length, origLen: pod.length, tsSec: 0, tsNsec: 0, interfaceId: 0 });
+    }
+    const r = a.report(summary([]), []);
+    assert.equal(r.esp.packets, n);
+    assert.equal(r.esp.flows.length, MAX_TRACKED_FLOWS);
+    assert.equal(r.esp.spis.length, MAX_TRACKED_FLOWS);
+    assert.equal(r.cleartext.podPackets, n);
+    assert.match(r.warnings.join('\n'), /more than 10000 ESP SAs: 50 packets/);
+    assert.match(r.warnings.join('\n'), /more than 10000 pod flows/);
   });
   it('the JSON contract fields are present with their types', () => {
     const r = analyze([F.espInVxlan, F.clearPing], { nonce: F.NONCE, keys: [{ spi: 3, key: F.K1 }] });
