@@ -40,7 +40,7 @@ export interface TsharkFrame {
 
 /** The layer names tshark and we share: eth vlan sll ipv4 ipv6 udp tcp icmp icmpv6 vxlan geneve esp. */
 const CORE: Record<string, string> = {
-  eth: 'eth', vlan: 'vlan', sll: 'sll', sll2: 'sll', ip: 'ipv4', ipv4: 'ipv4', ipv6: 'ipv6', udp: 'udp', tcp: 'tcp',
+  eth: 'eth', vlan: 'vlan', ieee8021ad: 'vlan', sll: 'sll', sll2: 'sll', ip: 'ipv4', ipv4: 'ipv4', ipv6: 'ipv6', udp: 'udp', tcp: 'tcp',
   icmp: 'icmp', icmpv6: 'icmpv6', vxlan: 'vxlan', geneve: 'geneve', esp: 'esp',
 };
 export function coreLayers(path: string, sep: string): string {
