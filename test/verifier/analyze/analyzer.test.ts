@@ -10,6 +10,7 @@ import { parseXfrmState } from '../../../components/verifier/crypto/xfrm';
 import { formatReport } from '../../../components/verifier/format';
 import type { Report } from '../../../components/verifier/report';
 import * as F from '../decode/frames';
+import * as K from '../decode/kernel-frames';
 
 function summary(frames: F.TestFrame[]): CaptureSummary {
   return { format: 'pcap', gzip: false, frames: frames.length, bytes: frames.reduce((n, f) => n + f.hex.length / 2, 0),
@@ -64,6 +65,7 @@ describe('verifier analyzer: verdict table', () => {
     ['pod traffic in SLL', [F.sll], {}, 'cleartext'],
     ['pod traffic in SLL2 + VXLAN', [F.sll2], {}, 'cleartext'],
     ['pod traffic in raw IP', [F.rawV4], {}, 'cleartext'],
+    ['kernel VXLAN frames (Ethernet and -i any), ping + MLD', [K.kernelVxlanPing, K.kernelAnyPing, K.kernelVxlanMld], { nonce: 'cilab-nonce' }, 'cleartext'],
     ['pod traffic in Geneve (IPv4 payload)', [F.geneveIpv4], {}, 'cleartext'],
     ['pod traffic in Geneve (Ethernet payload with options)', [F.geneveEthOpt], {}, 'cleartext'],
     ['pod UDP in IPv4 fragments', [F.v4FirstFrag, F.v4LaterFrag], {}, 'cleartext'],

@@ -7,6 +7,7 @@ import { PacketDecoder } from '../../../components/verifier/decode/decoder';
 import { espSeq, espSpi } from '../../../components/verifier/decode/esp';
 import { L, LAYER_NAMES, LayerStack, MAX_LAYERS, PortTable } from '../../../components/verifier/decode/layers';
 import * as F from './frames';
+import * as K from './kernel-frames';
 
 const decoder = new PacketDecoder({ vxlanPorts: [8472, 4789], genevePorts: [6081] });
 
@@ -160,6 +161,38 @@ describe('verifier decoders (scapy-made frames)', () => {
       assert.equal(ipv4(buf, entry(st, L.IPV4, 1).off), '10.0.1.50>10.0.2.60');
       assert.equal(entry(st, L.ICMP).aux, 0x0303);
       assert.equal(st.truncated, false);
+    });
+  });
+
+  describe('frames the kernel sent (netns VXLAN, tcpdump -i veth and -i any)', () => {
+    const KERNEL: [keyof typeof K, string][] = [
+      ['kernelVxlanPing', 'eth/ipv4/udp/vxlan/eth/ipv4/icmp'],
+      ['kernelAnyPing', 'sll2/ipv4/udp/vxlan/eth/ipv4/icmp'],
+      ['kernelVxlanMld', 'eth/ipv4/udp/vxlan/eth/ipv6/icmpv6'],
+    ];
+    for (const [name, path] of KERNEL) {
+      it(`${name}: ${path}, truncation at every byte`, () => {
+        const f = K[name];
+        const { st } = decode(f);
+        assert.equal(st.path(), path);
+        assert.equal(st.truncated, false);
+        const full = F.bytes(f);
+        const cut = new LayerStack();
+        for (let n = 0; n < full.length; n++) {
+          decoder.decodeFrame(full, 0, n, f.linkType, cut);
+          assert.equal(cut.truncated, true, `${name} cut at ${n}`);
+        }
+      });
+    }
+    it('the kernel frames carry the addresses and ports of the namespaces', () => {
+      const { st, buf } = decode(K.kernelAnyPing);
+      assert.equal(ipv4(buf, entry(st, L.IPV4, 0).off), '192.168.211.128>192.168.211.129');
+      assert.equal(ipv4(buf, entry(st, L.IPV4, 1).off), '10.0.1.50>10.0.2.60');
+      assert.equal(entry(st, L.UDP).aux, 8472);
+      assert.equal(entry(st, L.VXLAN).aux, 2);
+      const mld = decode(K.kernelVxlanMld).st;
+      assert.equal(entry(mld, L.IPV6).len, 48, 'fixed header + 8-octet hop-by-hop options');
+      assert.equal(entry(mld, L.IPV6).aux, 58);
     });
   });
 
