@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Create (define + start) or delete (destroy + undefine) one VM. Idempotent: creating an existing
-# domain redefines it and starts it if it is not running; deleting a missing domain succeeds.
+# domain keeps its definition (libvirt refuses a redefinition under a new UUID; a changed definition
+# is a replacement, delete then create, in the Pulumi program) and starts it if it is not running;
+# deleting a missing domain succeeds.
 # Usage: domain.sh create|delete
 # Env: LIBVIRT_URI, DOMAIN_NAME, DOMAIN_XML (create only).
 set -euo pipefail
@@ -15,9 +17,11 @@ state() {
 case "${1:-}" in
   create)
     need DOMAIN_XML
-    xml=$(with_xml DOMAIN_XML)
-    trap 'rm -f "$xml"' EXIT
-    v define "$xml" >/dev/null
+    if [[ "$(info_field dominfo "$DOMAIN_NAME" Persistent)" != yes ]]; then
+      xml=$(with_xml DOMAIN_XML)
+      trap 'rm -f "$xml"' EXIT
+      v define "$xml" >/dev/null
+    fi
     if [[ "$(state)" != running ]]; then
       v start "$DOMAIN_NAME" >/dev/null
     fi
@@ -30,9 +34,11 @@ case "${1:-}" in
     fi
     if [[ "$(state)" != "shut off" ]]; then
       # A domain that stopped on its own between the probe and here is fine.
-      vq destroy "$DOMAIN_NAME" || [[ "$(state)" == "shut off" ]] || v destroy "$DOMAIN_NAME"
+      vq destroy "$DOMAIN_NAME" || [[ "$(state)" == "shut off" || -z "$(state)" ]] || v destroy "$DOMAIN_NAME"
     fi
-    v undefine "$DOMAIN_NAME" >/dev/null
+    if vq dominfo "$DOMAIN_NAME"; then
+      v undefine "$DOMAIN_NAME" >/dev/null
+    fi
     echo "domain $DOMAIN_NAME deleted"
     ;;
   *) die "usage: domain.sh create|delete" ;;

@@ -34,6 +34,14 @@ vq() {
   virsh -q -c "$LIBVIRT_URI" "$@" >/dev/null 2>&1
 }
 
+# info_field SUBCOMMAND NAME FIELD: one field of `virsh net-info|pool-info|dominfo NAME` ("" if missing).
+# (Captured first, then matched: `virsh ... | grep -q` under pipefail fails when grep exits early.)
+info_field() {
+  local out
+  out=$(virsh -q -c "$LIBVIRT_URI" "$1" "$2" 2>/dev/null) || return 0
+  awk -F': *' -v f="$3" '$1 == f {print $2; exit}' <<<"$out"
+}
+
 # with_xml VARNAME: write the XML held in that environment variable to a temp file, print its path.
 with_xml() {
   local f

@@ -11,10 +11,17 @@ need LIBVIRT_URI NET_NAME
 case "${1:-}" in
   create)
     need NET_XML
-    xml=$(with_xml NET_XML)
-    trap 'rm -f "$xml"' EXIT
-    v net-define "$xml" >/dev/null
-    if ! virsh -q -c "$LIBVIRT_URI" net-info "$NET_NAME" 2>/dev/null | grep -Eq '^Active:[[:space:]]+yes'; then
+    # An existing network is kept (libvirt refuses to redefine it under a new UUID); a changed
+    # definition is a replacement (delete, then create) in the Pulumi program.
+    if [[ "$(info_field net-info "$NET_NAME" Persistent)" != yes ]]; then
+      xml=$(with_xml NET_XML)
+      trap 'rm -f "$xml"' EXIT
+      if [[ "$(info_field net-info "$NET_NAME" Active)" == yes ]]; then
+        v net-destroy "$NET_NAME" >/dev/null # a transient leftover
+      fi
+      v net-define "$xml" >/dev/null
+    fi
+    if [[ "$(info_field net-info "$NET_NAME" Active)" != yes ]]; then
       v net-start "$NET_NAME" >/dev/null
     fi
     v net-autostart "$NET_NAME" >/dev/null
@@ -25,10 +32,13 @@ case "${1:-}" in
       echo "network $NET_NAME already gone"
       exit 0
     fi
-    if virsh -q -c "$LIBVIRT_URI" net-info "$NET_NAME" 2>/dev/null | grep -Eq '^Active:[[:space:]]+yes'; then
+    persistent=$(info_field net-info "$NET_NAME" Persistent)
+    if [[ "$(info_field net-info "$NET_NAME" Active)" == yes ]]; then
       v net-destroy "$NET_NAME" >/dev/null
     fi
-    v net-undefine "$NET_NAME" >/dev/null
+    if [[ "$persistent" == yes ]]; then
+      v net-undefine "$NET_NAME" >/dev/null
+    fi
     echo "network $NET_NAME deleted"
     ;;
   *) die "usage: network.sh create|delete" ;;

@@ -9,13 +9,13 @@ set -euo pipefail
 need LIBVIRT_URI POOL_NAME
 
 active() {
-  virsh -q -c "$LIBVIRT_URI" pool-info "$POOL_NAME" 2>/dev/null | grep -Eq '^State:[[:space:]]+running'
+  [[ "$(info_field pool-info "$POOL_NAME" State)" == running ]]
 }
 
 case "${1:-}" in
   create)
     need POOL_XML
-    if ! vq pool-info "$POOL_NAME"; then
+    if [[ "$(info_field pool-info "$POOL_NAME" Persistent)" != yes ]]; then
       xml=$(with_xml POOL_XML)
       trap 'rm -f "$xml"' EXIT
       v pool-define "$xml" >/dev/null
@@ -40,7 +40,9 @@ case "${1:-}" in
     fi
     # Removes the (empty) directory; a directory that is already gone is fine.
     vq pool-delete "$POOL_NAME" || true
-    v pool-undefine "$POOL_NAME" >/dev/null
+    if [[ "$(info_field pool-info "$POOL_NAME" Persistent)" == yes ]]; then
+      v pool-undefine "$POOL_NAME" >/dev/null
+    fi
     echo "pool $POOL_NAME deleted"
     ;;
   *) die "usage: pool.sh create|delete" ;;
