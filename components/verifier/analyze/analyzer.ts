@@ -84,12 +84,46 @@ interface EspFlow {
 
 interface PodFlow { r: PodFlowReport; pathKeys: Set<number> }
 
+/**
+ * IPv6 flow table keyed by 32 address octets plus a number, without building a string per packet: a numeric hash
+ * picks a bucket, the stored copy of the octets confirms the match.
+ */
+class V6Table<T> {
+  private readonly buckets = new Map<number, { key: Buffer; extra: number; value: T }[]>();
+
+  private static hash(b: Buffer, off: number, extra: number): number {
+    let h = 0x811c9dc5 ^ extra;
+    for (let i = 0; i < 32; i++) h = Math.imul(h ^ b[off + i], 0x01000193);
+    return h >>> 0;
+  }
+
+  get(b: Buffer, off: number, extra: number): T | undefined {
+    const list = this.buckets.get(V6Table.hash(b, off, extra));
+    if (list === undefined) return undefined;
+    for (let j = 0; j < list.length; j++) {
+      const e = list[j];
+      if (e.extra !== extra) continue;
+      let same = true;
+      for (let i = 0; i < 32; i++) if (e.key[i] !== b[off + i]) { same = false; break; }
+      if (same) return e.value;
+    }
+    return undefined;
+  }
+
+  set(b: Buffer, off: number, extra: number, value: T): void {
+    const h = V6Table.hash(b, off, extra);
+    let list = this.buckets.get(h);
+    if (list === undefined) { list = []; this.buckets.set(h, list); }
+    list.push({ key: Buffer.from(b.subarray(off, off + 32)), extra, value });
+  }
+}
+
 class PodTable {
   packets = 0;
   readonly byCat = new Float64Array(CAT_NAMES.length);
   readonly otherProto = new Float64Array(256);
   readonly v4 = new Map<number, Map<number, PodFlow>>();
-  readonly v6 = new Map<string, PodFlow>();
+  readonly v6 = new V6Table<PodFlow>();
   readonly flows: PodFlow[] = [];
   /** Flows beyond MAX_TRACKED_FLOWS, counted together. */
   other: PodFlow | undefined;
@@ -142,7 +176,7 @@ export class Analyzer {
   private espNull = 0;
   private espInUdp = 0;
   private readonly espV4 = new Map<number, Map<number, Map<number, EspFlow>>>();
-  private readonly espV6 = new Map<string, EspFlow>();
+  private readonly espV6 = new V6Table<EspFlow>();
   private readonly espFlows: EspFlow[] = [];
   private lastEsp: EspFlow | undefined;
 
@@ -284,13 +318,13 @@ export class Analyzer {
         }
       }
     } else {
-      const k = b.toString('hex', off + 8, off + 40) + (cat * 256 + proto);
-      flow = table.v6.get(k);
+      const k = cat * 256 + proto;
+      flow = table.v6.get(b, off + 8, k);
       if (flow === undefined) {
         if (table.flows.length >= MAX_TRACKED_FLOWS) flow = table.overflow(frame);
         else {
           flow = this.newPodFlow(formatV6(b, off + 8), formatV6(b, off + 24), cat, proto, frame);
-          table.v6.set(k, flow);
+          table.v6.set(b, off + 8, k, flow);
           table.flows.push(flow);
         }
       }
@@ -459,12 +493,11 @@ export class Analyzer {
       this.lastEsp = flow;
       return flow;
     }
-    const k = b.toString('hex', off + 8, off + 40) + spi;
-    let flow = this.espV6.get(k);
+    let flow = this.espV6.get(b, off + 8, spi);
     if (flow === undefined) {
       if (this.espFlows.length >= MAX_TRACKED_FLOWS) return this.espOverflow(frame);
       flow = this.newEspFlow(formatV6(b, off + 8), formatV6(b, off + 24), spi, frame, -1, -1);
-      this.espV6.set(k, flow);
+      this.espV6.set(b, off + 8, spi, flow);
     }
     this.lastEsp = undefined;
     return flow;

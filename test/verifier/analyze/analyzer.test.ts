@@ -252,6 +252,28 @@ ${esn ? `	anti-replay esn context:\n	 seq-hi 0x${hi.toString(16)}, seq 0x0, oseq
     assert.equal(analyze([F.espEsn], { xfrm: st(0, true) }).decryption!.ok, 1);
     assert.equal(analyze([F.espEsn], { xfrm: st(0, false) }).decryption!.failed, 1);
   });
+  it('ESN across the wrap of the low half, including a late packet from before it', () => {
+    const xfrm = parseXfrmState(`src 192.168.211.128 dst 192.168.44.128
+	proto esp spi 0x00000003 reqid 1 mode tunnel
+	replay-window 0 flag af-unspec esn
+	aead rfc4106(gcm(aes)) 0x${F.K1.toString('hex')} 128
+	anti-replay esn context:
+	 seq-hi 0x0, seq 0x0, oseq-hi 0x0, oseq 0x0
+`);
+    const r = analyze([F.espEsnWrapLow, F.espEsnWrapHigh, F.espEsnWrapLate], { xfrm });
+    assert.deepEqual([r.decryption!.ok, r.decryption!.failed], [3, 0]);
+    const f = r.esp.flows[0];
+    assert.deepEqual([f.firstSeq, f.lastSeq, f.seqDecreases], [0xfffffffe, 0xffffffff, 1]);
+  });
+  it('IPv6 outer ESP: flow addresses, decryption to an IPv6 pod packet', () => {
+    const facts: FrameFacts[] = [];
+    const r = analyze([F.espV6, F.espV6], { keys: [{ spi: 5, key: F.K1 }], podCidrs: ['fd00:10::/32'], nonce: F.NONCE }, facts);
+    assert.deepEqual(r.esp.flows.map((x) => [x.src, x.dst, x.spi, x.packets, x.firstSeq]), [['fd00:192:168:211::128', 'fd00:192:168:44::128', 5, 2, 21]]);
+    assert.deepEqual([r.decryption!.ok, r.decryption!.inner.podPackets, r.nonce!.decryptedHits, r.cleartext.podPackets], [2, 2, 2, 0]);
+    assert.deepEqual(r.decryption!.inner.flows.map((x) => [x.src, x.dst, x.protocol, x.packets]), [['fd00:10:1::50', 'fd00:10:2::60', 'icmpv6', 2]]);
+    assert.equal(facts[0].layers, 'eth/ipv6/esp/ipv6/icmpv6');
+    assert.equal(r.verdict, 'encrypted');
+  });
   it('an SA with an algorithm we do not decrypt is reported, not counted as failed', () => {
     const xfrm = parseXfrmState(`src 10.0.1.124 dst 10.0.2.104
 	proto esp spi 0x00000003 reqid 1 mode tunnel

@@ -59,6 +59,8 @@ const STACKS: [keyof typeof F, string, { truncated?: boolean; fragment?: boolean
   ['espNull', 'eth/ipv4/udp/vxlan/eth/ipv4/esp'],
   ['icmpUnreach', 'eth/ipv4/icmp/ipv4/udp'],
   ['arp', 'eth/arp'],
+  ['espV6', 'eth/ipv6/esp'],
+  ['espEsnWrapLow', 'eth/ipv4/esp'],
 ];
 
 describe('verifier decoders (scapy-made frames)', () => {

@@ -384,6 +384,64 @@ export const icmpUnreach: TestFrame = { linkType: 1, what: 'ICMP port unreachabl
 export const arp: TestFrame = { linkType: 1, what: 'ARP request',
   hex: 'ffffffffffff5254006b0101080600010800060400010000000000000000000000000000000000000000' };
 
+/** IPv6 native-routing ESP SPI 5 seq 21 (K1): decrypts to a pod ICMPv6 echo (next header 41)
+ *
+ * 0000  52 54 00 6B 02 01 52 54 00 6B 01 01 86 DD 60 00  RT.k..RT.k....`.
+ * 0010  00 00 00 68 32 40 FD 00 01 92 01 68 02 11 00 00  ...h2@.....h....
+ * 0020  00 00 00 00 01 28 FD 00 01 92 01 68 00 44 00 00  .....(.....h.D..
+ * 0030  00 00 00 00 01 28 00 00 00 05 00 00 00 15 2E 1A  .....(..........
+ * 0040  94 92 A3 30 5F 18 0D E9 1F DD 82 AE 2F 15 88 CC  ...0_......./...
+ * 0050  2C AF 64 89 5C C3 31 D9 75 FB D4 FD A6 B6 66 2A  ,.d.\.1.u.....f*
+ * 0060  E8 14 14 FA C3 E5 98 03 A5 1C 83 A1 3D DB E6 5F  ............=.._
+ * 0070  4F 7A 6F C5 E1 9C 12 8E A0 6F E9 91 BE 75 14 0C  Ozo......o...u..
+ * 0080  E4 E1 01 8A FD CA B8 60 1E 96 3B B6 84 4E 5A E0  .......`..;..NZ.
+ * 0090  6C 55 73 12 62 6F 97 90 DF 3E CC 64 3F 21        lUs.bo...>.d?!
+ */
+export const espV6: TestFrame = { linkType: 1, what: 'IPv6 native-routing ESP SPI 5 seq 21 (K1): decrypts to a pod ICMPv6 echo (next header 41)',
+  hex: '5254006b02015254006b010186dd6000000000683240fd000192016802110000000000000128fd00019201680044000000000000012800000005000000152e1a9492a3305f180de91fdd82ae2f1588cc2caf64895cc331d975fbd4fda6b6662ae81414fac3e59803a51c83a13ddbe65f4f7a6fc5e19c128ea06fe991be75140ce4e1018afdcab8601e963bb6844e5ae06c557312626f9790df3ecc643f21' };
+
+/** ESN: high half 0, low half 0xfffffffe (before the wrap)
+ *
+ * 0000  52 54 00 6B 02 01 52 54 00 6B 01 01 08 00 45 00  RT.k..RT.k....E.
+ * 0010  00 68 00 01 00 00 40 32 F9 11 C0 A8 D3 80 C0 A8  .h....@2........
+ * 0020  2C 80 00 00 00 03 FF FF FF FE 8C B6 10 90 0F 9E  ,...............
+ * 0030  34 7F 3E 94 F0 2A 43 B1 D9 5A F1 A6 C8 E9 90 F2  4.>..*C..Z......
+ * 0040  D0 B1 30 6E EC BC D6 17 A5 71 C8 3B 85 EC C8 D5  ..0n.....q.;....
+ * 0050  F8 8C FD A0 E1 D4 77 D4 16 DA 23 FC 88 23 29 BA  ......w...#..#).
+ * 0060  A0 7E 29 0D 74 40 8D 91 0E AE 11 84 B2 5E 01 DA  .~).t@.......^..
+ * 0070  87 69 D9 A7 CB DB                                .i....
+ */
+export const espEsnWrapLow: TestFrame = { linkType: 1, what: 'ESN: high half 0, low half 0xfffffffe (before the wrap)',
+  hex: '5254006b02015254006b0101080045000068000100004032f911c0a8d380c0a82c8000000003fffffffe8cb610900f9e347f3e94f02a43b1d95af1a6c8e990f2d0b1306eecbcd617a571c83b85ecc8d5f88cfda0e1d477d416da23fc882329baa07e290d74408d910eae1184b25e01da8769d9a7cbdb' };
+
+/** ESN: high half 1, low half 2 (after the wrap)
+ *
+ * 0000  52 54 00 6B 02 01 52 54 00 6B 01 01 08 00 45 00  RT.k..RT.k....E.
+ * 0010  00 68 00 01 00 00 40 32 F9 11 C0 A8 D3 80 C0 A8  .h....@2........
+ * 0020  2C 80 00 00 00 03 00 00 00 02 AE 88 6D C6 50 77  ,...........m.Pw
+ * 0030  95 EC B3 41 84 B2 E8 71 E7 26 A5 DF 72 86 BC 53  ...A...q.&..r..S
+ * 0040  B4 4E A0 99 AD 04 72 56 49 7B AA F8 E5 A4 49 0F  .N....rVI{....I.
+ * 0050  1D 3E BD BE 75 FC 13 C4 25 3F D5 86 A2 B2 DC CB  .>..u...%?......
+ * 0060  19 22 53 E3 4E BB 82 F6 2A F5 FB DF 8F 26 8D D7  ."S.N...*....&..
+ * 0070  02 2E 1D E0 98 EF                                ......
+ */
+export const espEsnWrapHigh: TestFrame = { linkType: 1, what: 'ESN: high half 1, low half 2 (after the wrap)',
+  hex: '5254006b02015254006b0101080045000068000100004032f911c0a8d380c0a82c800000000300000002ae886dc6507795ecb34184b2e871e726a5df7286bc53b44ea099ad047256497baaf8e5a4490f1d3ebdbe75fc13c4253fd586a2b2dccb192253e34ebb82f62af5fbdf8f268dd7022e1de098ef' };
+
+/** ESN: high half 0, low half 0xffffffff, arriving after the wrap (reordered)
+ *
+ * 0000  52 54 00 6B 02 01 52 54 00 6B 01 01 08 00 45 00  RT.k..RT.k....E.
+ * 0010  00 68 00 01 00 00 40 32 F9 11 C0 A8 D3 80 C0 A8  .h....@2........
+ * 0020  2C 80 00 00 00 03 FF FF FF FF 74 5C 4C 3F CB 2E  ,.........t\L?..
+ * 0030  B2 C7 4E DB 7D 18 C2 0E B0 95 39 2D 46 1D 25 79  ..N.}.....9-F.%y
+ * 0040  BE FD 0D 0B 8A B2 52 09 66 A5 C7 34 6C 71 51 DD  ......R.f..4lqQ.
+ * 0050  E9 2F A4 44 EA 33 27 C9 D6 62 53 4D CD D0 98 55  ./.D.3'..bSM...U
+ * 0060  03 1A 12 04 48 FD 91 8F 02 E1 E5 11 1A 39 87 CC  ....H........9..
+ * 0070  2D 9A A0 8F C6 59                                -....Y
+ */
+export const espEsnWrapLate: TestFrame = { linkType: 1, what: 'ESN: high half 0, low half 0xffffffff, arriving after the wrap (reordered)',
+  hex: '5254006b02015254006b0101080045000068000100004032f911c0a8d380c0a82c8000000003ffffffff745c4c3fcb2eb2c74edb7d18c20eb095392d461d2579befd0d0b8ab2520966a5c7346c7151dde92fa444ea3327c9d662534dcdd09855031a120448fd918f02e1e5111a3987cc2d9aa08fc659' };
+
 export function bytes(f: TestFrame): Buffer {
   return Buffer.from(f.hex, 'hex');
 }

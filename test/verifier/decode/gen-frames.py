@@ -80,6 +80,13 @@ add('espNull', vx(nul.encrypt(ping)), 'NULL encryption (RFC 2410) + HMAC-SHA1-96
 add('icmpUnreach', Ether(src=M1, dst=M2)/IP(src=P2, dst=P1)/ICMP(type=3, code=3)/IP(bytes(IP(src=P1, dst=P2)/UDP(sport=5000, dport=6000)/Raw(b'x' * 40))[:28]), 'ICMP port unreachable quoting the pod UDP packet (IP header + 8 octets)')
 add('arp', Ether(src=M1, dst='ff:ff:ff:ff:ff:ff', type=0x0806)/Raw(bytes.fromhex('0001080006040001') + bytes(20)), 'ARP request')
 
+# added later (kept after the others so the earlier frames stay byte-identical)
+sa6 = SecurityAssociation(ESP, spi=5, seq_num=21, crypt_algo='AES-GCM', crypt_key=K1, tunnel_header=IPv6(src='fd00:192:168:211::128', dst='fd00:192:168:44::128'))
+add('espV6', Ether(src=M1, dst=M2)/sa6.encrypt(IPv6(src='fd00:10:1::50', dst='fd00:10:2::60')/ICMPv6EchoRequest(id=1, seq=1, data=NONCE)), 'IPv6 native-routing ESP SPI 5 seq 21 (K1): decrypts to a pod ICMPv6 echo (next header 41)')
+add('espEsnWrapLow', Ether(src=M1, dst=M2)/sa(K1, N1, N2, seq=0xfffffffe, esn=True, hi=0).encrypt(ping), 'ESN: high half 0, low half 0xfffffffe (before the wrap)')
+add('espEsnWrapHigh', Ether(src=M1, dst=M2)/sa(K1, N1, N2, seq=2, esn=True, hi=1).encrypt(ping), 'ESN: high half 1, low half 2 (after the wrap)')
+add('espEsnWrapLate', Ether(src=M1, dst=M2)/sa(K1, N1, N2, seq=0xffffffff, esn=True, hi=0).encrypt(ping), 'ESN: high half 0, low half 0xffffffff, arriving after the wrap (reordered)')
+
 out = ['/**',
        ' * Real frames made by scapy 2.5 (test/verifier/decode/gen-frames.py; do not edit by hand). Each constant is',
        ' * the frame as hex, its link type and what it is. Keys: K1 (10.0.1.124 -> 10.0.2.104 and the native-routing',
