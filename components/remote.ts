@@ -92,6 +92,9 @@ export function runScript(name: string, args: RunScriptArgs, opts?: pulumi.Custo
     {
       ...opts,
       additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), ...(args.secretStdout ? ['stdout'] : [])],
+      // The SSH agent socket of the proxy hop changes with every login session; it is not a reason to
+      // re-run a command.
+      ignoreChanges: [...(opts?.ignoreChanges ?? []), 'connection.proxy.agentSocketPath'],
     },
   );
 }
