@@ -58,6 +58,10 @@ export interface LabConfig {
 }
 
 export class LabConfigError extends Error {
+  /** Marks it as a Pulumi RunError (`RunError.isInstance` checks this flag): `pulumi up` then prints the
+   *  message alone, without a stack trace. Kept as a flag so this module needs no Pulumi import. */
+  public readonly __pulumiRunError = true;
+
   constructor(
     public readonly key: string,
     public readonly value: string | undefined,

@@ -2,6 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as YAML from 'yaml';
+import * as pulumi from '@pulumi/pulumi';
 import { CONFIG_KEYS, CONFIG_KEY_NAMES, LabConfigError, cidrsOverlap, parseLabConfig, proxyFromUri } from '../../components/config';
 import { STACKS, rawLab, repoRoot } from './helpers';
 
@@ -105,6 +106,7 @@ describe('lab config', () => {
         (e: unknown) => {
           assert.ok(e instanceof LabConfigError, `expected LabConfigError, got ${String(e)}`);
           assert.match(e.message, message);
+          assert.ok(pulumi.RunError.isInstance(e), 'Pulumi shows it without a stack trace');
           return true;
         },
       );
