@@ -135,15 +135,20 @@ describe('verifier fixtures (scapy-made captures with generator facts)', functio
     });
   }
 
-  it('the real bin (scripts/verify.ts) gives the same --json report on every fixture', async function () {
+  // The in-process runs above go through cli.ts `execute`; the bin adds only process wiring (exit code, streams),
+  // so it runs on one fixture per reader kind (each spawn pays ts-node's start-up).
+  const BIN_FIXTURES = ['cilium117-encrypted', 'cilium118-encrypted', 'cleartext-vxlan', 'truncated-end', 'empty', 'esn-native', 'null-encryption-esp'];
+  it(`the real bin (scripts/verify.ts) gives the same --json report (${BIN_FIXTURES.join(', ')})`, async function () {
     this.timeout(600_000);
     const bad: string[] = [];
-    const queue = fixtures.map((e) => ({ e, run: e.runs[e.runs.length - 1] }));
+    const queue = fixtures.filter((e) => BIN_FIXTURES.includes(e.name)).map((e) => ({ e, run: e.runs[e.runs.length - 1] }));
+    assert.equal(queue.length, BIN_FIXTURES.length);
     const worker = async () => {
       for (let job = queue.shift(); job; job = queue.shift()) {
         const { e, run } = job;
         const r = await runCliAsync([e.path, '--json', ...cliArgs(run.options)]);
         if (r.code !== 0) bad.push(`${e.name}: exit ${r.code}: ${r.stderr.trim()}`);
+        else if (r.stdout.trim().split('\n').length < 1 || !r.stdout.trim().startsWith('{')) bad.push(`${e.name}: stdout is not one JSON object`);
         else bad.push(...compareReport(e, run, JSON.parse(r.stdout)).map((m) => `${e.name} [${run.name}]: ${m}`));
       }
     };
