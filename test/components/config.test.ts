@@ -35,7 +35,7 @@ describe('lab config', () => {
     assert.match(c.imageUrl, /^https:\/\/cloud-images\.ubuntu\.com\/releases\/noble\/release-\d{8}\//);
     assert.strictEqual(c.imageChecksum, c.imageUrl.replace(/[^/]+$/, 'SHA256SUMS'));
     assert.strictEqual(c.prefix, 'cil-dev-');
-    assert.deepStrictEqual(c.sizes['control-plane'], { vcpus: 2, memoryMiB: 4096, diskGiB: 20 });
+    assert.deepStrictEqual(c.sizes['control-plane'], { vcpus: 2, memoryMiB: 3072, diskGiB: 20 });
     assert.strictEqual(c.captureRun, 1);
     assert.strictEqual(c.pingCount, 10);
     assert.strictEqual(c.httpRequests, 5);
