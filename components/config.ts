@@ -99,7 +99,7 @@ export const CONFIG_KEYS = {
   },
   kubernetesVersion: { default: '1.33.2', description: 'Kubernetes version (kubeadm, kubelet, kubectl from pkgs.k8s.io).' },
   ciliumVersion: {
-    default: '1.18.6',
+    default: '1.18.12',
     description: 'Cilium Helm chart version. 1.18+: VXLAN inside ESP; 1.17.x reproduces the guide (ESP inside VXLAN).',
   },
   seg1Subnet: { default: '192.168.211.0/24', description: "Segment 1 (router, control-plane, worker1); the guide's worker1 side." },
@@ -278,7 +278,7 @@ export function parseLabConfig(raw: Raw, stack: string): LabConfig {
   }
   const ciliumVersion = get(raw, 'ciliumVersion').replace(/^v/, '');
   if (!VERSION.test(ciliumVersion)) {
-    throw new LabConfigError('ciliumVersion', raw.ciliumVersion, 'a Cilium chart version as MAJOR.MINOR.PATCH (e.g. 1.18.6)');
+    throw new LabConfigError('ciliumVersion', raw.ciliumVersion, 'a Cilium chart version as MAJOR.MINOR.PATCH (e.g. 1.18.12)');
   }
   const [cMaj, cMin] = ciliumVersion.split('.').map(Number);
   if (cMaj !== 1 || cMin < 16) {

@@ -170,7 +170,7 @@ describe('the Pulumi program under mocks', function () {
       const rel = results[stack].recs.find((r) => r.type === 'kubernetes:helm.sh/v3:Release');
       assert.ok(rel);
       assert.strictEqual(rel.inputs.chart, 'cilium');
-      assert.strictEqual(rel.inputs.version, '1.18.6');
+      assert.strictEqual(rel.inputs.version, '1.18.12');
       assert.strictEqual(rel.inputs.repositoryOpts.repo, 'https://helm.cilium.io');
       assert.strictEqual(rel.inputs.namespace, 'kube-system');
     });
@@ -178,7 +178,7 @@ describe('the Pulumi program under mocks', function () {
     it(`${stack}: outputs encryption, ciliumVersion, kubeconfig (secret), router, nodes`, async () => {
       const m = results[stack].mod;
       assert.strictEqual(m.encryption, stack === 'ipsec' ? 'ipsec' : 'none');
-      assert.strictEqual(m.ciliumVersion, '1.18.6');
+      assert.strictEqual(m.ciliumVersion, '1.18.12');
       assert.ok(await pulumi.isSecret(m.kubeconfig), 'kubeconfig is secret');
       const kc = await unwrap(m.kubeconfig);
       assert.match(kc, /server: https:\/\/192\.168\.\d+\.2:6443/);
