@@ -54,6 +54,11 @@ export function formatReport(r: Report): string {
     out.push(`  ${f.src} -> ${f.dst} ${f.protocol}: ${n(f.packets)} packets (frames ${f.firstFrame}..${f.lastFrame}) via ${f.paths.join(', ')}`);
   }
   if (r.cleartext.flows.length > 20) out.push(`  ... ${r.cleartext.flows.length - 20} more flows`);
+  const nt = r.cleartext.nodeTraffic;
+  if (nt) {
+    out.push(`host traffic to/from ESP endpoints in the pod range (${nt.addresses.join(', ')}): ${n(nt.packets)} packets, not pod-to-pod`);
+    for (const f of nt.flows.slice(0, 10)) out.push(`  ${f.src} -> ${f.dst} ${f.protocol}: ${n(f.packets)} packets via ${f.paths.join(', ')}`);
+  }
 
   if (r.nonce) {
     out.push('');

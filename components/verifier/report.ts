@@ -51,6 +51,11 @@ export interface PodTraffic {
   podPackets: number;          // CONTRACT (cleartext.podPackets)
   byProtocol: Record<string, number>;
   flows: PodFlowReport[];
+  /**
+   * Packets between a pod-range address and an ESP endpoint inside the pod range (Cilium <= 1.17: the nodes'
+   * cilium_host router IPs): host-to-pod traffic, not pod-to-pod, so not in podPackets. Present when any.
+   */
+  nodeTraffic?: { addresses: string[]; packets: number; flows: PodFlowReport[] };
 }
 
 export interface Report {

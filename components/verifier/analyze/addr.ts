@@ -66,6 +66,13 @@ export class AddressMatcher {
     return false;
   }
 
+  /** Match an address given as text (not for the hot path). */
+  matchText(a: string): boolean {
+    if (!ipaddr.isValid(a)) return false;
+    const b = Buffer.from(ipaddr.parse(a).toByteArray());
+    return b.length === 4 ? this.matchV4(b.readUInt32BE(0)) : this.matchV6(b, 0);
+  }
+
   matchV6(buf: Buffer, off: number): boolean {
     for (let i = 0; i < this.v6.length; i++) {
       const { bytes, bits } = this.v6[i];

@@ -136,14 +136,33 @@ class PodTable {
     return this.other;
   }
 
-  report(pathName: (k: number) => string, maxFlows: number): PodTraffic {
+  /**
+   * `nodeAddrs`: addresses that terminate ESP (Cilium <= 1.17: the cilium_host router IPs, which sit inside the pod
+   * CIDR). Traffic to or from them is host traffic, not pod-to-pod: moved out of the pod counts into `nodeTraffic`.
+   */
+  report(pathName: (k: number) => string, maxFlows: number, nodeAddrs: ReadonlySet<string>): PodTraffic {
     const byProtocol: Record<string, number> = {};
     for (let c = 1; c < CAT_NAMES.length; c++) if (this.byCat[c] > 0) byProtocol[CAT_NAMES[c]] = this.byCat[c];
     for (let p = 0; p < 256; p++) if (this.otherProto[p] > 0) byProtocol[`ip-proto-${p}`] = this.otherProto[p];
-    const flows = [...this.flows, ...(this.other ? [this.other] : [])].sort((a, b) => b.r.packets - a.r.packets || a.r.firstFrame - b.r.firstFrame)
-      .slice(0, maxFlows)
+    const all = [...this.flows, ...(this.other ? [this.other] : [])]
+      .sort((a, b) => b.r.packets - a.r.packets || a.r.firstFrame - b.r.firstFrame)
       .map((f) => ({ ...f.r, paths: [...f.pathKeys].map(pathName).sort() }));
-    return { podPackets: this.packets, byProtocol, flows };
+    const flows = all.filter((f) => !nodeAddrs.has(f.src) && !nodeAddrs.has(f.dst));
+    const nodeFlows = all.filter((f) => nodeAddrs.has(f.src) || nodeAddrs.has(f.dst));
+    let podPackets = this.packets;
+    let nodePackets = 0;
+    for (const f of nodeFlows) {
+      podPackets -= f.packets;
+      nodePackets += f.packets;
+      byProtocol[f.protocol] -= f.packets;
+      if (byProtocol[f.protocol] === 0) delete byProtocol[f.protocol];
+    }
+    const out: PodTraffic = { podPackets, byProtocol, flows: flows.slice(0, maxFlows) };
+    if (nodeFlows.length > 0) {
+      out.nodeTraffic = { addresses: [...nodeAddrs].filter((a) => nodeFlows.some((f) => f.src === a || f.dst === a)).sort(),
+        packets: nodePackets, flows: nodeFlows.slice(0, maxFlows) };
+    }
+    return out;
   }
 }
 
@@ -588,6 +607,15 @@ export class Analyzer {
     })).sort((a, b) => (a.src < b.src ? -1 : a.src > b.src ? 1 : a.dst < b.dst ? -1 : a.dst > b.dst ? 1 : a.spi - b.spi));
     const spis = [...new Set(flows.map((f) => f.spi))].sort((a, b) => a - b);
 
+    // ESP endpoints inside the pod address ranges are node addresses (cilium_host), never pods (CIDR mode only).
+    const nodeAddrs = new Set<string>();
+    if (!(o.pods && o.pods.length > 0)) {
+      for (const f of flows) {
+        if (f.src !== '*' && this.pods.matchText(f.src)) nodeAddrs.add(f.src);
+        if (f.dst !== '*' && this.pods.matchText(f.dst)) nodeAddrs.add(f.dst);
+      }
+    }
+
     const allWarnings = [...warnings];
     if (this.espOther) allWarnings.push(`more than ${MAX_TRACKED_FLOWS} ESP SAs: ${this.espOther.r.packets} packets of further SAs counted but not listed`);
     if (this.clear.other || this.inner.other) allWarnings.push(`more than ${MAX_TRACKED_FLOWS} pod flows: the rest are counted as "other flows"`);
@@ -603,7 +631,7 @@ export class Analyzer {
       decode: { truncatedFrames: this.truncatedFrames, malformedFrames: this.malformedFrames, fragments: this.fragments,
         unsupportedLinkTypeFrames: this.unsupportedFrames },
       esp: { packets: this.espPackets, spis, flows, nullPackets: this.espNull, inUdp: this.espInUdp },
-      cleartext: { ...this.clear.report(this.pathName, MAX_POD_FLOWS), podCidrs: o.pods && o.pods.length > 0 ? [] : this.pods.cidrs,
+      cleartext: { ...this.clear.report(this.pathName, MAX_POD_FLOWS, nodeAddrs), podCidrs: o.pods && o.pods.length > 0 ? [] : this.pods.cidrs,
         ...(o.pods && o.pods.length > 0 ? { pods: o.pods.map(normalizeAddress) } : {}) },
     };
     if (o.expect !== undefined) report.expect = o.expect;
@@ -612,7 +640,7 @@ export class Analyzer {
     }
     if (this.sas.size > 0) {
       report.decryption = { ok: this.decOk, failed: this.decFailed, noKey: this.noKey, sas: this.sas.size,
-        inner: { ...this.inner.report(this.pathName, MAX_POD_FLOWS), protocols: innerProtocols } };
+        inner: { ...this.inner.report(this.pathName, MAX_POD_FLOWS, nodeAddrs), protocols: innerProtocols } };
     }
     decideVerdict(report, o);
     return report;

@@ -52,6 +52,10 @@ export function decideVerdict(r: Report, o: AnalyzerOptions): void {
   } else {
     reasons.push(`no cleartext pod-to-pod packet (${podWhat})`);
   }
+  if (r.cleartext.nodeTraffic) {
+    const n = r.cleartext.nodeTraffic;
+    reasons.push(`${plural(n.packets, 'cleartext packet')} to or from ESP endpoints inside the pod range (${n.addresses.join(', ')}: node addresses such as cilium_host) counted as host traffic, not pod-to-pod`);
+  }
   if (r.nonce) {
     if (nonceClear) reasons.push(`nonce "${r.nonce.text}" visible in cleartext in ${plural(r.nonce.hits, 'frame')} (first: ${r.nonce.frames.slice(0, 5).join(', ')})`);
     else reasons.push(`nonce "${r.nonce.text}" never seen in cleartext`);

@@ -97,6 +97,24 @@ describe('verifier analyzer: findings', () => {
     assert.equal(r.esp.packets, 1);
   });
 
+  it('cleartext traffic to or from an ESP endpoint inside the pod range (cilium_host) is host traffic, not pod-to-pod', () => {
+    const r = analyze([F.clearHostToPod, F.espInVxlan, F.espInVxlanReply]);
+    assert.equal(r.verdict, 'encrypted');
+    assert.equal(r.cleartext.podPackets, 0);
+    assert.deepEqual(r.cleartext.byProtocol, {});
+    assert.deepEqual(r.cleartext.nodeTraffic?.addresses, ['10.0.1.124']);
+    assert.equal(r.cleartext.nodeTraffic?.packets, 1);
+    assert.deepEqual(r.cleartext.nodeTraffic?.flows.map((f) => [f.src, f.dst, f.protocol]), [['10.0.1.124', '10.0.2.60', 'tcp']]);
+    assert.match(r.reasons.join('\n'), /1 cleartext packet to or from ESP endpoints inside the pod range \(10\.0\.1\.124/);
+    assert.match(formatReport(r), /host traffic to\/from ESP endpoints in the pod range \(10\.0\.1\.124\): 1 packets/);
+    // real pod-to-pod cleartext next to it still counts
+    const p = analyze([F.clearHostToPod, F.clearPing, F.espInVxlan]);
+    assert.deepEqual([p.verdict, p.cleartext.podPackets, p.cleartext.nodeTraffic?.packets], ['partial', 1, 1]);
+    // without ESP nothing says 10.0.1.124 is a node: it is pod-range traffic like any other
+    assert.equal(analyze([F.clearHostToPod]).verdict, 'cleartext');
+    // with explicit --pods the list decides
+    assert.equal(analyze([F.clearHostToPod, F.espInVxlan], { pods: ['10.0.1.124', '10.0.2.60'] }).cleartext.podPackets, 1);
+  });
   it('ESP flows are keyed by (src, dst, SPI): the same SPI both ways does not fake a sequence error', () => {
     // seq 15 (A->B), 11 (B->A), 16 (A->B): keyed by SPI alone this would read 15, 11, 16
     const r = analyze([F.espInVxlan, F.espInVxlanReply, F.espInVxlanHttp]);
@@ -337,7 +355,7 @@ describe('verifier analyzer: robustness and report', () => {
     const n = MAX_TRACKED_FLOWS + 50;
     for (let i = 0; i < n; i++) {
       esp.writeUInt32BE(i + 1, 0x54);               // a new SPI each frame
-      pod.writeUInt16BE(i, 0x40 + 18);              // a new pod destination 10.0.x.y each frame (inner IPv4 at 0x40)
+      pod.writeUInt16BE(i, 0x40 + 17);              // a new pod destination 10.x.y.60 each frame (inner IPv4 at 0x40)
       a.addFrame({ index: 2 * i + 1, linkType: 1, buf: esp, offset: 0, caplen: esp.length, origLen: esp.length, tsSec: 0, tsNsec: 0, interfaceId: 0 });
       a.addFrame({ index: 2 * i + 2, linkType: 1, buf: pod, offset: 0, caplen: pod.length, origLen: pod.length, tsSec: 0, tsNsec: 0, interfaceId: 0 });
     }

@@ -442,6 +442,19 @@ export const espEsnWrapHigh: TestFrame = { linkType: 1, what: 'ESN: high half 1,
 export const espEsnWrapLate: TestFrame = { linkType: 1, what: 'ESN: high half 0, low half 0xffffffff, arriving after the wrap (reordered)',
   hex: '5254006b02015254006b0101080045000068000100004032f911c0a8d380c0a82c8000000003ffffffff745c4c3fcb2eb2c74edb7d18c20eb095392d461d2579befd0d0b8ab2520966a5c7346c7151dde92fa444ea3327c9d662534dcdd09855031a120448fd918f02e1e5111a3987cc2d9aa08fc659' };
 
+/** cleartext TCP SYN from cilium_host 10.0.1.124 to pod 10.0.2.60 in VXLAN (host-to-pod, not pod-to-pod)
+ *
+ * 0000  52 54 00 6B 02 01 52 54 00 6B 01 01 08 00 45 00  RT.k..RT.k....E.
+ * 0010  00 5A 00 01 00 00 40 11 F9 40 C0 A8 D3 80 C0 A8  .Z....@..@......
+ * 0020  2C 80 C8 DE 21 18 00 46 92 E9 08 00 00 00 00 00  ,...!..F........
+ * 0030  02 00 02 00 00 00 02 01 02 00 00 00 01 01 08 00  ................
+ * 0040  45 00 00 28 00 0B 00 00 40 06 63 0E 0A 00 01 7C  E..(....@.c....|
+ * 0050  0A 00 02 3C AF C8 1F 90 00 00 00 00 00 00 00 00  ...<............
+ * 0060  50 02 20 00 A8 D2 00 00                          P. .....
+ */
+export const clearHostToPod: TestFrame = { linkType: 1, what: 'cleartext TCP SYN from cilium_host 10.0.1.124 to pod 10.0.2.60 in VXLAN (host-to-pod, not pod-to-pod)',
+  hex: '5254006b02015254006b010108004500005a000100004011f940c0a8d380c0a82c80c8de2118004692e90800000000000200020000000201020000000101080045000028000b00004006630e0a00017c0a00023cafc81f90000000000000000050022000a8d20000' };
+
 export function bytes(f: TestFrame): Buffer {
   return Buffer.from(f.hex, 'hex');
 }

@@ -86,6 +86,7 @@ add('espV6', Ether(src=M1, dst=M2)/sa6.encrypt(IPv6(src='fd00:10:1::50', dst='fd
 add('espEsnWrapLow', Ether(src=M1, dst=M2)/sa(K1, N1, N2, seq=0xfffffffe, esn=True, hi=0).encrypt(ping), 'ESN: high half 0, low half 0xfffffffe (before the wrap)')
 add('espEsnWrapHigh', Ether(src=M1, dst=M2)/sa(K1, N1, N2, seq=2, esn=True, hi=1).encrypt(ping), 'ESN: high half 1, low half 2 (after the wrap)')
 add('espEsnWrapLate', Ether(src=M1, dst=M2)/sa(K1, N1, N2, seq=0xffffffff, esn=True, hi=0).encrypt(ping), 'ESN: high half 0, low half 0xffffffff, arriving after the wrap (reordered)')
+add('clearHostToPod', vx(IP(src=H1, dst=P2, id=11)/TCP(sport=45000, dport=8080, flags='S')), 'cleartext TCP SYN from cilium_host 10.0.1.124 to pod 10.0.2.60 in VXLAN (host-to-pod, not pod-to-pod)')
 
 out = ['/**',
        ' * Real frames made by scapy 2.5 (test/verifier/decode/gen-frames.py; do not edit by hand). Each constant is',
