@@ -64,8 +64,11 @@ mkdir -p "$rootfs/etc/systemd/system/ssh.service.d"
 printf '[Service]\nExecStartPre=/usr/bin/ssh-keygen -A\n' >"$rootfs/etc/systemd/system/ssh.service.d/10-hostkeys.conf"
 
 # Cloud-init: only NoCloud (the lab's seed); no probing of cloud metadata services.
+# No `locales` package in this minimal image: cloud-init's locale module would fail on update-locale
+# (Ubuntu's cloud image has it), so leave the locale alone (C.UTF-8 works without it).
 cat >"$rootfs/etc/cloud/cloud.cfg.d/90-lab-vm-test.cfg" <<'EOF'
 datasource_list: [ NoCloud, None ]
+locale: false
 EOF
 # Compatibility shim: the lab's network-config (components/cloud-init.ts) writes the default route as
 # `to: default` (netplan syntax; cloud-init >= 23 on the program's Ubuntu image accepts it). Debian

@@ -312,6 +312,11 @@ describe('VM suite: the lab\'s VM half on real libvirt VMs (router, worker1, wor
     const p = out.stdout.trim().split('\n').pop() as string;
     const sha = fs.readFileSync(`${p}.sha256`, 'utf8').split(/\s+/)[0];
     image = { path: p, sha256: sha, cached: /cache hit/.test(out.stderr) };
+    // Older recipes' images are dead weight (about 0.7 GB each): keep only the current key.
+    const cacheRoot = path.dirname(path.dirname(p));
+    for (const key of fs.readdirSync(cacheRoot)) {
+      if (key !== path.basename(path.dirname(p)) && /^[0-9a-f]{16}$/.test(key)) fs.rmSync(path.join(cacheRoot, key), { recursive: true, force: true });
+    }
     let domainType = process.env.VM_TEST_DOMAIN_TYPE as 'kvm' | 'qemu' | undefined;
     if (domainType !== 'kvm' && domainType !== 'qemu') {
       domainType = (await run(['bash', 'scripts/vm-test/kvm-probe.sh'])).code === 0 ? 'kvm' : 'qemu';
@@ -446,7 +451,8 @@ describe('VM suite: the lab\'s VM half on real libvirt VMs (router, worker1, wor
         timings.add('teardown (after failure)', Date.now() - t0, 'ok');
       }
       if (guardBridge) await removeEgressGuard(guardBridge);
-      if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+      if (tmp && process.env.VM_TEST_KEEP === '1') console.log(`      VM_TEST_KEEP=1: SSH key and xfrm files kept in ${tmp} (ssh -i ${tmp}/id_ed25519 lab@${lab?.router.ip})`);
+      else if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
     } finally {
       console.log('\nVM suite verdicts:\n' + summaries.map((s) => `  ${s}`).join('\n'));
       console.log('\nVM suite phase timings:\n' + timings.table() + '\n');
