@@ -32,6 +32,9 @@ export class BaseImage extends pulumi.ComponentResource {
       `${name}-volume`,
       baseVolumeCommands<pulumi.Input<string>>(cfg.libvirtUri, plan, image.path, image.format),
       { parent: this, dependsOn: args.dependsOn },
+      // New image content replaces the base volume (and with it every overlay). The cached file's path
+      // is printed relative to the project (lab:imageCacheDir is relative by default), so the same lab
+      // driven from another checkout does not look like a change.
       { replace: true, triggers: [image.sha256] },
     );
     this.ready = upload;

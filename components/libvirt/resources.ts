@@ -13,6 +13,10 @@ export interface HostCommandOptions {
    */
   replace?: boolean;
   triggers?: pulumi.Input<unknown>[];
+  /** Replace only when these inputs change (default with `replace`: create, environment, triggers). */
+  replaceOn?: string[];
+  /** Inputs whose changes are ignored (e.g. a local file path that does not change the content). */
+  ignoreChanges?: string[];
   /** stdout holds nothing secret but is needed (image-fetch): keep default logging. */
   logging?: 'stdout' | 'stderr' | 'stdoutAndStderr' | 'none';
 }
@@ -32,8 +36,10 @@ export function hostCommand(
       triggers: extra.triggers,
       logging: extra.logging,
     },
-    extra.replace
-      ? { ...opts, deleteBeforeReplace: true, replaceOnChanges: ['create', 'environment', 'triggers'] }
-      : opts,
+    {
+      ...opts,
+      ...(extra.replace ? { deleteBeforeReplace: true, replaceOnChanges: extra.replaceOn ?? ['create', 'environment', 'triggers'] } : {}),
+      ...(extra.ignoreChanges ? { ignoreChanges: [...(opts.ignoreChanges ?? []), ...extra.ignoreChanges] } : {}),
+    },
   );
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs on the machine running Pulumi (never on the libvirt host): fetch the base image once into the
-# cache, verify its SHA-256, and print one line "PATH<TAB>FORMAT<TAB>BYTES<TAB>SHA256".
+# cache, verify its SHA-256, and print one line "PATH<TAB>FORMAT<TAB>BYTES<TAB>SHA256" (PATH relative
+# to the working directory when lab:imageCacheDir is relative: run it from the project directory).
 # A local path or file:// URL is used in place (not copied).
 # Env: IMAGE_URL, IMAGE_CHECKSUM (sha256:<hex> | URL of a SHA256SUMS file | empty for a local image),
 #      CACHE_DIR (download cache, created when missing).
@@ -68,4 +69,5 @@ if [[ "$(head -c 4 -- "$file" | od -An -tx1 | tr -d ' \n')" == "514649fb" ]]; th
 else
   format=raw
 fi
-printf '%s\t%s\t%s\t%s\n' "$(cd "$(dirname -- "$file")" && pwd)/$(basename -- "$file")" "$format" "$(stat -c %s -- "$file")" "$sum"
+# The path as configured (a relative cache path stays relative: stable across checkouts).
+printf '%s\t%s\t%s\t%s\n' "$file" "$format" "$(stat -c %s -- "$file")" "$sum"
