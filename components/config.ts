@@ -90,11 +90,13 @@ export const CONFIG_KEYS = {
     description: 'user@host[:port] jump host used to SSH to the router; empty = derived from a qemu+ssh URI, else direct.',
   },
   imageUrl: {
-    default: 'https://cloud-images.ubuntu.com/releases/noble/release-20251213/ubuntu-24.04-server-cloudimg-amd64.img',
+    // Pinned by digest so every lab boots the same bytes. Ubuntu moves dated releases from
+    // cloud-images.ubuntu.com to cloud-images-archive.ubuntu.com after a few months, so the archive URL is the stable one.
+    default: 'https://cloud-images-archive.ubuntu.com/releases/noble/release-20250516/ubuntu-24.04-server-cloudimg-amd64.img',
     description: 'Guest base image (qcow2): https:// URL, file:// URL or local path. Downloaded once to .lab/images.',
   },
   imageChecksum: {
-    default: 'https://cloud-images.ubuntu.com/releases/noble/release-20251213/SHA256SUMS',
+    default: 'sha256:8d6161defd323d24d66f85dda40e64e2b9021aefa4ca879dcbc4ec775ad1bbc5',
     description: 'sha256:<hex>, or the URL of the release SHA256SUMS file; may be empty only for a local image.',
   },
   kubernetesVersion: { default: '1.33.2', description: 'Kubernetes version (kubeadm, kubelet, kubectl from pkgs.k8s.io).' },

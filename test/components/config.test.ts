@@ -32,8 +32,9 @@ describe('lab config', () => {
     assert.strictEqual(c.ipsecKeyId, 3);
     assert.strictEqual(c.domainType, 'kvm');
     assert.match(c.ciliumVersion, /^1\.18\.\d+$/);
-    assert.match(c.imageUrl, /^https:\/\/cloud-images\.ubuntu\.com\/releases\/noble\/release-\d{8}\//);
-    assert.strictEqual(c.imageChecksum, c.imageUrl.replace(/[^/]+$/, 'SHA256SUMS'));
+    // The default image is a dated Ubuntu LTS release pinned by its sha256, not a moving "current" link.
+    assert.match(c.imageUrl, /^https:\/\/cloud-images(-archive)?\.ubuntu\.com\/releases\/noble\/release-\d{8}\/ubuntu-24\.04-server-cloudimg-amd64\.img$/);
+    assert.match(c.imageChecksum, /^sha256:[0-9a-f]{64}$/);
     assert.strictEqual(c.prefix, 'cil-dev-');
     assert.deepStrictEqual(c.sizes['control-plane'], { vcpus: 2, memoryMiB: 3072, diskGiB: 20 });
     assert.strictEqual(c.captureRun, 1);
