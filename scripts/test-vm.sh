@@ -4,7 +4,8 @@
 # capture scripts on the router and the verifier on the fetched pcaps. See test/vm/lab.test.ts.
 #
 # This script prepares the host, then runs mocha on test/vm/ (extra arguments go to mocha):
-#   - installs what is missing from Debian (qemu, libvirt, debootstrap, ISO tools, e2fsprogs, tcpdump),
+#   - installs what is missing from Debian (qemu, libvirt, debootstrap, genisoimage, e2fsprogs, tcpdump,
+#     openssh-client, iptables),
 #   - starts virtlogd and libvirtd when they are not running (no systemd here) and stops what it started,
 #   - chooses the libvirt domain type: kvm when /dev/kvm can run a guest, else qemu (software emulation).
 # Environment: VM_TEST_DOMAIN_TYPE (kvm|qemu, skip the probe), VM_TEST_KEEP=1 (leave the lab up for
@@ -21,10 +22,11 @@ phase() { echo "[vm-suite] $*" >&2; }
 t0=$(date +%s)
 ensure_commands qemu-system-x86_64:qemu-system-x86 qemu-img:qemu-utils virsh:libvirt-clients \
   libvirtd:libvirt-daemon-system virtlogd:libvirt-daemon-system debootstrap:debootstrap \
-  genisoimage:genisoimage cloud-localds:cloud-image-utils mkfs.ext4:e2fsprogs tcpdump:tcpdump \
+  genisoimage:genisoimage mkfs.ext4:e2fsprogs tcpdump:tcpdump \
   ssh:openssh-client ssh-keygen:openssh-client ip:iproute2 iptables:iptables
 ensure_node_modules "$root"
-phase "phase install: $(( $(date +%s) - t0 ))s"
+export VM_TEST_INSTALL_SECONDS=$(( $(date +%s) - t0 ))
+phase "phase install: ${VM_TEST_INSTALL_SECONDS}s"
 
 # --- libvirt daemons (no systemd): start what is not running, stop only what we started -------------
 started=()
