@@ -5,7 +5,7 @@
 #
 # Generic: no Kubernetes, no lab names. Used by the Pulumi program (components/proof/capture.ts) and by
 # the VM test suite. Inputs (environment):
-#   CAPTURE_INTERFACE    interface to capture on (required), e.g. seg1
+#   CAPTURE_INTERFACE    interface to capture on (required), e.g. seg1, or any (Linux cooked capture)
 #   CAPTURE_FILE         absolute path of the pcap to write (required; should end in .pcap for AppArmor)
 #   CAPTURE_FILTER       optional BPF filter expression (default: none, everything on the interface)
 #   CAPTURE_MAX_PACKETS  bound: tcpdump stops after this many packets (default 200000)
@@ -41,7 +41,8 @@ done
 [ "$max_seconds" -gt 0 ] || die "CAPTURE_MAX_SECONDS must be > 0"
 command -v tcpdump >/dev/null 2>&1 || die "tcpdump is not installed on $(hostname)"
 command -v timeout >/dev/null 2>&1 || die "timeout (coreutils) is not installed on $(hostname)"
-if [ ! -e "/sys/class/net/$iface" ]; then
+# "any" is tcpdump's pseudo-device (Linux cooked capture of every interface), not a /sys entry.
+if [ "$iface" != any ] && [ ! -e "/sys/class/net/$iface" ]; then
   die "no interface '$iface' on $(hostname) (interfaces: $(cd /sys/class/net && echo *))"
 fi
 

@@ -117,6 +117,21 @@ describe('proof scripts (real runs, loopback only)', function () {
       run('capture-clean.sh', { CAPTURE_FILE: file });
     });
 
+    // lab:captureInterface accepts `any`; tcpdump's pseudo-device has no /sys/class/net entry.
+    it('captures on "any" (Linux cooked capture, SLL2) through the same start/stop', async () => {
+      const file = path.join(dir, 'any.pcap');
+      const start = run('capture-start.sh', { CAPTURE_INTERFACE: 'any', CAPTURE_FILE: file, CAPTURE_FILTER: 'tcp and host 127.0.0.1', CAPTURE_MAX_SECONDS: '120' });
+      assert.strictEqual(start.code, 0, start.stderr);
+      assert.strictEqual(parseKeyValues(start.stdout).interface, 'any');
+      await loopbackTraffic(2);
+      const stop = run('capture-stop.sh', { CAPTURE_FILE: file });
+      assert.strictEqual(stop.code, 0, stop.stderr);
+      const report = await verifyCapture(file, { nonce: NONCE, pods: ['127.0.0.1'] });
+      assert.deepStrictEqual(report.capture.linkTypes, [276], 'tcpdump -i any writes LINKTYPE_LINUX_SLL2');
+      assert.strictEqual(report.nonce?.hits, 2);
+      run('capture-clean.sh', { CAPTURE_FILE: file });
+    });
+
     it('clean stops a tcpdump that still runs and removes its files', () => {
       const file = path.join(dir, 'kill.pcap');
       const start = run('capture-start.sh', { CAPTURE_INTERFACE: 'lo', CAPTURE_FILE: file });
