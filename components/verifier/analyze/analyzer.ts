@@ -608,11 +608,17 @@ export class Analyzer {
     const spis = [...new Set(flows.map((f) => f.spi))].sort((a, b) => a - b);
 
     // ESP endpoints inside the pod address ranges are node addresses (cilium_host), never pods (CIDR mode only).
+    // So are the --endpoints the caller declares: with Cilium >= 1.18 ESP runs between node IPs, yet host
+    // traffic from a cilium_host address (inside the pod CIDR) to a remote pod is still host traffic.
     const nodeAddrs = new Set<string>();
     if (!(o.pods && o.pods.length > 0)) {
       for (const f of flows) {
         if (f.src !== '*' && this.pods.matchText(f.src)) nodeAddrs.add(f.src);
         if (f.dst !== '*' && this.pods.matchText(f.dst)) nodeAddrs.add(f.dst);
+      }
+      for (const e of o.endpoints ?? []) {
+        const a = normalizeAddress(e);
+        if (this.pods.matchText(a)) nodeAddrs.add(a);
       }
     }
 

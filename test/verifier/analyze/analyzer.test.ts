@@ -115,6 +115,15 @@ describe('verifier analyzer: findings', () => {
     // with explicit --pods the list decides
     assert.equal(analyze([F.clearHostToPod, F.espInVxlan], { pods: ['10.0.1.124', '10.0.2.60'] }).cleartext.podPackets, 1);
   });
+  it('--endpoints inside the pod range are node addresses too (Cilium >= 1.18: ESP between node IPs, cilium_host still host)', () => {
+    const r = analyze([F.clearHostToPod], { endpoints: ['10.0.1.124', '10.0.2.104'] });
+    assert.equal(r.cleartext.podPackets, 0);
+    assert.deepEqual(r.cleartext.nodeTraffic?.addresses, ['10.0.1.124']);
+    // nothing is encrypted and no pod traffic is left: that proves nothing, it is never "encrypted"
+    assert.equal(r.verdict, 'inconclusive');
+    // an endpoint outside the pod range changes nothing for pod traffic
+    assert.equal(analyze([F.clearPing], { endpoints: ['192.168.211.128', '192.168.44.128'] }).cleartext.podPackets, 1);
+  });
   it('ESP flows are keyed by (src, dst, SPI): the same SPI both ways does not fake a sequence error', () => {
     // seq 15 (A->B), 11 (B->A), 16 (A->B): keyed by SPI alone this would read 15, 11, 16
     const r = analyze([F.espInVxlan, F.espInVxlanReply, F.espInVxlanHttp]);
