@@ -51,7 +51,8 @@ Analysis:
   --spi N                expected ESP SPI (1..4294967295, decimal or 0x hex): no ESP with it, or ESP
                          with another SPI, fails the expectation
   --endpoints A,B        expected ESP endpoints (node IPs): no ESP between them, or ESP between other
-                         addresses, fails the expectation
+                         addresses, fails the expectation; any of them inside the pod range is a node
+                         address (cilium_host), so its traffic counts as host traffic, not pod traffic
   --vxlan-port P         UDP port decoded as VXLAN, repeatable (default ${DEFAULT_VXLAN_PORTS.join(', ')}); replaces
                          the default
   --geneve-port P        UDP port decoded as Geneve, repeatable (default ${DEFAULT_GENEVE_PORTS.join(', ')})
