@@ -70,26 +70,6 @@ cat >"$rootfs/etc/cloud/cloud.cfg.d/90-lab-vm-test.cfg" <<'EOF'
 datasource_list: [ NoCloud, None ]
 locale: false
 EOF
-# Compatibility shim: the lab's network-config (components/cloud-init.ts) writes the default route as
-# `to: default` (netplan syntax; cloud-init >= 23 on the program's Ubuntu image accepts it). Debian
-# bookworm's cloud-init 22.4 rejects it ("Address default is not a valid ip address") and brings no
-# network up. Teach it the same meaning, 0.0.0.0/0, as newer cloud-init does.
-ns_py=$rootfs/usr/lib/python3/dist-packages/cloudinit/net/network_state.py
-if ! grep -q 'lab-vm-test: default route' "$ns_py"; then
-  python3 - "$ns_py" <<'PY'
-import sys
-p = sys.argv[1]
-s = open(p).read()
-old = '''        del normal_route["destination"]
-'''
-new = old + '''    if normal_route.get("network") == "default":  # lab-vm-test: default route, as cloud-init >= 23
-        normal_route["network"] = "0.0.0.0/0"
-'''
-assert s.count(old) == 1, "cloud-init _normalize_route changed: update the shim"
-open(p, "w").write(s.replace(old, new))
-PY
-fi
-
 # Offline guest: apt must never reach the internet through the lab's NAT uplink. Sources are removed
 # and any fetch goes to a closed local port, so `apt-get install` of a baked package is a no-op and
 # `apt-get update` fails fast instead of leaving the lab.

@@ -88,21 +88,10 @@ export interface HostCommandLike {
   environment: Record<string, string>;
 }
 
-/**
- * WORKAROUND (reported to the lab-infra owner): scripts/host/network.sh and pool.sh test states with
- * `virsh ... | grep -Eq PATTERN` under `set -o pipefail`. grep -q exits at the first match, virsh then
- * dies of SIGPIPE while writing the following lines, the pipeline fails and an active network or pool
- * reads as inactive (measured: 78 of 100 probes of an active network). Create then fails with "already
- * active", and delete undefines a running network, leaving it transient (a leftover). With SIGPIPE
- * ignored (inherited across exec), virsh gets EPIPE instead and the pipeline reports grep's answer.
- * The command text itself is unchanged. VM_TEST_EXACT_HOST_COMMANDS=1 runs it without the prefix.
- */
-export const HOST_COMMAND_PREFIX = process.env.VM_TEST_EXACT_HOST_COMMANDS === '1' ? '' : "trap '' PIPE\n";
-
 export function runHostCommand(what: string, cmd: HostCommandLike, verb: 'create' | 'delete', timeoutMs = 600_000): Promise<RunResult> {
   const text = verb === 'create' ? cmd.create : cmd.delete;
   if (text === undefined) throw new Error(`${what} has no ${verb} command`);
-  return mustRun(`${what} (${verb}: ${text})`, ['/bin/sh', '-c', HOST_COMMAND_PREFIX + text], {
+  return mustRun(`${what} (${verb}: ${text})`, ['/bin/sh', '-c', text], {
     env: cmd.environment,
     cwd: REPO_ROOT,
     timeoutMs,
