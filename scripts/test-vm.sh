@@ -36,10 +36,10 @@ stop_started() {
   local d pid
   for d in "${started[@]}"; do
     pid=$(cat "/run/$d.pid" 2>/dev/null || true)
-    if [ -n "$pid" ] && [ -d "/proc/$pid" ]; then
+    if [ -n "$pid" ] && alive "$pid"; then
       phase "stopping $d (pid $pid, started by this suite)"
       kill -TERM "$pid" 2>/dev/null || true
-      for _ in $(seq 1 50); do [ -d "/proc/$pid" ] || break; sleep 0.2; done
+      for _ in $(seq 1 50); do alive "$pid" || break; sleep 0.2; done
     fi
   done
   # libvirt turns on IP forwarding for NAT networks; give the host back as we found it.
@@ -47,9 +47,17 @@ stop_started() {
 }
 trap stop_started EXIT
 
-running() { local pid; pid=$(cat "/run/$1.pid" 2>/dev/null || true); [ -n "$pid" ] && [ -d "/proc/$pid" ]; }
+# alive PID: the process exists and is not a zombie (a daemon whose parent never reaped it is dead).
+alive() { local st; st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) && [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]; }
+running() {
+  local pid
+  pid=$(cat "/run/$1.pid" 2>/dev/null || true)
+  if [ -n "$pid" ] && alive "$pid"; then return 0; fi
+  for pid in $(pgrep -x "$1" 2>/dev/null); do alive "$pid" && return 0; done
+  return 1
+}
 for d in virtlogd libvirtd; do
-  if ! running "$d" && ! pgrep -x "$d" >/dev/null 2>&1; then
+  if ! running "$d"; then
     phase "starting $d"
     "$d" -d
     started+=("$d")
