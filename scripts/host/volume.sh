@@ -14,8 +14,24 @@ exists() {
   vq vol-info --pool "$POOL_NAME" "$VOL_NAME"
 }
 
+# libvirt refuses pool-refresh while another volume of the pool is being uploaded ("has asynchronous
+# jobs running"), and Pulumi creates the VMs' seeds and overlays in parallel: wait for the uploads, bounded.
+refresh_pool() {
+  local rc tries=${REFRESH_TRIES:-300}
+  while :; do
+    rc=0
+    refresh_error=$(virsh -q -c "$LIBVIRT_URI" pool-refresh "$POOL_NAME" 2>&1) || rc=$?
+    ((rc != 0)) || return 0
+    if [[ $refresh_error != *"asynchronous jobs"* ]] || ((--tries <= 0)); then
+      refresh_error="virsh pool-refresh failed (exit $rc): $refresh_error"
+      return 1
+    fi
+    sleep "${REFRESH_WAIT:-1}"
+  done
+}
+
 remove_stale() {
-  v pool-refresh "$POOL_NAME" >/dev/null
+  refresh_pool || die "$refresh_error"
   if exists; then
     echo "replacing existing volume $VOL_NAME" >&2
     v vol-delete --pool "$POOL_NAME" "$VOL_NAME" >/dev/null
@@ -48,7 +64,8 @@ case "${1:-}" in
       echo "volume $VOL_NAME already gone (no pool $POOL_NAME)"
       exit 0
     fi
-    vq pool-refresh "$POOL_NAME" || true
+    # A failed refresh only means the pool's view may be stale; vol-info below still decides.
+    refresh_pool || echo "warning: $refresh_error" >&2
     if ! exists; then
       echo "volume $VOL_NAME already gone"
       exit 0

@@ -77,6 +77,58 @@ describe('host scripts', () => {
     });
   });
 
+  // Pulumi creates the VMs' seeds and overlays in parallel; libvirt refuses pool-refresh while another
+  // upload into the pool runs. A stand-in virsh on PATH reproduces libvirt's refusal deterministically.
+  describe('volume.sh while other uploads run (stand-in virsh)', () => {
+    function standIn(refusals: number, otherError?: string): { dir: string; log: string } {
+      const dir = fs.mkdtempSync(path.join(tmp, 'virsh-'));
+      const log = path.join(dir, 'calls');
+      const count = path.join(dir, 'refusals');
+      fs.writeFileSync(count, String(refusals));
+      fs.writeFileSync(path.join(dir, 'virsh'), [
+        '#!/usr/bin/env bash',
+        `echo "$*" >>${log}`,
+        'case " $* " in',
+        '  *" pool-refresh "*)',
+        otherError ? `    echo "error: ${otherError}" >&2; exit 1 ;;` :
+          `    n=$(cat ${count}); if [ "$n" -gt 0 ]; then echo $((n - 1)) >${count}; ` +
+          `echo "error: Requested operation is not valid: pool 'p' has asynchronous jobs running." >&2; exit 1; fi; exit 0 ;;`,
+        '  *" vol-info "*) exit 1 ;;',
+        '  *) exit 0 ;;',
+        'esac',
+      ].join('\n'), { mode: 0o755 });
+      return { dir, log };
+    }
+    const env = (dir: string) => ({ PATH: `${dir}:${process.env.PATH}`, LIBVIRT_URI: 'qemu:///system', POOL_NAME: 'p', VOL_NAME: 'v', VOL_XML: '<volume/>', REFRESH_WAIT: '0.05' });
+
+    it('create waits out "asynchronous jobs running" and then creates the volume', () => {
+      const { dir, log } = standIn(3);
+      const r = run('bash scripts/host/volume.sh create', env(dir));
+      assert.strictEqual(r.code, 0, r.stderr);
+      const calls = fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => l.split(' ').find((w) => /^(pool|vol)-/.test(w)));
+      assert.deepStrictEqual(calls, ['pool-refresh', 'pool-refresh', 'pool-refresh', 'pool-refresh', 'vol-info', 'vol-create']);
+    });
+
+    it('create gives up after REFRESH_TRIES, with virsh\'s own words', () => {
+      const { dir } = standIn(100);
+      const r = run('bash scripts/host/volume.sh create', { ...env(dir), REFRESH_TRIES: '3' });
+      assert.notStrictEqual(r.code, 0);
+      assert.match(r.stderr, /^volume\.sh: virsh pool-refresh failed \(exit 1\): error: .*asynchronous jobs running/m);
+    });
+
+    it('any other refresh error fails a create at once, and only warns on a delete', () => {
+      const { dir, log } = standIn(0, 'pool p is not active');
+      const c = run('bash scripts/host/volume.sh create', env(dir));
+      assert.notStrictEqual(c.code, 0);
+      assert.match(c.stderr, /pool-refresh failed \(exit 1\): error: pool p is not active/);
+      assert.strictEqual(fs.readFileSync(log, 'utf8').trim().split('\n').filter((l) => l.includes('pool-refresh')).length, 1);
+      const d = run('bash scripts/host/volume.sh delete', env(dir));
+      assert.strictEqual(d.code, 0, d.stderr);
+      assert.match(d.stderr, /warning: virsh pool-refresh failed/);
+      assert.match(d.stdout, /volume v already gone/);
+    });
+  });
+
   describe('image-fetch.sh (runs on the Pulumi machine)', () => {
     const img = path.join(tmp, 'base.qcow2');
     // qcow2 magic, then filler: enough for format detection.
