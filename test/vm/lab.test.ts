@@ -346,9 +346,9 @@ describe('VM suite: the lab\'s VM half on real libvirt VMs (router, worker1, wor
       assert.equal(fetched.sha256, image?.sha256);
       l.base = { file: fetched.path, format: fetched.format };
       await runGroup([l.baseVolume(fetched.path, fetched.format)], 'create');
-      // One volume at a time: scripts/host/volume.sh runs `virsh pool-refresh`, which libvirt refuses
-      // while another upload into the same pool is running ("pool has asynchronous jobs running").
-      for (const c of l.vms.flatMap((vm) => [l.overlay(vm, fetched.format), l.seed(vm)])) await runGroup([c], 'create');
+      // All at once, as the Pulumi engine creates them: volume.sh must wait out libvirt's refusal to
+      // refresh a pool while another upload into it runs ("pool has asynchronous jobs running").
+      await runGroup(l.vms.flatMap((vm) => [l.overlay(vm, fetched.format), l.seed(vm)]), 'create');
       await runGroup(l.vms.map((vm) => l.domain(vm)), 'create');
     });
     const states = await Promise.all(l.vms.map(async (vm) => (await mustRun('domstate', ['virsh', '-q', '-c', l.uri, 'domstate', vm.domain])).stdout.trim()));

@@ -126,12 +126,7 @@ export class Lab {
   /** Runs every delete command (each group in parallel, groups in order). Throws the first failure. */
   async deleteAll(): Promise<string[]> {
     const out: string[] = [];
-    for (const [i, group] of this.deleteOrder().entries()) {
-      if (i === 1) {
-        // Volumes one at a time (volume.sh's pool-refresh races with concurrent volume jobs).
-        for (const c of group) out.push((await runHostCommand(c.what, c.cmd, 'delete')).stdout.trim());
-        continue;
-      }
+    for (const group of this.deleteOrder()) {
       const results = await Promise.all(group.map((c) => runHostCommand(c.what, c.cmd, 'delete')));
       for (const r of results) out.push(r.stdout.trim());
     }
