@@ -8,6 +8,7 @@
  */
 import * as crypto from 'crypto';
 import * as fs from 'fs';
+import { pcapFile } from '../../verifier/capture/writer';
 
 function ip4(a: string): Buffer {
   return Buffer.from(a.split('.').map(Number));
@@ -109,21 +110,8 @@ export function espGcm(spi: number, seq: number, key20: Buffer, inner: Buffer, n
 }
 
 export function writePcap(file: string, frames: Buffer[]): void {
-  const gh = Buffer.alloc(24);
-  gh.writeUInt32LE(0xa1b2c3d4, 0);
-  gh.writeUInt16LE(2, 4);
-  gh.writeUInt16LE(4, 6);
-  gh.writeUInt32LE(262144, 16);
-  gh.writeUInt32LE(1, 20); // LINKTYPE_ETHERNET
-  const recs = frames.map((f, i) => {
-    const r = Buffer.alloc(16);
-    r.writeUInt32LE(1_700_000_000 + i, 0);
-    r.writeUInt32LE(i * 1000, 4);
-    r.writeUInt32LE(f.length, 8);
-    r.writeUInt32LE(f.length, 12);
-    return Buffer.concat([r, f]);
-  });
-  fs.writeFileSync(file, Buffer.concat([gh, ...recs]));
+  const records = frames.map((data, i) => ({ sec: 1_700_000_000 + i, sub: i * 1000, data }));
+  fs.writeFileSync(file, pcapFile({ le: true, network: 1 /* LINKTYPE_ETHERNET */, records }));
 }
 
 export interface LabTraffic {

@@ -9,23 +9,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { espSaLines, writeWiresharkConfig } from '../../../components/verifier/crypto/wireshark';
 import * as F from '../decode/frames';
+import { pcapFile } from '../capture/writer';
 
 function pcap(frames: F.TestFrame[]): Buffer {
-  const hdr = Buffer.alloc(24);
-  hdr.writeUInt32LE(0xa1b2c3d4, 0);
-  hdr.writeUInt16LE(2, 4);
-  hdr.writeUInt16LE(4, 6);
-  hdr.writeUInt32LE(65535, 16);
-  hdr.writeUInt32LE(1, 20);
-  const recs = frames.map((f, i) => {
-    const b = F.bytes(f);
-    const r = Buffer.alloc(16);
-    r.writeUInt32LE(1700000000 + i, 0);
-    r.writeUInt32LE(b.length, 8);
-    r.writeUInt32LE(b.length, 12);
-    return Buffer.concat([r, b]);
-  });
-  return Buffer.concat([hdr, ...recs]);
+  return pcapFile({ le: true, snaplen: 65535, records: frames.map((f, i) => ({ sec: 1700000000 + i, sub: 0, data: F.bytes(f) })) });
 }
 
 describe('verifier writeWiresharkConfig', () => {
