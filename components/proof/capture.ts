@@ -6,7 +6,7 @@
  * so the engine cannot reorder them, and every step has the nonce in its triggers: a new nonce
  * (lab:captureRun or lab:encryption changed) replaces all four, i.e. captures again.
  *
- * The scripts are real files (scripts/vm/capture-*.sh, traffic-k8s.sh); they take their inputs from the
+ * The scripts are real files (scripts/vm/capture-*.sh, traffic.sh); they take their inputs from the
  * environment and are generic, so the VM test suite runs the same files against a plain Debian router.
  */
 import * as command from '@pulumi/command';
@@ -116,12 +116,12 @@ export function createCapture(name: string, a: CaptureArgs, opts: pulumi.CustomR
     `${name}-traffic`,
     {
       target: a.controlPlane,
-      script: 'scripts/vm/traffic-k8s.sh',
+      script: 'scripts/vm/traffic.sh',
       env: {
         NAMESPACE: a.namespace,
         CLIENT_POD: a.clientPod,
         SERVER_POD: a.serverPod,
-        SERVER_IP: a.serverIp,
+        TARGET_IP: a.serverIp,
         HTTP_PORT: String(a.serverPort),
         NONCE: a.nonce,
         PING_COUNT: String(a.pingCount),

@@ -58,13 +58,13 @@ export function parseCaptureStop(stdout: string): CaptureCounts {
   return counts;
 }
 
-/** What the client managed to send (traffic-k8s.sh / traffic-direct.sh). */
+/** What the client managed to send (traffic.sh). */
 export interface TrafficResult {
   pingTransmitted: number;
   pingReceived: number;
   httpTotal: number;
   httpAnswered: number;
-  /** Lines of the server's log carrying the nonce (traffic-k8s.sh only). */
+  /** Lines of the server's log carrying the nonce (traffic.sh in a pod only). */
   serverLogHits?: number;
 }
 

@@ -64,7 +64,7 @@ function stdoutFor(r: Created, stack: string): string {
   switch (scriptOf(create)) {
     case 'capture-start.sh':
       return 'interface=seg2\nfile=/var/tmp/cilium-lab/x.pcap\npid=4242\nstarted=2026-01-01T00:00:00Z';
-    case 'traffic-k8s.sh':
+    case 'traffic.sh':
       return 'ping_transmitted=4\nping_received=4\nhttp_total=2\nhttp_answered=2\nserver_log_hits=2';
     case 'capture-stop.sh':
       return `file=/var/tmp/cilium-lab/${stack}.pcap\nbytes=3000\ncaptured=12\nreceived=12\ndropped=0\nstopped_by=signal`;
@@ -175,10 +175,10 @@ describe('EncryptionProof (mocks)', function () {
       });
 
       it('runs the capture commands in the order start -> traffic -> stop -> fetch, each triggered by the previous one', () => {
-        const order = ['capture-start.sh', 'traffic-k8s.sh', 'capture-stop.sh', 'capture-fetch.sh'].map((s) => indexOf(r.created, s));
+        const order = ['capture-start.sh', 'traffic.sh', 'capture-stop.sh', 'capture-fetch.sh'].map((s) => indexOf(r.created, s));
         assert.ok(order.every((i) => i >= 0), `missing step: ${order}`);
         assert.deepStrictEqual([...order].sort((a, b) => a - b), order, `creation order ${order}`);
-        const [start, traffic, stop, fetch] = ['capture-start.sh', 'traffic-k8s.sh', 'capture-stop.sh', 'capture-fetch.sh'].map((s) => byScript(r.created, s)[0]);
+        const [start, traffic, stop, fetch] = ['capture-start.sh', 'traffic.sh', 'capture-stop.sh', 'capture-fetch.sh'].map((s) => byScript(r.created, s)[0]);
         const trig = (c: Created) => (unwrap(c.inputs.triggers) as unknown[]).map(unwrap);
         assert.ok(trig(traffic).includes(stdoutFor(start, stacks[encryption])), 'traffic triggers carry the start output');
         assert.ok(trig(stop).includes(stdoutFor(traffic, stacks[encryption])), 'stop triggers carry the traffic output');
@@ -188,7 +188,7 @@ describe('EncryptionProof (mocks)', function () {
 
       it('takes the "before" facts of every node before tcpdump starts, the "after" facts after the traffic', () => {
         const start = indexOf(r.created, 'capture-start.sh');
-        const traffic = indexOf(r.created, 'traffic-k8s.sh');
+        const traffic = indexOf(r.created, 'traffic.sh');
         const facts = r.created.filter((c) => c.name.includes('-facts-'));
         assert.strictEqual(facts.length, 6);
         for (const f of facts) {
@@ -203,15 +203,15 @@ describe('EncryptionProof (mocks)', function () {
         assert.strictEqual(nodeOf(start), undefined);
         assert.match(start, /CAPTURE_INTERFACE='seg2'/);
         assert.match(start, new RegExp(`CAPTURE_FILE='/var/tmp/cilium-lab/${stacks[encryption]}-run1-${r.nonce}\\.pcap'`));
-        const traffic = String(unwrap(byScript(r.created, 'traffic-k8s.sh')[0].inputs.create));
+        const traffic = String(unwrap(byScript(r.created, 'traffic.sh')[0].inputs.create));
         assert.strictEqual(nodeOf(traffic), CP_IP);
       });
 
       it('uses the same nonce in the traffic command and in the verifier expectations', () => {
-        const traffic = String(unwrap(byScript(r.created, 'traffic-k8s.sh')[0].inputs.create));
+        const traffic = String(unwrap(byScript(r.created, 'traffic.sh')[0].inputs.create));
         assert.match(r.nonce, /^lab-[a-z0-9]{12}$/);
         assert.ok(envIn(traffic, 'NONCE', r.nonce), `NONCE in the traffic command: ${traffic.slice(0, 400)}`);
-        assert.ok(envIn(traffic, 'SERVER_IP', T.serverPod), 'server pod IP in the traffic command');
+        assert.ok(envIn(traffic, 'TARGET_IP', T.serverPod), 'server pod IP in the traffic command');
         assert.strictEqual(r.verification.expected.nonce, r.nonce);
         assert.strictEqual(r.verification.nonce?.text, r.nonce);
       });

@@ -224,7 +224,7 @@ describe('proof scripts (real runs, loopback only)', function () {
     });
   });
 
-  describe('traffic-direct', () => {
+  describe('traffic.sh from this machine', () => {
     let bin: string;
     let server: http.Server;
     let port: number;
@@ -250,7 +250,7 @@ describe('proof scripts (real runs, loopback only)', function () {
 
     it('pings with the nonce as the 16-byte pattern and sends HTTP requests carrying it', async () => {
       const log = path.join(dir, 'ping.log');
-      const r = await runAsync('traffic-direct.sh', { TARGET_IP: '127.0.0.1', NONCE, HTTP_PORT: String(port), HTTP_REQUESTS: '3', PING_LOG: log }, bin);
+      const r = await runAsync('traffic.sh', { TARGET_IP: '127.0.0.1', NONCE, HTTP_PORT: String(port), HTTP_REQUESTS: '3', PING_LOG: log }, bin);
       assert.strictEqual(r.code, 0, r.stderr);
       assert.deepStrictEqual(parseTraffic(r.stdout), { pingTransmitted: 10, pingReceived: 9, httpTotal: 3, httpAnswered: 3 });
       const args = fs.readFileSync(log, 'utf8').trim();
@@ -261,13 +261,13 @@ describe('proof scripts (real runs, loopback only)', function () {
     });
 
     it('refuses a nonce that does not fit the ping pattern', () => {
-      const r = run('traffic-direct.sh', { TARGET_IP: '127.0.0.1', NONCE: 'lab-seventeen-chr' }, bin);
+      const r = run('traffic.sh', { TARGET_IP: '127.0.0.1', NONCE: 'lab-seventeen-chr' }, bin);
       assert.strictEqual(r.code, 1);
       assert.match(r.stderr, /NONCE must be exactly 16 characters/);
     });
   });
 
-  describe('traffic-k8s and facts-cilium (through a stand-in kubectl)', () => {
+  describe('traffic.sh in a pod, and facts-cilium (through a stand-in kubectl)', () => {
     let bin: string;
     const log = () => path.join(dir, 'kubectl.log');
     before(() => {
@@ -294,10 +294,10 @@ describe('proof scripts (real runs, loopback only)', function () {
       );
     });
     beforeEach(() => fs.rmSync(log(), { force: true }));
-    const env = { NAMESPACE: 'lab-proof', CLIENT_POD: 'client', SERVER_POD: 'server', SERVER_IP: '10.0.2.187', NONCE, HTTP_REQUESTS: '2' };
+    const env = { NAMESPACE: 'lab-proof', CLIENT_POD: 'client', SERVER_POD: 'server', TARGET_IP: '10.0.2.187', NONCE, HTTP_REQUESTS: '2' };
 
-    it('traffic-k8s: waits for both pods, pings with the nonce pattern and curls with it from inside the client pod', () => {
-      const r = run('traffic-k8s.sh', { ...env, KUBECTL_LOG: log() }, bin);
+    it('traffic in a pod: waits for both pods, pings with the nonce pattern and curls with it from inside the client pod', () => {
+      const r = run('traffic.sh', { ...env, KUBECTL_LOG: log() }, bin);
       assert.strictEqual(r.code, 0, r.stderr);
       assert.deepStrictEqual(parseTraffic(r.stdout), { pingTransmitted: 10, pingReceived: 10, httpTotal: 2, httpAnswered: 2, serverLogHits: 2 });
       const calls = fs.readFileSync(log(), 'utf8').trim().split('\n');
@@ -308,19 +308,23 @@ describe('proof scripts (real runs, loopback only)', function () {
       assert.match(calls[4], /logs server$/);
     });
 
-    it('traffic-k8s: fails naming the pods when they are not Ready, and when nothing reached the server', () => {
-      const notReady = run('traffic-k8s.sh', { ...env, KUBECTL_LOG: log(), FAKE_WAIT_RC: '1' }, bin);
+    it('traffic in a pod: fails naming the pods when they are not Ready, and when nothing reached the server', () => {
+      const notReady = run('traffic.sh', { ...env, KUBECTL_LOG: log(), FAKE_WAIT_RC: '1' }, bin);
       assert.strictEqual(notReady.code, 1);
-      assert.match(notReady.stderr, /^traffic-k8s: pods client and server in lab-proof were not Ready within 180s: NAME READY STATUS;client 0\/1 Pending;/);
-      const dead = run('traffic-k8s.sh', { ...env, KUBECTL_LOG: log(), FAKE_HTTP: '000', PING_COUNT: '0' }, bin);
+      assert.match(notReady.stderr, /^traffic: pods client and server in lab-proof were not Ready within 180s: NAME READY STATUS;client 0\/1 Pending;/);
+      const dead = run('traffic.sh', { ...env, KUBECTL_LOG: log(), FAKE_HTTP: '000', PING_COUNT: '0' }, bin);
       assert.strictEqual(dead.code, 1);
-      assert.match(dead.stderr, /no traffic from client reached 10\.0\.2\.187 \(no ping reply, no HTTP answer\)/);
+      assert.match(dead.stderr, /no traffic from pod client reached 10\.0\.2\.187 \(no ping reply, no HTTP answer\); pods: NAME READY STATUS;/);
     });
 
-    it('traffic-k8s: names a missing input', () => {
-      const r = run('traffic-k8s.sh', { ...env, SERVER_IP: '', KUBECTL_LOG: log() }, bin);
+    it('traffic in a pod: names a missing input', () => {
+      const r = run('traffic.sh', { ...env, TARGET_IP: '', KUBECTL_LOG: log() }, bin);
       assert.strictEqual(r.code, 1);
-      assert.match(r.stderr, /^traffic-k8s: server_ip is required/);
+      assert.match(r.stderr, /^traffic: TARGET_IP is required/);
+      const half = run('traffic.sh', { ...env, SERVER_POD: '', KUBECTL_LOG: log() }, bin);
+      assert.strictEqual(half.code, 1);
+      assert.match(half.stderr, /^traffic: server is required with CLIENT_POD/);
+      assert.ok(!fs.existsSync(log()), 'no kubectl call before the inputs are complete');
     });
 
     it("facts-cilium: asks the agent on the node for its encryption status", () => {

@@ -129,10 +129,10 @@ async function fixture(action: string, extra: [Record<string, string>, Record<st
   return results.map((r) => r.stdout.trim());
 }
 
-/** D's traffic-direct.sh, unchanged, run inside the client pod's namespace on worker1. */
+/** The project's traffic.sh, unchanged, run inside the client pod's namespace on worker1. */
 function trafficText(nonce: string): string {
-  const traffic = fs.readFileSync(path.join(REPO_ROOT, 'scripts/vm/traffic-direct.sh'), 'utf8');
-  const wrapper = `exec ip netns exec ${POD_NS} bash -c ${shellQuote(traffic)} traffic-direct.sh`;
+  const traffic = fs.readFileSync(path.join(REPO_ROOT, 'scripts/vm/traffic.sh'), 'utf8');
+  const wrapper = `exec ip netns exec ${POD_NS} bash -c ${shellQuote(traffic)} traffic.sh`;
   return L().inlineText(
     wrapper,
     {
@@ -165,7 +165,7 @@ async function capture(label: string, iface: string): Promise<Capture> {
   const stopText = lab.scriptText('scripts/vm/capture-stop.sh', { CAPTURE_FILE: file });
   let traffic: Record<string, string>;
   try {
-    traffic = parseKv((await onRouter(`traffic-direct (${label})`, ssh, trafficText(nonce))).stdout);
+    traffic = parseKv((await onRouter(`traffic (${label})`, ssh, trafficText(nonce))).stdout);
   } catch (e) {
     await run(sshArgv(ssh, stopText)); // never leave tcpdump running on a failed traffic step
     throw e;

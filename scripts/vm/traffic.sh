@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Makes the lab's nonce-carrying traffic to TARGET_IP: ICMP echo requests whose payload pattern is the
+# nonce (`ping -p`, iputils), then HTTP GETs with the nonce in the path (/echo?msg=NONCE: the server's
+# access log records the request line; any HTTP status counts as an answer) and in an X-Lab-Nonce header.
+#
+# One script for both places the traffic starts from, so both send exactly the same packets:
+#   - this machine (no Kubernetes): the VM suite runs it inside a pod network namespace on a Debian VM;
+#   - a pod, when CLIENT_POD is set: the Kubernetes lab runs it on the control-plane (kubectl with the
+#     kubeadm admin kubeconfig), waits for both pods to be Ready, execs ping and curl in the client pod,
+#     and counts the server's log lines that carry the nonce (the requests really arrived).
+# Inputs (environment):
+#   TARGET_IP        destination, the server (pod) IP (required)
+#   NONCE            exactly 16 characters [A-Za-z0-9-] (16 bytes = the most `ping -p` accepts) (required)
+#   PING_COUNT (10; 0 = none), PING_SIZE (64: 16-byte timestamp + two whole copies of the nonce),
+#   HTTP_REQUESTS (5; 0 = none), HTTP_PORT (80)
+#   In a pod: CLIENT_POD, SERVER_POD, NAMESPACE (all three), KUBECONFIG (default /etc/kubernetes/admin.conf),
+#   WAIT_TIMEOUT (seconds for both pods to be Ready, default 180)
+# Output (stdout): key=value lines: ping_transmitted, ping_received, http_total, http_answered, and in a
+# pod server_log_hits.
+# Fails when nothing reached the target: a capture of no traffic proves nothing.
+set -euo pipefail
+
+die() { echo "traffic: $*" >&2; exit 1; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi; }
+
+target=${TARGET_IP:-}
+nonce=${NONCE:-}
+ping_count=${PING_COUNT:-10}
+ping_size=${PING_SIZE:-64}
+http_requests=${HTTP_REQUESTS:-5}
+http_port=${HTTP_PORT:-80}
+client=${CLIENT_POD:-}
+server=${SERVER_POD:-}
+ns=${NAMESPACE:-}
+wait_timeout=${WAIT_TIMEOUT:-180}
+kubeconfig=${KUBECONFIG:-/etc/kubernetes/admin.conf}
+[ -n "$target" ] || die "TARGET_IP is required"
+[[ $nonce =~ ^[A-Za-z0-9-]{16}$ ]] || die "NONCE must be exactly 16 characters [A-Za-z0-9-], got '$nonce'"
+for v in ping_count ping_size http_requests http_port wait_timeout; do
+  [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a non-negative integer, got '${!v}'"
+done
+pattern=$(printf '%s' "$nonce" | od -An -tx1 | tr -d ' \n')
+
+if [ -n "$client" ]; then
+  for v in server ns; do [ -n "${!v}" ] || die "$v is required with CLIENT_POD (see the header of this script)"; done
+  command -v kubectl >/dev/null 2>&1 || die "kubectl is not installed on $(hostname)"
+  kc() { as_root env KUBECONFIG="$kubeconfig" kubectl -n "$ns" "$@"; }
+  # Runs a command where the traffic starts: in the client pod.
+  from() { kc exec "$client" -- "$@"; }
+  source_name="pod $client"
+  pods() { kc get pods -o wide 2>&1 | tr '\n' ';'; }
+  kc wait --for=condition=Ready "pod/$client" "pod/$server" --timeout="${wait_timeout}s" >/dev/null ||
+    die "pods $client and $server in $ns were not Ready within ${wait_timeout}s: $(pods)"
+else
+  from() { "$@"; }
+  source_name=$(hostname)
+fi
+
+transmitted=0 received=0
+if [ "$ping_count" -gt 0 ]; then
+  out=$(from ping -n -c "$ping_count" -i 0.2 -W 2 -s "$ping_size" -p "$pattern" "$target" 2>&1) || true
+  transmitted=$(sed -n 's/^\([0-9][0-9]*\) packets transmitted.*/\1/p' <<<"$out")
+  received=$(sed -n 's/.* \([0-9][0-9]*\) \(packets \)\{0,1\}received.*/\1/p' <<<"$out")
+  [ -n "$transmitted" ] || die "ping in $source_name did not run (is iputils ping there?): $out"
+fi
+
+ok=0
+for i in $(seq 1 "$http_requests"); do
+  url="http://$target:$http_port/echo?msg=$nonce&i=$i"
+  if [ -n "$client" ] || command -v curl >/dev/null 2>&1; then
+    code=$(from curl -sS -m 5 -o /dev/null -w '%{http_code}' -H "X-Lab-Nonce: $nonce" "$url" 2>/dev/null) || code=000
+  else
+    code=000
+    wget -q -T 5 -O /dev/null --header "X-Lab-Nonce: $nonce" "$url" 2>/dev/null && code=200
+  fi
+  [ "$code" = 000 ] || ok=$((ok + 1)) # any HTTP status: the request reached a server
+done
+
+echo "ping_transmitted=$transmitted"
+echo "ping_received=${received:-0}"
+echo "http_total=$http_requests"
+echo "http_answered=$ok"
+if [ -n "$client" ]; then
+  echo "server_log_hits=$(kc logs "$server" 2>/dev/null | grep -c -- "$nonce" || true)"
+fi
+if [ "${received:-0}" -eq 0 ] && [ "$ok" -eq 0 ] && [ $((ping_count + http_requests)) -gt 0 ]; then
+  die "no traffic from $source_name reached $target (no ping reply, no HTTP answer)${client:+; pods: $(pods)}"
+fi
