@@ -512,8 +512,9 @@ function main(): void {
   const oursFps = a.frames / (oBig.ms / 1000);
   const gbps = bigBytes / (oBig.ms / 1000) / 1e9;
   if (tsh) {
-    const ratio = tsh.netMs / oBig.ms;
-    out(`  ${verdict(ratio >= 50)} >= 50x tshark: ${fmt(ratio, 1)}x in-process, ${fmt(tsh.netMs / figures[1].netMs, 1)}x cilium-ipsec-verify, ${fmt(tsh.netMs / figures[2].netMs, 1)}x npm run -s verify (tshark ${fmt(a.frames / (tsh.netMs / 1000))} frames/s, ours ${fmt(oursFps)} frames/s); by CPU time ${fmt(tsh.cpuMs / oBig.cpuMs, 1)}x in-process, ${fmt(tsh.cpuMs / figures[1].cpuMs, 1)}x CLI`);
+    // Judged on the command as users run it (the bin); in-process and npm run are printed next to it.
+    const ratio = tsh.netMs / figures[1].netMs;
+    out(`  ${verdict(ratio >= 50)} >= 50x tshark: ${fmt(ratio, 1)}x cilium-ipsec-verify, ${fmt(tsh.netMs / oBig.ms, 1)}x in-process, ${fmt(tsh.netMs / figures[2].netMs, 1)}x npm run -s verify (tshark ${fmt(a.frames / (tsh.netMs / 1000))} frames/s, ours ${fmt(oursFps)} frames/s); by CPU time ${fmt(tsh.cpuMs / oBig.cpuMs, 1)}x in-process, ${fmt(tsh.cpuMs / figures[1].cpuMs, 1)}x CLI`);
   }
   out(`  ${verdict(gbps >= 1)} >= 1 GB/s: ${fmt(gbps, 2)} GB/s in-process, ${fmt(bigBytes / (figures[1].netMs / 1000) / 1e9, 2)} GB/s CLI; per CPU-second ${fmt(bigBytes / (oBig.cpuMs / 1000) / 1e9, 2)} GB in-process, ${fmt(bigBytes / (figures[1].cpuMs / 1000) / 1e9, 2)} GB CLI`);
   const rssMax = Math.max(oBig.maxRssKb, cliBig.rssKb, npmBig.rssKb, dBig.maxRssKb, dCliBig.rssKb) / 1024;
