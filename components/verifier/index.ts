@@ -13,6 +13,8 @@ import { readCapture } from './capture';
 import { parseXfrmText, XfrmParseError } from './crypto/xfrm';
 import type { XfrmState } from './crypto/xfrm';
 
+export { parseEncryptStatus } from './status';
+export type { EncryptStatus, EncryptionKind, WireguardInterfaceStatus } from './status';
 export { readCapture, CaptureError, MAXIMUM_SNAPLEN } from './capture';
 export type { Frame, CaptureSummary, ReadCaptureOptions, FrameCallback } from './capture';
 export { Analyzer, DEFAULT_ANALYZER_OPTIONS } from './analyze/analyzer';
@@ -22,8 +24,6 @@ export type { XfrmState } from './crypto/xfrm';
 export { writeWiresharkConfig } from './crypto/wireshark';
 export type { WiresharkSa } from './crypto/wireshark';
 export { formatReport } from './format';
-export { parseEncryptStatus } from './status';
-export type { EncryptStatus, EncryptionKind, WireguardInterfaceStatus } from './status';
 
 /** Defaults applied by verifyCapture (and the CLI) when an option is not given. */
 // (The analyzer's own defaults: one source of truth. 10.0.0.0/8, [8472, 4789], [6081].)
