@@ -191,7 +191,8 @@ export function parsePort(s: string): number | undefined {
 
 export function parseKey(s: string): { spi: number; key: Buffer } | { problem: string } {
   const i = s.indexOf(':');
-  if (i < 0) return { problem: `expected SPI:HEX40, got "${s}"` };
+  // Never echo the value: without its colon it is most likely the key itself.
+  if (i < 0) return { problem: `expected SPI:HEX40, got ${s.length} characters without a ":"` };
   const spi = parseSpi(s.slice(0, i));
   if (spi === undefined) return { problem: `SPI must be an integer 1..4294967295, got "${s.slice(0, i)}"` };
   const hex = s.slice(i + 1).trim().replace(/^0x/i, '');
