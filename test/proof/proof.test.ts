@@ -283,7 +283,7 @@ describe('EncryptionProof (mocks)', function () {
           for (const c of xfrm) assert.strictEqual(unwrap(c.inputs.logging), 'stderr');
           assert.strictEqual(status.length, 3);
         }
-        assert.strictEqual(await r.proof.verification.isSecret, false, 'verification is a plain output');
+        assert.strictEqual(await pulumi.isSecret(r.proof.verification), false, 'verification is a plain output');
         const plain = JSON.stringify([r.verification, r.nodes, r.pods, r.capturePath]);
         for (const secret of [T.key12.toString('hex'), T.key21.toString('hex'), 'TESTKEYMATERIAL']) {
           assert.ok(!plain.includes(secret), `plain outputs contain ${secret}`);
