@@ -81,7 +81,9 @@ echo "ping_received=${received:-0}"
 echo "http_total=$http_requests"
 echo "http_answered=$ok"
 if [ -n "$client" ]; then
-  echo "server_log_hits=$(kc logs "$server" 2>/dev/null | grep -c -- "$nonce" || true)"
+  # A failed `kubectl logs` is an error, not "no request arrived".
+  server_log=$(kc logs "$server" 2>&1) || die "kubectl logs $server in $ns failed: $server_log"
+  echo "server_log_hits=$(grep -c -- "$nonce" <<<"$server_log" || true)"
 fi
 if [ "${received:-0}" -eq 0 ] && [ "$ok" -eq 0 ] && [ $((ping_count + http_requests)) -gt 0 ]; then
   die "no traffic from $source_name reached $target (no ping reply, no HTTP answer)${client:+; pods: $(pods)}"
