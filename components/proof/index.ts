@@ -45,6 +45,8 @@ export interface EncryptionProofArgs {
   provider: k8s.Provider;
   /** What must be ready before the workloads (Cilium release, nodes Ready). */
   dependsOn: pulumi.Input<pulumi.Resource>[];
+  /** Where captures/<stack>/<run>.pcap and the Wireshark config are written (default: the project root). */
+  root?: string;
   /** For tests only: replaces the verifier library call. Default: components/verifier verifyCapture. */
   verify?: VerifyFn;
 }
@@ -97,6 +99,7 @@ export class EncryptionProof extends pulumi.ComponentResource {
     const { controlPlane, clientNode, serverNode } = pickNodes(args.nodes);
     const ipsec = cfg.encryption === 'ipsec';
     const child = { parent: this };
+    const root = args.root ?? REPO_ROOT;
 
     const { resource: nonceRes, nonce } = createNonce(
       `${name}-nonce`,
@@ -128,6 +131,7 @@ export class EncryptionProof extends pulumi.ComponentResource {
         serverPort: SERVER_PORT,
         pingCount: cfg.pingCount,
         httpRequests: cfg.httpRequests,
+        root,
         dependsOn: [w.server, w.client, nonceRes, ...before],
       },
       child,
@@ -191,7 +195,7 @@ export class EncryptionProof extends pulumi.ComponentResource {
         return runVerification(
           {
             capturePath: cap.localPath,
-            root: REPO_ROOT,
+            root,
             podCidr: cfg.podCidr,
             expectations,
             xfrmTexts,
