@@ -17,7 +17,8 @@ import * as pulumi from '@pulumi/pulumi';
 import type { LabConfig } from '../config';
 import type { SshTarget } from '../remote';
 import { createCapture, REPO_ROOT } from './capture';
-import { createFactsAfter, createFactsBefore, type NodeFacts, type ProofNode } from './facts';
+import type { LabNode } from '../cluster';
+import { createFactsAfter, createFactsBefore, type NodeFacts } from './facts';
 import { createNonce } from './nonce';
 import { parseCaptureStop, parseTraffic } from './parse';
 import {
@@ -30,7 +31,7 @@ import { CLIENT_POD, createWorkloads, PROOF_NAMESPACE, SERVER_POD, SERVER_PORT }
 
 export { judge, expectationsFor, runVerification, verifierArgs, verifierOptions, LAB_CHECKS } from './verification';
 export type { Expectations, Judgement, LabCheck, LabVerifyOptions, VerificationResult } from './verification';
-export type { NodeFacts, ProofNode } from './facts';
+export type { NodeFacts } from './facts';
 
 export interface EncryptionProofArgs {
   /** The parsed lab config (stack, encryption, captureInterface, captureRun, pingCount, httpRequests,
@@ -40,7 +41,7 @@ export interface EncryptionProofArgs {
   router: SshTarget;
   /** The cluster's nodes: exactly one control-plane and at least two workers. The first worker hosts the
    *  client pod, the second the server pod. `name` must be the Kubernetes node name. */
-  nodes: ProofNode[];
+  nodes: LabNode[];
   /** Provider for the cluster (kubeconfig from kubeadm). */
   provider: k8s.Provider;
   /** What must be ready before the workloads (Cilium release, nodes Ready). */
@@ -58,7 +59,7 @@ export interface PodsOutput {
 }
 
 /** Pure: checks the node list before anything is created; names the problem. */
-export function pickNodes(nodes: ProofNode[]): { controlPlane: ProofNode; clientNode: ProofNode; serverNode: ProofNode } {
+export function pickNodes(nodes: LabNode[]): { controlPlane: LabNode; clientNode: LabNode; serverNode: LabNode } {
   const cps = nodes.filter((n) => n.role === 'control-plane');
   const workers = nodes.filter((n) => n.role === 'worker');
   if (cps.length !== 1) throw new Error(`EncryptionProof: expected exactly one control-plane node in args.nodes, got ${cps.length}`);
