@@ -373,7 +373,7 @@ export function parseLabConfig(raw: Raw, stack: string): LabConfig {
  */
 export function loadLabConfig(): LabConfig {
   // Imported lazily so pure users (the VM suite, the verifier tooling) need no Pulumi runtime.
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- synchronous and lazy: an import() would make this async
   const pulumi = require('@pulumi/pulumi') as typeof import('@pulumi/pulumi');
   const c = new pulumi.Config('lab');
   const raw: Raw = {};
