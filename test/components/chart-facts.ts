@@ -23,16 +23,33 @@ function leaves(v: unknown, prefix = ''): [string, unknown][] {
   return [[prefix, v]];
 }
 
+const versionParts = (v: string) => v.split('.').map(Number);
+/** a >= b for dotted versions ("1.19" >= "1.18.12" is false only when a is older). */
+function atLeast(a: string, b: string): boolean {
+  const [x, y] = [versionParts(a), versionParts(b)];
+  for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) > (y[i] ?? 0);
+  return true;
+}
+
 /**
  * Every leaf of `values` must be a path of the chart with a type its schema allows (integer counts as
- * number; an array's items must be of the item types), or be listed in `exceptions`. One line per problem.
+ * number; an array's items must be of the item types), or be listed in `exceptions` (a path the chart
+ * gained later: with `chartVersion`, the version the values are for, it must be at least `since`).
+ * One line per problem.
  */
-export function chartValueProblems(values: unknown, chart: ChartFacts, exceptions: readonly { path: string }[]): string[] {
+export function chartValueProblems(
+  values: unknown,
+  chart: ChartFacts,
+  exceptions: readonly { path: string; since: string }[],
+  chartVersion?: string,
+): string[] {
   const problems: string[] = [];
   for (const [p, v] of leaves(values)) {
     const fact = chart.paths[p];
     if (!fact) {
-      if (!exceptions.some((x) => x.path === p)) problems.push(`${p}: not a value of chart ${chart.version}`);
+      const listed = exceptions.find((x) => x.path === p);
+      if (!listed) problems.push(`${p}: not a value of chart ${chart.version}`);
+      else if (chartVersion !== undefined && !atLeast(chartVersion, listed.since)) problems.push(`${p}: since chart ${listed.since}, used with ${chartVersion}`);
       continue;
     }
     const t = jsonType(v);

@@ -18,6 +18,12 @@ describe('Cilium Helm values', () => {
     });
   }
 
+  it('a listed later path is refused for a chart older than the version that introduced it', () => {
+    const v = { kubeProxyReplacement: true };
+    assert.deepStrictEqual(chartValueProblems(v, chart, VALUES_NOT_IN_1_16_3, '1.18.12'), []);
+    assert.deepStrictEqual(chartValueProblems(v, chart, [{ path: 'kubeProxyReplacement', since: '1.19' }], '1.18.12'), ['kubeProxyReplacement: since chart 1.19, used with 1.18.12']);
+  });
+
   it('the check fails on an unknown path and on a wrong type', () => {
     const bad = { ...values.ipsec, routingMode: 7, encryption: { enabled: true, type: 'ipsec', ipsek: { secretName: 'x' } } };
     assert.deepStrictEqual(chartValueProblems(bad, chart, VALUES_NOT_IN_1_16_3), [
