@@ -13,9 +13,9 @@ import * as command from '@pulumi/command';
 import * as path from 'path';
 import * as pulumi from '@pulumi/pulumi';
 import { runScript, type SshTarget } from '../remote';
+import { REPO_ROOT } from '../repo';
 
-/** The repository root (the Pulumi program's working directory). */
-export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+export { REPO_ROOT };
 /** Where captures live on the router. */
 export const ROUTER_CAPTURE_DIR = '/var/tmp/cilium-lab';
 /** Bounds of one capture: it can never run away if the stop step never comes. */
@@ -77,6 +77,8 @@ export interface CaptureArgs {
   serverPort: number;
   pingCount: number;
   httpRequests: number;
+  /** The directory `localPath` is relative to (the project root in the program; a temp dir in tests). */
+  root: string;
   /** What must exist before tcpdump starts (pods ready, "before" facts taken). */
   dependsOn: pulumi.Input<pulumi.Resource>[];
 }
@@ -87,7 +89,7 @@ export interface CaptureSteps {
   stop: command.remote.Command;
   fetch: command.local.Command;
   routerFile: pulumi.Output<string>;
-  /** Relative to the repository root. */
+  /** Relative to CaptureArgs.root. */
   localPath: string;
 }
 
@@ -143,7 +145,7 @@ export function createCapture(name: string, a: CaptureArgs, opts: pulumi.CustomR
     { ...opts, dependsOn: [traffic] },
   );
 
-  const localAbs = path.join(REPO_ROOT, localPath);
+  const localAbs = path.join(a.root, localPath);
   const fetchEnv = pulumi
     .all([pulumi.output(a.router.router), routerFile])
     .apply(([conn, file]) => fetchEnvironment(conn as RouterConnection, file, localAbs));

@@ -9,12 +9,15 @@
  */
 import * as assert from 'assert';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as pulumi from '@pulumi/pulumi';
 import { parseLabConfig, type Encryption } from '../../components/config';
+import { envOf, nodeOf, scriptOf } from '../helpers/script-command';
 import { cleartextCapture, DEFAULT_TRAFFIC as T, encryptedCapture, xfrmStateText } from './helpers/pcap';
 
-const REPO = path.resolve(__dirname, '..', '..');
+/** The proof's root for captures/ (a temp dir: the test never writes into the repository). */
+const ROOT = fs.mkdtempSync(path.join(os.tmpdir(), 'proof-mock-root-'));
 const CP_IP = '192.168.211.10';
 const PRIVATE_KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nTESTKEYMATERIAL0123456789\n-----END OPENSSH PRIVATE KEY-----';
 const SECRET_MARK = '4dabf18193072939515e22adb298388d';
@@ -25,18 +28,6 @@ interface Created {
   inputs: Record<string, unknown>;
 }
 
-/** `K='v'` as it appears in a command text, once quoted for the router's shell or twice for a node's. */
-function envIn(text: string, k: string, v: string): boolean {
-  return text.includes(`${k}='${v}'`) || text.includes(`${k}='\\''${v}'\\''`);
-}
-/** The script a command runs: the name at the end of the command text (see remote.ts scriptCommandText). */
-function scriptOf(create: unknown): string {
-  const m = /([\w-]+\.sh)['"]?\s*$/.exec(String(create));
-  return m ? m[1] : '?';
-}
-function nodeOf(create: unknown): string | undefined {
-  return /lab@([\d.]+)/.exec(String(create))?.[1];
-}
 function unwrap(v: unknown): unknown {
   return v && typeof v === 'object' && SECRET_MARK in (v as object) ? (v as { value: unknown }).value : v;
 }
@@ -69,13 +60,13 @@ function stdoutFor(r: Created, stack: string): string {
     case 'capture-stop.sh':
       return `file=/var/tmp/cilium-lab/${stack}.pcap\nbytes=3000\ncaptured=12\nreceived=12\ndropped=0\nstopped_by=signal`;
     case 'facts.sh':
-      return factsOut(node, envIn(String(create), 'PHASE', 'before') ? 'before' : 'after', stack.includes('grow'));
+      return factsOut(node, envOf(unwrap(r.inputs.stdin)).PHASE, stack.includes('grow'));
     case 'facts-cilium.sh':
       return 'agent=cilium-abcde\nEncryption: IPsec\nDecryption interface(s): eth0\nKeys in use: 4\nMax Seq. Number: 0x6/0xffffffff\nErrors: 0';
     case 'facts-xfrm.sh':
       return xfrmStateText(T, node === T.node1 ? 1 : 2);
     case 'capture-fetch.sh':
-      return `local=${REPO}/captures/${stack}/1.pcap\nbytes=3000\nsha256=00`;
+      return `local=${ROOT}/captures/${stack}/1.pcap\nbytes=3000\nsha256=00`;
     default:
       return '';
   }
@@ -135,6 +126,7 @@ async function build(stack: string, encryption: Encryption, preview = false) {
     ],
     provider,
     dependsOn: [],
+    root: ROOT,
   });
   const [verification, pods, nodes, capturePath, nonce] = await Promise.all([
     value(proof.verification),
@@ -154,17 +146,12 @@ describe('EncryptionProof (mocks)', function () {
   const stacks = { none: 'proof-mock-unencrypted', ipsec: 'proof-mock-ipsec', grow: 'proof-mock-ipsec-grow' };
   before(() => {
     for (const [mode, stack] of Object.entries(stacks)) {
-      fs.mkdirSync(path.join(REPO, 'captures', stack), { recursive: true });
-      (mode === 'none' ? cleartextCapture : encryptedCapture)(path.join(REPO, 'captures', stack, '1.pcap'));
+      fs.mkdirSync(path.join(ROOT, 'captures', stack), { recursive: true });
+      (mode === 'none' ? cleartextCapture : encryptedCapture)(path.join(ROOT, 'captures', stack, '1.pcap'));
     }
   });
   after(() => {
-    for (const stack of Object.values(stacks)) fs.rmSync(path.join(REPO, 'captures', stack), { recursive: true, force: true });
-    try {
-      fs.rmdirSync(path.join(REPO, 'captures')); // only if this test created it (empty)
-    } catch {
-      /* not empty or absent */
-    }
+    fs.rmSync(ROOT, { recursive: true, force: true });
   });
 
   for (const encryption of ['none', 'ipsec'] as const) {
@@ -199,19 +186,20 @@ describe('EncryptionProof (mocks)', function () {
       });
 
       it('runs tcpdump on the router (no node hop) on lab:captureInterface, and the traffic on the control-plane', () => {
-        const start = String(unwrap(byScript(r.created, 'capture-start.sh')[0].inputs.create));
-        assert.strictEqual(nodeOf(start), undefined);
-        assert.match(start, /CAPTURE_INTERFACE='seg2'/);
-        assert.match(start, new RegExp(`CAPTURE_FILE='/var/tmp/cilium-lab/${stacks[encryption]}-run1-${r.nonce}\\.pcap'`));
+        const start = byScript(r.created, 'capture-start.sh')[0];
+        assert.strictEqual(nodeOf(unwrap(start.inputs.create)), undefined);
+        const env = envOf(unwrap(start.inputs.stdin));
+        assert.strictEqual(env.CAPTURE_INTERFACE, 'seg2');
+        assert.strictEqual(env.CAPTURE_FILE, `/var/tmp/cilium-lab/${stacks[encryption]}-run1-${r.nonce}.pcap`);
         const traffic = String(unwrap(byScript(r.created, 'traffic.sh')[0].inputs.create));
         assert.strictEqual(nodeOf(traffic), CP_IP);
       });
 
       it('uses the same nonce in the traffic command and in the verifier expectations', () => {
-        const traffic = String(unwrap(byScript(r.created, 'traffic.sh')[0].inputs.create));
+        const traffic = envOf(unwrap(byScript(r.created, 'traffic.sh')[0].inputs.stdin));
         assert.match(r.nonce, /^lab-[a-z0-9]{12}$/);
-        assert.ok(envIn(traffic, 'NONCE', r.nonce), `NONCE in the traffic command: ${traffic.slice(0, 400)}`);
-        assert.ok(envIn(traffic, 'TARGET_IP', T.serverPod), 'server pod IP in the traffic command');
+        assert.strictEqual(traffic.NONCE, r.nonce);
+        assert.strictEqual(traffic.TARGET_IP, T.serverPod);
         assert.strictEqual(r.verification.expected.nonce, r.nonce);
         assert.strictEqual(r.verification.nonce?.text, r.nonce);
       });
@@ -271,9 +259,9 @@ describe('EncryptionProof (mocks)', function () {
           assert.strictEqual(x.decrypt, true);
           assert.ok((r.verification.decryption?.ok ?? 0) > 0);
           assert.strictEqual(r.verification.wiresharkConfigDir, `captures/${stacks.ipsec}/1.wireshark`);
-          const espSa = fs.readFileSync(path.join(REPO, r.verification.wiresharkConfigDir as string, 'esp_sa'), 'utf8');
+          const espSa = fs.readFileSync(path.join(ROOT, r.verification.wiresharkConfigDir as string, 'esp_sa'), 'utf8');
           assert.ok(espSa.includes(T.key12.toString('hex')));
-          assert.strictEqual(fs.statSync(path.join(REPO, r.verification.wiresharkConfigDir as string, 'esp_sa')).mode & 0o777, 0o600);
+          assert.strictEqual(fs.statSync(path.join(ROOT, r.verification.wiresharkConfigDir as string, 'esp_sa')).mode & 0o777, 0o600);
         } else {
           assert.strictEqual(x.expect, 'cleartext');
           assert.strictEqual(x.spi, undefined);
@@ -293,7 +281,7 @@ describe('EncryptionProof (mocks)', function () {
           for (const c of xfrm) assert.strictEqual(unwrap(c.inputs.logging), 'stderr');
           assert.strictEqual(status.length, 3);
         }
-        assert.strictEqual(await r.proof.verification.isSecret, false, 'verification is a plain output');
+        assert.strictEqual(await pulumi.isSecret(r.proof.verification), false, 'verification is a plain output');
         const plain = JSON.stringify([r.verification, r.nodes, r.pods, r.capturePath]);
         for (const secret of [T.key12.toString('hex'), T.key21.toString('hex'), 'TESTKEYMATERIAL']) {
           assert.ok(!plain.includes(secret), `plain outputs contain ${secret}`);
@@ -308,7 +296,7 @@ describe('EncryptionProof (mocks)', function () {
         assert.ok(wrapped, 'environment is secret');
         const e = unwrap(env) as Record<string, string>;
         assert.strictEqual(e.FETCH_PRIVATE_KEY, PRIVATE_KEY);
-        assert.strictEqual(e.LOCAL_FILE, path.join(REPO, 'captures', stacks[encryption], '1.pcap'));
+        assert.strictEqual(e.LOCAL_FILE, path.join(ROOT, 'captures', stacks[encryption], '1.pcap'));
         assert.strictEqual(e.REMOTE_FILE, `/var/tmp/cilium-lab/${stacks[encryption]}-run1-${r.nonce}.pcap`);
       });
     });
