@@ -63,6 +63,8 @@ Decryption (AES-GCM, RFC 4106):
   --xfrm FILE            output of "ip xfrm state" (as root) on a node: per-SA keys; repeatable
   --wireshark DIR        write esp_sa, preferences and decode_as_entries into DIR, so that
                          WIRESHARK_CONFIG_DIR=DIR wireshark CAPTURE opens it decrypted
+  --html FILE            also write the report page: one self-contained HTML file (verdict, timeline,
+                         paths, SAs, representative frames dissected, capture facts)
 
   -h, --help             this text
 
@@ -134,6 +136,7 @@ interface Parsed {
   json: boolean;
   frames: boolean;
   wireshark?: string;
+  html?: string;
   xfrmFiles: string[];
   opts: VerifyOptions;
 }
@@ -183,6 +186,7 @@ export function parseCommandLine(argv: string[]): Parsed | undefined {
         key: { type: 'string', multiple: true },
         xfrm: { type: 'string', multiple: true },
         wireshark: { type: 'string' },
+        html: { type: 'string' },
       },
     }));
   } catch (e) {
@@ -204,7 +208,7 @@ export function parseCommandLine(argv: string[]): Parsed | undefined {
   const str = (k: string): string | undefined => values[k] as string | undefined;
   const strs = (k: string): string[] => (values[k] as string[] | undefined) ?? [];
   // A value that looks like an option means the real value was forgotten ("--spi --json").
-  for (const k of ['pods', 'nonce', 'spi', 'endpoints', 'expect', 'wireshark']) {
+  for (const k of ['pods', 'nonce', 'spi', 'endpoints', 'expect', 'wireshark', 'html']) {
     const v = str(k);
     if (v !== undefined && /^--[a-z]/.test(v)) throw new UsageError(`--${k}`, 'needs a value');
   }
@@ -274,7 +278,10 @@ export function parseCommandLine(argv: string[]): Parsed | undefined {
   if (kind === 'missing') throw new UsageError(capture, 'no such file');
   if (kind === 'dir') throw new UsageError(capture, 'is a directory, not a capture');
 
-  return { capture, json: values.json === true, frames: values.frames === true, wireshark, xfrmFiles, opts };
+  const html = str('html');
+  if (html !== undefined && statKind(html) === 'dir') throw new UsageError(html, 'is a directory (--html wants a file name)');
+
+  return { capture, json: values.json === true, frames: values.frames === true, wireshark, html, xfrmFiles, opts };
 }
 
 /** SAs for --wireshark: every --key (any address) and every RFC 4106 ESP state of the --xfrm files. */
@@ -336,8 +343,19 @@ export async function execute(argv: string[], io: CliIo = { stdout: process.stdo
         return new Promise<void>((resolve) => io.stdout.once!('drain', resolve));
       };
     }
+    // Representative frames for the page and the text summary's excerpt (a few frames' bytes, not per packet).
+    if (p.html !== undefined || !p.json) Object.assign(opts, { samples: true });
     const report = await verifyCapture(p.capture, opts);
     flush();
+    if (p.html !== undefined) {
+      // Loaded only here: the page's charting libraries are not part of the CLI's start-up.
+      const { writeReportPage, reproduceCommand } = await import('../report/page');
+      try {
+        await writeReportPage(p.html, report, { capture: p.capture, command: reproduceCommand(argv), vxlanPorts: opts.vxlanPorts, genevePorts: opts.genevePorts });
+      } catch (e) {
+        throw new UsageError(p.html, `cannot write the report page: ${(e as Error).message}`);
+      }
+    }
     if (p.wireshark !== undefined) {
       try {
         writeWiresharkConfig(p.wireshark, wiresharkSas(p, states), { vxlanPorts: opts.vxlanPorts ?? DEFAULT_VXLAN_PORTS });
@@ -346,7 +364,12 @@ export async function execute(argv: string[], io: CliIo = { stdout: process.stdo
       }
     }
     const out = p.frames ? io.stderr : io.stdout;
-    out.write(p.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
+    if (p.json) out.write(JSON.stringify(report, null, 2) + '\n');
+    else {
+      const { frameExcerpt } = await import('../report/excerpt');
+      const excerpt = frameExcerpt(report, { vxlanPorts: opts.vxlanPorts, genevePorts: opts.genevePorts });
+      out.write(formatReport(report) + (excerpt ? `\n${excerpt}` : ''));
+    }
     return meetsExpectation(report, p.opts.expect) ? 0 : 1;
   } catch (e) {
     if (e instanceof UsageError) {
