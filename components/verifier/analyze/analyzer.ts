@@ -1,6 +1,7 @@
 /**
  * The analyzer: decodes every frame into a reused layer stack and feeds it to one small collector per kind of
- * evidence (decode statistics, ESP per SA, cleartext pod traffic, pod traffic inside ESP, nonce); at the end the
+ * evidence (decode statistics, ESP per SA, cleartext pod traffic, pod traffic inside ESP, nonce, timeline,
+ * samples); at the end the
  * collectors' findings become a Report, and the verdict (./verdict.ts) reads them, never the frames.
  *
  * Hot path rules (addFrame and every collector's per-frame method): no strings, closures or exceptions per frame;
@@ -21,6 +22,8 @@ import { FrameFacts, frameFacts } from './frame-facts';
 import { NonceCollector } from './nonce-collector';
 import { PathNames } from './paths';
 import { PodCollector } from './pod-collector';
+import { SampleCollector } from './sample-collector';
+import { C_ESP, C_HOST, C_OTHER, TimelineCollector } from './timeline';
 import { decideVerdict } from './verdict';
 
 export type { Report, Verdict } from '../report';
@@ -46,6 +49,8 @@ export interface AnalyzerOptions {
   keys: { spi: number; key: Buffer }[];
   /** States from parseXfrmState (`ip xfrm state` on the nodes). */
   xfrm: XfrmState[];
+  /** Add Report.samples: one representative frame per class, bytes in hex (off by default: keeps reports small). */
+  samples?: boolean;
   /** Called once per frame with its facts (allocates: only for --frames and tests). */
   onFrameFacts?: (facts: FrameFacts) => void;
 }
@@ -72,6 +77,9 @@ export class Analyzer {
   private readonly clear: PodCollector;
   private readonly inner: PodCollector;
   private readonly nonce?: NonceCollector;
+  private readonly timeline = new TimelineCollector();
+  private readonly samples?: SampleCollector;
+  private clearTimes: ReturnType<PodCollector['reportTimes']> | undefined;
 
   constructor(options: Partial<AnalyzerOptions> = {}) {
     const o: AnalyzerOptions = { ...DEFAULT_ANALYZER_OPTIONS, ...stripUndefined(options) };
@@ -82,7 +90,8 @@ export class Analyzer {
     if (o.endpoints) for (const e of o.endpoints) normalizeAddress(e);
     this.sas = new SaTable(o.keys as KeySpec[], o.xfrm);
     this.esp = new EspCollector(this.sas, this.decoder, this.paths);
-    this.clear = new PodCollector(this.pods, this.paths);
+    this.clear = new PodCollector(this.pods, this.paths, this.timeline);
+    if (o.samples === true) this.samples = new SampleCollector();
     this.inner = new PodCollector(this.pods, this.paths);
   }
 
@@ -90,8 +99,11 @@ export class Analyzer {
     this.frames++;
     this.bytes += f.caplen;
     const st = this.st;
+    const time = f.tsSec + f.tsNsec * 1e-9;
     if (!this.decoder.decodeFrame(f.buf, f.offset, f.caplen, f.linkType, st)) {
       this.stats.unsupported(f.linkType);
+      this.timeline.add(C_OTHER, time);
+      if (this.samples !== undefined) this.samples.add(C_OTHER, f, time, undefined);
       if (this.opts.onFrameFacts) this.opts.onFrameFacts({ frame: f.index, layers: '', ips: [] });
       return;
     }
@@ -115,13 +127,13 @@ export class Analyzer {
       if (t === L.IPV4 || t === L.IPV6) {
         lastIp = i;
         if (isInner) {
-          if (!innerCounted && this.inner.add(st, i, f.index, innerStart)) innerCounted = true;
-        } else if (!clearCounted && this.clear.add(st, i, f.index, 0)) {
+          if (!innerCounted && this.inner.add(st, i, f.index, innerStart, time)) innerCounted = true;
+        } else if (!clearCounted && this.clear.add(st, i, f.index, 0, time)) {
           clearCounted = true;
         }
       } else if (t === L.ESP && espIdx < 0 && !isInner && lastIp >= 0) {
         espIdx = i;
-        const res = this.esp.add(st, i, lastIp, f);
+        const res = this.esp.add(st, i, lastIp, f, time);
         if (res === ESP_NULL) nullEsp = true;
         else if (res === ESP_DECRYPTED) {
           decrypted = 1;
@@ -133,6 +145,19 @@ export class Analyzer {
       }
     }
     stats.frameDone(st);
+    // The frame's class: a cleartext pod packet is timed in its flow (see ./timeline.ts), the rest here.
+    const samples = this.samples;
+    const nonceFound = nonce !== undefined ? nonceHit : undefined;
+    if (clearCounted) {
+      if (samples !== undefined) samples.addPod(this.clear.last!, f, time, nonceFound);
+    } else {
+      const cls = espIdx >= 0 ? C_ESP : lastIp >= 0 ? C_HOST : C_OTHER;
+      this.timeline.add(cls, time);
+      if (samples !== undefined) samples.add(cls, f, time, nonceFound);
+    }
+    if (samples !== undefined && decrypted === 1 && this.esp.lastNextHeader !== 59) {
+      samples.addDecrypted(f, time, st.bufs[1], this.esp.lastNextHeader, nonce !== undefined ? nonceDec : undefined);
+    }
     if (this.opts.onFrameFacts) {
       this.opts.onFrameFacts(frameFacts(st, f.index, {
         espIdx, decrypted, nonce: nonce !== undefined ? nonceHit : undefined, nonceDecrypted: nonceDec, nullEsp,
@@ -164,6 +189,9 @@ export class Analyzer {
     if (this.esp.untrackedPackets > 0) allWarnings.push(`more than ${MAX_TRACKED_FLOWS} ESP SAs: ${this.esp.untrackedPackets} packets of further SAs counted but not listed`);
     if (this.clear.other || this.inner.other) allWarnings.push(`more than ${MAX_TRACKED_FLOWS} pod flows: the rest are counted as "other flows"`);
     allWarnings.push(...this.stats.warnings());
+    // Once: it moves the pod flows' packets into the timeline.
+    if (this.clearTimes === undefined) this.clearTimes = this.clear.reportTimes(nodeAddrs);
+    if (this.clearTimes.capped) allWarnings.push('more cleartext pod packet windows than reported: neighbouring windows were merged');
 
     const report: Report = {
       verdict: 'inconclusive', reasons: [], meetsExpectation: true, expectationFailures: [],
@@ -171,8 +199,10 @@ export class Analyzer {
       decode: this.stats.decode(),
       esp,
       cleartext: { ...this.clear.report(MAX_POD_FLOWS, nodeAddrs), podCidrs: o.pods && o.pods.length > 0 ? [] : this.pods.cidrs,
-        ...(o.pods && o.pods.length > 0 ? { pods: o.pods.map(normalizeAddress) } : {}) },
+        ...(o.pods && o.pods.length > 0 ? { pods: o.pods.map(normalizeAddress) } : {}), windows: this.clearTimes.windows },
+      timeline: this.timeline.report(),
     };
+    if (this.samples !== undefined) report.samples = this.samples.report((fl) => PodCollector.isNodeFlow(fl, nodeAddrs));
     if (o.expect !== undefined) report.expect = o.expect;
     if (this.nonce !== undefined) report.nonce = this.nonce.report();
     if (this.sas.size > 0) {

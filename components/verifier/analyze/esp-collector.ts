@@ -50,8 +50,11 @@ export class EspCollector {
 
   constructor(private readonly sas: SaTable, private readonly decoder: PacketDecoder, private readonly paths: PathNames) {}
 
-  /** The ESP header at stack index i, carried by the IP header at ipIdx. Returns ESP_*. */
-  add(st: LayerStack, i: number, ipIdx: number, f: Frame): number {
+  /** Next header of the last packet decrypted (for samples). */
+  lastNextHeader = 0;
+
+  /** The ESP header at stack index i, carried by the IP header at ipIdx, in a frame of time t. Returns ESP_*. */
+  add(st: LayerStack, i: number, ipIdx: number, f: Frame, t: number): number {
     const b = st.bufs[st.src[i]];
     const off = st.off[i];
     const end = off + st.len[i];
@@ -65,6 +68,8 @@ export class EspCollector {
     r.lastFrame = f.index;
     if (r.packets === 1) {
       r.firstSeq = seq;
+      r.firstTime = t;
+      r.lastTime = t;
     } else if (seq < flow.lastSeq) {
       r.seqIncreasing = false;
       r.seqDecreases++;
@@ -73,6 +78,8 @@ export class EspCollector {
     }
     flow.lastSeq = seq;
     r.lastSeq = seq;
+    if (t < r.firstTime) r.firstTime = t;
+    if (t > r.lastTime) r.lastTime = t;
     const size = f.origLen;
     if (size < r.sizes.min) r.sizes.min = size;
     if (size > r.sizes.max) r.sizes.max = size;
@@ -100,6 +107,7 @@ export class EspCollector {
     }
     this.decOk++;
     d.ok++;
+    this.lastNextHeader = res.nextHeader;
     if (res.nextHeader === 59) return ESP_DECRYPTED; // dummy packet (TFC)
     st.bufs[1] = res.payload;
     st.cur = 1;
@@ -201,7 +209,7 @@ export class EspCollector {
     const r: EspFlowReport = {
       src, dst, spi, packets: 0, firstSeq: 0, lastSeq: 0, seqIncreasing: true, paths: [],
       sizes: { min: Infinity, max: 0, mean: 0 }, seqDecreases: 0, seqRepeats: 0, firstFrame: frame, lastFrame: frame,
-      nullPackets: 0,
+      firstTime: 0, lastTime: 0, nullPackets: 0,
     };
     if (usable.length > 0) r.decryption = { ok: 0, failed: 0, sa: usable[0].origin };
     else if (candidates.length > 0 && !nullEncryption) {

@@ -11,12 +11,18 @@ import type { PodFlowReport, PodTraffic } from '../report';
 import { AddressMatcher, formatV4, formatV6 } from './addr';
 import { MAX_TRACKED_FLOWS, V6Table } from './flow-table';
 import type { PathNames } from './paths';
+import { C_HOST, C_POD, PodFlowTimes, TimelineCollector, mergeWindows } from './timeline';
 
 // Pod protocol categories (index into counters).
 const CAT_OTHER = 0, CAT_ICMP = 1, CAT_ICMPV6 = 2, CAT_TCP = 3, CAT_HTTP = 4, CAT_UDP = 5, CAT_FRAG = 6;
 const CAT_NAMES = ['other', 'icmp', 'icmpv6', 'tcp', 'http', 'udp', 'fragment'];
 
-export interface PodFlow { r: PodFlowReport; pathKeys: Set<number> }
+export interface PodFlow {
+  r: PodFlowReport;
+  pathKeys: Set<number>;
+  /** When its packets were seen (the cleartext collector only). */
+  times?: PodFlowTimes;
+}
 
 export class PodCollector {
   packets = 0;
@@ -30,13 +36,15 @@ export class PodCollector {
   /** The flow the last counted packet went to. */
   last: PodFlow | undefined;
 
-  constructor(private readonly pods: AddressMatcher, private readonly paths: PathNames) {}
+  /** `timeline`: record when each flow's packets were seen (for the timeline and the cleartext windows). */
+  constructor(private readonly pods: AddressMatcher, private readonly paths: PathNames,
+    private readonly timeline?: TimelineCollector) {}
 
   /**
    * The IP header at stack index i: counted when it is a pod packet. `pathFrom` is where its path starts (0 on
-   * the wire, the first decrypted layer inside ESP). Returns whether it was counted.
+   * the wire, the first decrypted layer inside ESP); t the frame's time. Returns whether it was counted.
    */
-  add(st: LayerStack, i: number, frame: number, pathFrom: number): boolean {
+  add(st: LayerStack, i: number, frame: number, pathFrom: number, t: number): boolean {
     const b = st.bufs[st.src[i]];
     const off = st.off[i];
     const proto = st.aux[i];
@@ -91,6 +99,10 @@ export class PodCollector {
     flow.r.packets++;
     flow.r.lastFrame = frame;
     flow.pathKeys.add(this.paths.key(st, pathFrom, i + 1));
+    if (this.timeline !== undefined) {
+      if (flow.times === undefined) flow.times = new PodFlowTimes();
+      flow.times.add(t, this.timeline);
+    }
     this.last = flow;
     return true;
   }
@@ -101,6 +113,30 @@ export class PodCollector {
         pathKeys: new Set() };
     }
     return this.other;
+  }
+
+  /** Whether a flow is host traffic rather than pod-to-pod (see the file comment). */
+  static isNodeFlow(f: PodFlow, nodeAddrs: ReadonlySet<string>): boolean {
+    return nodeAddrs.has(f.r.src) || nodeAddrs.has(f.r.dst);
+  }
+
+  /**
+   * Adds every flow's packets to the timeline (pod-to-pod as podCleartext, node flows as host) and returns the
+   * time windows of the pod-to-pod ones. `capped`: some windows were merged to stay bounded.
+   */
+  reportTimes(nodeAddrs: ReadonlySet<string>): { windows: { start: number; end: number; packets: number }[]; capped: boolean } {
+    const all: { start: number; end: number; packets: number }[] = [];
+    let capped = false;
+    for (const f of [...this.flows, ...(this.other ? [this.other] : [])]) {
+      if (f.times === undefined || this.timeline === undefined) continue;
+      const node = PodCollector.isNodeFlow(f, nodeAddrs);
+      f.times.addTo(this.timeline, node ? C_HOST : C_POD);
+      if (node) continue;
+      all.push(...f.times.allWindows());
+      if (f.times.capped) capped = true;
+    }
+    const merged = mergeWindows(all);
+    return { windows: merged.windows, capped: capped || merged.capped };
   }
 
   report(maxFlows: number, nodeAddrs: ReadonlySet<string>): PodTraffic {
