@@ -14,7 +14,7 @@ export function frameExcerpt(report: Report | EvidenceReport, opts: { vxlanPorts
   const out: string[] = ['representative frames:'];
   for (const { sample, dissection } of ds) {
     out.push(`  ${CLASS_LABEL[sample.class as TrafficClass] ?? sample.class}:`);
-    for (const l of dissectionText(dissection, { hexLimit: opts.hexLimit ?? 64 })) out.push(l === '' ? '' : `    ${l}`);
+    for (const l of dissectionText(dissection, { hexLimit: opts.hexLimit ?? 64, compact: true })) out.push(l === '' ? '' : `    ${l}`);
     out.push('');
   }
   return out.join('\n');

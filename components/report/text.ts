@@ -12,7 +12,11 @@ export interface TextOptions {
   hex?: 'none' | 'payload' | 'frame';
   /** Bytes of hex shown at most. */
   hexLimit?: number;
+  /** Only the fields people look for (VNI, SPI, sequence, ICMP type, the HTTP request line): a terminal excerpt. */
+  compact?: boolean;
 }
+
+const KEY_FIELDS = /^(VXLAN Network Identifier|Virtual Network Identifier|ESP SPI|ESP Sequence|Type: \d+ \(|Interface index|\[Decrypted)|^[A-Z]+ \S+ HTTP\/1\.\d|^HTTP\/1\.\d \d{3}/;
 
 export function dissectionText(d: Dissection, opts: TextOptions = {}): string[] {
   const out: string[] = [d.title];
@@ -24,7 +28,7 @@ export function dissectionText(d: Dissection, opts: TextOptions = {}): string[] 
       out.push('[Decrypted ESP payload]');
     }
     out.push(l.title);
-    for (const f of l.fields) out.push(`    ${f}`);
+    for (const f of l.fields) if (!opts.compact || KEY_FIELDS.test(f)) out.push(`    ${f}`);
   }
   if (d.truncated) out.push('[Frame cut short: decoded as far as its bytes go]');
   if (d.malformed) out.push('[Inconsistent header: decoding stopped there]');

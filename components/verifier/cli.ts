@@ -344,7 +344,7 @@ export async function execute(argv: string[], io: CliIo = { stdout: process.stdo
       };
     }
     // Representative frames for the page and the text summary's excerpt (a few frames' bytes, not per packet).
-    if (p.html !== undefined || !p.json) Object.assign(opts, { samples: true });
+    if (p.html !== undefined || !p.json) opts.samples = true;
     const report = await verifyCapture(p.capture, opts);
     flush();
     if (p.html !== undefined) {
