@@ -12,6 +12,7 @@
  * Re-running the capture: raise lab:captureRun (or `pulumi up --replace <urn of the nonce>`); changing
  * lab:encryption re-runs it too. Both change the nonce, which every capture command has in its triggers.
  */
+import * as path from 'path';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import type { LabConfig } from '../config';
@@ -23,7 +24,9 @@ import { parseCaptureStop, parseTraffic } from './parse';
 import {
   expectationsFor,
   runVerification,
+  type Judgement,
   type VerificationResult,
+  type VerifierReport,
   type VerifyFn,
 } from './verification';
 import { CLIENT_POD, createWorkloads, PROOF_NAMESPACE, SERVER_POD, SERVER_PORT } from './workloads';
@@ -79,6 +82,12 @@ async function defaultWriteWireshark(dir: string, xfrmTexts: string[]): Promise<
     .filter((s) => s.proto === 'esp' && s.aead && /rfc4106/.test(s.aead.name))
     .map((s) => ({ src: s.src, dst: s.dst, spi: s.spi, key: (s.aead as { key: Buffer }).key, icvBits: s.aead?.bits }));
   v.writeWiresharkConfig(dir, sas);
+}
+
+async function defaultWriteReport(file: string, report: VerifierReport, judgement: Judgement, command: string): Promise<void> {
+  // Loaded lazily, like the verifier: the page's charting libraries are only needed after a capture.
+  const { writeReportPage } = await import('../report/page');
+  await writeReportPage(file, report as never, { capture: path.basename(file).replace(/\.html$/, '.pcap'), command, judgement });
 }
 
 export class EncryptionProof extends pulumi.ComponentResource {
@@ -194,6 +203,7 @@ export class EncryptionProof extends pulumi.ComponentResource {
             xfrmTexts,
             traffic,
             writeWireshark: ipsec && !args.verify ? defaultWriteWireshark : undefined,
+            writeReport: args.verify ? undefined : defaultWriteReport,
           },
           verify,
         );

@@ -170,6 +170,8 @@ export interface VerifyOptions {
   endpoints?: string[];
   expect?: 'encrypted' | 'cleartext';
   xfrmFiles?: string[];
+  /** Representative frames for the report page (removed from the stack output). */
+  samples?: boolean;
 }
 export type VerifyFn = (capture: string, opts: VerifyOptions) => Promise<VerifierReport>;
 
@@ -184,6 +186,8 @@ export type VerificationResult = Partial<VerifierReport> & {
   traffic?: TrafficResult;
   /** ipsec: directory for WIRESHARK_CONFIG_DIR that opens the pcap decrypted (holds keys, mode 0600). */
   wiresharkConfigDir?: string;
+  /** The report page next to the capture, relative to the repository root. */
+  reportPage?: string;
 };
 
 export interface VerificationInput {
@@ -197,6 +201,8 @@ export interface VerificationInput {
   traffic?: TrafficResult;
   /** Write a Wireshark config dir next to the pcap (ipsec). */
   writeWireshark?: (dir: string, xfrmTexts: string[]) => void | Promise<void>;
+  /** Write the report page (captures/<stack>/<run>.html) from the verifier's report and the judgement. */
+  writeReport?: (file: string, report: VerifierReport, judgement: Judgement, command: string) => void | Promise<void>;
 }
 
 function stripKeys(v: unknown): unknown {
@@ -208,6 +214,19 @@ function stripKeys(v: unknown): unknown {
     return o;
   }
   return v;
+}
+
+/** The `npm run verify` command line that repeats the lab's verification (xfrm files named, never their keys). */
+export function verifyCommand(capture: string, o: VerifyOptions): string {
+  const a = [capture];
+  for (const c of o.podCidrs ?? []) a.push('--pod-cidr', c);
+  if (o.pods) a.push('--pods', o.pods.join(','));
+  if (o.nonce) a.push('--nonce', o.nonce);
+  if (o.expect) a.push('--expect', o.expect);
+  if (o.spi !== undefined) a.push('--spi', String(o.spi));
+  if (o.endpoints) a.push('--endpoints', o.endpoints.join(','));
+  (o.xfrmFiles ?? []).forEach((_f, i) => a.push('--xfrm', `node${i + 1}.xfrm`));
+  return `npm run verify -- ${a.join(' ')}${o.xfrmFiles?.length ? '   # nodeN.xfrm: `ip xfrm state` run as root on each worker' : ''}`;
 }
 
 /** Runs the verifier on the fetched capture and judges it. Never throws: problems become failures. */
@@ -242,9 +261,19 @@ export async function runVerification(input: VerificationInput, verify: VerifyFn
     };
     if (x.spi !== undefined) opts.spi = x.spi;
     if (xfrmFiles.length > 0) opts.xfrmFiles = xfrmFiles;
-    const report = (stripKeys(await verify(abs, opts)) as VerifierReport);
+    if (input.writeReport) opts.samples = true;
+    const { samples: _samples, ...report } = (stripKeys(await verify(abs, opts)) as VerifierReport);
     const j = judge(report, x);
     const result: VerificationResult = { ...report, ...base, pass: j.pass, failures: j.failures };
+    if (input.writeReport) {
+      const page = input.capturePath.replace(/\.pcap(ng)?$/, '') + '.html';
+      try {
+        await input.writeReport(path.resolve(input.root, page), { ...report, samples: _samples }, j, verifyCommand(input.capturePath, opts));
+        result.reportPage = page;
+      } catch (e) {
+        result.warnings = [...(result.warnings ?? []), `could not write the report page ${page}: ${e instanceof Error ? e.message : String(e)}`];
+      }
+    }
     if (input.writeWireshark && input.xfrmTexts.length > 0) {
       const dir = input.capturePath.replace(/\.pcap$/, '') + '.wireshark';
       try {

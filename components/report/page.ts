@@ -25,6 +25,8 @@ export interface PageOptions {
   generatedAt?: Date;
   /** A line under the title (e.g. the lab stack and run). */
   subtitle?: string;
+  /** The lab's own judgement of this capture (pass and the failures), shown under the verdict. */
+  judgement?: { pass: boolean; failures: string[] };
 }
 
 export const HEADLINE: Record<Report['verdict'], string> = {
@@ -192,6 +194,11 @@ export async function renderReportPage(report: Report | EvidenceReport, opts: Pa
   const parts: string[] = [];
   parts.push(`<header><h1>Capture report: ${esc(name)}</h1>${opts.subtitle ? `<div class="sub">${esc(opts.subtitle)}</div>` : ''}</header>`);
   parts.push(verdictHtml(r));
+  if (opts.judgement) {
+    const j = opts.judgement;
+    parts.push(`<p>Lab verification: <span class="${j.pass ? 'met' : 'failed'}">${j.pass ? 'PASS' : 'FAIL'}</span></p>`
+      + (j.failures.length ? `<ul>${j.failures.map((f) => `<li class="failed">${esc(f)}</li>`).join('')}</ul>` : ''));
+  }
 
   parts.push('<h2>Timeline</h2>');
   if (r.timeline && Array.isArray(r.timeline.buckets) && r.timeline.buckets.length > 0) {
