@@ -11,3 +11,5 @@ export type { PageOptions } from './page';
 export { renderSvg, timelineSpec, pathsSpec, protocolsSpec, comparisonSpec } from './charts';
 export * from './evidence';
 export { frameExcerpt } from './excerpt';
+export { renderComparisonPage, stackClassTotals } from './compare-page';
+export type { ComparedStack } from './compare-page';
