@@ -42,14 +42,26 @@ export function dissectionHtml(d: Dissection, hexLimit = 512): string {
   const pane = hexPane(d, 'payload');
   const rows = hexRows(pane.bytes, pane.marks, hexLimit);
   const lines = rows.map((r) => {
-    const hex = r.bytes.map((b) => (b.mark ? `<mark>${b.value.toString(16).padStart(2, '0')}</mark>` : b.value.toString(16).padStart(2, '0'))).join(' ');
+    const hex = runs(r.bytes.map((b) => ({ text: b.value.toString(16).padStart(2, '0'), mark: !!b.mark })), ' ', 'h');
     const pad = ' '.repeat(Math.max(0, 47 - r.bytes.length * 3 + 1));
-    const ascii = r.bytes.map((b) => (b.mark ? `<mark>${esc(printable(b.value))}</mark>` : esc(printable(b.value)))).join('');
+    const ascii = runs(r.bytes.map((b) => ({ text: esc(printable(b.value)), mark: !!b.mark })), '', 'a');
     return `${r.offset.toString(16).padStart(4, '0')}  ${hex}${pad}   ${ascii}`;
   });
   if (pane.bytes.length > hexLimit) lines.push(`… ${pane.bytes.length - hexLimit} more bytes`);
   out.push(`<div class="hexlabel">${esc(pane.label ?? 'frame bytes')}</div><pre class="hex">${lines.join('\n')}</pre>`);
   return out.join('\n');
+}
+
+/** Joins cells, wrapping each run of marked cells in one <mark> (the nonce reads as one highlighted word). */
+function runs(cells: readonly { text: string; mark: boolean }[], sep: string, cls: string): string {
+  let out = '';
+  for (let i = 0; i < cells.length; i++) {
+    const c = cells[i];
+    const startRun = c.mark && (i === 0 || !cells[i - 1].mark);
+    const endRun = c.mark && (i === cells.length - 1 || !cells[i + 1].mark);
+    out += `${i > 0 ? sep : ''}${startRun ? `<mark class="${cls}">` : ''}${c.text}${endRun ? '</mark>' : ''}`;
+  }
+  return out;
 }
 
 export const STYLE = `

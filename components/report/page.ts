@@ -81,8 +81,17 @@ export function pathRows(r: EvidenceReport): PathRow[] {
   return [...byKey.values()];
 }
 
+/** Table rows shown at most per table (a capture with thousands of SAs still makes a small page). */
+export const MAX_ROWS = 50;
+
+function more(total: number, what: string): string {
+  return total > MAX_ROWS ? `<p class="sub">${num(total - MAX_ROWS)} more ${what} not listed (largest first above).</p>` : '';
+}
+
 function espTable(r: EvidenceReport): string {
-  const rows = r.esp.flows.map((f) => [
+  const flows = [...r.esp.flows].sort((a, b) => b.packets - a.packets).slice(0, MAX_ROWS)
+    .sort((a, b) => (a.src < b.src ? -1 : a.src > b.src ? 1 : a.dst < b.dst ? -1 : a.dst > b.dst ? 1 : a.spi - b.spi));
+  const rows = flows.map((f) => [
     esc(f.src), esc(f.dst), esc(spiText(f.spi)), `<span class="n">${num(f.packets)}</span>`,
     `${num(f.firstSeq)}..${num(f.lastSeq)} ${f.seqIncreasing ? 'increasing' : `<span class="failed">not increasing (${num(f.seqDecreases)} decreases)</span>`}${f.seqRepeats ? `, ${num(f.seqRepeats)} repeated` : ''}`,
     f.firstTime !== undefined ? `${esc(isoTime(f.firstTime))}<br>${esc(isoTime(f.lastTime))}` : `frames ${num(f.firstFrame)}..${num(f.lastFrame)}`,
@@ -90,17 +99,19 @@ function espTable(r: EvidenceReport): string {
     f.decryption ? (f.decryption.unsupported ? `not decrypted: ${esc(f.decryption.unsupported)}` : `<span class="${f.decryption.ok > 0 && f.decryption.failed === 0 ? 'met' : f.decryption.failed > 0 ? 'failed' : ''}">${num(f.decryption.ok)} ok / ${num(f.decryption.failed)} failed</span>${f.decryption.sa ? `<br><span class="sub">key: ${esc(f.decryption.sa)}</span>` : ''}`)
       : f.nullPackets ? `<span class="failed">${num(f.nullPackets)} NULL-encrypted (readable)</span>` : '<span class="sub">no key given</span>',
   ]);
-  return table(['source', 'destination', 'SPI', 'packets', 'sequence numbers', 'first / last', 'size min / mean / max', 'decryption'], rows);
+  return table(['source', 'destination', 'SPI', 'packets', 'sequence numbers', 'first / last', 'size min / mean / max', 'decryption'], rows)
+    + more(r.esp.flows.length, 'SAs');
 }
 
 function wireguardHtml(r: EvidenceReport): string {
   const wg = r.wireguard;
   if (!wg) return '';
-  const rows = (wg.flows ?? []).map((f) => [esc(f.src), esc(f.dst), num(f.packets), num(f.dataPackets), num(f.handshakes),
+  const all = wg.flows ?? [];
+  const rows = [...all].sort((a, b) => Number(b.packets ?? 0) - Number(a.packets ?? 0)).slice(0, MAX_ROWS).map((f) => [esc(f.src), esc(f.dst), num(f.packets), num(f.dataPackets), num(f.handshakes),
     f.firstTime !== undefined ? `${esc(isoTime(f.firstTime))}<br>${esc(isoTime(f.lastTime))}` : '-',
     f.sizes ? `${num(f.sizes.min)} / ${num(f.sizes.mean)} / ${num(f.sizes.max)}` : '-']);
   return `<h2>WireGuard peers</h2><p>${num(wg.packets)} WireGuard packets: ${num(wg.dataPackets)} transport data, ${num(wg.handshakes)} handshake messages.</p>`
-    + table(['source', 'destination', 'packets', 'data', 'handshakes', 'first / last', 'size min / mean / max'], rows);
+    + table(['source', 'destination', 'packets', 'data', 'handshakes', 'first / last', 'size min / mean / max'], rows) + more(all.length, 'peers');
 }
 
 function rotationHtml(r: EvidenceReport): string {
