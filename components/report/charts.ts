@@ -44,6 +44,8 @@ export interface TimelineMarks {
   window?: TimeWindow;
   /** Rotation switchovers (first packet with the new SPI per direction). */
   switchovers?: { time: number; label: string }[];
+  /** Chart height in pixels (default 180). */
+  height?: number;
 }
 
 /** Packets per time bucket, stacked by class; x is seconds since the first bucket. */
@@ -70,7 +72,7 @@ export function timelineSpec(t: Timeline, marks: TimelineMarks = {}): TopLevelSp
     encoding: {
       x: { field: 't0', type: 'quantitative', title: `seconds since ${new Date(origin * 1000).toISOString()} (bucket ${t.bucketSeconds} s)` },
       x2: { field: 't1' },
-      y: { field: 'n', type: 'quantitative', stack: 'zero', title: 'packets' },
+      y: { field: 'n', type: 'quantitative', stack: 'zero', title: 'packets', axis: { tickMinStep: 1, format: 'd' } },
       color: { field: 'cls', type: 'nominal', title: null, scale: colorScale },
       order: { field: 'order', type: 'quantitative' },
     },
@@ -85,7 +87,7 @@ export function timelineSpec(t: Timeline, marks: TimelineMarks = {}): TopLevelSp
     } as unknown as TopLevelSpec);
   }
   return {
-    $schema: SCHEMA, width: WIDTH, height: 180, config: baseConfig,
+    $schema: SCHEMA, width: WIDTH, height: marks.height ?? 180, config: baseConfig,
     description: 'Packets per time bucket by class',
     layer: layers,
   } as unknown as TopLevelSpec;

@@ -67,7 +67,7 @@ export async function renderComparisonPage(stacks: readonly ComparedStack[], row
     const v = isObj(s.outputs.verification) ? s.outputs.verification : {};
     const t = isObj(v.timeline) ? (v.timeline as unknown as Timeline) : undefined;
     parts.push(`<h3>${esc(s.name)}</h3>`);
-    if (t && Array.isArray(t.buckets) && t.buckets.length > 0) parts.push(`<figure class="chart">${await renderSvg(timelineSpec(t))}</figure>`);
+    if (t && Array.isArray(t.buckets) && t.buckets.length > 0) parts.push(`<figure class="chart">${await renderSvg(timelineSpec(t, { height: 90 }))}</figure>`);
     else parts.push('<p class="none">no timeline in this stack\'s output</p>');
   }
   parts.push(`<footer>Generated ${esc((opts.generatedAt ?? new Date()).toISOString())} by <code>npm run lab -- report</code>.</footer>`);
