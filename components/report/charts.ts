@@ -58,6 +58,9 @@ export function timelineSpec(t: Timeline, marks: TimelineMarks = {}): TopLevelSp
       if (n > 0) rows.push({ t0: round(b.start - origin), t1: round(b.start - origin + t.bucketSeconds), cls: CLASS_LABEL[c], n, order });
     });
   }
+  // Whole packets only: with small counts, name the ticks (vega's tickMinStep still splits a domain of 0..1).
+  const tallest = Math.max(0, ...t.buckets.map((b) => CLASSES.reduce((sum, c) => sum + Number(b.counts?.[c] ?? 0), 0)));
+  const yAxis = tallest <= 5 ? { values: Array.from({ length: tallest + 1 }, (_, i) => i), format: 'd' } : { tickMinStep: 1, format: 'd' };
   const layers: TopLevelSpec[] = [];
   if (marks.window) {
     layers.push({
@@ -70,9 +73,10 @@ export function timelineSpec(t: Timeline, marks: TimelineMarks = {}): TopLevelSp
     data: { values: rows },
     mark: { type: 'bar', binSpacing: 0 },
     encoding: {
-      x: { field: 't0', type: 'quantitative', title: `seconds since ${new Date(origin * 1000).toISOString()} (bucket ${t.bucketSeconds} s)` },
+      // Already binned by the verifier: "binned" keeps the bars vertical and stacked.
+      x: { field: 't0', type: 'quantitative', bin: { binned: true, step: t.bucketSeconds }, title: `seconds since ${new Date(origin * 1000).toISOString()} (bucket ${t.bucketSeconds} s)` },
       x2: { field: 't1' },
-      y: { field: 'n', type: 'quantitative', stack: 'zero', title: 'packets', axis: { tickMinStep: 1, format: 'd' } },
+      y: { field: 'n', type: 'quantitative', stack: 'zero', title: 'packets', axis: yAxis },
       color: { field: 'cls', type: 'nominal', title: null, scale: colorScale },
       order: { field: 'order', type: 'quantitative' },
     },

@@ -48,7 +48,8 @@ export function dissectionHtml(d: Dissection, hexLimit = 512): string {
     return `${r.offset.toString(16).padStart(4, '0')}  ${hex}${pad}   ${ascii}`;
   });
   if (pane.bytes.length > hexLimit) lines.push(`… ${pane.bytes.length - hexLimit} more bytes`);
-  out.push(`<div class="hexlabel">${esc(pane.label ?? 'frame bytes')}</div><pre class="hex">${lines.join('\n')}</pre>`);
+  const label = (pane.label ?? 'frame bytes').replace(' (nonce marked ^)', ' (nonce highlighted)');
+  out.push(`<div class="hexlabel">${esc(label)}</div><pre class="hex">${lines.join('\n')}</pre>`);
   return out.join('\n');
 }
 

@@ -173,7 +173,10 @@ function samplesHtml(r: EvidenceReport, opts: PageOptions): string {
   if (ds.length === 0) return '<p class="none">No frames in the capture.</p>';
   return ds.map(({ sample, dissection }) => {
     const label = CLASS_LABEL[sample.class as TrafficClass] ?? sample.class;
-    const note = sample.nonceFound ? ' — <span class="failed">the nonce is readable in this frame</span>' : sample.plaintextHex ? ' — decrypted with the key given' : '';
+    // For a decrypted ESP sample, nonceFound is about the plaintext: proof the ESP carried the traffic, not a leak.
+    const note = sample.plaintextHex
+      ? ` — decrypted with the key given${sample.nonceFound ? '; <span class="met">the nonce is inside</span>' : ''}`
+      : sample.nonceFound ? ' — <span class="failed">the nonce is readable on the wire in this frame</span>' : '';
     return `<div class="frame"><h3>${esc(label)}: frame ${num(sample.frame)}${note}</h3>${dissectionHtml(dissection)}</div>`;
   }).join('\n');
 }
