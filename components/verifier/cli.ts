@@ -17,7 +17,7 @@ import { writeWiresharkConfig } from './crypto/wireshark';
 import { formatReport } from './format';
 import { VERDICTS } from './report';
 import {
-  DEFAULT_GENEVE_PORTS, DEFAULT_POD_CIDRS, DEFAULT_VXLAN_PORTS, InputError, loadXfrmFiles, verifyCapture,
+  DEFAULT_GENEVE_PORTS, DEFAULT_POD_CIDRS, DEFAULT_VXLAN_PORTS, DEFAULT_WIREGUARD_PORTS, InputError, loadXfrmFiles, verifyCapture,
   VerifyOptions,
 } from './index';
 
@@ -56,6 +56,8 @@ Analysis:
   --vxlan-port P         UDP port decoded as VXLAN, repeatable (default ${DEFAULT_VXLAN_PORTS.join(', ')}); replaces
                          the default
   --geneve-port P        UDP port decoded as Geneve, repeatable (default ${DEFAULT_GENEVE_PORTS.join(', ')})
+  --wireguard-port P     UDP port decoded as WireGuard, repeatable (default ${DEFAULT_WIREGUARD_PORTS.join(', ')}, Cilium's);
+                         replaces the default
 
 Decryption (AES-GCM, RFC 4106):
   --key SPI:HEX40        key for every SA with this SPI: 40 hex digits = 16-byte AES key + 4-byte salt;
@@ -183,6 +185,7 @@ export function parseCommandLine(argv: string[]): Parsed | undefined {
         expect: { type: 'string' },
         'vxlan-port': { type: 'string', multiple: true },
         'geneve-port': { type: 'string', multiple: true },
+        'wireguard-port': { type: 'string', multiple: true },
         key: { type: 'string', multiple: true },
         xfrm: { type: 'string', multiple: true },
         wireshark: { type: 'string' },
@@ -249,7 +252,7 @@ export function parseCommandLine(argv: string[]): Parsed | undefined {
     }
     opts.expect = expect as Verdict;
   }
-  for (const [k, field] of [['vxlan-port', 'vxlanPorts'], ['geneve-port', 'genevePorts']] as const) {
+  for (const [k, field] of [['vxlan-port', 'vxlanPorts'], ['geneve-port', 'genevePorts'], ['wireguard-port', 'wireguardPorts']] as const) {
     if (values[k] === undefined) continue;
     opts[field] = strs(k).map((p) => {
       const v = parsePort(p);
