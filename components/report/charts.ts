@@ -61,10 +61,15 @@ export function timelineSpec(t: Timeline, marks: TimelineMarks = {}): TopLevelSp
   // Whole packets only: with small counts, name the ticks (vega's tickMinStep still splits a domain of 0..1).
   const tallest = Math.max(0, ...t.buckets.map((b) => CLASSES.reduce((sum, c) => sum + Number(b.counts?.[c] ?? 0), 0)));
   const yAxis = tallest <= 5 ? { values: Array.from({ length: tallest + 1 }, (_, i) => i), format: 'd' } : { tickMinStep: 1, format: 'd' };
+  // Marks outside the buckets are dropped or clipped: the binned axis spans domain / step ticks, and a window from
+  // another capture's clock would stretch it to millions.
+  const span = t.buckets.length * t.bucketSeconds;
+  const inside = (x: number) => x >= 0 && x <= span;
   const layers: TopLevelSpec[] = [];
-  if (marks.window) {
+  const w = marks.window ? { s: Math.max(0, marks.window.start - origin), e: Math.min(span, marks.window.end - origin) } : undefined;
+  if (w && w.e >= w.s && inside(w.s) && inside(w.e)) {
     layers.push({
-      data: { values: [{ s: round(marks.window.start - origin), e: round(marks.window.end - origin), label: 'traffic window' }] },
+      data: { values: [{ s: round(w.s), e: round(w.e), label: 'traffic window' }] },
       mark: { type: 'rect', color: '#0969da', opacity: 0.1 },
       encoding: { x: { field: 's', type: 'quantitative' }, x2: { field: 'e' } },
     } as unknown as TopLevelSpec);
@@ -81,7 +86,7 @@ export function timelineSpec(t: Timeline, marks: TimelineMarks = {}): TopLevelSp
       order: { field: 'order', type: 'quantitative' },
     },
   } as unknown as TopLevelSpec);
-  for (const s of marks.switchovers ?? []) {
+  for (const s of (marks.switchovers ?? []).filter((x) => inside(x.time - origin))) {
     layers.push({
       data: { values: [{ x: round(s.time - origin), label: s.label }] },
       layer: [

@@ -28,6 +28,8 @@ export interface FrameInput {
   /** UDP ports decoded as VXLAN / Geneve (the verifier's defaults otherwise). */
   vxlanPorts?: readonly number[];
   genevePorts?: readonly number[];
+  /** UDP ports decoded as WireGuard (the verifier's default, Cilium's 51871, otherwise). */
+  wireguardPorts?: readonly number[];
 }
 
 export interface DissectedLayer {
@@ -144,11 +146,11 @@ function httpLines(b: Buffer, start: number, end: number, max: number): string[]
 }
 
 const decoders = new Map<string, PacketDecoder>();
-function decoderFor(vxlan: readonly number[], geneve: readonly number[]): PacketDecoder {
-  const key = `${vxlan.join(',')}/${geneve.join(',')}`;
+function decoderFor(vxlan: readonly number[], geneve: readonly number[], wireguard?: readonly number[]): PacketDecoder {
+  const key = `${vxlan.join(',')}/${geneve.join(',')}/${wireguard?.join(',') ?? ''}`;
   let d = decoders.get(key);
   if (d === undefined) {
-    d = new PacketDecoder({ vxlanPorts: vxlan, genevePorts: geneve });
+    d = new PacketDecoder({ vxlanPorts: vxlan, genevePorts: geneve, ...(wireguard ? { wireguardPorts: wireguard } : {}) });
     decoders.set(key, d);
   }
   return d;
@@ -169,7 +171,7 @@ export function dissectFrame(input: FrameInput): Dissection {
   const caplen = data.length;
   const origLen = input.origLen ?? caplen;
   const st = new LayerStack();
-  const decoder = decoderFor(input.vxlanPorts ?? [8472, 4789], input.genevePorts ?? [6081]);
+  const decoder = decoderFor(input.vxlanPorts ?? [8472, 4789], input.genevePorts ?? [6081], input.wireguardPorts);
   const supported = decoder.decodeFrame(data, 0, caplen, input.linkType, st);
   const frameFields = [`Encapsulation type: ${ENCAPSULATION[input.linkType] ?? `link type ${input.linkType}`}`];
   if (input.time !== undefined) {
@@ -327,6 +329,9 @@ export function dissectFrame(input: FrameInput): Dissection {
         push('esp', 'Encapsulating Security Payload', fields);
         break;
       }
+      case L.WIREGUARD:
+        push('wireguard', 'WireGuard Protocol', wireguardFields(b, off, end, st.aux[i]));
+        break;
       case L.IKE:
         push('ike', 'Internet Security Association and Key Management Protocol', []);
         break;
@@ -390,6 +395,20 @@ function tcpSegmentLength(st: LayerStack, i: number, b: Buffer): number {
 function icmpEnd(st: LayerStack, i: number, b: Buffer): number {
   if (i === st.count - 1) return st.nextEnd;
   return Math.min(b.length, st.off[i] + st.len[i]);
+}
+
+const WG_TYPES = ['', 'Handshake Initiation', 'Handshake Response', 'Cookie Reply', 'Transport Data'];
+
+/** WireGuard message fields (whitepaper section 5.4; little-endian) as Wireshark's wg dissector names them. */
+function wireguardFields(b: Buffer, off: number, end: number, kind: number): string[] {
+  if (kind < 1 || kind > 4 || end - off < 8) return [`[Not a valid WireGuard message: ${end - off} bytes]`];
+  const idx = (at: number) => hex(b.readUInt32LE(off + at), 8);
+  const fields = [`Type: ${WG_TYPES[kind]} (${kind})`, `Reserved: ${b.subarray(off + 1, off + 4).toString('hex')}`];
+  if (kind === 1) fields.push(`Sender: ${idx(4)}`);
+  else if (kind === 2) fields.push(`Sender: ${idx(4)}`, `Receiver: ${idx(8)}`);
+  else if (kind === 3) fields.push(`Receiver: ${idx(4)}`);
+  else if (end - off >= 16) fields.push(`Receiver: ${idx(4)}`, `Counter: ${b.readBigUInt64LE(off + 8)}`, 'Encrypted Packet');
+  return fields;
 }
 
 function tcpFlagNames(f: number): string {

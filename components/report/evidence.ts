@@ -38,11 +38,15 @@ export interface Sample {
 export interface TimeWindow { start: number; end: number; packets?: number }
 
 export interface WireguardFlow {
-  src: string; dst: string; packets?: number; dataPackets?: number; handshakes?: number;
-  firstTime?: number; lastTime?: number; receivers?: number[]; sizes?: { min: number; max: number; mean: number };
+  src: string; dst: string; receiverIndex?: number; packets?: number; firstCounter?: number; lastCounter?: number;
+  counterIncreasing?: boolean; counterDecreases?: number; counterRepeats?: number;
+  firstTime?: number; lastTime?: number; sizes?: { min: number; max: number; mean: number };
   [k: string]: unknown;
 }
-export interface WireguardEvidence { packets: number; dataPackets?: number; handshakes?: number; flows?: WireguardFlow[] }
+export interface WireguardEvidence {
+  ports?: number[]; packets: number; dataPackets?: number; keepalives?: number; handshakes?: number; cookieReplies?: number;
+  invalid?: number; flows?: WireguardFlow[];
+}
 
 export interface RotationDirection { src: string; dst: string; lastOld?: number; firstNew?: number; oldAfterSwitch?: number }
 export interface RotationEvidence { from: number; to: number; met?: boolean; directions: RotationDirection[]; cleartextWindows?: TimeWindow[] }

@@ -105,13 +105,16 @@ function espTable(r: EvidenceReport): string {
 
 function wireguardHtml(r: EvidenceReport): string {
   const wg = r.wireguard;
-  if (!wg) return '';
+  if (!wg || !(wg.packets > 0 || (wg.invalid ?? 0) > 0)) return '';
   const all = wg.flows ?? [];
-  const rows = [...all].sort((a, b) => Number(b.packets ?? 0) - Number(a.packets ?? 0)).slice(0, MAX_ROWS).map((f) => [esc(f.src), esc(f.dst), num(f.packets), num(f.dataPackets), num(f.handshakes),
+  const rows = [...all].sort((a, b) => Number(b.packets ?? 0) - Number(a.packets ?? 0)).slice(0, MAX_ROWS).map((f) => [
+    esc(f.src), esc(f.dst), typeof f.receiverIndex === 'number' ? esc(`0x${(f.receiverIndex >>> 0).toString(16).padStart(8, '0')}`) : '-',
+    num(f.packets),
+    `${num(f.firstCounter)}..${num(f.lastCounter)}${f.counterIncreasing === false ? ` <span class="failed">not increasing (${num(f.counterDecreases)} decreases)</span>` : f.counterIncreasing ? ' increasing' : ''}${f.counterRepeats ? `, ${num(f.counterRepeats)} repeated` : ''}`,
     f.firstTime !== undefined ? `${esc(isoTime(f.firstTime))}<br>${esc(isoTime(f.lastTime))}` : '-',
     f.sizes ? `${num(f.sizes.min)} / ${num(f.sizes.mean)} / ${num(f.sizes.max)}` : '-']);
-  return `<h2>WireGuard peers</h2><p>${num(wg.packets)} WireGuard packets: ${num(wg.dataPackets)} transport data, ${num(wg.handshakes)} handshake messages.</p>`
-    + table(['source', 'destination', 'packets', 'data', 'handshakes', 'first / last', 'size min / mean / max'], rows) + more(all.length, 'peers');
+  return `<h2>WireGuard peers</h2><p>${num(wg.packets)} WireGuard messages${wg.ports ? ` on UDP ${esc(wg.ports.join(', '))}` : ''}: ${num(wg.dataPackets)} transport data (${num(wg.keepalives)} keepalives), ${num(wg.handshakes)} handshake messages, ${num(wg.cookieReplies)} cookie replies${wg.invalid ? `; <span class="failed">${num(wg.invalid)} datagrams on the port are not valid messages</span>` : ''}.</p>`
+    + table(['source', 'destination', 'receiver index', 'transport data', 'counters', 'first / last', 'size min / mean / max'], rows) + more(all.length, 'peers');
 }
 
 function rotationHtml(r: EvidenceReport): string {

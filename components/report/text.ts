@@ -16,7 +16,7 @@ export interface TextOptions {
   compact?: boolean;
 }
 
-const KEY_FIELDS = /^(VXLAN Network Identifier|Virtual Network Identifier|ESP SPI|ESP Sequence|Type: \d+ \(|Interface index|\[Decrypted)|^[A-Z]+ \S+ HTTP\/1\.\d|^HTTP\/1\.\d \d{3}/;
+const KEY_FIELDS = /^(VXLAN Network Identifier|Virtual Network Identifier|ESP SPI|ESP Sequence|Type: \d+ \(|Type: (Handshake|Cookie|Transport)|Receiver:|Counter:|Interface index|\[Decrypted)|^[A-Z]+ \S+ HTTP\/1\.\d|^HTTP\/1\.\d \d{3}/;
 
 export function dissectionText(d: Dissection, opts: TextOptions = {}): string[] {
   const out: string[] = [d.title];
@@ -53,12 +53,12 @@ export function hexPane(d: Dissection, mode: 'payload' | 'frame'): { label?: str
   const last = d.layers[d.layers.length - 1];
   const src = last.buffer === 'plaintext' && d.plaintext ? d.plaintext : d.data;
   // The payload starts after the last header; for HTTP and Data layers the layer is the payload itself.
-  const start = last.layer === 'http' || last.layer === 'data' ? last.start : headerEnd(d, last);
+  const start = last.layer === 'http' || last.layer === 'data' || last.layer === 'wireguard' ? last.start : headerEnd(d, last);
   const end = last.layer === 'esp' ? last.end : Math.max(start, last.end);
   const bytes = src.subarray(start, end > start ? end : src.length);
   const marks = d.nonce.filter((m) => m.buffer === last.buffer && m.end > start)
     .map((m) => ({ start: Math.max(0, m.start - start), end: m.end - start }));
-  const what = last.layer === 'esp' ? 'ESP payload (encrypted)' : last.buffer === 'plaintext' ? 'decrypted payload' : 'payload';
+  const what = last.layer === 'esp' ? 'ESP payload (encrypted)' : last.layer === 'wireguard' ? 'WireGuard message' : last.buffer === 'plaintext' ? 'decrypted payload' : 'payload';
   return { label: `${what}, ${bytes.length} bytes${marks.length ? ` (nonce marked ^)` : ''}:`, bytes, marks };
 }
 

@@ -96,7 +96,11 @@ function compare(ours: Dissection, theirs: TsharkFrame, seen: Map<string, number
 }
 
 const FIXTURES = ['cilium117-encrypted', 'cilium118-encrypted', 'native-routing-encrypted', 'cleartext-vxlan',
-  'qinq-encrypted', 'sll2-partial', 'sll-cleartext-snaplen', 'geneve-partial', 'ipv6-encrypted', 'esp-in-udp-4500'];
+  'qinq-encrypted', 'sll2-partial', 'sll-cleartext-snaplen', 'geneve-partial', 'ipv6-encrypted', 'esp-in-udp-4500',
+  'wireguard-encrypted', 'wireguard-partial'];
+
+/** Wireshark's WireGuard port is 51820; Cilium's (and the verifier's default) is 51871. */
+const TSHARK_EXTRA = ['-d', 'udp.port==51871,wg'];
 
 describe('report: frame dissection agrees with tshark -V', function () {
   this.timeout(120_000);
@@ -109,7 +113,7 @@ describe('report: frame dissection agrees with tshark -V', function () {
       const e = byName.get(name) as Expected;
       assert.ok(e, `fixture ${name} is missing from test/fixtures/captures/index.json`);
       const file = path.join(CAPTURES, e.capture);
-      const theirs = tsharkVerbose(file, []);
+      const theirs = tsharkVerbose(file, TSHARK_EXTRA);
       const frames = await frameBytes(file);
       assert.ok(frames.length > 0, `${name}: no frames`);
       const problems: string[] = [];
@@ -156,7 +160,7 @@ describe('report: frame dissection agrees with tshark -V', function () {
   }
 
   it('compared the fields people look for (addresses, ports, VNI, SPI, sequence, ICMP, HTTP)', () => {
-    for (const layer of ['eth', 'ipv4', 'ipv6', 'udp', 'tcp', 'icmp', 'http', 'vxlan', 'geneve', 'esp', 'vlan', 'sll', 'sll2']) {
+    for (const layer of ['eth', 'ipv4', 'ipv6', 'udp', 'tcp', 'icmp', 'http', 'vxlan', 'geneve', 'esp', 'vlan', 'sll', 'sll2', 'wireguard']) {
       assert.ok((seen.get(layer) ?? 0) > 0, `no ${layer} field was compared with tshark: ${JSON.stringify([...seen])}`);
     }
   });

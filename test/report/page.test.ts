@@ -114,15 +114,15 @@ describe('report pages in a real browser (chromium via playwright-core)', functi
       fs.writeFileSync(f, JSON.stringify(rec, null, 2));
       files.push(f);
     }
-    assert.deepEqual(verdicts.slice(0, 2), ['cleartext', 'encrypted'], 'the recordings are real verifications');
+    assert.deepEqual(verdicts, ['cleartext', 'encrypted', 'encrypted'], 'the recordings are real verifications');
     const out = path.join(dir, 'compare.html');
     let stdout = '';
     let stderr = '';
     const code = await labExecute(['report', ...files.flatMap((f) => ['--from', f]), '--out', out],
       { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) },
       { openStack: () => Promise.reject(new Error('no Pulumi in this test')), readFile: (f) => fs.readFileSync(f, 'utf8') });
-    assert.ok(code === 0 || code === 1, stderr);
-    assert.match(stdout, /unencrypted PASS, ipsec PASS, wireguard (PASS|FAIL)/);
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /unencrypted PASS, ipsec PASS, wireguard PASS/);
     const p = await browser.open(out);
     const words = await p.page.$$eval('.card .verdict .word', (ws) => ws.map((w) => w.textContent?.trim()));
     assert.deepEqual(words, verdicts.map((v) => v.toUpperCase()));

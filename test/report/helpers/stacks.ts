@@ -13,7 +13,7 @@ import { cleartextCapture, DEFAULT_TRAFFIC as T, encryptedCapture, ethernet, ipv
 
 export type StackName = 'unencrypted' | 'ipsec' | 'wireguard';
 
-/** WireGuard transport data: type 4, 3 reserved, receiver index (LE), counter (LE 64), ciphertext + 16-byte tag. */
+/** WireGuard transport data: type 4, 3 reserved, receiver index (LE), counter (LE 64), ciphertext (padded to 16 octets) + 16-byte tag. */
 function wgTransport(receiver: number, counter: number, plainLen: number): Buffer {
   const h = Buffer.alloc(16);
   h[0] = 4;
@@ -27,7 +27,7 @@ export function wireguardCapture(file: string): void {
   for (let i = 0; i < 12; i++) {
     const fromClient = i % 2 === 0;
     const [src, dst] = fromClient ? [T.node1, T.node2] : [T.node2, T.node1];
-    frames.push(ethernet(ipv4(src, dst, 17, udp(51871, 51871, wgTransport(fromClient ? 0x1111 : 0x2222, i >> 1, 84 + (i % 4) * 40)))));
+    frames.push(ethernet(ipv4(src, dst, 17, udp(51871, 51871, wgTransport(fromClient ? 0x1111 : 0x2222, i >> 1, 96 + (i % 4) * 48)))));
   }
   writePcap(file, frames);
 }
