@@ -86,15 +86,16 @@ export function timelineSpec(t: Timeline, marks: TimelineMarks = {}): TopLevelSp
       order: { field: 'order', type: 'quantitative' },
     },
   } as unknown as TopLevelSpec);
-  for (const s of (marks.switchovers ?? []).filter((x) => inside(x.time - origin))) {
+  (marks.switchovers ?? []).filter((x) => inside(x.time - origin)).forEach((s, i) => {
     layers.push({
       data: { values: [{ x: round(s.time - origin), label: s.label }] },
       layer: [
         { mark: { type: 'rule', color: '#8250df', strokeDash: [4, 3], strokeWidth: 2 }, encoding: { x: { field: 'x', type: 'quantitative' } } },
-        { mark: { type: 'text', align: 'left', dx: 4, dy: -4, color: '#8250df', fontSize: 10 }, encoding: { x: { field: 'x', type: 'quantitative' }, y: { value: 8 }, text: { field: 'label' } } },
+        // One label line per switchover, so the directions' labels do not overlap when they switch together.
+        { mark: { type: 'text', align: 'left', dx: 4, color: '#8250df', fontSize: 10 }, encoding: { x: { field: 'x', type: 'quantitative' }, y: { value: 8 + 12 * i }, text: { field: 'label' } } },
       ],
     } as unknown as TopLevelSpec);
-  }
+  });
   return {
     $schema: SCHEMA, width: WIDTH, height: marks.height ?? 180, config: baseConfig,
     description: 'Packets per time bucket by class',

@@ -48,8 +48,12 @@ export interface WireguardEvidence {
   invalid?: number; flows?: WireguardFlow[];
 }
 
-export interface RotationDirection { src: string; dst: string; lastOld?: number; firstNew?: number; oldAfterSwitch?: number }
-export interface RotationEvidence { from: number; to: number; met?: boolean; directions: RotationDirection[]; cleartextWindows?: TimeWindow[] }
+export interface RotationDirection {
+  src: string; dst: string; oldPackets?: number; newPackets?: number;
+  /** Capture times (seconds since the epoch) of the last old-SPI and the first new-SPI packet; null when none. */
+  lastOld?: number | null; firstNew?: number | null; oldAfterSwitch?: number; switched?: boolean;
+}
+export interface RotationEvidence { from: number; to: number; met?: boolean; directions: RotationDirection[]; cleartextWindows?: TimeWindow[]; failures?: string[] }
 
 export type EspFlowWithTimes = Report['esp']['flows'][number] & { firstTime?: number; lastTime?: number };
 

@@ -47,15 +47,15 @@ function spiText(spi: number): string {
 }
 
 /** Verdict, reasons and expectations: the top of the page. */
-export function verdictHtml(r: Pick<Report, 'verdict' | 'reasons' | 'expect' | 'meetsExpectation' | 'expectationFailures'>): string {
+export function verdictHtml(r: Pick<Report, 'verdict' | 'reasons' | 'expect' | 'meetsExpectation' | 'expectationFailures'> & { rotation?: unknown }): string {
   const v = r.verdict in HEADLINE ? r.verdict : 'inconclusive';
   const out = [`<div class="verdict v-${esc(v)}"><div class="word">${esc(String(r.verdict).toUpperCase())}</div><div>${esc(HEADLINE[v])}</div></div>`];
   const failures = Array.isArray(r.expectationFailures) ? r.expectationFailures : [];
-  if (r.expect !== undefined || failures.length > 0) {
+  if (r.expect !== undefined || failures.length > 0 || r.rotation !== undefined) {
     out.push(`<p>Expectations: <span class="${r.meetsExpectation ? 'met' : 'failed'}">${r.meetsExpectation ? 'met' : 'NOT met'}</span>${r.expect ? ` (expected ${esc(r.expect)})` : ''}</p>`);
     if (failures.length) out.push(`<ul>${failures.map((f) => `<li class="failed">${esc(f)}</li>`).join('')}</ul>`);
   } else {
-    out.push('<p class="sub">No expectation given (--expect, --spi, --endpoints): the verdict alone.</p>');
+    out.push('<p class="sub">No expectation given (--expect, --spi, --rotation, --endpoints): the verdict alone.</p>');
   }
   if (Array.isArray(r.reasons) && r.reasons.length) out.push(`<h3>Why</h3><ul>${r.reasons.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>`);
   return out.join('\n');
@@ -120,11 +120,13 @@ function wireguardHtml(r: EvidenceReport): string {
 function rotationHtml(r: EvidenceReport): string {
   const rot = r.rotation;
   if (!rot) return '';
-  const rows = (rot.directions ?? []).map((d) => [esc(d.src), esc(d.dst), esc(timeOrNumber(d.lastOld)), esc(timeOrNumber(d.firstNew)), num(d.oldAfterSwitch)]);
+  const rows = (rot.directions ?? []).map((d) => [esc(d.src), esc(d.dst), `${num(d.oldPackets)} / ${num(d.newPackets)}`, esc(timeOrNumber(d.lastOld)),
+    esc(timeOrNumber(d.firstNew)), num(d.oldAfterSwitch), d.switched === undefined ? '-' : d.switched ? '<span class="met">yes</span>' : '<span class="failed">no</span>']);
   const windows = rot.cleartextWindows ?? [];
   return `<h2>Key rotation: SPI ${esc(rot.from)} → ${esc(rot.to)}</h2>`
     + (rot.met !== undefined ? `<p>Rotation expectation: <span class="${rot.met ? 'met' : 'failed'}">${rot.met ? 'met' : 'NOT met'}</span></p>` : '')
-    + table(['source', 'destination', `last packet with SPI ${rot.from}`, `first packet with SPI ${rot.to}`, 'old-SPI packets after the switch'], rows)
+    + (rot.failures?.length ? `<ul>${rot.failures.map((f) => `<li class="failed">${esc(f)}</li>`).join('')}</ul>` : '')
+    + table(['source', 'destination', `packets SPI ${rot.from} / ${rot.to}`, `last packet with SPI ${rot.from}`, `first packet with SPI ${rot.to}`, 'old-SPI packets after the switch', 'switched'], rows)
     + `<p>Cleartext pod windows during the rotation: ${windows.length === 0 ? '<span class="met">none</span>' : `<span class="failed">${windows.length}</span>`}</p>`
     + (windows.length ? table(['start', 'end', 'packets'], windows.map((w) => [esc(isoTime(w.start)), esc(isoTime(w.end)), num(w.packets)])) : '');
 }

@@ -50,6 +50,9 @@ Analysis:
                          cleartext or NULL-encryption ESP also fails it)
   --spi N                expected ESP SPI (1..4294967295, decimal or 0x hex): no ESP with it, or ESP
                          with another SPI, fails the expectation
+  --rotation FROM:TO     expected key rotation from SPI FROM to SPI TO (decimal or 0x hex): both carry
+                         traffic, every direction switches from FROM to TO, no cleartext pod packet and
+                         no nonce in clear; both SPIs are then the expected ones (see --spi)
   --endpoints A,B        expected ESP endpoints (node IPs): no ESP between them, or ESP between other
                          addresses, fails the expectation; any of them inside the pod range is a node
                          address (cilium_host), so its traffic counts as host traffic, not pod traffic
@@ -70,7 +73,7 @@ Decryption (AES-GCM, RFC 4106):
 
   -h, --help             this text
 
-Exit codes: 0 the capture meets every expectation given (--expect, --spi, --endpoints; none given: 0),
+Exit codes: 0 the capture meets every expectation given (--expect, --spi, --rotation, --endpoints; none: 0),
 1 it does not (the report says why), 2 unusable capture or options (one line on stderr:
 "verify: FILE-OR-OPTION: problem").
 Verdicts: encrypted (ESP seen, no cleartext pod packet, nonce never in cleartext), cleartext (pod traffic,
@@ -116,6 +119,18 @@ export function parseSpi(s: string): number | undefined {
 export function parsePort(s: string): number | undefined {
   const v = parseUint(s);
   return v !== undefined && v >= 1 && v <= 65535 ? v : undefined;
+}
+
+/** "FROM:TO", two SPIs (decimal or 0x hex) that differ. */
+export function parseRotation(s: string): { from: number; to: number } | { problem: string } {
+  const parts = s.split(':');
+  if (parts.length !== 2) return { problem: `expected FROM:TO (two SPIs), got "${s}"` };
+  const [from, to] = parts.map(parseSpi);
+  if (from === undefined || to === undefined) {
+    return { problem: `SPIs must be integers 1..4294967295 (decimal or 0x hex), got "${s}"` };
+  }
+  if (from === to) return { problem: `FROM and TO must differ, got "${s}"` };
+  return { from, to };
 }
 
 export function parseKey(s: string): { spi: number; key: Buffer } | { problem: string } {
@@ -181,6 +196,7 @@ export function parseCommandLine(argv: string[]): Parsed | undefined {
         pods: { type: 'string' },
         nonce: { type: 'string' },
         spi: { type: 'string' },
+        rotation: { type: 'string' },
         endpoints: { type: 'string' },
         expect: { type: 'string' },
         'vxlan-port': { type: 'string', multiple: true },
@@ -211,7 +227,7 @@ export function parseCommandLine(argv: string[]): Parsed | undefined {
   const str = (k: string): string | undefined => values[k] as string | undefined;
   const strs = (k: string): string[] => (values[k] as string[] | undefined) ?? [];
   // A value that looks like an option means the real value was forgotten ("--spi --json").
-  for (const k of ['pods', 'nonce', 'spi', 'endpoints', 'expect', 'wireshark', 'html']) {
+  for (const k of ['pods', 'nonce', 'spi', 'rotation', 'endpoints', 'expect', 'wireshark', 'html']) {
     const v = str(k);
     if (v !== undefined && /^--[a-z]/.test(v)) throw new UsageError(`--${k}`, 'needs a value');
   }
@@ -242,6 +258,12 @@ export function parseCommandLine(argv: string[]): Parsed | undefined {
     const v = parseSpi(spi);
     if (v === undefined) throw new UsageError('--spi', `must be an integer 1..4294967295, got "${spi}"`);
     opts.spi = v;
+  }
+  const rotation = str('rotation');
+  if (rotation !== undefined) {
+    const r = parseRotation(rotation);
+    if ('problem' in r) throw new UsageError('--rotation', r.problem);
+    opts.rotation = r;
   }
   const endpoints = str('endpoints');
   if (endpoints !== undefined) opts.endpoints = list('--endpoints', endpoints, 2, 2);

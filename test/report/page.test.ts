@@ -103,6 +103,28 @@ describe('report pages in a real browser (chromium via playwright-core)', functi
     await screenshot(p.page, 'report-cleartext');
   });
 
+  it('a key rotation page marks each direction\'s switchover on the timeline; a rotation with a cleartext gap is NOT met', async () => {
+    const pages: Record<string, OpenedPage> = {};
+    for (const name of ['rotation-good', 'rotation-cleartext-gap']) {
+      const file = path.join(dir, `${name}.html`);
+      const c = (x: string) => path.join(CAPTURES, x);
+      const s = sink();
+      const code = await verifyExecute([c(`${name}.pcap`), '--nonce', NONCE, '--rotation', '3:4', '--xfrm', c(`${name}.before.xfrm`), '--xfrm', c(`${name}.after.xfrm`), '--html', file], s.io);
+      assert.equal(code, name === 'rotation-good' ? 0 : 1, s.out.stderr);
+      pages[name] = await browser.open(file);
+      assert.deepEqual(outsideRequests(pages[name].requests), []);
+      assert.deepEqual(pages[name].errors, []);
+    }
+    const good = pages['rotation-good'];
+    assert.match(await good.page.textContent('body') ?? '', /Key rotation: SPI 3 → 4\s*Rotation expectation: met/);
+    const rules = await good.page.$$eval('figure.chart svg', (svgs) => svgs.map((sv) => sv.querySelectorAll('g.mark-rule > *').length));
+    assert.ok(rules[0] >= 2, `switchover rules on the timeline: ${JSON.stringify(rules)}`);
+    await screenshot(good.page, 'report-rotation');
+    const gap = pages['rotation-cleartext-gap'];
+    assert.match(await gap.page.textContent('body') ?? '', /Rotation expectation: NOT met/);
+    assert.match(await gap.page.textContent('body') ?? '', /Cleartext pod windows during the rotation: [1-9]/);
+  });
+
   it('lab report --from: three recorded stacks side by side', async () => {
     const names: StackName[] = ['unencrypted', 'ipsec', 'wireguard'];
     const files: string[] = [];
