@@ -411,10 +411,10 @@ function wireguardFields(b: Buffer, off: number, end: number, kind: number): str
   return fields;
 }
 
+/** Wireshark names the set flags from the low bit up: "SYN, ACK", "PSH, ACK". */
+const TCP_FLAGS: readonly [number, string][] = [[0x01, 'FIN'], [0x02, 'SYN'], [0x04, 'RST'], [0x08, 'PSH'], [0x10, 'ACK'], [0x20, 'URG'], [0x40, 'ECE'], [0x80, 'CWR'], [0x100, 'AE']];
+
 function tcpFlagNames(f: number): string {
-  const names: string[] = [];
-  const bits: [number, string][] = [[0x100, 'AE'], [0x80, 'CWR'], [0x40, 'ECE'], [0x20, 'URG'], [0x10, 'ACK'], [0x08, 'PSH'], [0x04, 'RST'], [0x02, 'SYN'], [0x01, 'FIN']];
-  // Wireshark lists them from the low bit up in its summary: FIN, SYN, RST, PSH, ACK, URG, ECE, CWR, AE.
-  for (const [bit, name] of bits.reverse()) if (f & bit) names.push(name);
+  const names = TCP_FLAGS.filter(([bit]) => f & bit).map(([, name]) => name);
   return names.length ? names.join(', ') : '<None>';
 }

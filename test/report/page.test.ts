@@ -81,9 +81,10 @@ describe('report pages in a real browser (chromium via playwright-core)', functi
     const narrow = await browser.open(file, { width: 420, height: 800 });
     const w = await fitsWidth(narrow);
     assert.ok(w.scroll <= w.inner, `a narrow window scrolls sideways: ${w.scroll} > ${w.inner}`);
+    await screenshot(narrow.page, 'report-ipsec-narrow');
     await narrow.page.emulateMedia({ media: 'print' });
     assert.equal((await narrow.page.textContent('.verdict .word'))?.trim(), 'ENCRYPTED');
-    await screenshot(narrow.page, 'report-ipsec-narrow');
+    await screenshot(narrow.page, 'report-ipsec-print');
   });
 
   it('the cleartext capture page shows CLEARTEXT and the nonce marked in the hex pane', async () => {
