@@ -8,7 +8,7 @@ import { sampleDissections } from './page';
 import { dissectionText } from './text';
 import type { Report } from '../verifier/report';
 
-export function frameExcerpt(report: Report | EvidenceReport, opts: { vxlanPorts?: readonly number[]; genevePorts?: readonly number[]; hexLimit?: number } = {}): string {
+export function frameExcerpt(report: Report | EvidenceReport, opts: { vxlanPorts?: readonly number[]; genevePorts?: readonly number[]; wireguardPorts?: readonly number[]; hexLimit?: number } = {}): string {
   const ds = sampleDissections(report as EvidenceReport, opts);
   if (ds.length === 0) return '';
   const out: string[] = ['representative frames:'];

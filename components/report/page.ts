@@ -21,6 +21,7 @@ export interface PageOptions {
   /** UDP ports decoded as VXLAN / Geneve for the dissection (the verifier's defaults otherwise). */
   vxlanPorts?: readonly number[];
   genevePorts?: readonly number[];
+  wireguardPorts?: readonly number[];
   /** Shown in the footer (default: now). */
   generatedAt?: Date;
   /** A line under the title (e.g. the lab stack and run). */
@@ -154,7 +155,7 @@ function podTable(r: EvidenceReport): string {
 }
 
 /** One representative frame per class, from the report's samples. */
-export function sampleDissections(r: EvidenceReport, opts: Pick<PageOptions, 'vxlanPorts' | 'genevePorts'> = {}): { sample: Sample; dissection: Dissection }[] {
+export function sampleDissections(r: EvidenceReport, opts: Pick<PageOptions, 'vxlanPorts' | 'genevePorts' | 'wireguardPorts'> = {}): { sample: Sample; dissection: Dissection }[] {
   const out: { sample: Sample; dissection: Dissection }[] = [];
   const seen = new Set<string>();
   for (const s of Array.isArray(r.samples) ? r.samples : []) {
@@ -164,7 +165,7 @@ export function sampleDissections(r: EvidenceReport, opts: Pick<PageOptions, 'vx
     const plaintext = s.plaintextHex && nh !== undefined ? { data: Buffer.from(s.plaintextHex, 'hex'), nextHeader: nh } : undefined;
     out.push({ sample: s, dissection: dissectFrame({
       frame: s.frame, linkType: s.linkType, data: Buffer.from(s.dataHex, 'hex'), origLen: s.origLen, time: s.time, plaintext,
-      nonce: r.nonce?.text, vxlanPorts: opts.vxlanPorts, genevePorts: opts.genevePorts,
+      nonce: r.nonce?.text, vxlanPorts: opts.vxlanPorts, genevePorts: opts.genevePorts, wireguardPorts: opts.wireguardPorts,
     }) });
   }
   // The classes in the page's order.
