@@ -7,7 +7,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$root/scripts/lib/ensure-deps.sh"
 
 ensure_commands tshark:tshark tcpdump:tcpdump shellcheck:shellcheck ip:iproute2 ping:iputils-ping curl:curl \
-  virt-xml-validate:libvirt-clients xmllint:libxml2-utils
+  virt-xml-validate:libvirt-clients xmllint:libxml2-utils chromium:chromium
 ensure_python_module scapy python3-scapy
 ensure_python_module cryptography python3-cryptography
 ensure_node_modules "$root"

@@ -35,6 +35,7 @@ function sourceFiles() {
     }
   };
   walk('components/verifier');
+  walk('components/report'); // the CLI's --html page and text excerpt (loaded lazily)
   return files.sort();
 }
 

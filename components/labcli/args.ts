@@ -4,11 +4,13 @@
  */
 import { parseArgs } from 'node:util';
 
-export const VERBS = ['up', 'down', 'rebuild', 'outputs', 'compare'] as const;
+export const VERBS = ['up', 'down', 'rebuild', 'outputs', 'compare', 'report'] as const;
 export type Verb = (typeof VERBS)[number];
 
 export const DEFAULT_STACK = 'dev';
 export const DEFAULT_COMPARE: [string, string] = ['unencrypted', 'ipsec'];
+export const DEFAULT_REPORT = ['unencrypted', 'ipsec', 'wireguard'];
+export const DEFAULT_REPORT_FILE = 'captures/report.html';
 
 export const USAGE = `usage: npm run lab -- <verb> [options]
 verbs:
@@ -18,6 +20,8 @@ verbs:
   outputs  [--stack S] [--json] print the stack's outputs (secrets stay hidden)
   compare  [A B] [--json]       the verification of two stacks side by side (default ${DEFAULT_COMPARE.join(' ')})
            [--from FILE]...     ... from recorded outputs (\`pulumi stack output --json\` or \`lab outputs --json\`)
+  report   [STACK...]           one HTML page comparing stacks side by side (default ${DEFAULT_REPORT.join(' ')})
+           [--from FILE]...     ... from recorded outputs; [--out FILE] where (default ${DEFAULT_REPORT_FILE})
 options:
   --stack S   stack name          --json   machine-readable output       -h, --help   this text
 environment:
@@ -35,7 +39,8 @@ export type LabArgs =
   | { verb: 'help' }
   | { verb: 'up' | 'down' | 'rebuild'; stack: string }
   | { verb: 'outputs'; stack: string; json: boolean }
-  | { verb: 'compare'; stacks: [string, string]; from: string[]; json: boolean };
+  | { verb: 'compare'; stacks: [string, string]; from: string[]; json: boolean }
+  | { verb: 'report'; stacks: string[]; from: string[]; out: string };
 
 const STACK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 
@@ -57,6 +62,7 @@ export function parseLabArgs(argv: string[]): LabArgs {
         stack: { type: 'string', short: 's' },
         json: { type: 'boolean' },
         from: { type: 'string', multiple: true },
+        out: { type: 'string', short: 'o' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -74,6 +80,16 @@ export function parseLabArgs(argv: string[]): LabArgs {
     throw new UsageError(`unknown verb ${JSON.stringify(verb)} (one of ${VERBS.join(', ')})`);
   }
   const v = verb as Verb;
+  if (v !== 'report' && values.out !== undefined) throw new UsageError(`${v}: --out only applies to report`);
+  if (v === 'report') {
+    if (values.stack !== undefined) throw new UsageError('report: give stack names (report A B C), not --stack');
+    if (values.json) throw new UsageError('report: --json does not apply (the report is an HTML page)');
+    const from = values.from ?? [];
+    if (from.length > 0 && rest.length > 0) throw new UsageError('report: give either stacks or --from files, not both');
+    const stacks = from.length > 0 ? from : rest.length > 0 ? rest.map(checkStack) : DEFAULT_REPORT;
+    if (new Set(stacks).size !== stacks.length) throw new UsageError(`report: a stack is named twice (${stacks.join(' ')})`);
+    return { verb: v, stacks, from, out: values.out ?? DEFAULT_REPORT_FILE };
+  }
   if (v !== 'compare') {
     if (rest.length > 0) throw new UsageError(`${v}: unexpected argument ${JSON.stringify(rest[0])} (use --stack S)`);
     if (values.from) throw new UsageError(`${v}: --from only applies to compare`);

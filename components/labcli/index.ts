@@ -9,6 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseLabArgs, USAGE, UsageError } from './args';
 import { compareOutputs, formatComparison, type StackOutputs } from './compare';
+import { writeComparisonReport } from './report';
 import { openStack as realOpenStack, type LabIO, type LabStack, type OpenMode } from './pulumi';
 
 export { parseLabArgs, UsageError, USAGE } from './args';
@@ -138,6 +139,14 @@ export async function execute(argv: string[], io: LabIO, deps: LabDeps = realDep
         const c = compareOutputs(a, b);
         io.stdout(args.json ? JSON.stringify(c, null, 2) + '\n' : formatComparison(c));
         return c.pass ? 0 : 1;
+      }
+      case 'report': {
+        const stacks: StackOutputs[] = args.from.length > 0
+          ? args.from.map((f) => readRecorded(f, deps))
+          : await Promise.all(args.stacks.map(async (s) => ({ name: s, outputs: plainOutputs(await (await deps.openStack(s, io, 'select')).outputs()) })));
+        const r = await writeComparisonReport(stacks, args.out);
+        io.stdout(`${args.out}: ${stacks.map((s, i) => `${s.name} ${r.pass[i] ? 'PASS' : 'FAIL'}`).join(', ')} (${r.bytes} bytes)\n`);
+        return r.pass.every(Boolean) ? 0 : 1;
       }
     }
   } catch (e) {

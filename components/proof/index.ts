@@ -12,10 +12,12 @@
  * Re-running the capture: raise lab:captureRun (or `pulumi up --replace <urn of the nonce>`); changing
  * lab:encryption re-runs it too. Both change the nonce, which every capture command has in its triggers.
  */
+import * as path from 'path';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import type { LabConfig } from '../config';
 import type { SshTarget } from '../remote';
+import type { Report } from '../verifier';
 import { createCapture, REPO_ROOT } from './capture';
 import type { LabNode } from '../cluster';
 import { createFactsAfter, createFactsBefore, type NodeFacts } from './facts';
@@ -24,6 +26,7 @@ import { parseCaptureStop, parseTraffic } from './parse';
 import {
   expectationsFor,
   runVerification,
+  type Judgement,
   type VerificationResult,
   type VerifyFn,
 } from './verification';
@@ -82,6 +85,12 @@ async function defaultWriteWireshark(dir: string, xfrmTexts: string[]): Promise<
     .filter((s) => s.proto === 'esp' && s.aead && /rfc4106/.test(s.aead.name))
     .map((s) => ({ src: s.src, dst: s.dst, spi: s.spi, key: (s.aead as { key: Buffer }).key, icvBits: s.aead?.bits }));
   v.writeWiresharkConfig(dir, sas);
+}
+
+async function defaultWriteReport(file: string, report: Report, judgement: Judgement, command: string): Promise<void> {
+  // Loaded lazily, like the verifier: the page's charting libraries are only needed after a capture.
+  const { writeReportPage } = await import('../report/page');
+  await writeReportPage(file, report, { capture: path.basename(file).replace(/\.html$/, '.pcap'), command, judgement });
 }
 
 export class EncryptionProof extends pulumi.ComponentResource {
@@ -202,6 +211,7 @@ export class EncryptionProof extends pulumi.ComponentResource {
             xfrmTexts,
             traffic,
             writeWireshark: ipsec && !args.verify ? defaultWriteWireshark : undefined,
+            writeReport: args.verify ? undefined : defaultWriteReport,
           },
           verify,
         );

@@ -89,6 +89,8 @@ export function expectationsFor(a: {
 
 /** The verifier options the lab uses (the subset of VerifyOptions with a command-line twin). */
 export type LabVerifyOptions = Pick<VerifyOptions, 'podCidrs' | 'pods' | 'nonce' | 'spi' | 'endpoints' | 'expect' | 'xfrmFiles'>;
+/** What runVerification asks of the verifier: the lab's options, and representative frames for the report page. */
+export type VerifyFnOptions = LabVerifyOptions & Pick<VerifyOptions, 'samples'>;
 
 /** Pure: the verifier options for the lab's expectations. */
 export function verifierOptions(x: Expectations, podCidr: string, xfrmFiles: string[] = []): LabVerifyOptions {
@@ -181,7 +183,7 @@ export function judge(report: Report, x: Expectations, checks: readonly LabCheck
 }
 
 /** Runs the verifier library (the CLI's options as an object). */
-export type VerifyFn = (capture: string, opts: LabVerifyOptions) => Promise<Report>;
+export type VerifyFn = (capture: string, opts: VerifyFnOptions) => Promise<Report>;
 
 /** The `verification` stack output. */
 export type VerificationResult = Partial<Report> & {
@@ -196,6 +198,8 @@ export type VerificationResult = Partial<Report> & {
   traffic?: TrafficResult;
   /** ipsec: directory for WIRESHARK_CONFIG_DIR that opens the pcap decrypted (holds keys, mode 0600). */
   wiresharkConfigDir?: string;
+  /** The report page next to the capture, relative to the repository root. */
+  reportPage?: string;
 };
 
 export interface VerificationInput {
@@ -211,6 +215,15 @@ export interface VerificationInput {
   checks?: readonly LabCheck[];
   /** Write a Wireshark config dir next to the pcap (ipsec). */
   writeWireshark?: (dir: string, xfrmTexts: string[]) => void | Promise<void>;
+  /** Write the report page (captures/<stack>/<run>.html) from the verifier's report and the judgement. */
+  writeReport?: (file: string, report: Report, judgement: Judgement, command: string) => void | Promise<void>;
+}
+
+/** The `npm run verify` command line that repeats the lab's verification (xfrm files named, never their keys). */
+export function verifyCommand(capture: string, o: LabVerifyOptions): string {
+  const args = [capture, ...verifierArgs({ ...o, xfrmFiles: undefined })];
+  (o.xfrmFiles ?? []).forEach((_f, i) => args.push('--xfrm', `node${i + 1}.xfrm`));
+  return `npm run verify -- ${args.join(' ')}${o.xfrmFiles?.length ? '   # nodeN.xfrm: `ip xfrm state` run as root on each worker' : ''}`;
 }
 
 /** Runs the verifier on the fetched capture and judges it. Never throws: problems become failures. */
@@ -235,7 +248,8 @@ export async function runVerification(input: VerificationInput, verify: VerifyFn
       });
     }
     const opts = verifierOptions(x, input.podCidr, xfrmFiles);
-    const report = await verify(abs, opts);
+    // The samples carry raw frames for the report page only; the stack output stays small.
+    const { samples, ...report } = await verify(abs, input.writeReport ? { ...opts, samples: true } : opts);
     const j = judge(report, x, input.checks);
     const result: VerificationResult = {
       ...report,
@@ -244,6 +258,15 @@ export async function runVerification(input: VerificationInput, verify: VerifyFn
       failures: j.failures,
       verifierArgs: verifierArgs({ ...opts, xfrmFiles: undefined }),
     };
+    if (input.writeReport) {
+      const page = input.capturePath.replace(/\.pcap(ng)?$/, '') + '.html';
+      try {
+        await input.writeReport(path.resolve(input.root, page), { ...report, samples }, j, verifyCommand(input.capturePath, opts));
+        result.reportPage = page;
+      } catch (e) {
+        result.warnings = [...(result.warnings ?? []), `could not write the report page ${page}: ${e instanceof Error ? e.message : String(e)}`];
+      }
+    }
     if (input.writeWireshark && input.xfrmTexts.length > 0) {
       const dir = input.capturePath.replace(/\.pcap$/, '') + '.wireshark';
       try {

@@ -4,7 +4,7 @@
  * `execute(argv, io)` parses and validates, runs the verifier, prints, and RETURNS the exit code; it never calls
  * process.exit (testable, embeddable; the bin sets process.exitCode so output drains).
  *
- * Exit codes: 0 the report meets the expectations given (--expect, --spi, --endpoints; none: 0), 1 it does not,
+ * Exit codes: 0 the report meets the expectations given (--expect, --spi, --rotation, --endpoints; none: 0), 1 it does not,
  * 2 unusable input or options, or an internal error. Expected failures print exactly one stderr line `verify: <file or option>: <problem>`, never a
  * stack trace (VERIFY_DEBUG=1 adds the stack of an internal error).
  */
@@ -19,7 +19,7 @@ import { formatReport } from './format';
 import { addressText, CidrError, parseCidr } from './net/cidr';
 import { VERDICTS } from './report';
 import {
-  DEFAULT_GENEVE_PORTS, DEFAULT_POD_CIDRS, DEFAULT_VXLAN_PORTS, InputError, loadXfrmFiles, verifyCapture,
+  DEFAULT_GENEVE_PORTS, DEFAULT_POD_CIDRS, DEFAULT_VXLAN_PORTS, DEFAULT_WIREGUARD_PORTS, InputError, loadXfrmFiles, verifyCapture,
   VerifyOptions,
 } from './index';
 
@@ -49,7 +49,7 @@ export const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   json: { type: 'boolean', group: 'Output', default: 'off: a readable summary',
     help: 'print exactly one JSON object (the report) on stdout' },
   frames: { type: 'boolean', group: 'Output', default: 'off',
-    help: 'print one JSON object per frame (NDJSON: frame, layers, ips, esp, decrypted, nonce, truncated) on stdout, '
+    help: 'print one JSON object per frame (NDJSON: frame, layers, ips, esp, wireguard, decrypted, nonce, truncated) on stdout, '
       + 'and NOTHING else on stdout; the summary (or, with --json, the report JSON) goes to stderr instead' },
   'pod-cidr': { type: 'string', multiple: true, arg: 'CIDR', group: 'Analysis', default: DEFAULT_POD_CIDRS.join(', '),
     help: 'pod address range (host bits zero), repeatable; given values replace the default' },
@@ -62,6 +62,10 @@ export const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   spi: { type: 'string', arg: 'N', group: 'Analysis', default: 'none: any SPI',
     help: 'expected ESP SPI (1..4294967295, decimal or 0x hex): no ESP with it, or ESP with another SPI, fails '
       + 'the expectation' },
+  rotation: { type: 'string', arg: 'FROM:TO', group: 'Analysis', default: 'none',
+    help: 'expected key rotation from SPI FROM to SPI TO (decimal or 0x hex): both carry traffic, every direction '
+      + 'switches from FROM to TO, no cleartext pod packet and no nonce in clear; both SPIs (and --spi) are then the '
+      + 'expected ones' },
   endpoints: { type: 'string', multiple: true, arg: 'A,B[,...]', group: 'Analysis', default: 'none: any addresses',
     help: 'expected ESP endpoints (node IPs, cilium_host addresses), two or more, comma-separated or repeated: no '
       + 'ESP between them, or ESP between other addresses, fails the expectation; any of them inside the pod range '
@@ -70,6 +74,8 @@ export const OPTIONS: Readonly<Record<string, OptionSpec>> = {
     help: 'UDP port decoded as VXLAN, repeatable; given values replace the default' },
   'geneve-port': { type: 'string', multiple: true, arg: 'P', group: 'Analysis', default: DEFAULT_GENEVE_PORTS.join(', '),
     help: 'UDP port decoded as Geneve, repeatable; given values replace the default' },
+  'wireguard-port': { type: 'string', multiple: true, arg: 'P', group: 'Analysis', default: `${DEFAULT_WIREGUARD_PORTS.join(', ')} (Cilium's)`,
+    help: 'UDP port decoded as WireGuard, repeatable; given values replace the default' },
   key: { type: 'string', multiple: true, arg: 'SPI:HEX40', group: 'Decryption (AES-GCM, RFC 4106)', default: 'none',
     help: 'key for every SA with this SPI: 40 hex digits = 16-byte AES key + 4-byte salt; repeatable' },
   xfrm: { type: 'string', multiple: true, arg: 'FILE', group: 'Decryption (AES-GCM, RFC 4106)', default: 'none',
@@ -78,6 +84,9 @@ export const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   wireshark: { type: 'string', arg: 'DIR', group: 'Decryption (AES-GCM, RFC 4106)', default: 'none: nothing written',
     help: 'write esp_sa, preferences and decode_as_entries into DIR, so that WIRESHARK_CONFIG_DIR=DIR wireshark '
       + 'CAPTURE opens it decrypted' },
+  html: { type: 'string', arg: 'FILE', group: 'Output', default: 'none: no page',
+    help: 'also write the report page: one self-contained HTML file (verdict, timeline, paths, SAs, representative '
+      + 'frames dissected, capture facts)' },
   help: { type: 'boolean', short: 'h', group: 'Other', default: 'off', help: 'print this text and exit' },
   version: { type: 'boolean', short: 'V', group: 'Other', default: 'off', help: 'print the version and exit' },
 };
@@ -131,7 +140,7 @@ export function helpText(): string {
     }
   }
   out.push('',
-    'Exit codes: 0 the capture meets every expectation given (--expect, --spi, --endpoints; none given: 0),',
+    'Exit codes: 0 the capture meets every expectation given (--expect, --spi, --rotation, --endpoints; none: 0),',
     '1 it does not (the report says why), 2 unusable capture or options (one line on stderr:',
     '"verify: FILE-OR-OPTION: problem").',
     'Verdicts: encrypted (ESP seen, no cleartext pod packet, nonce never in cleartext), cleartext (pod traffic,',
@@ -189,6 +198,18 @@ export function parsePort(s: string): number | undefined {
   return v !== undefined && v >= 1 && v <= 65535 ? v : undefined;
 }
 
+/** "FROM:TO", two SPIs (decimal or 0x hex) that differ. */
+export function parseRotation(s: string): { from: number; to: number } | { problem: string } {
+  const parts = s.split(':');
+  if (parts.length !== 2) return { problem: `expected FROM:TO (two SPIs), got "${s}"` };
+  const [from, to] = parts.map(parseSpi);
+  if (from === undefined || to === undefined) {
+    return { problem: `SPIs must be integers 1..4294967295 (decimal or 0x hex), got "${s}"` };
+  }
+  if (from === to) return { problem: `FROM and TO must differ, got "${s}"` };
+  return { from, to };
+}
+
 export function parseKey(s: string): { spi: number; key: Buffer } | { problem: string } {
   const i = s.indexOf(':');
   // Never echo the value: without its colon it is most likely the key itself.
@@ -210,6 +231,7 @@ interface Parsed {
   json: boolean;
   frames: boolean;
   wireshark?: string;
+  html?: string;
   xfrmFiles: string[];
   opts: VerifyOptions;
 }
@@ -302,6 +324,12 @@ export function parseCommandLine(argv: string[]): Parsed | 'help' | 'version' {
     if (v === undefined) throw new UsageError('--spi', `must be an integer 1..4294967295, got "${spi}"`);
     opts.spi = v;
   }
+  const rotation = str('rotation');
+  if (rotation !== undefined) {
+    const r = parseRotation(rotation);
+    if ('problem' in r) throw new UsageError('--rotation', r.problem);
+    opts.rotation = r;
+  }
   if (values.endpoints !== undefined) {
     // Comma-separated, repeated, or both: the lab passes every node IP and cilium_host address.
     const all = list('--endpoints', strs('endpoints').join(','), 2, 1024);
@@ -314,7 +342,7 @@ export function parseCommandLine(argv: string[]): Parsed | 'help' | 'version' {
     }
     opts.expect = expect as Verdict;
   }
-  for (const [k, field] of [['vxlan-port', 'vxlanPorts'], ['geneve-port', 'genevePorts']] as const) {
+  for (const [k, field] of [['vxlan-port', 'vxlanPorts'], ['geneve-port', 'genevePorts'], ['wireguard-port', 'wireguardPorts']] as const) {
     if (values[k] === undefined) continue;
     opts[field] = strs(k).map((p) => {
       const v = parsePort(p);
@@ -343,7 +371,10 @@ export function parseCommandLine(argv: string[]): Parsed | 'help' | 'version' {
   if (kind === 'missing') throw new UsageError(capture, 'no such file');
   if (kind === 'dir') throw new UsageError(capture, 'is a directory, not a capture');
 
-  return { capture, json: values.json === true, frames: values.frames === true, wireshark, xfrmFiles, opts };
+  const html = str('html');
+  if (html !== undefined && statKind(html) === 'dir') throw new UsageError(html, 'is a directory (--html wants a file name)');
+
+  return { capture, json: values.json === true, frames: values.frames === true, wireshark, html, xfrmFiles, opts };
 }
 
 /** SAs for --wireshark: every --key (any address) and every RFC 4106 ESP state of the --xfrm files. */
@@ -405,8 +436,19 @@ export async function execute(argv: string[], io: CliIo = { stdout: process.stdo
         return new Promise<void>((resolve) => io.stdout.once!('drain', resolve));
       };
     }
+    // Representative frames for the page and the text summary's excerpt (a few frames' bytes, not per packet).
+    if (p.html !== undefined || !p.json) opts.samples = true;
     const report = await verifyCapture(p.capture, opts);
     flush();
+    if (p.html !== undefined) {
+      // Loaded only here: the page's charting libraries are not part of the CLI's start-up.
+      const { writeReportPage, reproduceCommand } = await import('../report/page');
+      try {
+        await writeReportPage(p.html, report, { capture: p.capture, command: reproduceCommand(argv), vxlanPorts: opts.vxlanPorts, genevePorts: opts.genevePorts, wireguardPorts: opts.wireguardPorts });
+      } catch (e) {
+        throw new UsageError(p.html, `cannot write the report page: ${(e as Error).message}`);
+      }
+    }
     if (p.wireshark !== undefined) {
       try {
         writeWiresharkConfig(p.wireshark, wiresharkSas(p, states), { vxlanPorts: opts.vxlanPorts ?? DEFAULT_VXLAN_PORTS });
@@ -415,7 +457,12 @@ export async function execute(argv: string[], io: CliIo = { stdout: process.stdo
       }
     }
     const out = p.frames ? io.stderr : io.stdout;
-    out.write(p.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
+    if (p.json) out.write(JSON.stringify(report, null, 2) + '\n');
+    else {
+      const { frameExcerpt } = await import('../report/excerpt');
+      const excerpt = frameExcerpt(report, { vxlanPorts: opts.vxlanPorts, genevePorts: opts.genevePorts, wireguardPorts: opts.wireguardPorts });
+      out.write(formatReport(report) + (excerpt ? `\n${excerpt}` : ''));
+    }
     return meetsExpectation(report, p.opts.expect) ? 0 : 1;
   } catch (e) {
     if (e instanceof UsageError) {

@@ -23,8 +23,8 @@ describe('lab command: arguments', () => {
   }
 
   const bad: [string[], RegExp][] = [
-    [[], /^missing verb \(one of up, down, rebuild, outputs, compare\)$/],
-    [['deploy'], /^unknown verb "deploy" \(one of up, down, rebuild, outputs, compare\)$/],
+    [[], /^missing verb \(one of up, down, rebuild, outputs, compare, report\)$/],
+    [['deploy'], /^unknown verb "deploy" \(one of up, down, rebuild, outputs, compare, report\)$/],
     [['up', '--stak', 'x'], /^Unknown option '--stak'$/],
     [['up', '--stack'], /^Option '-s, --stack <value>' argument missing$/],
     [['up', 'ipsec'], /^up: unexpected argument "ipsec" \(use --stack S\)$/],

@@ -267,7 +267,7 @@ describe('verifier build (build/verify and its source stamp)', function () {
   before(() => {
     tree = fs.mkdtempSync(path.join(os.tmpdir(), 'verifier-build-'));
     for (const f of ['package.json', 'tsconfig.json', 'tsconfig.verify.json', 'bin', 'scripts/verify.ts',
-      'scripts/verify-build.js', 'components/verifier']) {
+      'scripts/verify-build.js', 'components/verifier', 'components/report']) {
       fs.cpSync(path.join(REPO, f), path.join(tree, f), { recursive: true });
     }
     fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(tree, 'node_modules'));

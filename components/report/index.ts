@@ -1,0 +1,15 @@
+/**
+ * The capture report: one self-contained HTML page per capture (charts as inline SVG rendered by vega in Node,
+ * frames dissected the way Wireshark shows them), a page comparing lab stacks, and the frame excerpt in text
+ * for the CLI's summary. A library: no Pulumi import; it reads verifier Reports and lab stack outputs.
+ */
+export { dissectFrame, wiresharkTime } from './dissect';
+export type { Dissection, DissectedLayer, FrameInput, ByteRange } from './dissect';
+export { dissectionText, hexPane } from './text';
+export { renderReportPage, writeReportPage, sampleDissections, pathRows, HEADLINE } from './page';
+export type { PageOptions } from './page';
+export { renderSvg, timelineSpec, pathsSpec, protocolsSpec, comparisonSpec } from './charts';
+export * from './evidence';
+export { frameExcerpt } from './excerpt';
+export { renderComparisonPage, stackClassTotals } from './compare-page';
+export type { ComparedStack } from './compare-page';
