@@ -20,8 +20,8 @@
 # Fails when nothing reached the target: a capture of no traffic proves nothing.
 set -euo pipefail
 
-die() { echo "traffic: $*" >&2; exit 1; }
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi; }
+# shellcheck source=scripts/vm/lib.sh
+[ -n "${LAB_VM_LIB:-}" ] || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 target=${TARGET_IP:-}
 nonce=${NONCE:-}

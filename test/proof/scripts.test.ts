@@ -70,7 +70,8 @@ describe('proof scripts (real runs, loopback only)', function () {
 
   it('are shellcheck-clean and strict (set -euo pipefail)', () => {
     assert.ok(MINE.length >= 8, MINE.join(' '));
-    const r = spawnSync('shellcheck', MINE.map((f) => path.join(VM, f)), { encoding: 'utf8' });
+    // -x from the repository root: the scripts source scripts/vm/lib.sh.
+    const r = spawnSync('shellcheck', ['-x', ...MINE.map((f) => path.join('scripts/vm', f))], { encoding: 'utf8', cwd: REPO });
     assert.strictEqual(r.status, 0, r.stdout + r.stderr);
     for (const f of MINE) assert.match(fs.readFileSync(path.join(VM, f), 'utf8'), /^set -euo pipefail$/m, f);
   });
