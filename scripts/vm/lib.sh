@@ -112,3 +112,65 @@ redact_tokens() {
 is_uint() {
   [[ $1 =~ ^[0-9]+$ ]]
 }
+
+# cloud_init_check CMD...: one look at cloud-init's state, for wait_for. CMD prints
+# `cloud-init status --format json` (run here, or on a node over ssh). Returns 0 when cloud-init is
+# done, 1 while it still runs (or CMD could not ask yet: `last` says why), and exits the script with
+# the error detail when the state cannot improve (an error, or cloud-init disabled).
+# When done, `cloud_init_report` holds the extended status and, for a degraded boot, the recoverable
+# errors: a user needs to read them, and nothing else shows them.
+#
+# What cloud-init reports (cloudinit/cmd/status.py; doc/rtd/explanation/return_codes.rst):
+#   - since 23.4 the exit code is 0 for done or running without problems, 2 when recoverable errors were
+#     logged (any WARNING: extended_status `degraded done` or `degraded running`; status stays `done`
+#     or `running`), 1 on a critical error (status `error`, extended `error - done`/`error - running`).
+#     So exit 2 alone does not mean done: `degraded running` must still be waited for.
+#   - 22.4 (Debian bookworm) exits 0 or 1 and its JSON has no extended_status or recoverable_errors;
+#     not started reads `not run` there, `not started` since 23.4.
+# The JSON is read with python3: cloud-init is a Python program, so python3 is there wherever it runs.
+# shellcheck disable=SC2034 # read by the scripts that source this file
+cloud_init_report=""
+cloud_init_check() {
+  local out err rc verdict detail errfile
+  errfile=$(mktemp)
+  out=$("$@" 2>"$errfile") && rc=0 || rc=$?
+  err=$(tail -n 3 "$errfile")
+  rm -f "$errfile"
+  IFS=$'\t' read -r verdict detail < <(printf '%s' "$out" | python3 -c '
+import json, sys
+rc = int(sys.argv[1])
+try:
+    d = json.loads(sys.stdin.read())
+except ValueError:
+    d = None
+if not isinstance(d, dict) or "status" not in d:
+    print("unknown\t(exit %d) no status" % rc)
+    sys.exit()
+one = lambda s: " ".join(str(s).split())
+status = d["status"]
+ext = d.get("extended_status") or status
+errors = [one(e) for e in d.get("errors") or []]
+recoverable = ["%s: %s" % (level, one(m)) for level, ms in sorted((d.get("recoverable_errors") or {}).items()) for m in ms]
+if rc == 1 or status == "error":
+    print("failed\t%s; errors: %s" % (ext, " | ".join(errors) or "(none listed)"))
+elif status == "disabled":
+    print("failed\tcloud-init is disabled here (%s), it will never finish" % d.get("boot_status_code", "?"))
+elif status == "done" and (rc == 2 or recoverable):
+    print("done\t%s; recoverable errors: %s" % (ext, " | ".join(recoverable) or "(none listed)"))
+elif status == "done":
+    print("done\t%s" % ext)
+else:
+    print("wait\t%s" % ext)
+' "$rc" 2>&1 || printf 'unknown\tpython3 could not read the status')
+  case "$verdict" in
+    done)
+      # shellcheck disable=SC2034 # read by the scripts that source this file
+      cloud_init_report=$detail
+      return 0
+      ;;
+    failed) die "cloud-init failed: $detail" ;;
+    wait) last=$detail ;;
+    *) last="$detail${err:+: ${err//$'\n'/ }}" ;;
+  esac
+  return 1
+}
