@@ -171,10 +171,14 @@ describe('every command the test suites run is installed by their test command',
         "await run(['iptables', '-C']);",
         "execSync('openssl pkey | sha256sum', {});",
         'spawn(process.execPath, []);',
+        "spawn('ip', ['netns', 'exec', NS.a, 'tcpdump', '-i', x]);",
+        "inNs(ns.r, 'sysctl', '-qw', 'net.ipv4.ip_forward=1');",
+        'inNs(ns.host, `ip link set ${tag}a up\n  nft -f ${rules}`);',
       ].join('\n'),
       'sample.ts',
     );
-    assert.deepStrictEqual(uses.map((u) => u.name).sort(), ['iptables', 'nft', 'openssl', 'sha256sum', 'tshark', 'virsh']);
+    assert.deepStrictEqual(uses.map((u) => u.name).sort(), ['ip', 'ip', 'iptables', 'nft', 'nft', 'openssl', 'sha256sum', 'sysctl', 'tcpdump', 'tshark', 'virsh']);
+    assert.deepStrictEqual(uses.filter((u) => u.name === 'nft').map((u) => u.line), [2, 10]);
   });
 
   for (const s of all) {

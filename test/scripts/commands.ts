@@ -173,8 +173,80 @@ export function tsCommands(text: string, file: string): CommandUse[] {
   for (const m of text.matchAll(/\b(?:run|mustRun|sh)\((?:\s*(?:'[^']*'|`[^`]*`)\s*,)?\s*\[\s*'([^']+)'/g)) {
     uses.push({ name: m[1], file, line: lineAt(m.index ?? 0) });
   }
-  for (const m of text.matchAll(/\bexecSync\(\s*'([^']+)'/g)) {
-    for (const c of parseShell(m[1], file).calls) uses.push({ ...c, line: lineAt(m.index ?? 0) });
+  // `ip netns exec NS CMD ...` as an argv: CMD runs too.
+  for (const m of text.matchAll(/'netns',\s*'exec',\s*[^,\]]+,\s*'([^']+)'/g)) {
+    uses.push({ name: m[1], file, line: lineAt(m.index ?? 0) });
+  }
+  // Shell-text helpers: execSync(TEXT), sh(TEXT), inNs(NS, TEXT), or inNs(NS, 'CMD', ...args).
+  for (const m of text.matchAll(/\b(execSync|sh|inNs)\(/g)) {
+    const args = literalArgs(text, (m.index ?? 0) + m[0].length);
+    const rest = m[1] === 'inNs' ? args.slice(1) : args;
+    const first = rest[0];
+    if (first === undefined) continue;
+    const line = lineAt(m.index ?? 0);
+    if (/[\s;|&]/.test(first)) {
+      for (const c of parseShell(first, file).calls) uses.push({ ...c, line: line + c.line - 1 });
+    } else if (m[1] === 'inNs') {
+      uses.push({ name: first, file, line });
+    }
   }
   return uses;
+}
+
+/**
+ * The top-level arguments of a call whose text starts at FROM (just after its `(`), each as its
+ * literal text when it is a '...' or `...` literal (`${...}` read as the word x), else undefined.
+ */
+function literalArgs(text: string, from: number): (string | undefined)[] {
+  const args: (string | undefined)[] = [];
+  let depth = 0;
+  let current: string | undefined;
+  let other = false;
+  for (let i = from; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === "'" || ch === '"' || ch === '`') {
+      let j = i + 1;
+      let lit = '';
+      while (j < text.length && text[j] !== ch) {
+        if (text[j] === '\\') {
+          lit += text[j + 1];
+          j += 2;
+          continue;
+        }
+        if (ch === '`' && text.startsWith('${', j)) {
+          let d = 1;
+          j += 2;
+          while (j < text.length && d > 0) {
+            if (text[j] === '{') d++;
+            else if (text[j] === '}') d--;
+            j++;
+          }
+          lit += 'x';
+          continue;
+        }
+        lit += text[j++];
+      }
+      if (depth === 0 && current === undefined && !other) current = lit;
+      else if (depth === 0) other = true;
+      i = j;
+      continue;
+    }
+    if (ch === '(' || ch === '[' || ch === '{') {
+      depth++;
+      other = true;
+    } else if (ch === ')' || ch === ']' || ch === '}') {
+      if (depth === 0) {
+        args.push(other ? undefined : current);
+        return args;
+      }
+      depth--;
+    } else if (ch === ',' && depth === 0) {
+      args.push(other ? undefined : current);
+      current = undefined;
+      other = false;
+    } else if (depth === 0 && !/\s/.test(ch)) {
+      other = true;
+    }
+  }
+  return args;
 }
