@@ -64,6 +64,16 @@ export function fetchEnvironment(conn: RouterConnection, remoteFile: string, loc
   return env;
 }
 
+/**
+ * Where capture-fetch.sh writes the pcap, as its command sees it. The command runs in the program's
+ * working directory, the project root (as the host commands such as image-fetch do), so under the
+ * project root the path stays relative: an absolute checkout path in the command's inputs would make
+ * the same stack run from another clone look changed and fetch again. Another root (tests) is absolute.
+ */
+export function fetchLocalFile(root: string, localPath: string): string {
+  return path.resolve(root) === REPO_ROOT ? localPath : path.join(root, localPath);
+}
+
 export interface CaptureArgs {
   stack: string;
   run: number;
@@ -80,6 +90,8 @@ export interface CaptureArgs {
   serverPort: number;
   pingCount: number;
   httpRequests: number;
+  /** The directory `localPath` is relative to (the project root in the program; a temp dir in tests). */
+  root: string;
   /** What must exist before tcpdump starts (pods ready, "before" facts taken). */
   dependsOn: pulumi.Input<pulumi.Resource>[];
 }
@@ -90,7 +102,7 @@ export interface CaptureSteps {
   stop: command.remote.Command;
   fetch: command.local.Command;
   routerFile: pulumi.Output<string>;
-  /** Relative to the repository root. */
+  /** Relative to CaptureArgs.root. */
   localPath: string;
 }
 
@@ -147,12 +159,10 @@ export function createCapture(name: string, a: CaptureArgs, opts: pulumi.CustomR
     { ...opts, dependsOn: [traffic] },
   );
 
-  // Paths relative to the project, as the host commands (image-fetch) use: local commands run in the
-  // program's working directory, the project root. An absolute checkout path in the inputs would make
-  // the same stack run from another clone look changed and fetch again.
+  const localFile = fetchLocalFile(a.root, localPath);
   const fetchEnv = pulumi
     .all([pulumi.output(a.router.router), routerFile])
-    .apply(([conn, file]) => fetchEnvironment(conn as RouterConnection, file, localPath));
+    .apply(([conn, file]) => fetchEnvironment(conn as RouterConnection, file, localFile));
   const fetch = new command.local.Command(
     `${name}-capture-fetch`,
     {

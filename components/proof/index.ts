@@ -17,7 +17,8 @@ import * as pulumi from '@pulumi/pulumi';
 import type { LabConfig } from '../config';
 import type { SshTarget } from '../remote';
 import { createCapture, REPO_ROOT } from './capture';
-import { createFactsAfter, createFactsBefore, type NodeFacts, type ProofNode } from './facts';
+import type { LabNode } from '../cluster';
+import { createFactsAfter, createFactsBefore, type NodeFacts } from './facts';
 import { createNonce } from './nonce';
 import { parseCaptureStop, parseTraffic } from './parse';
 import {
@@ -28,9 +29,9 @@ import {
 } from './verification';
 import { CLIENT_POD, createWorkloads, PROOF_NAMESPACE, SERVER_POD, SERVER_PORT } from './workloads';
 
-export { judge, expectationsFor, runVerification } from './verification';
-export type { Expectations, Judgement, VerificationResult, VerifierReport } from './verification';
-export type { NodeFacts, ProofNode } from './facts';
+export { judge, expectationsFor, runVerification, verifierArgs, verifierOptions, LAB_CHECKS } from './verification';
+export type { Expectations, Judgement, LabCheck, LabVerifyOptions, VerificationResult } from './verification';
+export type { NodeFacts } from './facts';
 
 export interface EncryptionProofArgs {
   /** The parsed lab config (stack, encryption, captureInterface, captureRun, pingCount, httpRequests,
@@ -40,11 +41,13 @@ export interface EncryptionProofArgs {
   router: SshTarget;
   /** The cluster's nodes: exactly one control-plane and at least two workers. The first worker hosts the
    *  client pod, the second the server pod. `name` must be the Kubernetes node name. */
-  nodes: ProofNode[];
+  nodes: LabNode[];
   /** Provider for the cluster (kubeconfig from kubeadm). */
   provider: k8s.Provider;
   /** What must be ready before the workloads (Cilium release, nodes Ready). */
   dependsOn: pulumi.Input<pulumi.Resource>[];
+  /** Where captures/<stack>/<run>.pcap and the Wireshark config are written (default: the project root). */
+  root?: string;
   /** For tests only: replaces the verifier library call. Default: components/verifier verifyCapture. */
   verify?: VerifyFn;
 }
@@ -56,7 +59,7 @@ export interface PodsOutput {
 }
 
 /** Pure: checks the node list before anything is created; names the problem. */
-export function pickNodes(nodes: ProofNode[]): { controlPlane: ProofNode; clientNode: ProofNode; serverNode: ProofNode } {
+export function pickNodes(nodes: LabNode[]): { controlPlane: LabNode; clientNode: LabNode; serverNode: LabNode } {
   const cps = nodes.filter((n) => n.role === 'control-plane');
   const workers = nodes.filter((n) => n.role === 'worker');
   if (cps.length !== 1) throw new Error(`EncryptionProof: expected exactly one control-plane node in args.nodes, got ${cps.length}`);
@@ -66,11 +69,11 @@ export function pickNodes(nodes: ProofNode[]): { controlPlane: ProofNode; client
   return { controlPlane: cps[0], clientNode: workers[0], serverNode: workers[1] };
 }
 
-async function defaultVerify(capture: string, opts: Parameters<VerifyFn>[1]): ReturnType<VerifyFn> {
+const defaultVerify: VerifyFn = async (capture, opts) => {
   // Loaded lazily: the verifier is only needed during `pulumi up`.
   const v = await import('../verifier');
-  return (await v.verifyCapture(capture, opts)) as unknown as Awaited<ReturnType<VerifyFn>>;
-}
+  return v.verifyCapture(capture, opts);
+};
 
 async function defaultWriteWireshark(dir: string, xfrmTexts: string[]): Promise<void> {
   const v = await import('../verifier');
@@ -97,6 +100,7 @@ export class EncryptionProof extends pulumi.ComponentResource {
     const { controlPlane, clientNode, serverNode } = pickNodes(args.nodes);
     const ipsec = cfg.encryption === 'ipsec';
     const child = { parent: this };
+    const root = args.root ?? REPO_ROOT;
 
     const { resource: nonceRes, nonce } = createNonce(
       `${name}-nonce`,
@@ -128,6 +132,7 @@ export class EncryptionProof extends pulumi.ComponentResource {
         serverPort: SERVER_PORT,
         pingCount: cfg.pingCount,
         httpRequests: cfg.httpRequests,
+        root,
         dependsOn: [w.server, w.client, nonceRes, ...before],
       },
       child,
@@ -175,20 +180,23 @@ export class EncryptionProof extends pulumi.ComponentResource {
             nodeFacts.filter((f) => Object.keys(f.xfrmErrorsGrown).length > 0).map((f) => [f.name, f.xfrmErrorsGrown]),
           ),
           tcpdump,
+          agents: Object.fromEntries(nodeFacts.flatMap((f) => (f.encryptStatus ? [[f.name, f.encryptStatus]] : []))),
         });
         if (pulumi.runtime.isDryRun()) {
           // Preview: never read local files or run the verifier; `pulumi up` fills this in.
-          return {
+          const { tcpdump: _t, xfrmErrorsGrown: _g, agents: _a, ...expected } = expectations;
+          const preview: VerificationResult = {
             pass: false,
             failures: ['not verified yet: the verification runs during pulumi up'],
             capturePath: cap.localPath,
-            expected: { ...expectations, tcpdump: undefined, xfrmErrorsGrown: undefined },
-          } as unknown as VerificationResult;
+            expected,
+          };
+          return preview;
         }
         return runVerification(
           {
             capturePath: cap.localPath,
-            root: REPO_ROOT,
+            root,
             podCidr: cfg.podCidr,
             expectations,
             xfrmTexts,

@@ -93,8 +93,10 @@ echo "http_total=$http_requests"
 echo "http_answered=$ok"
 echo "http_echoed=$echoed"
 if [ -n "$client" ]; then
+  # A failed `kubectl logs` is an error, not "no request arrived".
+  server_log=$(kc logs "$server" 2>&1) || die "kubectl logs $server in $ns failed: $server_log"
   # Lines that start with the prefix and hold the nonce; index() compares plain text, not patterns.
-  hits=$(kc logs "$server" 2>/dev/null | awk -v p="$log_prefix " -v n="$nonce" 'index($0, p) == 1 && index($0, n) { c++ } END { print c + 0 }') || hits=0
+  hits=$(awk -v p="$log_prefix " -v n="$nonce" 'index($0, p) == 1 && index($0, n) { c++ } END { print c + 0 }' <<<"$server_log")
   echo "server_log_hits=$hits"
 fi
 if [ "${received:-0}" -eq 0 ] && [ "$ok" -eq 0 ] && [ $((ping_count + http_requests)) -gt 0 ]; then

@@ -9,13 +9,17 @@
  */
 import * as assert from 'assert';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as pulumi from '@pulumi/pulumi';
 import { parseLabConfig, type Encryption } from '../../components/config';
+import { fetchLocalFile } from '../../components/proof/capture';
+import { REPO_ROOT as REPO } from '../../components/repo';
 import { envOf, nodeOf, scriptOf } from '../helpers/script-command';
 import { cleartextCapture, DEFAULT_TRAFFIC as T, encryptedCapture, xfrmStateText } from './helpers/pcap';
 
-const REPO = path.resolve(__dirname, '..', '..');
+/** The proof's root for captures/ (a temp dir: the test never writes into the repository). */
+const ROOT = fs.mkdtempSync(path.join(os.tmpdir(), 'proof-mock-root-'));
 const CP_IP = '192.168.211.10';
 const PRIVATE_KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nTESTKEYMATERIAL0123456789\n-----END OPENSSH PRIVATE KEY-----';
 const SECRET_MARK = '4dabf18193072939515e22adb298388d';
@@ -64,7 +68,7 @@ function stdoutFor(r: Created, stack: string): string {
     case 'facts-xfrm.sh':
       return xfrmStateText(T, node === T.node1 ? 1 : 2);
     case 'capture-fetch.sh':
-      return `local=captures/${stack}/1.pcap\nbytes=3000\nsha256=00`;
+      return `local=${ROOT}/captures/${stack}/1.pcap\nbytes=3000\nsha256=00`;
     default:
       return '';
   }
@@ -124,6 +128,7 @@ async function build(stack: string, encryption: Encryption, preview = false) {
     ],
     provider,
     dependsOn: [],
+    root: ROOT,
   });
   const [verification, pods, nodes, capturePath, nonce] = await Promise.all([
     value(proof.verification),
@@ -143,17 +148,12 @@ describe('EncryptionProof (mocks)', function () {
   const stacks = { none: 'proof-mock-unencrypted', ipsec: 'proof-mock-ipsec', grow: 'proof-mock-ipsec-grow' };
   before(() => {
     for (const [mode, stack] of Object.entries(stacks)) {
-      fs.mkdirSync(path.join(REPO, 'captures', stack), { recursive: true });
-      (mode === 'none' ? cleartextCapture : encryptedCapture)(path.join(REPO, 'captures', stack, '1.pcap'));
+      fs.mkdirSync(path.join(ROOT, 'captures', stack), { recursive: true });
+      (mode === 'none' ? cleartextCapture : encryptedCapture)(path.join(ROOT, 'captures', stack, '1.pcap'));
     }
   });
   after(() => {
-    for (const stack of Object.values(stacks)) fs.rmSync(path.join(REPO, 'captures', stack), { recursive: true, force: true });
-    try {
-      fs.rmdirSync(path.join(REPO, 'captures')); // only if this test created it (empty)
-    } catch {
-      /* not empty or absent */
-    }
+    fs.rmSync(ROOT, { recursive: true, force: true });
   });
 
   for (const encryption of ['none', 'ipsec'] as const) {
@@ -261,9 +261,9 @@ describe('EncryptionProof (mocks)', function () {
           assert.strictEqual(x.decrypt, true);
           assert.ok((r.verification.decryption?.ok ?? 0) > 0);
           assert.strictEqual(r.verification.wiresharkConfigDir, `captures/${stacks.ipsec}/1.wireshark`);
-          const espSa = fs.readFileSync(path.join(REPO, r.verification.wiresharkConfigDir as string, 'esp_sa'), 'utf8');
+          const espSa = fs.readFileSync(path.join(ROOT, r.verification.wiresharkConfigDir as string, 'esp_sa'), 'utf8');
           assert.ok(espSa.includes(T.key12.toString('hex')));
-          assert.strictEqual(fs.statSync(path.join(REPO, r.verification.wiresharkConfigDir as string, 'esp_sa')).mode & 0o777, 0o600);
+          assert.strictEqual(fs.statSync(path.join(ROOT, r.verification.wiresharkConfigDir as string, 'esp_sa')).mode & 0o777, 0o600);
         } else {
           assert.strictEqual(x.expect, 'cleartext');
           assert.strictEqual(x.spi, undefined);
@@ -283,7 +283,7 @@ describe('EncryptionProof (mocks)', function () {
           for (const c of xfrm) assert.strictEqual(unwrap(c.inputs.logging), 'stderr');
           assert.strictEqual(status.length, 3);
         }
-        assert.strictEqual(await r.proof.verification.isSecret, false, 'verification is a plain output');
+        assert.strictEqual(await pulumi.isSecret(r.proof.verification), false, 'verification is a plain output');
         const plain = JSON.stringify([r.verification, r.nodes, r.pods, r.capturePath]);
         for (const secret of [T.key12.toString('hex'), T.key21.toString('hex'), 'TESTKEYMATERIAL']) {
           assert.ok(!plain.includes(secret), `plain outputs contain ${secret}`);
@@ -298,7 +298,7 @@ describe('EncryptionProof (mocks)', function () {
         assert.ok(wrapped, 'environment is secret');
         const e = unwrap(env) as Record<string, string>;
         assert.strictEqual(e.FETCH_PRIVATE_KEY, PRIVATE_KEY);
-        assert.strictEqual(e.LOCAL_FILE, `captures/${stacks[encryption]}/1.pcap`);
+        assert.strictEqual(e.LOCAL_FILE, path.join(ROOT, 'captures', stacks[encryption], '1.pcap'));
         assert.strictEqual(e.REMOTE_FILE, `/var/tmp/cilium-lab/${stacks[encryption]}-run1-${r.nonce}.pcap`);
       });
 
@@ -307,6 +307,9 @@ describe('EncryptionProof (mocks)', function () {
         const inputs = JSON.stringify(fetch.inputs, (_k, v) => unwrap(v));
         assert.ok(!inputs.includes(REPO), `capture-fetch inputs contain ${REPO}: ${inputs.replace(PRIVATE_KEY, '<key>')}`);
         assert.strictEqual(unwrap(fetch.inputs.create), 'bash scripts/vm/capture-fetch.sh');
+        // Under the project root (the program's default) the pcap path is relative too.
+        assert.strictEqual(fetchLocalFile(REPO, 'captures/s/1.pcap'), 'captures/s/1.pcap');
+        assert.strictEqual(fetchLocalFile(ROOT, 'captures/s/1.pcap'), path.join(ROOT, 'captures/s/1.pcap'));
         assert.strictEqual(fetch.inputs.dir, undefined, 'runs in the program\'s working directory, the project root');
         assert.ok(fs.existsSync(path.join(REPO, 'scripts/vm/capture-fetch.sh')));
       });

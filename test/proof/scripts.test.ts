@@ -5,16 +5,18 @@
  * The same files run on the lab router / nodes (through remote.ts) and in the VM suite.
  */
 import * as assert from 'assert';
-import { spawn, spawnSync } from 'child_process';
+import { execFileSync, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { REPO_ROOT } from '../../components/repo';
 import { parseCaptureStop, parseEncryptStatus, parseFacts, parseKeyValues, parseTraffic } from '../../components/proof/parse';
 import { verifyCapture } from '../../components/verifier';
+import { labSshOptions } from '../../components/remote';
 
-const REPO = path.resolve(__dirname, '..', '..');
+const REPO = REPO_ROOT;
 const VM = path.join(REPO, 'scripts', 'vm');
 const MINE = fs.readdirSync(VM).filter((f) => /^(capture|traffic|facts)[\w-]*\.sh$/.test(f));
 const NONCE = 'lab-t3stn0nce5x9';
@@ -208,6 +210,22 @@ describe('proof scripts (real runs, loopback only)', function () {
       assert.ok(!calls.includes('KEY '), 'the key is never on a command line');
     });
 
+    it("uses lib.sh's SSH options on both hops, keep-alive included, so a stalled copy fails instead of hanging", () => {
+      const remote = path.join(dir, 'ka.pcap');
+      fs.writeFileSync(remote, Buffer.alloc(10, 1));
+      const log = path.join(dir, 'ssh-ka.log');
+      const r = run('capture-fetch.sh', { FETCH_HOST: 'h', FETCH_USER: 'u', FETCH_PROXY_HOST: 'jump', REMOTE_FILE: remote, LOCAL_FILE: path.join(dir, 'ka', '1.pcap'), SSH_LOG: log }, bin);
+      assert.strictEqual(r.code, 0, r.stderr);
+      const opts = labSshOptions().join(' ');
+      assert.match(opts, /-o ServerAliveInterval=15 -o ServerAliveCountMax=4/);
+      const calls = fs.readFileSync(log, 'utf8').trim().split('\n');
+      assert.strictEqual(calls.length, 2, 'stat, then cat');
+      for (const c of calls) {
+        assert.ok(c.startsWith(`${opts} -p 22 `), c);
+        assert.ok(c.includes(`-o ProxyCommand=ssh ${opts} -p 22 -W %h:%p jump`), c);
+      }
+    });
+
     it('refuses a short copy and leaves nothing at the final path', () => {
       const remote = path.join(dir, 'r2.pcap');
       fs.writeFileSync(remote, Buffer.alloc(100, 1));
@@ -291,6 +309,7 @@ describe('proof scripts (real runs, loopback only)', function () {
           // The server's merged stdout+stderr: two prefixed access lines with the nonce, nginx's error
           // log repeating a request line, a prefixed line without the nonce, a stock-format line.
           '  *" logs "*)',
+          '    [ -z "${FAKE_LOGS_FAIL:-}" ] || { echo "Error from server: the server could not find the requested resource" >&2; exit 1; }',
           '    echo "lab-access 10.0.1.23 \\"GET /echo?msg=$NONCE&i=1 HTTP/1.1\\" 200 17 \\"$NONCE\\""',
           '    echo "2026/01/01 00:00:00 [error] 29#29: *1 open() failed, client: 10.0.1.23, request: \\"GET /echo?msg=$NONCE&i=1 HTTP/1.1\\""',
           '    echo "lab-access 10.0.1.23 \\"GET /echo?msg=$NONCE&i=2 HTTP/1.1\\" 200 17 \\"$NONCE\\""',
@@ -338,6 +357,13 @@ describe('proof scripts (real runs, loopback only)', function () {
       assert.match(dead.stderr, /no traffic from pod client reached 10\.0\.2\.187 \(no ping reply, no HTTP answer\); pods: NAME READY STATUS;/);
     });
 
+    it('traffic in a pod: a failed `kubectl logs` is an error, not zero server hits', () => {
+      const r = run('traffic.sh', { ...env, KUBECTL_LOG: log(), FAKE_LOGS_FAIL: '1' }, bin);
+      assert.strictEqual(r.code, 1);
+      assert.match(r.stderr, /^traffic: kubectl logs server in lab-proof failed: Error from server: the server could not find the requested resource$/m);
+      assert.doesNotMatch(r.stdout, /server_log_hits/);
+    });
+
     it('traffic in a pod: names a missing input', () => {
       const r = run('traffic.sh', { ...env, TARGET_IP: '', KUBECTL_LOG: log() }, bin);
       assert.strictEqual(r.code, 1);
@@ -373,5 +399,22 @@ describe('proof scripts (real runs, loopback only)', function () {
     assert.ok(Number.isInteger(f.xfrmStates));
     if (fs.existsSync('/proc/net/xfrm_stat')) assert.ok(f.xfrmStat && 'XfrmInNoStates' in f.xfrmStat);
     assert.ok(!/aead|0x[0-9a-f]{40}/.test(r.stdout));
+  });
+
+  it('facts.sh fails when reading the xfrm state fails (a refused sudo is not "0 states")', () => {
+    const bin = fs.mkdtempSync(path.join(dir, 'nosudo-'));
+    // Not root, and sudo refuses (no NOPASSWD rule): as sudo -n prints it.
+    fs.writeFileSync(path.join(bin, 'id'), '#!/bin/sh\necho 1000\n', { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, 'sudo'), '#!/bin/sh\necho "sudo: a password is required" >&2\nexit 1\n', { mode: 0o755 });
+    const refused = run('facts.sh', { PHASE: 'after' }, bin);
+    assert.strictEqual(refused.code, 1);
+    assert.match(refused.stderr, /^facts: ip xfrm state failed on \S+: sudo: a password is required$/m);
+    assert.doesNotMatch(refused.stdout, /xfrm_states=/);
+    // Root, but the kernel refuses: the same.
+    const ipBin = fs.mkdtempSync(path.join(dir, 'noxfrm-'));
+    fs.writeFileSync(path.join(ipBin, 'ip'), `#!/bin/sh\nif [ "$1" = xfrm ]; then echo "RTNETLINK answers: Operation not supported" >&2; exit 2; fi\nexec ${execFileSync('sh', ['-c', 'command -v ip']).toString().trim()} "$@"\n`, { mode: 0o755 });
+    const unsupported = run('facts.sh', { PHASE: 'after' }, ipBin);
+    assert.strictEqual(unsupported.code, 1);
+    assert.match(unsupported.stderr, /^facts: ip xfrm state failed on \S+: RTNETLINK answers: Operation not supported$/m);
   });
 });

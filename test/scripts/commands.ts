@@ -99,7 +99,7 @@ export function parseShell(text: string, file: string): ParsedScript {
   try {
     json = execFileSync('shfmt', ['--ln=bash', '--to-json'], { input: text, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   } catch (e) {
-    throw new Error(`${file}: shfmt could not parse it: ${(e as { stderr?: string }).stderr ?? e}`);
+    throw new Error(`${file}: shfmt could not parse it: ${(e as { stderr?: string }).stderr ?? e}`, { cause: e });
   }
   const out: ParsedScript = { calls: [], functions: [], ensured: [], alternatives: [] };
   const visit = (n: unknown, fn?: string): void => {
