@@ -13,9 +13,12 @@ import * as command from '@pulumi/command';
 import * as path from 'path';
 import * as pulumi from '@pulumi/pulumi';
 import { runScript, type SshTarget } from '../remote';
+import { SERVER_ACCESS_LOG_PREFIX } from './workloads';
 import { REPO_ROOT } from '../repo';
 
 export { REPO_ROOT };
+/** Copies the pcap here; run from the project root (relative, like every local command). */
+export const CAPTURE_FETCH_SCRIPT = 'scripts/vm/capture-fetch.sh';
 /** Where captures live on the router. */
 export const ROUTER_CAPTURE_DIR = '/var/tmp/cilium-lab';
 /** Bounds of one capture: it can never run away if the stop step never comes. */
@@ -59,6 +62,16 @@ export function fetchEnvironment(conn: RouterConnection, remoteFile: string, loc
     if (conn.proxy.privateKey) env.FETCH_PROXY_PRIVATE_KEY = conn.proxy.privateKey;
   }
   return env;
+}
+
+/**
+ * Where capture-fetch.sh writes the pcap, as its command sees it. The command runs in the program's
+ * working directory, the project root (as the host commands such as image-fetch do), so under the
+ * project root the path stays relative: an absolute checkout path in the command's inputs would make
+ * the same stack run from another clone look changed and fetch again. Another root (tests) is absolute.
+ */
+export function fetchLocalFile(root: string, localPath: string): string {
+  return path.resolve(root) === REPO_ROOT ? localPath : path.join(root, localPath);
 }
 
 export interface CaptureArgs {
@@ -126,6 +139,7 @@ export function createCapture(name: string, a: CaptureArgs, opts: pulumi.CustomR
         TARGET_IP: a.serverIp,
         HTTP_PORT: String(a.serverPort),
         NONCE: a.nonce,
+        SERVER_LOG_PREFIX: SERVER_ACCESS_LOG_PREFIX,
         PING_COUNT: String(a.pingCount),
         HTTP_REQUESTS: String(a.httpRequests),
       },
@@ -145,15 +159,14 @@ export function createCapture(name: string, a: CaptureArgs, opts: pulumi.CustomR
     { ...opts, dependsOn: [traffic] },
   );
 
-  const localAbs = path.join(a.root, localPath);
+  const localFile = fetchLocalFile(a.root, localPath);
   const fetchEnv = pulumi
     .all([pulumi.output(a.router.router), routerFile])
-    .apply(([conn, file]) => fetchEnvironment(conn as RouterConnection, file, localAbs));
+    .apply(([conn, file]) => fetchEnvironment(conn as RouterConnection, file, localFile));
   const fetch = new command.local.Command(
     `${name}-capture-fetch`,
     {
-      create: `bash ${JSON.stringify(path.join(REPO_ROOT, 'scripts/vm/capture-fetch.sh'))}`,
-      dir: REPO_ROOT,
+      create: `bash ${CAPTURE_FETCH_SCRIPT}`,
       environment: fetchEnv,
       triggers: [a.nonce, stop.stdout],
     },

@@ -112,3 +112,138 @@ redact_tokens() {
 is_uint() {
   [[ $1 =~ ^[0-9]+$ ]]
 }
+
+# cloud_init_check CMD...: one look at cloud-init's state, for wait_for. CMD prints
+# `cloud-init status --format json` (run here, or on a node over ssh). Returns 0 when cloud-init is
+# done, 1 while it still runs (or CMD could not ask yet: `last` says why), and exits the script with
+# the error detail when the state cannot improve (an error, or cloud-init disabled).
+# When done, `cloud_init_report` holds the extended status and, for a degraded boot, the recoverable
+# errors: a user needs to read them, and nothing else shows them.
+#
+# What cloud-init reports (cloudinit/cmd/status.py; doc/rtd/explanation/return_codes.rst):
+#   - since 23.4 the exit code is 0 for done or running without problems, 2 when recoverable errors were
+#     logged (any WARNING: extended_status `degraded done` or `degraded running`; status stays `done`
+#     or `running`), 1 on a critical error (status `error`, extended `error - done`/`error - running`).
+#     So exit 2 alone does not mean done: `degraded running` must still be waited for.
+#   - 22.4 (Debian bookworm) exits 0 or 1 and its JSON has no extended_status or recoverable_errors;
+#     not started reads `not run` there, `not started` since 23.4.
+# The JSON is read with python3: cloud-init is a Python program, so python3 is there wherever it runs.
+# shellcheck disable=SC2034 # read by the scripts that source this file
+cloud_init_report=""
+cloud_init_check() {
+  local out err rc verdict detail errfile
+  errfile=$(mktemp)
+  out=$("$@" 2>"$errfile") && rc=0 || rc=$?
+  err=$(tail -n 3 "$errfile")
+  rm -f "$errfile"
+  IFS=$'\t' read -r verdict detail < <(printf '%s' "$out" | python3 -c '
+import json, sys
+rc = int(sys.argv[1])
+try:
+    d = json.loads(sys.stdin.read())
+except ValueError:
+    d = None
+if not isinstance(d, dict) or "status" not in d:
+    print("unknown\t(exit %d) no status" % rc)
+    sys.exit()
+one = lambda s: " ".join(str(s).split())
+status = d["status"]
+ext = d.get("extended_status") or status
+errors = [one(e) for e in d.get("errors") or []]
+recoverable = ["%s: %s" % (level, one(m)) for level, ms in sorted((d.get("recoverable_errors") or {}).items()) for m in ms]
+if rc == 1 or status == "error":
+    print("failed\t%s; errors: %s" % (ext, " | ".join(errors) or "(none listed)"))
+elif status == "disabled":
+    print("failed\tcloud-init is disabled here (%s), it will never finish" % d.get("boot_status_code", "?"))
+elif status == "done" and (rc == 2 or recoverable):
+    print("done\t%s; recoverable errors: %s" % (ext, " | ".join(recoverable) or "(none listed)"))
+elif status == "done":
+    print("done\t%s" % ext)
+else:
+    print("wait\t%s" % ext)
+' "$rc" 2>&1 || printf 'unknown\tpython3 could not read the status')
+  case "$verdict" in
+    done)
+      # shellcheck disable=SC2034 # read by the scripts that source this file
+      cloud_init_report=$detail
+      return 0
+      ;;
+    failed) die "cloud-init failed: $detail" ;;
+    wait) last=$detail ;;
+    *) last="$detail${err:+: ${err//$'\n'/ }}" ;;
+  esac
+  return 1
+}
+
+# --- apt on a first boot --------------------------------------------------------------------------
+# Ubuntu starts apt-daily and unattended-upgrades right after cloud-final, exactly when the lab's
+# installs start, and with an older image they hold the dpkg lock for minutes (canonical/cloud-init#2908).
+# Every apt call of the lab goes through apt_get / apt_mark: bounded waits for the locks, saying which
+# lock and which process it waited for.
+# - dpkg's frontend lock: apt waits itself with `-o DPkg::Lock::Timeout=N` (apt >= 1.9.11).
+# - the lists lock (`apt-get update`): that option does not cover it; apt 2.6 (bookworm) fails at once
+#   with "Could not get lock .../lists/lock. It is held by process N", so apt_get waits for it here.
+LAB_APT_LOCK_TIMEOUT=${LAB_APT_LOCK_TIMEOUT:-600}
+
+# lock_holder FILE: "NAME (pid N)" of the process holding a POSIX (fcntl) lock on FILE, the kind apt
+# and dpkg take, read from /proc/locks (no fuser/lsof needed); empty when FILE is not locked.
+lock_holder() {
+  local file=$1 dev ino id pid
+  [ -e "$file" ] || return 0
+  read -r dev ino < <(stat -L -c '%d %i' "$file")
+  # /proc/locks names the file "MAJOR:MINOR:INODE", the device numbers in hex.
+  id=$(printf '%02x:%02x:%s' $(((dev >> 8) & 0xfff)) $(((dev & 0xff) | ((dev >> 12) & 0xfff00))) "$ino")
+  # Waiting requests are listed too, as "N: -> POSIX ..."; only holders count.
+  pid=$(awk -v id="$id" '$2 != "->" && $2 == "POSIX" && $6 == id { print $5; exit }' /proc/locks)
+  [ -n "$pid" ] || return 0
+  echo "$(cat "/proc/$pid/comm" 2>/dev/null || echo '?') (pid $pid)"
+}
+
+# apt_lock_paths: sets apt_frontend_lock and apt_lists_lock from apt's own configuration (so an
+# APT_CONFIG with another root is honoured the same way apt honours it).
+apt_lock_paths() {
+  local status lists
+  eval "$(apt-config shell status Dir::State::status/f lists Dir::State::Lists/d)"
+  apt_frontend_lock="$(dirname "${status:-/var/lib/dpkg/status}")/lock-frontend"
+  apt_lists_lock="${lists:-/var/lib/apt/lists/}lock"
+}
+
+lists_lock_free() {
+  local holder
+  holder=$(lock_holder "$apt_lists_lock")
+  [ -z "$holder" ] && return 0
+  last="held by $holder"
+  return 1
+}
+
+# apt_run TOOL SUBCOMMAND ARGS...: TOOL (apt-get or apt-mark) with the lock timeout; reports a held
+# lock before waiting and how long the wait took.
+apt_run() {
+  local tool=$1 sub=$2 holder start rc=0
+  shift 2
+  apt_lock_paths
+  start=$SECONDS
+  if [ "$sub" = update ]; then
+    holder=$(lock_holder "$apt_lists_lock")
+    if [ -n "$holder" ]; then
+      echo "$LAB_SCRIPT: waiting up to ${LAB_APT_LOCK_TIMEOUT}s for the apt lists lock $apt_lists_lock, held by $holder" >&2
+      wait_for "$LAB_APT_LOCK_TIMEOUT" 2 "the apt lists lock $apt_lists_lock" lists_lock_free || return 1
+      echo "$LAB_SCRIPT: apt lists lock free after $((SECONDS - start))s" >&2
+    fi
+  fi
+  holder=$(lock_holder "$apt_frontend_lock")
+  [ -z "$holder" ] || echo "$LAB_SCRIPT: waiting up to ${LAB_APT_LOCK_TIMEOUT}s for the dpkg lock $apt_frontend_lock, held by $holder" >&2
+  "$tool" -o "DPkg::Lock::Timeout=$LAB_APT_LOCK_TIMEOUT" "$sub" "$@" || rc=$?
+  if [ -n "$holder" ]; then
+    if [ "$rc" -eq 0 ]; then
+      echo "$LAB_SCRIPT: $tool $sub ran after waiting $((SECONDS - start))s for the dpkg lock" >&2
+    else
+      echo "$LAB_SCRIPT: $tool $sub failed (exit $rc) after waiting $((SECONDS - start))s for the dpkg lock" >&2
+    fi
+  fi
+  return "$rc"
+}
+
+# apt_get SUBCOMMAND ARGS... / apt_mark SUBCOMMAND ARGS...: apt-get / apt-mark through apt_run.
+apt_get() { apt_run apt-get "$@"; }
+apt_mark() { apt_run apt-mark "$@"; }

@@ -67,7 +67,7 @@ done
 if ((${#missing[@]} > 0)); then
   log "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  install_missing() { apt-get update -q && apt-get install -y -q "${missing[@]}"; }
+  install_missing() { apt_get update -q && apt_get install -y -q "${missing[@]}"; }
   retry 5 10 install_missing || die "could not install ${missing[*]}"
 fi
 

@@ -6,6 +6,7 @@ import * as YAML from 'yaml';
 import { parseLabConfig } from '../../components/config';
 import { planTopology } from '../../components/topology';
 import { LAB_USER, ROUTER_NODE_KEY_PATH, metaData, networkConfig, seedFiles, userData } from '../../components/cloud-init';
+import { readRepoFile, VM_LIB } from '../../components/vm-lib';
 import { rawLab } from './helpers';
 
 const cfg = parseLabConfig(rawLab('unencrypted'), 'unencrypted');
@@ -71,7 +72,13 @@ describe('cloud-init seeds', () => {
       const d = parse11<UserDataDoc>(ud);
       assert.strictEqual(d.hostname, vm.name);
       assert.ok(!ud.includes('PRIVATE KEY'));
-      assert.ok(!/pkgs\.k8s\.io|apt-get/.test(ud), 'Kubernetes packages are installed later by node-kube-install.sh');
+      // The shipped lib.sh defines the apt wrappers (node-kube-install.sh calls them later); what runs
+      // at boot, the user-data without it, installs nothing.
+      const lib = readRepoFile(VM_LIB);
+      assert.ok(ud.includes(lib.split('\n')[1]), 'lib.sh ships with the node setup');
+      const bootOnly = (d.write_files as { content: string }[]).map((f) => f.content.replace(lib, '')).join('\n') + JSON.stringify(d.runcmd);
+      assert.ok(!/pkgs\.k8s\.io|apt-get|apt_get/.test(bootOnly), 'Kubernetes packages are installed later by node-kube-install.sh');
+      assert.ok(!/pkgs\.k8s\.io/.test(ud));
       assert.deepStrictEqual(d.runcmd, [['/usr/local/sbin/lab-node-setup']]);
     });
   }

@@ -13,6 +13,8 @@ import * as os from 'os';
 import * as path from 'path';
 import * as pulumi from '@pulumi/pulumi';
 import { parseLabConfig, type Encryption } from '../../components/config';
+import { fetchLocalFile } from '../../components/proof/capture';
+import { REPO_ROOT as REPO } from '../../components/repo';
 import { envOf, nodeOf, scriptOf } from '../helpers/script-command';
 import { cleartextCapture, DEFAULT_TRAFFIC as T, encryptedCapture, xfrmStateText } from './helpers/pcap';
 
@@ -56,7 +58,7 @@ function stdoutFor(r: Created, stack: string): string {
     case 'capture-start.sh':
       return 'interface=seg2\nfile=/var/tmp/cilium-lab/x.pcap\npid=4242\nstarted=2026-01-01T00:00:00Z';
     case 'traffic.sh':
-      return 'ping_transmitted=4\nping_received=4\nhttp_total=2\nhttp_answered=2\nserver_log_hits=2';
+      return 'ping_transmitted=4\nping_received=4\nhttp_total=2\nhttp_answered=2\nhttp_echoed=2\nserver_log_hits=2';
     case 'capture-stop.sh':
       return `file=/var/tmp/cilium-lab/${stack}.pcap\nbytes=3000\ncaptured=12\nreceived=12\ndropped=0\nstopped_by=signal`;
     case 'facts.sh':
@@ -230,7 +232,7 @@ describe('EncryptionProof (mocks)', function () {
         assert.ok(Array.isArray(v.esp?.spis) && Array.isArray(v.esp?.flows));
         assert.strictEqual(typeof v.cleartext?.podPackets, 'number');
         assert.deepStrictEqual(v.tcpdump, { file: `/var/tmp/cilium-lab/${stacks[encryption]}.pcap`, bytes: 3000, captured: 12, received: 12, dropped: 0, stoppedBy: 'signal' });
-        assert.deepStrictEqual(v.traffic, { pingTransmitted: 4, pingReceived: 4, httpTotal: 2, httpAnswered: 2, serverLogHits: 2 });
+        assert.deepStrictEqual(v.traffic, { pingTransmitted: 4, pingReceived: 4, httpTotal: 2, httpAnswered: 2, httpEchoed: 2, serverLogHits: 2 });
         assert.strictEqual(r.capturePath, `captures/${stacks[encryption]}/1.pcap`);
         assert.strictEqual(v.capturePath, r.capturePath);
         assert.deepStrictEqual(r.pods, {
@@ -298,6 +300,29 @@ describe('EncryptionProof (mocks)', function () {
         assert.strictEqual(e.FETCH_PRIVATE_KEY, PRIVATE_KEY);
         assert.strictEqual(e.LOCAL_FILE, path.join(ROOT, 'captures', stacks[encryption], '1.pcap'));
         assert.strictEqual(e.REMOTE_FILE, `/var/tmp/cilium-lab/${stacks[encryption]}-run1-${r.nonce}.pcap`);
+      });
+
+      it('fetches with paths relative to the project: no input holds the absolute checkout path', () => {
+        const fetch = byScript(r.created, 'capture-fetch.sh')[0];
+        const inputs = JSON.stringify(fetch.inputs, (_k, v) => unwrap(v));
+        assert.ok(!inputs.includes(REPO), `capture-fetch inputs contain ${REPO}: ${inputs.replace(PRIVATE_KEY, '<key>')}`);
+        assert.strictEqual(unwrap(fetch.inputs.create), 'bash scripts/vm/capture-fetch.sh');
+        // Under the project root (the program's default) the pcap path is relative too.
+        assert.strictEqual(fetchLocalFile(REPO, 'captures/s/1.pcap'), 'captures/s/1.pcap');
+        assert.strictEqual(fetchLocalFile(ROOT, 'captures/s/1.pcap'), path.join(ROOT, 'captures/s/1.pcap'));
+        assert.strictEqual(fetch.inputs.dir, undefined, 'runs in the program\'s working directory, the project root');
+        assert.ok(fs.existsSync(path.join(REPO, 'scripts/vm/capture-fetch.sh')));
+      });
+
+      it('serves the nonce back from a ConfigMap and counts only prefixed access-log lines', () => {
+        const cm = r.created.find((c) => c.type === 'kubernetes:core/v1:ConfigMap');
+        assert.ok(cm, 'no ConfigMap for the server');
+        const data = cm.inputs.data as Record<string, string>;
+        assert.match(data['default.conf'], /location = \/echo \{[\s\S]*return 200 "\$arg_msg\\n";/);
+        const traffic = byScript(r.created, 'traffic.sh')[0];
+        const env = envOf(unwrap(traffic.inputs.stdin));
+        assert.strictEqual(env.SERVER_LOG_PREFIX, 'lab-access');
+        assert.match(data['default.conf'], /log_format lab_access 'lab-access /);
       });
     });
   }
