@@ -49,6 +49,48 @@ describe('Cilium Helm values', () => {
     });
   }
 
+  const wgCases: [string, Record<string, string>][] = [
+    ['wireguard strict egress, chart 1.18', { encryption: 'wireguard', wireguardStrictMode: 'egress', wireguardNodeEncryption: 'true' }],
+    ['wireguard strict egress+ingress, chart 1.19', { encryption: 'wireguard', wireguardStrictMode: 'egress+ingress', ciliumVersion: '1.19.2' }],
+    ['wireguard strict egress, chart 1.16', { encryption: 'wireguard', wireguardStrictMode: 'egress', ciliumVersion: '1.16.3' }],
+  ];
+  for (const [what, raw] of wgCases) {
+    it(`${what}: validates against the schema; every path is in 1.16.3 or listed with a version the config allows`, () => {
+      const cfg = parseLabConfig(raw, 'wg');
+      const v = ciliumValues(cfg, planTopology(cfg));
+      const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
+      assert.ok(validate(v), JSON.stringify(validate.errors, null, 1));
+      const [maj, min] = cfg.ciliumVersion.split('.').map(Number);
+      for (const p of leafPaths(v)) {
+        if (has(defaults, p)) continue;
+        const listed = VALUES_NOT_IN_1_16_3.find((x) => x.path === p);
+        assert.ok(listed, `${p} is not in values.yaml 1.16.3 and not listed`);
+        const [sMaj, sMin] = listed.since.split('.').map(Number);
+        assert.ok(maj > sMaj || (maj === sMaj && min >= sMin), `${p} (since ${listed.since}) used with chart ${cfg.ciliumVersion}`);
+      }
+    });
+  }
+
+  it('wireguard: type wireguard, nodeEncryption from config, strict mode on the pod CIDR in the shape of the chart version', () => {
+    assert.deepStrictEqual(values.wireguard.encryption, { enabled: true, type: 'wireguard', nodeEncryption: false });
+    const v18 = ciliumValues(parseLabConfig(wgCases[0][1], 'wg'), planTopology(parseLabConfig(wgCases[0][1], 'wg')));
+    assert.deepStrictEqual(v18.encryption, {
+      enabled: true,
+      type: 'wireguard',
+      nodeEncryption: true,
+      strictMode: { enabled: true, cidr: '10.0.0.0/8', allowRemoteNodeIdentities: true },
+    });
+    const c19 = parseLabConfig(wgCases[1][1], 'wg');
+    assert.deepStrictEqual(ciliumValues(c19, planTopology(c19)).encryption, {
+      enabled: true,
+      type: 'wireguard',
+      nodeEncryption: false,
+      strictMode: { egress: { enabled: true, cidr: '10.0.0.0/8', allowRemoteNodeIdentities: true }, ingress: { enabled: true } },
+    });
+    // The 1.16.3 chart has the flat strict mode keys this lab uses before 1.19.
+    assert.ok(has(defaults, 'encryption.strictMode.allowRemoteNodeIdentities') && has(defaults, 'encryption.nodeEncryption'));
+  });
+
   it('listed exceptions are real: kubeProxyReplacement appears in 1.16.3 only as a comment', () => {
     for (const x of VALUES_NOT_IN_1_16_3) assert.ok(!has(defaults, x.path), `${x.path} exists after all: drop it from the list`);
     assert.match(defaultsText, /^#kubeProxyReplacement:/m);

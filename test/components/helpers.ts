@@ -4,7 +4,7 @@ import * as path from 'path';
 import * as YAML from 'yaml';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
-export const STACKS = ['dev', 'unencrypted', 'ipsec'] as const;
+export const STACKS = ['dev', 'unencrypted', 'ipsec', 'wireguard'] as const;
 
 /** The `lab:` config of a stack as the Pulumi CLI would merge it: project values, then the stack file. */
 export function stackConfig(stack: string): Record<string, string> {
