@@ -100,7 +100,7 @@ export class EncryptionProof extends pulumi.ComponentResource {
 
     const { resource: nonceRes, nonce } = createNonce(
       `${name}-nonce`,
-      { captureRun: cfg.captureRun, encryption: cfg.encryption },
+      { captureRun: cfg.captureRun, encryption: cfg.encryption, ipsecKeyId: cfg.ipsecKeyId },
       child,
     );
 

@@ -216,9 +216,10 @@ describe('EncryptionProof (mocks)', function () {
         assert.strictEqual(r.verification.nonce?.text, r.nonce);
       });
 
-      it('keys the nonce on lab:captureRun and lab:encryption', () => {
+      it('keys the nonce on lab:captureRun, lab:encryption and on ipsec lab:ipsecKeyId (a rotation re-captures with the new key)', () => {
         const rs = r.created.find((c) => c.type === 'random:index/randomString:RandomString');
-        assert.deepStrictEqual(unwrap(rs?.inputs.keepers), { captureRun: '1', encryption });
+        const keyed = encryption === 'ipsec' ? { captureRun: '1', encryption, ipsecKeyId: '3' } : { captureRun: '1', encryption };
+        assert.deepStrictEqual(unwrap(rs?.inputs.keepers), keyed);
       });
 
       it('pins the client pod to worker1 and the server pod to worker2 with pinned images', () => {
