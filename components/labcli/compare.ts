@@ -2,7 +2,11 @@
  * `lab compare`: the verification of two stacks side by side. Pure: it works on two stacks' outputs as
  * plain objects (what `pulumi stack output --json` or `lab outputs --json` print, or the Automation API's
  * outputs with the values unwrapped), so it can be run on recorded outputs and tested without Pulumi.
+ * The `verification` output has the shape components/proof/verification.ts exports (the verifier's
+ * Report plus the lab's verdict); the compiler checks every field read here against those types.
  */
+import type { EspFlowReport } from '../verifier/report';
+import type { VerificationResult } from '../proof/verification';
 
 export interface StackOutputs {
   /** Label for the column (the stack name or the file it came from). */
@@ -24,81 +28,54 @@ export interface Comparison {
   problems: string[];
 }
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Frame sizes from the verifier's per-flow `sizes` (number list, {min,max}, or a size -> count map). */
-export function sizeRange(flows: unknown[]): { min: number; max: number } | undefined {
-  let min = Infinity;
-  let max = -Infinity;
-  const add = (n: unknown) => {
-    const x = num(n);
-    if (x === undefined) return;
-    min = Math.min(min, x);
-    max = Math.max(max, x);
-  };
-  for (const f of flows) {
-    if (!isObj(f)) continue;
-    const s = f.sizes;
-    if (Array.isArray(s)) s.forEach(add);
-    else if (isObj(s)) {
-      if ('min' in s || 'max' in s) {
-        add(s.min);
-        add(s.max);
-      } else {
-        for (const k of Object.keys(s)) if (/^\d+$/.test(k)) add(Number(k));
-      }
-    }
-  }
-  return min === Infinity ? undefined : { min, max };
+/** The smallest and largest frame size over the ESP flows (each flow's `sizes` is { min, max, mean }). */
+export function sizeRange(flows: readonly Pick<EspFlowReport, 'sizes'>[]): { min: number; max: number } | undefined {
+  if (flows.length === 0) return undefined;
+  return { min: Math.min(...flows.map((f) => f.sizes.min)), max: Math.max(...flows.map((f) => f.sizes.max)) };
 }
 
-function fmtNum(v: unknown): string {
-  const n = num(v);
+function fmtNum(n: number | undefined): string {
   return n === undefined ? '-' : String(n);
 }
 
 /** One column of the comparison, from one stack's outputs. */
 export function describe(o: StackOutputs): { cells: Map<string, string>; pass: boolean; problem?: string } {
   const cells = new Map<string, string>();
-  const v = o.outputs.verification;
-  if (!isObj(v)) {
+  if (!isObj(o.outputs.verification)) {
     return { cells, pass: false, problem: `${o.name}: no verification output (run \`npm run lab -- up --stack ${o.name}\` first)` };
   }
-  const esp = isObj(v.esp) ? v.esp : {};
-  const flows = Array.isArray(esp.flows) ? esp.flows : [];
-  const clear = isObj(v.cleartext) ? v.cleartext : {};
-  const nonce = isObj(v.nonce) ? v.nonce : {};
-  const dec = isObj(v.decryption) ? v.decryption : undefined;
-  const expected = isObj(v.expected) ? v.expected : {};
-  const tcpdump = isObj(v.tcpdump) ? v.tcpdump : undefined;
-  const spis = Array.isArray(esp.spis) ? esp.spis.map(String).join(', ') : '-';
-  const endpoints = [
-    ...new Set(
-      flows.filter(isObj).map((f) => `${String(f.src)} -> ${String(f.dst)}`),
-    ),
-  ];
+  // The stack output as the program exported it (JSON of a VerificationResult).
+  const v = o.outputs.verification as VerificationResult;
+  const flows = v.esp?.flows ?? [];
+  const clear = v.cleartext;
+  const nonce = v.nonce;
+  const dec = v.decryption;
+  const expected = v.expected;
+  const tcpdump = v.tcpdump;
+  const spis = v.esp ? v.esp.spis.join(', ') : '-';
+  const endpoints = [...new Set(flows.map((f) => `${f.src} -> ${f.dst}`))];
   const sizes = sizeRange(flows);
-  const paths = [...new Set(flows.filter(isObj).flatMap((f) => (Array.isArray(f.paths) ? f.paths.map(String) : [])))];
+  const paths = [...new Set(flows.flatMap((f) => f.paths))];
   const pass = v.pass === true;
-  const enc = typeof o.outputs.encryption === 'string' ? o.outputs.encryption : expected.encryption;
-  cells.set('encryption', typeof enc === 'string' ? enc : '-');
-  cells.set('verdict', typeof v.verdict === 'string' ? v.verdict : '-');
-  cells.set('expected', typeof expected.expect === 'string' ? expected.expect : '-');
+  const enc = typeof o.outputs.encryption === 'string' ? o.outputs.encryption : expected?.encryption;
+  cells.set('encryption', enc ?? '-');
+  cells.set('verdict', v.verdict ?? '-');
+  cells.set('expected', expected?.expect ?? '-');
   cells.set('pass', pass ? 'PASS' : 'FAIL');
   cells.set('frames', fmtNum(v.frames));
-  cells.set('ESP packets', fmtNum(esp.packets));
+  cells.set('ESP packets', fmtNum(v.esp?.packets));
   cells.set('SPIs', spis === '' ? 'none' : spis);
   cells.set('ESP endpoints', endpoints.length ? endpoints.join(', ') : 'none');
   cells.set('ESP path', paths.length ? paths.join(', ') : '-');
   cells.set('ESP frame sizes', sizes ? (sizes.min === sizes.max ? `${sizes.min}` : `${sizes.min}..${sizes.max}`) : '-');
-  cells.set('cleartext pod packets', fmtNum(clear.podPackets));
-  cells.set('nonce hits (cleartext)', fmtNum(nonce.hits));
+  cells.set('cleartext pod packets', fmtNum(clear?.podPackets));
+  cells.set('nonce hits (cleartext)', fmtNum(nonce?.hits));
   cells.set('decrypted ok/failed', dec ? `${fmtNum(dec.ok)}/${fmtNum(dec.failed)}` : '-');
   cells.set('tcpdump captured/dropped', tcpdump ? `${fmtNum(tcpdump.captured)}/${fmtNum(tcpdump.dropped)}` : '-');
-  cells.set('capture', typeof v.capturePath === 'string' ? v.capturePath : '-');
-  const failures = Array.isArray(v.failures) ? v.failures.map(String) : [];
+  cells.set('capture', v.capturePath ?? '-');
+  const failures = v.failures ?? [];
   cells.set('failures', failures.length ? failures.join('; ') : 'none');
   return { cells, pass };
 }

@@ -6,8 +6,9 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { REPO_ROOT } from '../repo';
 
-export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+export { REPO_ROOT };
 /** The documented default passphrase of lab stacks' secrets (labs only: set your own for anything else). */
 export const LAB_PASSPHRASE = 'cilium-ipsec-lab';
 
@@ -59,7 +60,29 @@ export interface PulumiCommandStatics<C> {
   install(opts?: { root?: string }): Promise<C>;
 }
 
-/** Finds the Pulumi CLI (PATH, then .lab/pulumi), or installs it into .lab/pulumi with a message. */
+/**
+ * Whether PulumiCommand.get failed because there is no such executable. The Automation API runs
+ * `pulumi version` through execa and wraps its error in a CommandError whose text carries execa's
+ * "spawn <command> ENOENT" (and whose commandResult.err has code ENOENT). Anything else (a CLI older
+ * than the SDK's minimum, a broken binary) is a CLI that exists and must not be hidden by installing a
+ * second one.
+ */
+export function isCliMissing(e: unknown): boolean {
+  const code = (e as { commandResult?: { err?: { code?: unknown } } } | undefined)?.commandResult?.err?.code;
+  return code === 'ENOENT' || (e instanceof Error && /\bENOENT\b/.test(e.message));
+}
+
+function firstLine(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  // CommandError's text is "code: ...\n stdout: ...\n stderr: <message>": the message is what matters.
+  const stderr = /stderr: (.+)/.exec(m)?.[1];
+  return (stderr ?? m.split('\n')[0]).trim();
+}
+
+/**
+ * Finds the Pulumi CLI (PATH, then .lab/pulumi), or installs it into .lab/pulumi with a message when
+ * there is none. A CLI that is there but unusable (too old for this SDK, broken) is an error naming it.
+ */
 export async function ensurePulumiCli<C = import('@pulumi/pulumi/automation').PulumiCommand>(
   io: LabIO,
   root: string,
@@ -68,16 +91,20 @@ export async function ensurePulumiCli<C = import('@pulumi/pulumi/automation').Pu
   if (!PulumiCommand) {
     PulumiCommand = (await import('@pulumi/pulumi/automation')).PulumiCommand as unknown as PulumiCommandStatics<C>;
   }
-  try {
-    return await PulumiCommand.get();
-  } catch {
-    /* not on PATH */
-  }
   const cliRoot = path.join(root, '.lab', 'pulumi');
   try {
+    return await PulumiCommand.get();
+  } catch (e) {
+    if (!isCliMissing(e)) {
+      throw new Error(`the Pulumi CLI on PATH cannot be used: ${firstLine(e)} (upgrade it, or take it off PATH so that the lab installs its own into ${path.relative(root, cliRoot)})`);
+    }
+  }
+  try {
     return await PulumiCommand.get({ root: cliRoot });
-  } catch {
-    /* not installed there yet */
+  } catch (e) {
+    if (!isCliMissing(e)) {
+      throw new Error(`the Pulumi CLI in ${cliRoot} cannot be used: ${firstLine(e)} (delete ${cliRoot} and run the lab command again to reinstall it)`);
+    }
   }
   io.stderr(`lab: the Pulumi CLI is not on PATH; installing it into ${path.relative(root, cliRoot)} (Automation API PulumiCommand.install, downloads from get.pulumi.com)\n`);
   try {

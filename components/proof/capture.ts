@@ -13,9 +13,9 @@ import * as command from '@pulumi/command';
 import * as path from 'path';
 import * as pulumi from '@pulumi/pulumi';
 import { runScript, type SshTarget } from '../remote';
+import { REPO_ROOT } from '../repo';
 
-/** The repository root (the Pulumi program's working directory). */
-export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+export { REPO_ROOT };
 /** Where captures live on the router. */
 export const ROUTER_CAPTURE_DIR = '/var/tmp/cilium-lab';
 /** Bounds of one capture: it can never run away if the stop step never comes. */

@@ -28,8 +28,8 @@ import {
 } from './verification';
 import { CLIENT_POD, createWorkloads, PROOF_NAMESPACE, SERVER_POD, SERVER_PORT } from './workloads';
 
-export { judge, expectationsFor, runVerification } from './verification';
-export type { Expectations, Judgement, VerificationResult, VerifierReport } from './verification';
+export { judge, expectationsFor, runVerification, verifierArgs, verifierOptions, LAB_CHECKS } from './verification';
+export type { Expectations, Judgement, LabCheck, LabVerifyOptions, VerificationResult } from './verification';
 export type { NodeFacts, ProofNode } from './facts';
 
 export interface EncryptionProofArgs {
@@ -66,11 +66,11 @@ export function pickNodes(nodes: ProofNode[]): { controlPlane: ProofNode; client
   return { controlPlane: cps[0], clientNode: workers[0], serverNode: workers[1] };
 }
 
-async function defaultVerify(capture: string, opts: Parameters<VerifyFn>[1]): ReturnType<VerifyFn> {
+const defaultVerify: VerifyFn = async (capture, opts) => {
   // Loaded lazily: the verifier is only needed during `pulumi up`.
   const v = await import('../verifier');
-  return (await v.verifyCapture(capture, opts)) as unknown as Awaited<ReturnType<VerifyFn>>;
-}
+  return v.verifyCapture(capture, opts);
+};
 
 async function defaultWriteWireshark(dir: string, xfrmTexts: string[]): Promise<void> {
   const v = await import('../verifier');
@@ -175,15 +175,18 @@ export class EncryptionProof extends pulumi.ComponentResource {
             nodeFacts.filter((f) => Object.keys(f.xfrmErrorsGrown).length > 0).map((f) => [f.name, f.xfrmErrorsGrown]),
           ),
           tcpdump,
+          agents: Object.fromEntries(nodeFacts.flatMap((f) => (f.encryptStatus ? [[f.name, f.encryptStatus]] : []))),
         });
         if (pulumi.runtime.isDryRun()) {
           // Preview: never read local files or run the verifier; `pulumi up` fills this in.
-          return {
+          const { tcpdump: _t, xfrmErrorsGrown: _g, agents: _a, ...expected } = expectations;
+          const preview: VerificationResult = {
             pass: false,
             failures: ['not verified yet: the verification runs during pulumi up'],
             capturePath: cap.localPath,
-            expected: { ...expectations, tcpdump: undefined, xfrmErrorsGrown: undefined },
-          } as unknown as VerificationResult;
+            expected,
+          };
+          return preview;
         }
         return runVerification(
           {

@@ -16,8 +16,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as pulumi from '@pulumi/pulumi';
+import type { Report } from '../verifier';
 import type { CaptureCounts } from './parse';
-import { innerNonceHits, type VerifierReport, type VerifyOptions } from './verification';
+import type { LabVerifyOptions } from './verification';
 
 /**
  * Cilium's IPsec documentation (encryption-ipsec.rst, Troubleshooting): "All XFRM errors correspond to a
@@ -28,7 +29,7 @@ import { innerNonceHits, type VerifierReport, type VerifyOptions } from './verif
  */
 export const ROTATION_TOLERATED_XFRM_COUNTERS = ['XfrmInError', 'XfrmFwdHdrError'] as const;
 
-/** The verifier's `rotation` findings (`--rotation FROM:TO`). */
+/** The verifier's `rotation` findings (`--rotation FROM:TO`), as the verifier's report carries them. */
 export interface RotationFindings {
   from: number;
   to: number;
@@ -80,16 +81,15 @@ export interface RotationResult {
   warnings: string[];
 }
 
-function perSpi(report: VerifierReport, spi: number): { ok: number; failed: number; packets: number } {
+function perSpi(report: Report, spi: number): { ok: number; failed: number; packets: number } {
   let ok = 0;
   let failed = 0;
   let packets = 0;
   for (const f of report.esp.flows) {
     if (f.spi !== spi) continue;
     packets += f.packets;
-    const d = (f as { decryption?: { ok?: number; failed?: number } }).decryption;
-    ok += d?.ok ?? 0;
-    failed += d?.failed ?? 0;
+    ok += f.decryption?.ok ?? 0;
+    failed += f.decryption?.failed ?? 0;
   }
   return { ok, failed, packets };
 }
@@ -97,10 +97,10 @@ function perSpi(report: VerifierReport, spi: number): { ok: number; failed: numb
 const fmtTime = (t: number | undefined) => (t === undefined ? 'never' : new Date(t * 1000).toISOString());
 
 /** Pure: the rotation's pass/fail. Every failure names what was expected and what was seen. */
-export function judgeRotation(report: VerifierReport, x: RotationExpectations, capturePath: string): RotationResult {
+export function judgeRotation(report: Report, x: RotationExpectations, capturePath: string): RotationResult {
   const failures: string[] = [];
   const warnings: string[] = [];
-  const rot = report.rotation as RotationFindings | undefined;
+  const rot = (report as Report & { rotation?: RotationFindings }).rotation;
   const spis = report.esp.spis;
   for (const spi of [x.from, x.to]) {
     if (!spis.includes(spi)) failures.push(`SPI ${spi} (${spi === x.from ? 'old' : 'new'} key) carried no traffic in the rotation window; SPIs seen: ${spis.join(', ') || 'none'}`);
@@ -117,7 +117,7 @@ export function judgeRotation(report: VerifierReport, x: RotationExpectations, c
     for (const w of rot.cleartextWindows) {
       failures.push(`${w.packets} cleartext pod packets from ${fmtTime(w.start)} to ${fmtTime(w.end)}: the rotation let traffic out unencrypted`);
     }
-    if (!rot.met && failures.length === 0) failures.push(`the verifier says the rotation ${x.from}:${x.to} was not met: ${(report.expectationFailures as string[] | undefined)?.join('; ') ?? 'no reason given'}`);
+    if (!rot.met && failures.length === 0) failures.push(`the verifier says the rotation ${x.from}:${x.to} was not met: ${report.expectationFailures.join('; ') || 'no reason given'}`);
   }
   if (report.cleartext.podPackets !== 0 && !(rot && rot.cleartextWindows.length > 0)) {
     failures.push(`${report.cleartext.podPackets} cleartext pod packets in the rotation window, expected 0`);
@@ -132,7 +132,7 @@ export function judgeRotation(report: VerifierReport, x: RotationExpectations, c
     if (d.ok === 0) failures.push(`no packet of SPI ${spi} decrypted with the nodes' xfrm states (read before and after the rotation)`);
     if (d.failed > 0) failures.push(`${d.failed} packets of SPI ${spi} failed to decrypt (ICV) with the nodes' xfrm states`);
   }
-  const inner = innerNonceHits(report);
+  const inner = report.nonce?.decryptedHits;
   if (!inner) failures.push(`nonce ${x.nonce} not found inside the decrypted packets: the ESP did not carry the window's traffic`);
   const allowed = new Set(x.endpoints);
   for (const f of report.esp.flows) {
@@ -173,7 +173,9 @@ export function judgeRotation(report: VerifierReport, x: RotationExpectations, c
   return result;
 }
 
-export type RotationVerifyFn = (capture: string, opts: VerifyOptions & { rotation: { from: number; to: number } }) => Promise<VerifierReport>;
+/** The lab's verifier options plus the rotation expectation (`--rotation FROM:TO`). */
+export type RotationVerifyOptions = LabVerifyOptions & { rotation: { from: number; to: number } };
+export type RotationVerifyFn = (capture: string, opts: RotationVerifyOptions) => Promise<Report>;
 
 export interface RotationVerificationInput {
   /** Relative to `root`. */
@@ -189,7 +191,7 @@ export interface RotationVerificationInput {
 export async function runRotationVerification(input: RotationVerificationInput, verify: RotationVerifyFn): Promise<RotationResult> {
   const x = input.expectations;
   const failed = (why: string): RotationResult => ({
-    ...judgeRotation({ verdict: 'inconclusive', frames: 0, warnings: [], esp: { packets: 0, spis: [], flows: [] }, cleartext: { podPackets: 0 } }, x, input.capturePath),
+    ...judgeRotation({ esp: { packets: 0, spis: [], flows: [] }, cleartext: { podPackets: 0 }, expectationFailures: [] } as unknown as Report, x, input.capturePath),
     pass: false,
     failures: [why],
   });

@@ -1,14 +1,24 @@
 /**
- * The verdict as the lab states it: the verifier library (components/verifier) runs on the fetched pcap
- * with everything the lab knows, and `judge` turns its report into pass/fail with one line per failure.
+ * The verdict as the lab states it. One set of rules: the verifier (components/verifier) runs on the
+ * fetched pcap with the lab's expectations, exactly the options `npm run verify` takes (`verifierArgs`
+ * prints them), and its own `expectationFailures` are the first failures. `judge` adds only what the
+ * verifier cannot know, as a list of lab checks (LAB_CHECKS):
  *
- * - ipsec passes only if: the verdict is `encrypted`, the configured SPI is on the wire, every ESP flow is
- *   between the nodes' addresses (node IPs, cilium_host), zero cleartext pod packets, the nonce never in
- *   cleartext, decryption with the workers' xfrm states succeeded on at least one packet and found the
- *   nonce inside, no XFRM error counter grew on any node, tcpdump dropped nothing.
- * - none (unencrypted) passes only if: the verdict is `cleartext`, the client/server pod pair was seen, the
- *   nonce was seen. This is the sanity check: if the lab cannot see cleartext, its capture is broken and
- *   the ipsec verdict would mean nothing (cilium-cli's "sanity" mode).
+ * - tcpdump dropped nothing (an incomplete capture proves no absence);
+ * - our traffic is in the capture: ipsec, the nonce was found inside the ESP after decrypting it with the
+ *   workers' xfrm states; none, the client/server pair and the nonce were seen in cleartext (the sanity
+ *   check: a lab that cannot see cleartext has a broken capture, and its ipsec verdict would mean
+ *   nothing; cilium-cli's "sanity" mode);
+ * - no XFRM error counter grew on any node during the run (ipsec);
+ * - every Cilium agent reports IPsec with no errors (ipsec, when the agents were asked).
+ *
+ * The verifier's expectations: --expect encrypted|cleartext, and on ipsec --spi (the key id: any other
+ * SPI on the wire fails), --endpoints (node IPs + cilium_host: ESP between other addresses fails) and
+ * --pod-cidr (no cleartext between ANY two pod addresses); on none --pods (exactly the client/server
+ * pair). --nonce always: with --expect encrypted, the nonce in cleartext fails.
+ *
+ * Another encryption mode adds its checks by passing its own list to `judge` (e.g.
+ * `judge(report, x, [...LAB_CHECKS, ...wireguardChecks])`); a check names itself and returns its failures.
  *
  * `judge` is pure; `runVerification` does the I/O (temp xfrm files with mode 0600, removed afterwards;
  * the Wireshark config next to the pcap on ipsec).
@@ -16,34 +26,9 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import type { Report, VerifyOptions } from '../verifier';
 import type { Encryption } from '../config';
-import type { CaptureCounts, TrafficResult } from './parse';
-
-/** The verifier report fields the lab relies on (the JSON contract in the team brief). */
-export interface VerifierReport {
-  verdict: 'encrypted' | 'cleartext' | 'partial' | 'inconclusive';
-  frames: number;
-  warnings: string[];
-  esp: {
-    packets: number;
-    spis: number[];
-    flows: {
-      src: string;
-      dst: string;
-      spi: number;
-      packets: number;
-      firstSeq?: number;
-      lastSeq?: number;
-      seqIncreasing?: boolean;
-      paths?: unknown;
-      sizes?: unknown;
-    }[];
-  };
-  cleartext: { podPackets: number; [k: string]: unknown };
-  nonce?: { hits: number; [k: string]: unknown };
-  decryption?: { ok: number; failed: number; [k: string]: unknown };
-  [k: string]: unknown;
-}
+import type { CaptureCounts, EncryptStatus, TrafficResult } from './parse';
 
 export interface Expectations {
   encryption: Encryption;
@@ -52,7 +37,7 @@ export interface Expectations {
   spi?: number;
   /** [client pod IP, server pod IP]. */
   pods: string[];
-  /** Addresses ESP may run between: node IPs and cilium_host addresses. */
+  /** ipsec: the addresses ESP may run between (node IPs and cilium_host addresses); none: empty. */
   endpoints: string[];
   nonce: string;
   /** Whether xfrm states were given for decryption (ipsec). */
@@ -61,10 +46,13 @@ export interface Expectations {
   xfrmErrorsGrown: Record<string, Record<string, [number, number]>>;
   /** tcpdump's counts, when known. */
   tcpdump?: CaptureCounts;
+  /** `cilium-dbg encrypt status` per node name, when the agents were asked (ipsec). */
+  agents?: Record<string, EncryptStatus>;
 }
 
 export interface Judgement {
   pass: boolean;
+  /** The verifier's expectation failures first, then the lab checks' failures. */
   failures: string[];
 }
 
@@ -79,9 +67,10 @@ export function expectationsFor(a: {
   decrypt: boolean;
   xfrmErrorsGrown: Record<string, Record<string, [number, number]>>;
   tcpdump?: CaptureCounts;
+  agents?: Record<string, EncryptStatus>;
 }): Expectations {
   const ipsec = a.encryption === 'ipsec';
-  const endpoints = [...new Set([...a.nodeIps, ...a.ciliumHosts].filter((x): x is string => !!x))];
+  const endpoints = ipsec ? [...new Set([...a.nodeIps, ...a.ciliumHosts].filter((x): x is string => !!x))] : [];
   const e: Expectations = {
     encryption: a.encryption,
     expect: ipsec ? 'encrypted' : 'cleartext',
@@ -93,93 +82,115 @@ export function expectationsFor(a: {
   };
   if (ipsec) e.spi = a.spi;
   if (a.tcpdump) e.tcpdump = a.tcpdump;
+  if (a.agents) e.agents = a.agents;
   return e;
 }
 
+/** The verifier options the lab uses (the subset of VerifyOptions with a command-line twin). */
+export type LabVerifyOptions = Pick<VerifyOptions, 'podCidrs' | 'pods' | 'nonce' | 'spi' | 'endpoints' | 'expect' | 'xfrmFiles'>;
+
+/** Pure: the verifier options for the lab's expectations. */
+export function verifierOptions(x: Expectations, podCidr: string, xfrmFiles: string[] = []): LabVerifyOptions {
+  // ipsec: no cleartext between ANY two pod-CIDR addresses (the pair included) may cross the router
+  // (--pod-cidr); none: cleartext between exactly the client/server pair must be seen (--pods). The
+  // verifier ignores the CIDR when pods are given, so give one or the other.
+  const opts: LabVerifyOptions = {
+    ...(x.encryption === 'ipsec' ? { podCidrs: [podCidr] } : { pods: x.pods }),
+    nonce: x.nonce,
+    expect: x.expect,
+  };
+  if (x.spi !== undefined) opts.spi = x.spi;
+  if (x.endpoints.length > 0) opts.endpoints = x.endpoints;
+  if (xfrmFiles.length > 0) opts.xfrmFiles = xfrmFiles;
+  return opts;
+}
+
+/** Pure: the same options as `npm run verify -- CAPTURE ...` arguments (components/verifier/cli.ts). */
+export function verifierArgs(opts: LabVerifyOptions): string[] {
+  const args: string[] = [];
+  for (const c of opts.podCidrs ?? []) args.push('--pod-cidr', c);
+  if (opts.pods) args.push('--pods', opts.pods.join(','));
+  if (opts.nonce !== undefined) args.push('--nonce', opts.nonce);
+  if (opts.expect !== undefined) args.push('--expect', opts.expect);
+  if (opts.spi !== undefined) args.push('--spi', String(opts.spi));
+  if (opts.endpoints) args.push('--endpoints', opts.endpoints.join(','));
+  for (const f of opts.xfrmFiles ?? []) args.push('--xfrm', f);
+  return args;
+}
+
+/** A rule only the lab can judge (it knows things the capture does not). */
+export interface LabCheck {
+  name: string;
+  /** Failures, each naming what was expected and what was seen; [] = passed. */
+  failures(report: Report, x: Expectations): string[];
+}
+
+const tcpdumpComplete: LabCheck = {
+  name: 'tcpdump dropped nothing',
+  failures: (_r, x) => (x.tcpdump && x.tcpdump.dropped > 0 ? [`tcpdump dropped ${x.tcpdump.dropped} packets (kernel): the capture is incomplete`] : []),
+};
+
+const ourTrafficCaptured: LabCheck = {
+  name: 'the nonce of this run is in the capture',
+  failures: (r, x) => {
+    if (!r.nonce) return ['the verifier did not search for the nonce'];
+    if (x.encryption === 'none') {
+      return [
+        ...(r.cleartext.podPackets > 0 ? [] : [`pod pair ${x.pods.join(' <-> ')} not seen in cleartext: the capture misses the pod traffic`]),
+        ...(r.nonce.hits > 0 ? [] : [`nonce ${x.nonce} not seen in cleartext: the capture misses our traffic`]),
+      ];
+    }
+    if (!x.decrypt) return ['no xfrm states to decrypt with: cannot show the ESP carried our traffic'];
+    const ok = r.decryption?.ok ?? 0;
+    if (ok <= 0) return [`no ESP packet decrypted with the workers' xfrm states (ok ${ok}, failed ${r.decryption?.failed ?? 0})`];
+    if (r.nonce.decryptedHits <= 0) return [`nonce ${x.nonce} not found inside the ${ok} decrypted packets: the ESP did not carry our traffic`];
+    return [];
+  },
+};
+
+const xfrmErrorsStill: LabCheck = {
+  name: 'no XFRM error counter grew',
+  failures: (_r, x) =>
+    Object.entries(x.xfrmErrorsGrown).flatMap(([node, grown]) =>
+      Object.entries(grown).map(([counter, [b, a]]) => `node ${node}: XFRM error counter ${counter} grew from ${b} to ${a} during the run`),
+    ),
+};
+
+const agentsEncrypt: LabCheck = {
+  name: 'every Cilium agent reports IPsec without errors',
+  failures: (_r, x) =>
+    x.encryption !== 'ipsec'
+      ? []
+      : Object.entries(x.agents ?? {}).flatMap(([node, st]) => [
+          ...(st.mode === 'IPsec' ? [] : [`node ${node}: the Cilium agent reports encryption ${st.mode ?? '(none printed)'}, expected IPsec`]),
+          ...(st.errors ? [`node ${node}: the Cilium agent reports ${st.errors} IPsec errors`] : []),
+        ]),
+};
+
+/** The lab's own checks, in the order their failures are listed. */
+export const LAB_CHECKS: readonly LabCheck[] = [tcpdumpComplete, ourTrafficCaptured, xfrmErrorsStill, agentsEncrypt];
+
 /**
- * Nonce hits found inside decrypted packets. The brief's contract leaves the field's name to the
- * verifier; these are the places it may report it.
+ * Pure: the pass/fail. The report must have been made with verifierOptions(x, ...): its expectation
+ * failures are the verifier's judgement of those options, and come first.
  */
-export function innerNonceHits(r: VerifierReport): number | undefined {
-  const d = r.decryption as Record<string, unknown> | undefined;
-  const n = r.nonce as Record<string, unknown> | undefined;
-  const candidates = [d?.nonceHits, n?.innerHits, n?.decryptedHits, (d?.nonce as { hits?: unknown })?.hits];
-  for (const c of candidates) if (typeof c === 'number') return c;
-  return undefined;
+export function judge(report: Report, x: Expectations, checks: readonly LabCheck[] = LAB_CHECKS): Judgement {
+  const failures = [...report.expectationFailures, ...checks.flatMap((c) => c.failures(report, x))];
+  return { pass: report.meetsExpectation && failures.length === 0, failures };
 }
 
-/** Pure: the pass/fail logic. Every failure names what was expected and what was seen. */
-export function judge(report: VerifierReport, x: Expectations): Judgement {
-  const failures: string[] = [];
-  const nonceHits = report.nonce?.hits;
-  if (x.tcpdump && x.tcpdump.dropped > 0) {
-    failures.push(`tcpdump dropped ${x.tcpdump.dropped} packets (kernel): the capture is incomplete`);
-  }
-  if (x.encryption === 'ipsec') {
-    if (report.verdict !== 'encrypted') failures.push(`verdict is ${report.verdict}, expected encrypted`);
-    if (x.spi !== undefined && !report.esp.spis.includes(x.spi)) {
-      failures.push(`SPI ${x.spi} (lab:ipsecKeyId) not seen on the wire; SPIs seen: ${report.esp.spis.join(', ') || 'none'}`);
-    }
-    const allowed = new Set(x.endpoints);
-    for (const f of report.esp.flows) {
-      const bad = [f.src, f.dst].filter((a) => !allowed.has(a));
-      if (bad.length > 0) {
-        failures.push(`ESP flow ${f.src} -> ${f.dst} (SPI ${f.spi}, ${f.packets} packets) is not between the nodes' addresses (${x.endpoints.join(', ')})`);
-      }
-    }
-    if (report.cleartext.podPackets !== 0) {
-      failures.push(`${report.cleartext.podPackets} cleartext pod packets, expected 0`);
-    }
-    if (nonceHits === undefined) failures.push('the verifier did not search for the nonce');
-    else if (nonceHits !== 0) failures.push(`nonce ${x.nonce} seen in cleartext in ${nonceHits} frames, expected 0`);
-    if (x.decrypt) {
-      const ok = report.decryption?.ok ?? 0;
-      if (ok <= 0) {
-        failures.push(`no ESP packet decrypted with the workers' xfrm states (ok ${ok}, failed ${report.decryption?.failed ?? 0})`);
-      } else {
-        const inner = innerNonceHits(report);
-        if (!inner) failures.push(`nonce ${x.nonce} not found inside the ${ok} decrypted packets: the ESP did not carry our traffic`);
-      }
-    } else {
-      failures.push('no xfrm states to decrypt with: cannot show the ESP carried our traffic');
-    }
-    for (const [node, grown] of Object.entries(x.xfrmErrorsGrown)) {
-      for (const [counter, [b, a]] of Object.entries(grown)) {
-        failures.push(`node ${node}: XFRM error counter ${counter} grew from ${b} to ${a} during the run`);
-      }
-    }
-  } else {
-    if (report.verdict !== 'cleartext') {
-      failures.push(`verdict is ${report.verdict}, expected cleartext (sanity check: the lab must see unencrypted pod traffic)`);
-    }
-    if (report.cleartext.podPackets <= 0) {
-      failures.push(`pod pair ${x.pods.join(' <-> ')} not seen in cleartext: the capture misses the pod traffic`);
-    }
-    if (nonceHits === undefined) failures.push('the verifier did not search for the nonce');
-    else if (nonceHits <= 0) failures.push(`nonce ${x.nonce} not seen in cleartext: the capture misses our traffic`);
-  }
-  return { pass: failures.length === 0, failures };
-}
-
-/** Options the lab passes to verifyCapture (a subset of the verifier's AnalyzerOptions). */
-export interface VerifyOptions {
-  podCidrs?: string[];
-  pods?: string[];
-  nonce?: string;
-  spi?: number;
-  endpoints?: string[];
-  expect?: 'encrypted' | 'cleartext';
-  xfrmFiles?: string[];
-}
-export type VerifyFn = (capture: string, opts: VerifyOptions) => Promise<VerifierReport>;
+/** Runs the verifier library (the CLI's options as an object). */
+export type VerifyFn = (capture: string, opts: LabVerifyOptions) => Promise<Report>;
 
 /** The `verification` stack output. */
-export type VerificationResult = Partial<VerifierReport> & {
+export type VerificationResult = Partial<Report> & {
   pass: boolean;
   failures: string[];
   /** Relative to the repository root. */
   capturePath: string;
-  expected: Omit<Expectations, 'tcpdump' | 'xfrmErrorsGrown'>;
+  expected: Omit<Expectations, 'tcpdump' | 'xfrmErrorsGrown' | 'agents'>;
+  /** `npm run verify -- CAPTURE ARGS` reproduces the verifier's part of this verdict (xfrm files aside). */
+  verifierArgs?: string[];
   tcpdump?: CaptureCounts;
   traffic?: TrafficResult;
   /** ipsec: directory for WIRESHARK_CONFIG_DIR that opens the pcap decrypted (holds keys, mode 0600). */
@@ -195,25 +206,16 @@ export interface VerificationInput {
   /** SECRET texts of `ip xfrm state`; written to 0600 temp files for the verifier, then deleted. */
   xfrmTexts: string[];
   traffic?: TrafficResult;
+  /** The lab checks judge applies (default LAB_CHECKS); another encryption mode passes its own list. */
+  checks?: readonly LabCheck[];
   /** Write a Wireshark config dir next to the pcap (ipsec). */
   writeWireshark?: (dir: string, xfrmTexts: string[]) => void | Promise<void>;
-}
-
-function stripKeys(v: unknown): unknown {
-  // Defence in depth: a report never carries key material, but the output is plain: drop any `key` field.
-  if (Array.isArray(v)) return v.map(stripKeys);
-  if (v && typeof v === 'object' && !Buffer.isBuffer(v)) {
-    const o: Record<string, unknown> = {};
-    for (const [k, val] of Object.entries(v)) if (!/^(key|keys|aead)$/i.test(k)) o[k] = stripKeys(val);
-    return o;
-  }
-  return v;
 }
 
 /** Runs the verifier on the fetched capture and judges it. Never throws: problems become failures. */
 export async function runVerification(input: VerificationInput, verify: VerifyFn): Promise<VerificationResult> {
   const x = input.expectations;
-  const { tcpdump, xfrmErrorsGrown: _grown, ...expected } = x;
+  const { tcpdump, xfrmErrorsGrown: _grown, agents: _agents, ...expected } = x;
   const base = { capturePath: input.capturePath, expected, tcpdump, traffic: input.traffic };
   const abs = path.resolve(input.root, input.capturePath);
   if (!fs.existsSync(abs)) {
@@ -231,20 +233,16 @@ export async function runVerification(input: VerificationInput, verify: VerifyFn
         xfrmFiles.push(f);
       });
     }
-    // unencrypted: cleartext between exactly the client/server pair must be seen (--pods).
-    // ipsec: stricter, no cleartext between ANY two pod-CIDR addresses (the pair included) may cross the
-    // router (--pod-cidr); the verifier ignores the CIDR when pods are given, so give one or the other.
-    const opts: VerifyOptions = {
-      ...(x.encryption === 'ipsec' ? { podCidrs: [input.podCidr] } : { pods: x.pods }),
-      nonce: x.nonce,
-      endpoints: x.endpoints,
-      expect: x.expect,
+    const opts = verifierOptions(x, input.podCidr, xfrmFiles);
+    const report = await verify(abs, opts);
+    const j = judge(report, x, input.checks);
+    const result: VerificationResult = {
+      ...report,
+      ...base,
+      pass: j.pass,
+      failures: j.failures,
+      verifierArgs: verifierArgs({ ...opts, xfrmFiles: undefined }),
     };
-    if (x.spi !== undefined) opts.spi = x.spi;
-    if (xfrmFiles.length > 0) opts.xfrmFiles = xfrmFiles;
-    const report = (stripKeys(await verify(abs, opts)) as VerifierReport);
-    const j = judge(report, x);
-    const result: VerificationResult = { ...report, ...base, pass: j.pass, failures: j.failures };
     if (input.writeWireshark && input.xfrmTexts.length > 0) {
       const dir = input.capturePath.replace(/\.pcap$/, '') + '.wireshark';
       try {

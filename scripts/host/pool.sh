@@ -38,8 +38,13 @@ case "${1:-}" in
       [[ -z "$left" ]] || die "pool $POOL_NAME still holds volumes: ${left}(delete them first)"
       v pool-destroy "$POOL_NAME" >/dev/null
     fi
-    # Removes the (empty) directory; a directory that is already gone is fine.
-    vq pool-delete "$POOL_NAME" || true
+    # Removes the (empty) directory. One failure is fine: the directory is already gone. libvirt's dir
+    # backend rmdir()s the target and reports errno: "failed to remove pool '<path>': No such file or
+    # directory" (src/storage/storage_util.c, virStorageBackendDeleteLocal). Anything else (not empty,
+    # permission denied) fails the delete with virsh's words.
+    if ! out=$(virsh -q -c "$LIBVIRT_URI" pool-delete "$POOL_NAME" 2>&1); then
+      [[ $out == *"No such file or directory"* ]] || die "virsh pool-delete failed: ${out}"
+    fi
     if [[ "$(info_field pool-info "$POOL_NAME" Persistent)" == yes ]]; then
       v pool-undefine "$POOL_NAME" >/dev/null
     fi

@@ -2,13 +2,14 @@
 # Wait (bounded) until cloud-init finished on THIS machine; fail naming the last status seen.
 # Env: TIMEOUT_SECONDS (default 900).
 set -euo pipefail
+# shellcheck source=scripts/vm/lib.sh
+[ -n "${LAB_VM_LIB:-}" ] || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 timeout_s=${TIMEOUT_SECONDS:-900}
-deadline=$((SECONDS + timeout_s))
 last="(no status yet)"
-while ((SECONDS < deadline)); do
+cloud_init_done() {
   if last=$(cloud-init status 2>&1); then
     case "$last" in
-      *"status: done"*) echo "cloud-init done on $(hostname)"; exit 0 ;;
+      *"status: done"*) return 0 ;;
     esac
   fi
   case "$last" in
@@ -18,7 +19,7 @@ while ((SECONDS < deadline)); do
       exit 1
       ;;
   esac
-  sleep 5
-done
-echo "timed out after ${timeout_s}s waiting for cloud-init on $(hostname); last status: ${last//$'\n'/ }" >&2
-exit 1
+  return 1
+}
+wait_for "$timeout_s" 5 "cloud-init on $(hostname)" cloud_init_done || exit 1
+echo "cloud-init done on $(hostname)"

@@ -7,16 +7,20 @@
 #   `xfrm_stat.<Counter>=<n>` line per /proc/net/xfrm_stat counter (all of them are error counters).
 set -euo pipefail
 
-die() { echo "facts: $*" >&2; exit 1; }
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi; }
+# shellcheck source=scripts/vm/lib.sh
+[ -n "${LAB_VM_LIB:-}" ] || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 command -v ip >/dev/null 2>&1 || die "ip (iproute2) is not installed on $(hostname)"
 
 echo "phase=${PHASE:-}"
 echo "hostname=$(hostname)"
 echo "addrs=$(ip -4 -o addr show scope global | awk '{print $4}' | tr '\n' ' ' | sed 's/ $//')"
 echo "cilium_host=$(ip -4 -o addr show dev cilium_host 2>/dev/null | awk '{sub(/\/.*/, "", $4); print $4; exit}')"
-echo "xfrm_states=$(as_root ip xfrm state | grep -c '^src ' || true)"
-echo "xfrm_policies=$(as_root ip xfrm policy | grep -c '^src ' || true)"
+# Read first, count after: a failed `ip xfrm` (no sudo right, no xfrm support) is an error, never "0 states".
+states=$(as_root ip xfrm state 2>&1) || die "ip xfrm state failed on $(hostname): $states"
+policies=$(as_root ip xfrm policy 2>&1) || die "ip xfrm policy failed on $(hostname): $policies"
+count_src() { grep -c '^src ' <<<"$1" || true; } # grep -c exits 1 on zero matches
+echo "xfrm_states=$(count_src "$states")"
+echo "xfrm_policies=$(count_src "$policies")"
 if [ -r /proc/net/xfrm_stat ]; then
   echo "xfrm_stat=available"
   awk 'NF == 2 { print "xfrm_stat." $1 "=" $2 }' /proc/net/xfrm_stat

@@ -21,11 +21,11 @@
 #   CILIUM_NAMESPACE (default kube-system), KUBECONFIG (default /etc/kubernetes/admin.conf)
 # Output (stdout), once every node is ready: one line per node,
 #   node=NAME agent=POD mode=IPsec keys_in_use=N errors=N spis=3,4 peers_ok=K/K
-# On timeout: exit 1, one line per node that is not ready naming what was missing.
+# On timeout: exit 1; the message names every node that is not ready and what it lacks.
 set -euo pipefail
 
-die() { echo "ipsec-wait: $*" >&2; exit 1; }
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi; }
+# shellcheck source=scripts/vm/lib.sh
+[ -n "${LAB_VM_LIB:-}" ] || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 read -ra nodes <<<"${EXPECTED_NODES:-}"
 key_id=${KEY_ID:-}
@@ -37,7 +37,7 @@ ns=${CILIUM_NAMESPACE:-kube-system}
 kubeconfig=${KUBECONFIG:-/etc/kubernetes/admin.conf}
 ((${#nodes[@]} >= 2)) || die "EXPECTED_NODES must name at least two nodes, got '${EXPECTED_NODES:-}'"
 [[ $key_id =~ ^([1-9]|1[0-5])$ ]] || die "KEY_ID must be 1..15, got '$key_id'"
-for v in timeout_s poll_s families; do [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a non-negative integer, got '${!v}'"; done
+for v in timeout_s poll_s families; do is_uint "${!v}" || die "$v must be a non-negative integer, got '${!v}'"; done
 command -v kubectl >/dev/null 2>&1 || die "kubectl is not installed on $(hostname)"
 kc() { as_root env KUBECONFIG="$kubeconfig" kubectl -n "$ns" "$@"; }
 spi_hex=$(printf '0x%08x' "$key_id")
@@ -108,22 +108,17 @@ check() {
   fi
 }
 
-deadline=$((SECONDS + timeout_s))
-while :; do
+# One round: every node's state; `last` names each node that is not ready and what it lacks.
+all_ready() {
+  local n out=()
   missing=()
   for n in "${nodes[@]}"; do collect "$n"; done
   for n in "${nodes[@]}"; do check "$n"; done
-  if ((${#missing[@]} == 0)); then
-    for n in "${nodes[@]}"; do echo "${report[$n]}"; done
-    exit 0
-  fi
-  ((SECONDS < deadline)) || break
-  sleep "$poll_s"
-done
-{
-  echo "ipsec-wait: IPsec with key id $key_id not ready on every node after ${timeout_s}s:"
-  for n in "${nodes[@]}"; do
-    [ -z "${missing[$n]:-}" ] || echo "  $n: ${missing[$n]}"
-  done
-} >&2
-exit 1
+  for n in "${nodes[@]}"; do [ -z "${missing[$n]:-}" ] || out+=("$n: ${missing[$n]}"); done
+  last=$(printf '%s | ' "${out[@]}")
+  last=${last% | }
+  ((${#missing[@]} == 0))
+}
+
+wait_for "$timeout_s" "$poll_s" "IPsec with key id $key_id on every node" all_ready || exit 1
+for n in "${nodes[@]}"; do echo "${report[$n]}"; done

@@ -16,8 +16,8 @@
 #   http_total, http_answered, stopped=EPOCH.
 set -euo pipefail
 
-die() { echo "traffic-window: $*" >&2; exit 1; }
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi; }
+# shellcheck source=scripts/vm/lib.sh
+[ -n "${LAB_VM_LIB:-}" ] || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 action=${ACTION:-}
 ns=${NAMESPACE:-}
@@ -34,7 +34,7 @@ kubeconfig=${KUBECONFIG:-/etc/kubernetes/admin.conf}
 case "$action" in start | stop) ;; *) die "ACTION must be start or stop, got '$action'" ;; esac
 for v in ns client server; do [ -n "${!v}" ] || die "$v is required (see the header of this script)"; done
 [[ $tag =~ ^[A-Za-z0-9_-]+$ ]] || die "TAG must be letters, digits, - or _, got '$tag'"
-for v in http_port max_seconds settle http_interval; do [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a non-negative integer, got '${!v}'"; done
+for v in http_port max_seconds settle http_interval; do is_uint "${!v}" || die "$v must be a non-negative integer, got '${!v}'"; done
 [[ $ping_interval =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "PING_INTERVAL must be a number of seconds, got '$ping_interval'"
 command -v kubectl >/dev/null 2>&1 || die "kubectl is not installed on $(hostname)"
 kc() { as_root env KUBECONFIG="$kubeconfig" kubectl -n "$ns" "$@"; }

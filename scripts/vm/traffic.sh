@@ -20,8 +20,8 @@
 # Fails when nothing reached the target: a capture of no traffic proves nothing.
 set -euo pipefail
 
-die() { echo "traffic: $*" >&2; exit 1; }
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi; }
+# shellcheck source=scripts/vm/lib.sh
+[ -n "${LAB_VM_LIB:-}" ] || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 target=${TARGET_IP:-}
 nonce=${NONCE:-}
@@ -81,7 +81,9 @@ echo "ping_received=${received:-0}"
 echo "http_total=$http_requests"
 echo "http_answered=$ok"
 if [ -n "$client" ]; then
-  echo "server_log_hits=$(kc logs "$server" 2>/dev/null | grep -c -- "$nonce" || true)"
+  # A failed `kubectl logs` is an error, not "no request arrived".
+  server_log=$(kc logs "$server" 2>&1) || die "kubectl logs $server in $ns failed: $server_log"
+  echo "server_log_hits=$(grep -c -- "$nonce" <<<"$server_log" || true)"
 fi
 if [ "${received:-0}" -eq 0 ] && [ "$ok" -eq 0 ] && [ $((ping_count + http_requests)) -gt 0 ]; then
   die "no traffic from $source_name reached $target (no ping reply, no HTTP answer)${client:+; pods: $(pods)}"

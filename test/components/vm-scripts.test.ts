@@ -26,6 +26,28 @@ function withShims(shims: Record<string, string>, script: string, env: Record<st
   }
 }
 
+describe('VM scripts share scripts/vm/lib.sh', () => {
+  const dir = path.join(repoRoot, 'scripts/vm');
+  const scripts = fs.readdirSync(dir).filter((f) => f.endsWith('.sh') && f !== 'lib.sh');
+  // The helpers lib.sh defines, and the fingerprints of the copies it replaced.
+  const copies: [string, RegExp][] = [
+    ['a die() of its own', /^\s*die\(\)/m],
+    ['an as_root() of its own', /^\s*as_root\(\)/m],
+    ['a retry loop of its own', /^\s*retry\(\)|for attempt in/m],
+    ['a deadline loop of its own', /deadline=\$\(\(SECONDS/],
+    ['its own token redaction', /\[a-z0-9\]\{6\}/],
+    ['its own SSH options', /-o\s+BatchMode/],
+    ['its own SIGINT-then-poll loop', /kill -INT[\s\S]{0,200}\/proc\//],
+  ];
+  for (const f of scripts) {
+    it(`${f} sources lib.sh and copies none of its helpers`, () => {
+      const text = fs.readFileSync(path.join(dir, f), 'utf8');
+      if (f !== 'node-setup.sh') assert.match(text, /^\[ -n "\$\{LAB_VM_LIB:-\}" \] \|\| \. "\$\(dirname "\$\{BASH_SOURCE\[0\]\}"\)\/lib\.sh"$/m);
+      for (const [what, re] of copies) assert.doesNotMatch(text, re, `${f} has ${what}`);
+    });
+  }
+});
+
 describe('VM scripts (with shims)', function () {
   this.timeout(60000);
 
@@ -38,7 +60,7 @@ describe('VM scripts (with shims)', function () {
     it('times out naming what it waited for and the last status', () => {
       const r = withShims({ 'cloud-init': 'echo "status: running"; exit 2', hostname: 'echo router', sleep: 'exit 0' }, 'scripts/vm/cloud-init-wait.sh', { TIMEOUT_SECONDS: '1' });
       assert.notStrictEqual(r.code, 0);
-      assert.match(r.stderr, /timed out after 1s waiting for cloud-init on router; last status: status: running/);
+      assert.match(r.stderr, /^cloud-init-wait: timed out after 1s waiting for cloud-init on router; last: status: running$/m);
     });
     it('fails at once on a cloud-init error', () => {
       const r = withShims({ 'cloud-init': 'echo "status: error"; exit 1', hostname: 'echo router' }, 'scripts/vm/cloud-init-wait.sh', { TIMEOUT_SECONDS: '30' });
@@ -61,7 +83,7 @@ describe('VM scripts (with shims)', function () {
         { NODE_IP: '192.168.44.128', TIMEOUT_SECONDS: '1' },
       );
       assert.notStrictEqual(r.code, 0);
-      assert.match(r.stderr, /timed out after 1s waiting for SSH and cloud-init on node 192\.168\.44\.128; last seen: ssh: connect to host .* No route to host/);
+      assert.match(r.stderr, /^node-wait: timed out after 1s waiting for SSH and cloud-init on node 192\.168\.44\.128; last: ssh: connect to host .* No route to host/);
     });
   });
 

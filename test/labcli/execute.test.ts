@@ -1,8 +1,11 @@
 /** The lab command's verbs against a fake stack (no Pulumi CLI needed), its environment and the bin. */
 import * as assert from 'assert';
 import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { ensurePulumiCli, execute, labEnvironment, LAB_PASSPHRASE, type LabStack } from '../../components/labcli';
+import { isCliMissing } from '../../components/labcli/pulumi';
 
 const REPO = path.resolve(__dirname, '..', '..');
 
@@ -187,6 +190,38 @@ describe('lab command: Pulumi CLI', () => {
     assert.strictEqual(await ensurePulumiCli(i, '/repo', pc), 'installed');
     assert.deepStrictEqual(calls, ['get PATH', 'get /repo/.lab/pulumi', 'install /repo/.lab/pulumi']);
     assert.strictEqual(out.stderr, 'lab: the Pulumi CLI is not on PATH; installing it into .lab/pulumi (Automation API PulumiCommand.install, downloads from get.pulumi.com)\n');
+  });
+  it('does not install a second CLI when the one on PATH is too old: it says so', async () => {
+    const calls: string[] = [];
+    const { PulumiCommand } = await import('@pulumi/pulumi/automation');
+    // The real PulumiCommand.get on a `pulumi` that prints an old version: the SDK's own error text.
+    const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-oldcli-'));
+    fs.writeFileSync(path.join(bin, 'pulumi'), '#!/bin/sh\necho v3.0.0\n', { mode: 0o755 });
+    const oldPath = process.env.PATH;
+    process.env.PATH = `${bin}:${oldPath}`;
+    try {
+      const pc = {
+        get: async (o?: { root?: string }) => (calls.push(`get ${o?.root ?? 'PATH'}`), PulumiCommand.get(o)),
+        install: async () => (calls.push('install'), PulumiCommand.get({ root: '/nonexistent' })),
+      };
+      const { out, io: i } = io();
+      await assert.rejects(ensurePulumiCli(i, '/repo', pc), (e: Error) => {
+        assert.match(e.message, /^the Pulumi CLI on PATH cannot be used: Minimum version requirement failed\. The minimum CLI version requirement is [\w.-]+, your current CLI version is v3\.0\.0\. Please update the Pulumi CLI\. \(upgrade it, or take it off PATH so that the lab installs its own into \.lab\/pulumi\)$/);
+        return true;
+      });
+      assert.deepStrictEqual(calls, ['get PATH']);
+      assert.strictEqual(out.stderr, '');
+    } finally {
+      process.env.PATH = oldPath;
+      fs.rmSync(bin, { recursive: true, force: true });
+    }
+  });
+  it('tells a missing CLI (the Automation API\'s ENOENT) from any other failure', async () => {
+    const { PulumiCommand } = await import('@pulumi/pulumi/automation');
+    const missing = await PulumiCommand.get({ root: '/nonexistent-lab-root' }).then(() => undefined, (e: unknown) => e);
+    assert.ok(missing, 'no CLI under /nonexistent-lab-root');
+    assert.strictEqual(isCliMissing(missing), true);
+    assert.strictEqual(isCliMissing(new Error('Minimum version requirement failed.')), false);
   });
   it('says how to install it by hand when the install fails', async () => {
     const pc = {

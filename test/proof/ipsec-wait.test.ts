@@ -140,15 +140,15 @@ describe('ipsec-wait.sh (stand-in kubectl, three nodes)', function () {
     });
     const r = run({ FAKE: fake });
     assert.strictEqual(r.code, 1);
-    assert.match(r.stderr, /^ipsec-wait: IPsec with key id 3 not ready on every node after 0s:/);
-    assert.match(r.stderr, /\n {2}control-plane: encrypt status mode 'Disabled', expected IPsec; keys in use '0', expected at least 4\n/);
-    assert.match(r.stderr, /\n {2}worker1: encrypt status errors '2', expected 0\n/);
-    assert.match(r.stderr, /\n {2}worker2: keys in use '2', expected at least 4; no SA with SPI 3 from worker1 to worker2\n/);
+    assert.strictEqual(
+      r.stderr,
+      "ipsec-wait: timed out after 0s waiting for IPsec with key id 3 on every node; last: control-plane: encrypt status mode 'Disabled', expected IPsec; keys in use '0', expected at least 4 | worker1: encrypt status errors '2', expected 0 | worker2: keys in use '2', expected at least 4; no SA with SPI 3 from worker1 to worker2\n",
+    );
     assert.strictEqual(r.stdout, '');
     fs.rmSync(path.join(fake, 'worker2.addr'));
     const gone = run({ FAKE: fake });
     assert.strictEqual(gone.code, 1);
-    assert.match(gone.stderr, /worker2: no Running Cilium agent pod on worker2/);
+    assert.match(gone.stderr, /\| worker2: no Running Cilium agent pod on worker2$/m);
   });
 
   it('a wrong key id is not ready: the agents carry SPI 3, the config says 4', () => {
@@ -167,7 +167,7 @@ describe('ipsec-wait.sh (stand-in kubectl, three nodes)', function () {
     const h = run({ FAKE: half, KEY_ID: '4', SAS_ONLY: '1' });
     assert.strictEqual(h.code, 1);
     assert.match(h.stderr, /worker2: no SA with SPI 4 from worker2 to control-plane/);
-    assert.ok(!/ {2}worker1:/.test(h.stderr), h.stderr);
+    assert.ok(!/worker1:/.test(h.stderr), h.stderr);
   });
 
   it('refuses bad inputs before asking the cluster', () => {

@@ -12,6 +12,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as pulumi from '@pulumi/pulumi';
 import { parseLabConfig, type Encryption } from '../../components/config';
+import { envOf, nodeOf, scriptOf } from '../helpers/script-command';
 import { cleartextCapture, DEFAULT_TRAFFIC as T, encryptedCapture, xfrmStateText } from './helpers/pcap';
 
 const REPO = path.resolve(__dirname, '..', '..');
@@ -25,18 +26,6 @@ interface Created {
   inputs: Record<string, unknown>;
 }
 
-/** `K='v'` as it appears in a command text, once quoted for the router's shell or twice for a node's. */
-function envIn(text: string, k: string, v: string): boolean {
-  return text.includes(`${k}='${v}'`) || text.includes(`${k}='\\''${v}'\\''`);
-}
-/** The script a command runs: the name at the end of the command text (see remote.ts scriptCommandText). */
-function scriptOf(create: unknown): string {
-  const m = /([\w-]+\.sh)['"]?\s*$/.exec(String(create));
-  return m ? m[1] : '?';
-}
-function nodeOf(create: unknown): string | undefined {
-  return /lab@([\d.]+)/.exec(String(create))?.[1];
-}
 function unwrap(v: unknown): unknown {
   return v && typeof v === 'object' && SECRET_MARK in (v as object) ? (v as { value: unknown }).value : v;
 }
@@ -69,7 +58,7 @@ function stdoutFor(r: Created, stack: string): string {
     case 'capture-stop.sh':
       return `file=/var/tmp/cilium-lab/${stack}.pcap\nbytes=3000\ncaptured=12\nreceived=12\ndropped=0\nstopped_by=signal`;
     case 'facts.sh':
-      return factsOut(node, envIn(String(create), 'PHASE', 'before') ? 'before' : 'after', stack.includes('grow'));
+      return factsOut(node, envOf(unwrap(r.inputs.stdin)).PHASE, stack.includes('grow'));
     case 'facts-cilium.sh':
       return 'agent=cilium-abcde\nEncryption: IPsec\nDecryption interface(s): eth0\nKeys in use: 4\nMax Seq. Number: 0x6/0xffffffff\nErrors: 0';
     case 'facts-xfrm.sh':
@@ -199,19 +188,20 @@ describe('EncryptionProof (mocks)', function () {
       });
 
       it('runs tcpdump on the router (no node hop) on lab:captureInterface, and the traffic on the control-plane', () => {
-        const start = String(unwrap(byScript(r.created, 'capture-start.sh')[0].inputs.create));
-        assert.strictEqual(nodeOf(start), undefined);
-        assert.match(start, /CAPTURE_INTERFACE='seg2'/);
-        assert.match(start, new RegExp(`CAPTURE_FILE='/var/tmp/cilium-lab/${stacks[encryption]}-run1-${r.nonce}\\.pcap'`));
+        const start = byScript(r.created, 'capture-start.sh')[0];
+        assert.strictEqual(nodeOf(unwrap(start.inputs.create)), undefined);
+        const env = envOf(unwrap(start.inputs.stdin));
+        assert.strictEqual(env.CAPTURE_INTERFACE, 'seg2');
+        assert.strictEqual(env.CAPTURE_FILE, `/var/tmp/cilium-lab/${stacks[encryption]}-run1-${r.nonce}.pcap`);
         const traffic = String(unwrap(byScript(r.created, 'traffic.sh')[0].inputs.create));
         assert.strictEqual(nodeOf(traffic), CP_IP);
       });
 
       it('uses the same nonce in the traffic command and in the verifier expectations', () => {
-        const traffic = String(unwrap(byScript(r.created, 'traffic.sh')[0].inputs.create));
+        const traffic = envOf(unwrap(byScript(r.created, 'traffic.sh')[0].inputs.stdin));
         assert.match(r.nonce, /^lab-[a-z0-9]{12}$/);
-        assert.ok(envIn(traffic, 'NONCE', r.nonce), `NONCE in the traffic command: ${traffic.slice(0, 400)}`);
-        assert.ok(envIn(traffic, 'TARGET_IP', T.serverPod), 'server pod IP in the traffic command');
+        assert.strictEqual(traffic.NONCE, r.nonce);
+        assert.strictEqual(traffic.TARGET_IP, T.serverPod);
         assert.strictEqual(r.verification.expected.nonce, r.nonce);
         assert.strictEqual(r.verification.nonce?.text, r.nonce);
       });
@@ -294,7 +284,7 @@ describe('EncryptionProof (mocks)', function () {
           for (const c of xfrm) assert.strictEqual(unwrap(c.inputs.logging), 'stderr');
           assert.strictEqual(status.length, 3);
         }
-        assert.strictEqual(await r.proof.verification.isSecret, false, 'verification is a plain output');
+        assert.strictEqual(await pulumi.isSecret(r.proof.verification), false, 'verification is a plain output');
         const plain = JSON.stringify([r.verification, r.nodes, r.pods, r.capturePath]);
         for (const secret of [T.key12.toString('hex'), T.key21.toString('hex'), 'TESTKEYMATERIAL']) {
           assert.ok(!plain.includes(secret), `plain outputs contain ${secret}`);

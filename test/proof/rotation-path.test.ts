@@ -13,7 +13,8 @@ import * as path from 'path';
 import * as pulumi from '@pulumi/pulumi';
 import { parseLabConfig } from '../../components/config';
 import { planTopology } from '../../components/topology';
-import type { VerifierReport } from '../../components/proof/verification';
+import type { Report as VerifierReport } from '../../components/verifier';
+import { envOf, scriptOf as scriptOfText } from '../helpers/script-command';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const SECRET_MARK = '4dabf18193072939515e22adb298388d';
@@ -36,9 +37,7 @@ MockMonitor.prototype.registerResource = function (req: any, cb: any) {
   return origRegister.call(this, req, cb);
 };
 
-/** `K='v'` as it appears in a command text, once quoted for the router's shell or twice for a node's. */
-const envIn = (text: string, k: string, v: string) => text.includes(`${k}='${v}'`) || text.includes(`${k}='\\''${v}'\\''`);
-const scriptOf = (create: unknown) => /([\w-]+\.sh)['"]?\s*$/.exec(String(unwrap(create)))?.[1] ?? '?';
+const scriptOf = (create: unknown) => scriptOfText(unwrap(create));
 
 function stdoutFor(type: string, name: string, inputs: Record<string, unknown>, rotation: string): string {
   const create = String(unwrap(inputs.create));
@@ -193,13 +192,14 @@ describe('key rotation path (mocks)', function () {
     });
 
     it('the wait asks every node for SAs with the new SPI in both directions, SAs only; the traffic carries the nonce', () => {
-      const wait = String(unwrap(byName(r.recs, 'cilium-rotation-new-key-wait').inputs.create));
-      assert.match(wait, /ipsec-wait\.sh/);
-      for (const [k, v] of [['KEY_ID', '4'], ['SAS_ONLY', '1'], ['EXPECTED_NODES', 'control-plane worker1 worker2']]) assert.ok(envIn(wait, k, v), `${k}=${v}`);
-      const start = String(unwrap(byName(r.recs, 'cilium-rotation-traffic-start').inputs.create));
-      assert.ok(envIn(start, 'ACTION', 'start') && envIn(start, 'NONCE', 'lab-r0tat10nn0nc'), start.slice(0, 300));
-      const cap = String(unwrap(byName(r.recs, 'cilium-rotation-capture-start').inputs.create));
-      assert.ok(cap.includes('rot-mock-rotation-3-4-lab-r0tat10nn0nc.pcap'));
+      const wait = byName(r.recs, 'cilium-rotation-new-key-wait');
+      assert.strictEqual(scriptOf(wait.inputs.create), 'ipsec-wait.sh');
+      const we = envOf(unwrap(wait.inputs.stdin));
+      assert.deepStrictEqual([we.KEY_ID, we.SAS_ONLY, we.EXPECTED_NODES], ['4', '1', 'control-plane worker1 worker2']);
+      const start = envOf(unwrap(byName(r.recs, 'cilium-rotation-traffic-start').inputs.stdin));
+      assert.deepStrictEqual([start.ACTION, start.NONCE], ['start', 'lab-r0tat10nn0nc']);
+      const cap = envOf(unwrap(byName(r.recs, 'cilium-rotation-capture-start').inputs.stdin));
+      assert.match(cap.CAPTURE_FILE, /\/rot-mock-rotation-3-4-lab-r0tat10nn0nc\.pcap$/);
       const fetchEnv = unwrap(byName(r.recs, 'cilium-rotation-capture-fetch').inputs.environment) as Record<string, string>;
       assert.strictEqual(fetchEnv.LOCAL_FILE, 'captures/rot-mock/1-rotation.pcap');
       for (const x of r.recs.filter((x) => x.name.startsWith('cilium-rotation-') && x.type === 'command:remote:Command')) {

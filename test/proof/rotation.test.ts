@@ -7,7 +7,7 @@
  */
 import * as assert from 'assert';
 import { judgeRotation, mergeRotation, ROTATION_TOLERATED_XFRM_COUNTERS, type RotationExpectations } from '../../components/proof/rotation';
-import type { VerifierReport } from '../../components/proof/verification';
+import type { Report as VerifierReport } from '../../components/verifier';
 
 const A = '192.168.211.128';
 const B = '192.168.44.128';

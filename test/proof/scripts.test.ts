@@ -5,7 +5,7 @@
  * The same files run on the lab router / nodes (through remote.ts) and in the VM suite.
  */
 import * as assert from 'assert';
-import { spawn, spawnSync } from 'child_process';
+import { execFileSync, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as net from 'net';
@@ -13,6 +13,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { parseCaptureStop, parseEncryptStatus, parseFacts, parseKeyValues, parseTraffic } from '../../components/proof/parse';
 import { verifyCapture } from '../../components/verifier';
+import { labSshOptions } from '../../components/remote';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const VM = path.join(REPO, 'scripts', 'vm');
@@ -70,7 +71,8 @@ describe('proof scripts (real runs, loopback only)', function () {
 
   it('are shellcheck-clean and strict (set -euo pipefail)', () => {
     assert.ok(MINE.length >= 8, MINE.join(' '));
-    const r = spawnSync('shellcheck', MINE.map((f) => path.join(VM, f)), { encoding: 'utf8' });
+    // -x from the repository root: the scripts source scripts/vm/lib.sh.
+    const r = spawnSync('shellcheck', ['-x', ...MINE.map((f) => path.join('scripts/vm', f))], { encoding: 'utf8', cwd: REPO });
     assert.strictEqual(r.status, 0, r.stdout + r.stderr);
     for (const f of MINE) assert.match(fs.readFileSync(path.join(VM, f), 'utf8'), /^set -euo pipefail$/m, f);
   });
@@ -207,6 +209,22 @@ describe('proof scripts (real runs, loopback only)', function () {
       assert.ok(!calls.includes('KEY '), 'the key is never on a command line');
     });
 
+    it("uses lib.sh's SSH options on both hops, keep-alive included, so a stalled copy fails instead of hanging", () => {
+      const remote = path.join(dir, 'ka.pcap');
+      fs.writeFileSync(remote, Buffer.alloc(10, 1));
+      const log = path.join(dir, 'ssh-ka.log');
+      const r = run('capture-fetch.sh', { FETCH_HOST: 'h', FETCH_USER: 'u', FETCH_PROXY_HOST: 'jump', REMOTE_FILE: remote, LOCAL_FILE: path.join(dir, 'ka', '1.pcap'), SSH_LOG: log }, bin);
+      assert.strictEqual(r.code, 0, r.stderr);
+      const opts = labSshOptions().join(' ');
+      assert.match(opts, /-o ServerAliveInterval=15 -o ServerAliveCountMax=4/);
+      const calls = fs.readFileSync(log, 'utf8').trim().split('\n');
+      assert.strictEqual(calls.length, 2, 'stat, then cat');
+      for (const c of calls) {
+        assert.ok(c.startsWith(`${opts} -p 22 `), c);
+        assert.ok(c.includes(`-o ProxyCommand=ssh ${opts} -p 22 -W %h:%p jump`), c);
+      }
+    });
+
     it('refuses a short copy and leaves nothing at the final path', () => {
       const remote = path.join(dir, 'r2.pcap');
       fs.writeFileSync(remote, Buffer.alloc(100, 1));
@@ -286,7 +304,7 @@ describe('proof scripts (real runs, loopback only)', function () {
           '  *"get pods -l k8s-app=cilium"*) [ -z "${FAKE_AGENT:-}" ] || printf "cilium-old Running 2026-01-01T00:00:00Z\\ncilium-new Pending \\n%s Running \\n" "$FAKE_AGENT" ;;',
           '  *" -- ping "*) echo "--- statistics ---"; echo "10 packets transmitted, 10 received, 0% packet loss, time 1800ms"; exit 0 ;;',
           '  *" -- curl "*) printf %s "${FAKE_HTTP:-404}"; [ "${FAKE_HTTP:-404}" != 000 ] ;;',
-          '  *" logs "*) echo "10.0.1.23 - - \\"GET /echo?msg=$NONCE&i=1 HTTP/1.1\\" 404"; echo "10.0.1.23 - - \\"GET /echo?msg=$NONCE&i=2 HTTP/1.1\\" 404" ;;',
+          '  *" logs "*) [ -z "${FAKE_LOGS_FAIL:-}" ] || { echo "Error from server: the server could not find the requested resource" >&2; exit 1; }; echo "10.0.1.23 - - \\"GET /echo?msg=$NONCE&i=1 HTTP/1.1\\" 404"; echo "10.0.1.23 - - \\"GET /echo?msg=$NONCE&i=2 HTTP/1.1\\" 404" ;;',
           '  *"cilium-dbg encrypt status"*) printf "Encryption: IPsec\\nDecryption interface(s): eth0\\nKeys in use: 4\\nMax Seq. Number: 0x1d/0xffffffff\\nErrors: 0\\n" ;;',
           '  *) echo "unexpected kubectl $*" >&2; exit 9 ;;',
           'esac',
@@ -316,6 +334,13 @@ describe('proof scripts (real runs, loopback only)', function () {
       const dead = run('traffic.sh', { ...env, KUBECTL_LOG: log(), FAKE_HTTP: '000', PING_COUNT: '0' }, bin);
       assert.strictEqual(dead.code, 1);
       assert.match(dead.stderr, /no traffic from pod client reached 10\.0\.2\.187 \(no ping reply, no HTTP answer\); pods: NAME READY STATUS;/);
+    });
+
+    it('traffic in a pod: a failed `kubectl logs` is an error, not zero server hits', () => {
+      const r = run('traffic.sh', { ...env, KUBECTL_LOG: log(), FAKE_LOGS_FAIL: '1' }, bin);
+      assert.strictEqual(r.code, 1);
+      assert.match(r.stderr, /^traffic: kubectl logs server in lab-proof failed: Error from server: the server could not find the requested resource$/m);
+      assert.doesNotMatch(r.stdout, /server_log_hits/);
     });
 
     it('traffic in a pod: names a missing input', () => {
@@ -350,5 +375,22 @@ describe('proof scripts (real runs, loopback only)', function () {
     assert.ok(Number.isInteger(f.xfrmStates));
     if (fs.existsSync('/proc/net/xfrm_stat')) assert.ok(f.xfrmStat && 'XfrmInNoStates' in f.xfrmStat);
     assert.ok(!/aead|0x[0-9a-f]{40}/.test(r.stdout));
+  });
+
+  it('facts.sh fails when reading the xfrm state fails (a refused sudo is not "0 states")', () => {
+    const bin = fs.mkdtempSync(path.join(dir, 'nosudo-'));
+    // Not root, and sudo refuses (no NOPASSWD rule): as sudo -n prints it.
+    fs.writeFileSync(path.join(bin, 'id'), '#!/bin/sh\necho 1000\n', { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, 'sudo'), '#!/bin/sh\necho "sudo: a password is required" >&2\nexit 1\n', { mode: 0o755 });
+    const refused = run('facts.sh', { PHASE: 'after' }, bin);
+    assert.strictEqual(refused.code, 1);
+    assert.match(refused.stderr, /^facts: ip xfrm state failed on \S+: sudo: a password is required$/m);
+    assert.doesNotMatch(refused.stdout, /xfrm_states=/);
+    // Root, but the kernel refuses: the same.
+    const ipBin = fs.mkdtempSync(path.join(dir, 'noxfrm-'));
+    fs.writeFileSync(path.join(ipBin, 'ip'), `#!/bin/sh\nif [ "$1" = xfrm ]; then echo "RTNETLINK answers: Operation not supported" >&2; exit 2; fi\nexec ${execFileSync('sh', ['-c', 'command -v ip']).toString().trim()} "$@"\n`, { mode: 0o755 });
+    const unsupported = run('facts.sh', { PHASE: 'after' }, ipBin);
+    assert.strictEqual(unsupported.code, 1);
+    assert.match(unsupported.stderr, /^facts: ip xfrm state failed on \S+: RTNETLINK answers: Operation not supported$/m);
   });
 });

@@ -11,14 +11,16 @@ import { verifyCapture } from '../../components/verifier';
 import {
   expectationsFor,
   judge,
+  LAB_CHECKS,
   runVerification,
+  verifierOptions,
+  type LabCheck,
   type Expectations,
-  type VerifierReport,
   type VerifyFn,
 } from '../../components/proof/verification';
-import { cleartextCapture, DEFAULT_TRAFFIC as T, encryptedCapture, xfrmStateText } from './helpers/pcap';
+import { cleartextCapture, DEFAULT_TRAFFIC as T, encryptedCapture, writePcap, xfrmStateText } from './helpers/pcap';
 
-const verify: VerifyFn = async (p, o) => (await verifyCapture(p, o)) as unknown as VerifierReport;
+const verify: VerifyFn = verifyCapture;
 
 function expectations(encryption: 'none' | 'ipsec', over: Partial<Parameters<typeof expectationsFor>[0]> = {}): Expectations {
   return expectationsFor({
@@ -74,8 +76,11 @@ describe('proof verification', () => {
     it('fails when the capture shows encrypted traffic instead: the lab cannot see cleartext', async () => {
       const r = await run('enc.pcap', expectations('none'));
       assert.strictEqual(r.pass, false);
-      assert.ok(r.failures.some((f) => /verdict is encrypted, expected cleartext/.test(f)), r.failures.join('\n'));
-      assert.ok(r.failures.some((f) => /not seen in cleartext/.test(f)), r.failures.join('\n'));
+      assert.deepStrictEqual(r.failures, [
+        'expected verdict "cleartext", got "encrypted"',
+        `pod pair ${T.clientPod} <-> ${T.serverPod} not seen in cleartext: the capture misses the pod traffic`,
+        `nonce ${T.nonce} not seen in cleartext: the capture misses our traffic`,
+      ]);
     });
     it('fails when the nonce of this run is not in the capture (a stale or foreign capture)', async () => {
       const r = await run('clear.pcap', expectations('none', { nonce: 'lab-zzzzzzzzzzzz' }));
@@ -85,7 +90,7 @@ describe('proof verification', () => {
     it('fails when the pod pair is not the one in the capture', async () => {
       const r = await run('clear.pcap', expectations('none', { pods: ['10.0.9.9', '10.0.8.8'] }));
       assert.strictEqual(r.pass, false);
-      assert.ok(r.failures.some((f) => /pod pair 10\.0\.9\.9 <-> 10\.0\.8\.8 not seen/.test(f)), r.failures.join('\n'));
+      assert.deepStrictEqual(r.failures, ['pod pair 10.0.9.9 <-> 10.0.8.8 not seen in cleartext: the capture misses the pod traffic']);
     });
   });
 
@@ -101,24 +106,26 @@ describe('proof verification', () => {
     it('fails on a cleartext capture, naming each broken expectation', async () => {
       const r = await run('clear.pcap', expectations('ipsec'), xfrm);
       assert.strictEqual(r.pass, false);
-      const text = r.failures.join('\n');
-      assert.match(text, /verdict is cleartext, expected encrypted/);
-      assert.match(text, /SPI 3 \(lab:ipsecKeyId\) not seen on the wire; SPIs seen: none/);
-      assert.match(text, /\d+ cleartext pod packets, expected 0/);
-      assert.match(text, /nonce lab-q7x2k9m4p1zt seen in cleartext in \d+ frames, expected 0/);
-      assert.match(text, /no ESP packet decrypted/);
+      assert.deepStrictEqual(r.failures, [
+        'expected verdict "encrypted", got "cleartext"',
+        'expected ESP with SPI 3, saw no ESP',
+        `no ESP between 192.168.211.10 and ${T.node1} and ${T.node2} and 10.0.1.124 and 10.0.2.104`,
+        'nonce seen in cleartext in 10 frames',
+        "no ESP packet decrypted with the workers' xfrm states (ok 0, failed 0)",
+      ]);
     });
     it('fails when the configured SPI is not the one on the wire', async () => {
       const r = await run('enc.pcap', expectations('ipsec', { spi: 4 }), xfrm);
-      assert.deepStrictEqual(r.failures.filter((f) => /SPI/.test(f) && !/ESP flow/.test(f)), [
-        'SPI 4 (lab:ipsecKeyId) not seen on the wire; SPIs seen: 3',
-      ]);
+      assert.deepStrictEqual(r.failures, ['expected ESP with SPI 4, saw SPI 3']);
       assert.strictEqual(r.pass, false);
     });
     it('fails when ESP runs between addresses that are not the nodes', async () => {
       const r = await run('enc.pcap', expectations('ipsec', { nodeIps: [T.node1], ciliumHosts: [] }), xfrm);
       assert.strictEqual(r.pass, false);
-      assert.ok(r.failures.some((f) => f.startsWith(`ESP flow ${T.node1} -> ${T.node2} (SPI 3, 6 packets) is not between`)), r.failures.join('\n'));
+      assert.deepStrictEqual(r.failures, [
+        `no ESP between ${T.node1}`,
+        `ESP between other endpoints: ${T.node1} -> ${T.node2}; ${T.node2} -> ${T.node1} (expected ${T.node1})`,
+      ]);
     });
     it('fails without keys: decryption must show the ESP carried our nonce', async () => {
       const r = await run('enc.pcap', { ...expectations('ipsec'), decrypt: false }, []);
@@ -128,7 +135,7 @@ describe('proof verification', () => {
       const wrong = { ...T, key12: Buffer.alloc(20, 7), key21: Buffer.alloc(20, 9) };
       const r = await run('enc.pcap', expectations('ipsec'), [xfrmStateText(wrong, 1)]);
       assert.strictEqual(r.pass, false);
-      assert.ok(r.failures.some((f) => /^no ESP packet decrypted .*failed [1-9]/.test(f)), r.failures.join('\n'));
+      assert.deepStrictEqual(r.failures, ["no ESP packet decrypted with the workers' xfrm states (ok 0, failed 12)"]);
     });
     it('fails when an XFRM error counter grew on a node, naming node, counter and values', async () => {
       const r = await run('enc.pcap', expectations('ipsec', { xfrmErrorsGrown: { worker2: { XfrmInNoStates: [0, 3] } } }), xfrm);
@@ -220,9 +227,43 @@ describe('proof verification', () => {
     });
   });
 
-  it('judge is pure over a report object (inconclusive never passes)', () => {
-    const empty: VerifierReport = { verdict: 'inconclusive', frames: 0, warnings: [], esp: { packets: 0, spis: [], flows: [] }, cleartext: { podPackets: 0 }, nonce: { hits: 0 } };
-    assert.strictEqual(judge(empty, expectations('ipsec')).pass, false);
-    assert.strictEqual(judge(empty, expectations('none')).pass, false);
+  it('judge on an empty capture: inconclusive never passes, on either stack', async () => {
+    const empty = path.join(dir, 'empty.pcap');
+    writePcap(empty, []);
+    for (const [encryption, verifierPart] of [
+      ['ipsec', ['expected verdict "encrypted", got "inconclusive"', 'expected ESP with SPI 3, saw no ESP']],
+      ['none', ['expected verdict "cleartext", got "inconclusive"']],
+    ] as const) {
+      const x = expectations(encryption);
+      const report = await verifyCapture(empty, verifierOptions(x, '10.0.0.0/8'));
+      const j = judge(report, x);
+      assert.strictEqual(j.pass, false);
+      assert.deepStrictEqual(j.failures.slice(0, verifierPart.length), verifierPart);
+      assert.ok(j.failures.length > verifierPart.length, 'the lab checks fail too: no nonce, nothing decrypted');
+    }
+  });
+
+  it('judge takes the lab checks as a list: a mode adds its own, and one that fails fails the verdict', async () => {
+    const x = expectations('ipsec');
+    const report = await verifyCapture(path.join(dir, 'enc.pcap'), verifierOptions(x, '10.0.0.0/8'));
+    const extra: LabCheck = { name: 'always fails', failures: () => ['extra check failed'] };
+    const j = judge(report, x, [...LAB_CHECKS, extra]);
+    assert.strictEqual(j.pass, false);
+    assert.strictEqual(j.failures[j.failures.length - 1], 'extra check failed');
+    assert.deepStrictEqual(LAB_CHECKS.map((c) => c.name), [
+      'tcpdump dropped nothing',
+      'the nonce of this run is in the capture',
+      'no XFRM error counter grew',
+      'every Cilium agent reports IPsec without errors',
+    ]);
+  });
+
+  it("ipsec fails when a node's Cilium agent does not report IPsec, or reports errors", async () => {
+    const agents = { worker1: { mode: 'Disabled', fields: {} }, worker2: { mode: 'IPsec', errors: 2, fields: {} }, 'control-plane': { mode: 'IPsec', errors: 0, fields: {} } };
+    const r = await run('enc.pcap', expectations('ipsec', { agents }), [xfrmStateText(T, 1), xfrmStateText(T, 2)]);
+    assert.deepStrictEqual(r.failures, [
+      'node worker1: the Cilium agent reports encryption Disabled, expected IPsec',
+      'node worker2: the Cilium agent reports 2 IPsec errors',
+    ]);
   });
 });

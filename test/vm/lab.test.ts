@@ -21,10 +21,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Lab, makeKeyPair, vmTestConfig, STACK, type NamedCommand } from './helpers/lab';
-import { mustRun, onRouter, parseKv, run, runHostCommand, waitFor, sshArgv, REPO_ROOT } from './helpers/run';
+import { mustRun, onRouter, parseKv, run, runHostCommand, runOnRouter, waitFor, sshArgv, REPO_ROOT } from './helpers/run';
 import { Timings } from './helpers/timing';
 import { addEgressGuard, removeEgressGuard } from './helpers/guard';
-import { shellQuote } from '../../components/remote';
+import { scriptWithLib, shellQuote, type ScriptCommand } from '../../components/remote';
 import { parseImageFetchOutput } from '../../components/libvirt/commands';
 import type { Report } from '../../components/verifier/report';
 
@@ -130,8 +130,8 @@ async function fixture(action: string, extra: [Record<string, string>, Record<st
 }
 
 /** The project's traffic.sh, unchanged, run inside the client pod's namespace on worker1. */
-function trafficText(nonce: string): string {
-  const traffic = fs.readFileSync(path.join(REPO_ROOT, 'scripts/vm/traffic.sh'), 'utf8');
+function trafficText(nonce: string): ScriptCommand {
+  const traffic = scriptWithLib(fs.readFileSync(path.join(REPO_ROOT, 'scripts/vm/traffic.sh'), 'utf8'));
   const wrapper = `exec ip netns exec ${POD_NS} bash -c ${shellQuote(traffic)} traffic.sh`;
   return L().inlineText(
     wrapper,
@@ -167,7 +167,7 @@ async function capture(label: string, iface: string): Promise<Capture> {
   try {
     traffic = parseKv((await onRouter(`traffic (${label})`, ssh, trafficText(nonce))).stdout);
   } catch (e) {
-    await run(sshArgv(ssh, stopText)); // never leave tcpdump running on a failed traffic step
+    await runOnRouter(ssh, stopText); // never leave tcpdump running on a failed traffic step
     throw e;
   }
   const stopped = await onRouter(`capture-stop (${label})`, ssh, stopText);

@@ -129,6 +129,36 @@ describe('host scripts', () => {
     });
   });
 
+  describe('pool.sh delete (stand-in virsh)', () => {
+    // pool-info says the pool exists, running and persistent; pool-delete answers with FAKE_DELETE_ERROR.
+    const virsh = [
+      '#!/usr/bin/env bash',
+      'case " $* " in',
+      '  *" pool-info "*) printf "Name: p\\nState: running\\nPersistent: yes\\n" ;;',
+      '  *" vol-list "*) ;;',
+      '  *" pool-delete "*) [ -z "${FAKE_DELETE_ERROR:-}" ] || { echo "error: $FAKE_DELETE_ERROR" >&2; exit 1; } ;;',
+      '  *) ;;',
+      'esac',
+    ].join('\n');
+    let dir: string;
+    before(() => {
+      dir = fs.mkdtempSync(path.join(tmp, 'virsh-pool-'));
+      fs.writeFileSync(path.join(dir, 'virsh'), virsh + '\n', { mode: 0o755 });
+    });
+    const del = (error: string) => run('bash scripts/host/pool.sh delete', { PATH: `${dir}:${process.env.PATH}`, LIBVIRT_URI: 'qemu:///system', POOL_NAME: 'p', FAKE_DELETE_ERROR: error });
+
+    it('a pool directory that is already gone is fine', () => {
+      const r = del("failed to remove pool '/var/lib/lab/p': No such file or directory");
+      assert.strictEqual(r.code, 0, r.stderr);
+      assert.match(r.stdout, /pool p deleted/);
+    });
+    it('any other pool-delete error fails the delete with virsh\'s words', () => {
+      const r = del("failed to remove pool '/var/lib/lab/p': Directory not empty");
+      assert.strictEqual(r.code, 1);
+      assert.match(r.stderr, /^pool\.sh: virsh pool-delete failed: error: failed to remove pool '\/var\/lib\/lab\/p': Directory not empty$/m);
+    });
+  });
+
   describe('image-fetch.sh (runs on the Pulumi machine)', () => {
     const img = path.join(tmp, 'base.qcow2');
     // qcow2 magic, then filler: enough for format detection.
