@@ -13,6 +13,7 @@
  */
 import type { Report } from '../report';
 import type { AnalyzerOptions } from './analyzer';
+import { NO_USABLE_KEY_REDACTED } from '../crypto/sa';
 import { normalizeAddress } from './addr';
 
 function plural(n: number, one: string, many = `${one}s`): string {
@@ -105,7 +106,10 @@ export function decideVerdict(r: Report, o: AnalyzerOptions): void {
       const missing = r.esp.flows.filter((f) => !f.decryption).map((f) => `${f.src} -> ${f.dst} SPI ${f.spi}`);
       r.warnings.push(`${d.noKey} ESP packets had no key (${missing.slice(0, 5).join('; ')})`);
     }
-    for (const f of r.esp.flows) if (f.decryption?.unsupported) r.warnings.push(`SA ${f.src} -> ${f.dst} SPI ${f.spi} uses ${f.decryption.unsupported}: not decrypted (only rfc4106(gcm(aes)))`);
+    for (const f of r.esp.flows) {
+      const why = f.decryption?.unsupported;
+      if (why) r.warnings.push(`SA ${f.src} -> ${f.dst} SPI ${f.spi} ${why === NO_USABLE_KEY_REDACTED ? `has ${why}` : `uses ${why}: not decrypted (only rfc4106(gcm(aes)))`}`);
+    }
     if (d.ok > 0 && d.inner.podPackets === 0) r.warnings.push('decrypted ESP carried no pod-to-pod packet: check --pod-cidr / --pods');
   }
   if (r.nonce && r.esp.packets > 0 && r.nonce.hits === 0 && r.decryption && r.nonce.decryptedHits === 0 && r.decryption.ok > 0) {
