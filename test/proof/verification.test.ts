@@ -259,7 +259,8 @@ describe('proof verification', () => {
   });
 
   it("ipsec fails when a node's Cilium agent does not report IPsec, or reports errors", async () => {
-    const agents = { worker1: { mode: 'Disabled', fields: {} }, worker2: { mode: 'IPsec', errors: 2, fields: {} }, 'control-plane': { mode: 'IPsec', errors: 0, fields: {} } };
+    const status = (mode: string, errors?: number) => ({ mode, ...(errors === undefined ? {} : { errors }), errorsByReason: {}, fields: {}, unknownLines: [] });
+    const agents = { worker1: status('Disabled'), worker2: status('IPsec', 2), 'control-plane': status('IPsec', 0) };
     const r = await run('enc.pcap', expectations('ipsec', { agents }), [xfrmStateText(T, 1), xfrmStateText(T, 2)]);
     assert.deepStrictEqual(r.failures, [
       'node worker1: the Cilium agent reports encryption Disabled, expected IPsec',
