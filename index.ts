@@ -64,6 +64,7 @@ const proof = new EncryptionProof('proof', {
   nodes: cluster.nodes,
   provider: cluster.provider,
   dependsOn: [cilium.ready, cilium.release],
+  ipsecReadiness: cilium.ipsecReadiness,
 });
 
 export const encryption = config.encryption;

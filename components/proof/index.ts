@@ -27,6 +27,8 @@ import {
   type VerifyFn,
 } from './verification';
 import { CLIENT_POD, createWorkloads, PROOF_NAMESPACE, SERVER_POD, SERVER_PORT } from './workloads';
+import { modeChecks, withModeEvidence } from './mode-checks';
+import { parseIpsecReadiness } from './agents';
 
 export { judge, expectationsFor, runVerification, verifierArgs, verifierOptions, LAB_CHECKS } from './verification';
 export type { Expectations, Judgement, LabCheck, LabVerifyOptions, VerificationResult } from './verification';
@@ -45,6 +47,8 @@ export interface EncryptionProofArgs {
   provider: k8s.Provider;
   /** What must be ready before the workloads (Cilium release, nodes Ready). */
   dependsOn: pulumi.Input<pulumi.Resource>[];
+  /** ipsec: what ipsec-wait.sh printed when it let the capture start (agents, key ids), as evidence. */
+  ipsecReadiness?: pulumi.Input<string>;
   /** For tests only: replaces the verifier library call. Default: components/verifier verifyCapture. */
   verify?: VerifyFn;
 }
@@ -135,7 +139,7 @@ export class EncryptionProof extends pulumi.ComponentResource {
 
     const facts = createFactsAfter(
       name,
-      { nodes: args.nodes, before, controlPlane: controlPlane.target, ipsec, nonce, traffic: cap.traffic },
+      { nodes: args.nodes, before, controlPlane: controlPlane.target, ipsec, agents: cfg.encryption !== 'none', nonce, traffic: cap.traffic },
       child,
     );
 
@@ -158,9 +162,9 @@ export class EncryptionProof extends pulumi.ComponentResource {
         w.clientIp,
         w.serverIp,
         facts.nodes,
-        facts.xfrmTexts,
+        pulumi.all([facts.xfrmTexts, pulumi.output(args.ipsecReadiness ?? '')]),
       ])
-      .apply(async ([, stopOut, trafficOut, n, clientIp, serverIp, nodeFacts, xfrmTexts]) => {
+      .apply(async ([, stopOut, trafficOut, n, clientIp, serverIp, nodeFacts, [xfrmTexts, readinessOut]]) => {
         const tcpdump = parseCaptureStop(stopOut);
         const traffic = parseTraffic(trafficOut);
         const expectations = expectationsFor({
@@ -188,7 +192,9 @@ export class EncryptionProof extends pulumi.ComponentResource {
           };
           return preview;
         }
-        return runVerification(
+        const readiness = parseIpsecReadiness(readinessOut);
+        const mode = modeChecks(cfg, nodeFacts, { clientNode: clientNode.name, serverNode: serverNode.name }, traffic, readiness, args.ipsecReadiness !== undefined);
+        const result = await runVerification(
           {
             capturePath: cap.localPath,
             root: REPO_ROOT,
@@ -196,10 +202,12 @@ export class EncryptionProof extends pulumi.ComponentResource {
             expectations,
             xfrmTexts,
             traffic,
+            checks: mode.checks,
             writeWireshark: ipsec && !args.verify ? defaultWriteWireshark : undefined,
           },
           verify,
         );
+        return withModeEvidence(result, cfg.encryption, expectations, mode.wireguard, readiness);
       });
     // The inputs include the (secret) xfrm texts, which makes the result secret; the result carries no key
     // material (counts, addresses, SPIs; runVerification strips any key field), so it is a plain output.

@@ -12,6 +12,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as pulumi from '@pulumi/pulumi';
 import { parseLabConfig, type Encryption } from '../../components/config';
+import type { LabVerifyOptions, VerifyFn } from '../../components/proof/verification';
+import type { Report } from '../../components/verifier';
 import { envOf, nodeOf, scriptOf } from '../helpers/script-command';
 import { cleartextCapture, DEFAULT_TRAFFIC as T, encryptedCapture, xfrmStateText } from './helpers/pcap';
 
@@ -60,6 +62,7 @@ function stdoutFor(r: Created, stack: string): string {
     case 'facts.sh':
       return factsOut(node, envOf(unwrap(r.inputs.stdin)).PHASE, stack.includes('grow'));
     case 'facts-cilium.sh':
+      if (stack.includes('wireguard')) return 'agent=cilium-wg\nEncryption: Wireguard\nInterface: cilium_wg0\n\tPublic key: aGVsbG8gd29ybGQgaGVsbG8gd29ybGQgaGVsbG8gd28=\n\tNumber of peers: 2';
       return 'agent=cilium-abcde\nEncryption: IPsec\nDecryption interface(s): eth0\nKeys in use: 4\nMax Seq. Number: 0x6/0xffffffff\nErrors: 0';
     case 'facts-xfrm.sh':
       return xfrmStateText(T, node === T.node1 ? 1 : 2);
@@ -107,7 +110,7 @@ function value<T>(o: pulumi.Output<T>): Promise<T> {
   return new Promise((resolve) => o.apply((v) => resolve(v)));
 }
 
-async function build(stack: string, encryption: Encryption, preview = false) {
+async function build(stack: string, encryption: Encryption, preview = false, extra: { verify?: VerifyFn; ipsecReadiness?: string } = {}) {
   setMocks(stack, preview);
   const { EncryptionProof } = await import('../../components/proof');
   const k8s = await import('@pulumi/kubernetes');
@@ -124,6 +127,7 @@ async function build(stack: string, encryption: Encryption, preview = false) {
     ],
     provider,
     dependsOn: [],
+    ...extra,
   });
   const [verification, pods, nodes, capturePath, nonce] = await Promise.all([
     value(proof.verification),
@@ -324,5 +328,82 @@ describe('EncryptionProof (mocks)', function () {
     const t = { router: { host: 'x' } };
     assert.throws(() => pickNodes([{ name: 'w1', role: 'worker', ip: '1', target: t }, { name: 'w2', role: 'worker', ip: '2', target: t }]), /exactly one control-plane node in args\.nodes, got 0/);
     assert.throws(() => pickNodes([{ name: 'cp', role: 'control-plane', ip: '1', target: t }, { name: 'w1', role: 'worker', ip: '2', target: t }]), /at least two worker nodes .* got 1/);
+  });
+
+  describe('lab:encryption wireguard (the verifier answered by a stand-in with WireGuard findings)', () => {
+    const stack = 'proof-mock-wireguard';
+    const calls: { capture: string; opts: LabVerifyOptions }[] = [];
+    const A = T.node1;
+    const B = T.node2;
+    const wgReport = (dataEach: number) =>
+      ({
+        verdict: 'encrypted',
+        reasons: ['WireGuard transport data carries the traffic'],
+        meetsExpectation: true,
+        expectationFailures: [],
+        frames: 60,
+        warnings: [],
+        esp: { packets: 0, spis: [], flows: [], nullPackets: 0, inUdp: 0 },
+        cleartext: { podPackets: 0, byProtocol: {}, flows: [], podCidrs: ['10.0.0.0/8'] },
+        nonce: { text: 'x', hits: 0, decryptedHits: 0, frames: [] },
+        wireguard: {
+          packets: 2 * dataEach + 2,
+          dataPackets: 2 * dataEach,
+          handshakes: 2,
+          invalid: 0,
+          flows: [
+            { src: A, dst: B, receiverIndex: 7, packets: dataEach, firstCounter: 0, lastCounter: dataEach - 1, counterIncreasing: true, firstTime: 1, lastTime: 2 },
+            { src: B, dst: A, receiverIndex: 9, packets: dataEach, firstCounter: 0, lastCounter: dataEach - 1, counterIncreasing: true, firstTime: 1, lastTime: 2 },
+          ],
+        },
+      }) as unknown as Report;
+    let r: Awaited<ReturnType<typeof build>>;
+    before(async () => {
+      fs.mkdirSync(path.join(REPO, 'captures', stack), { recursive: true });
+      cleartextCapture(path.join(REPO, 'captures', stack, '1.pcap'));
+      r = await build(stack, 'wireguard', false, {
+        verify: async (capture, opts) => {
+          calls.push({ capture, opts });
+          return wgReport(30);
+        },
+      });
+    });
+    after(() => fs.rmSync(path.join(REPO, 'captures', stack), { recursive: true, force: true }));
+
+    it('asks every agent for its encrypt status and reads no xfrm state', () => {
+      assert.strictEqual(byScript(r.created, 'facts-cilium.sh').length, 3);
+      assert.strictEqual(byScript(r.created, 'facts-xfrm.sh').length, 0);
+    });
+
+    it('runs the verifier for encrypted with no cleartext in the pod CIDR, the nonce, WireGuard between node IPs; no SPI, no keys', () => {
+      assert.strictEqual(calls.length, 1);
+      const o = calls[0].opts;
+      assert.deepStrictEqual(o.podCidrs, ['10.0.0.0/8']);
+      assert.strictEqual(o.expect, 'encrypted');
+      assert.strictEqual(o.nonce, r.nonce);
+      assert.deepStrictEqual(o.endpoints, [CP_IP, A, B]);
+      assert.strictEqual(o.spi, undefined);
+      assert.strictEqual(o.xfrmFiles, undefined);
+    });
+
+    it('passes with the agents in WireGuard mode with 2 peers, and reports the correlation that stands in for decryption', () => {
+      const v = r.verification as any;
+      assert.deepStrictEqual(v.failures, []);
+      assert.strictEqual(v.pass, true);
+      assert.deepStrictEqual(v.agents.map((a: any) => [a.node, a.mode, a.wireguardPeers]), [['control-plane', 'Wireguard', 2], ['worker1', 'Wireguard', 2], ['worker2', 'Wireguard', 2]]);
+      const c = v.wireguardCorrelation;
+      // traffic.sh (mocked): 4 pings sent, 4 answered, 2 HTTP requests answered.
+      assert.deepStrictEqual(c.clientToServer, { src: A, dst: B, dataPackets: 30, podPacketsSent: 4 + 3 * 2 });
+      assert.deepStrictEqual(c.serverToClient, { src: B, dst: A, dataPackets: 30, podPacketsSent: 4 + 2 * 2 });
+      assert.strictEqual(c.holds, true);
+      assert.match(c.note, /session keys are ephemeral and cannot be read from the nodes/);
+    });
+
+    it('fails when WireGuard carried fewer data packets than the traffic generator sent', async () => {
+      const short = await build(stack, 'wireguard', false, { verify: async () => wgReport(5) });
+      const f = (short.verification as any).failures as string[];
+      assert.ok(f.includes(`${A} -> ${B}: 5 WireGuard data packets, fewer than the 10 pod packets the traffic generator sent that way: the traffic did not go through WireGuard`), f.join('\n'));
+      assert.strictEqual(short.verification.pass, false);
+    });
   });
 });
