@@ -18,7 +18,7 @@ import * as path from 'path';
 import * as pulumi from '@pulumi/pulumi';
 import type { Report } from '../verifier';
 import type { CaptureCounts } from './parse';
-import type { LabVerifyOptions } from './verification';
+import { verifierArgs, type LabVerifyOptions } from './verification';
 
 /**
  * Cilium's IPsec documentation (encryption-ipsec.rst, Troubleshooting): "All XFRM errors correspond to a
@@ -79,6 +79,8 @@ export interface RotationResult {
   xfrmErrorsTolerated: Record<string, Record<string, [number, number]>>;
   tcpdump?: CaptureCounts;
   warnings: string[];
+  /** `npm run verify -- CAPTURE <verifierArgs> --xfrm FILE...` reproduces the verifier's part. */
+  verifierArgs?: string[];
 }
 
 function perSpi(report: Report, spi: number): { ok: number; failed: number; packets: number } {
@@ -205,15 +207,17 @@ export async function runRotationVerification(input: RotationVerificationInput, 
       fs.writeFileSync(f, t, { mode: 0o600 });
       return f;
     });
-    const report = await verify(abs, {
+    const opts: RotationVerifyOptions = {
       podCidrs: [input.podCidr],
       nonce: x.nonce,
       endpoints: x.endpoints,
       expect: 'encrypted',
       xfrmFiles,
       rotation: { from: x.from, to: x.to },
-    });
-    return judgeRotation(report, x, input.capturePath);
+    };
+    const report = await verify(abs, opts);
+    const args = [...verifierArgs({ ...opts, xfrmFiles: undefined }), '--rotation', `${x.from}:${x.to}`];
+    return { ...judgeRotation(report, x, input.capturePath), verifierArgs: args };
   } catch (e) {
     return failed(`verifier could not read ${input.capturePath}: ${e instanceof Error ? e.message : String(e)}`);
   } finally {

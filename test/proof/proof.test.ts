@@ -406,4 +406,24 @@ describe('EncryptionProof (mocks)', function () {
       assert.strictEqual(short.verification.pass, false);
     });
   });
+
+  describe('lab:encryption ipsec with the readiness report (ipsec-wait.sh) as evidence', () => {
+    const stack = 'proof-mock-ipsec-ready';
+    const line = (n: string, spis: string) => `node=${n} agent=cilium-${n} mode=IPsec keys_in_use=4 errors=0 spis=${spis} peers_ok=2/2`;
+    before(() => {
+      fs.mkdirSync(path.join(REPO, 'captures', stack), { recursive: true });
+      encryptedCapture(path.join(REPO, 'captures', stack, '1.pcap'));
+    });
+    after(() => fs.rmSync(path.join(REPO, 'captures', stack), { recursive: true, force: true }));
+
+    it('reports each agent with the key ids it carried, and fails a node without the configured one', async () => {
+      const good = await build(stack, 'ipsec', false, { ipsecReadiness: ['control-plane', 'worker1', 'worker2'].map((n) => line(n, '3')).join('\n') });
+      const v = good.verification as any;
+      assert.deepStrictEqual(v.failures, []);
+      assert.deepStrictEqual(v.agents.map((a: any) => [a.node, a.mode, a.keyIds, a.errors]), [['control-plane', 'IPsec', [3], 0], ['worker1', 'IPsec', [3], 0], ['worker2', 'IPsec', [3], 0]]);
+      const bad = await build(stack, 'ipsec', false, { ipsecReadiness: [line('control-plane', '3'), line('worker1', '3'), line('worker2', '2')].join('\n') });
+      assert.strictEqual(bad.verification.pass, false);
+      assert.deepStrictEqual(bad.verification.failures, ['node worker2: the Cilium agent cilium-worker2 had SPIs 2 installed, not the configured key id 3 (lab:ipsecKeyId)']);
+    });
+  });
 });

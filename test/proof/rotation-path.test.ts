@@ -216,6 +216,7 @@ describe('key rotation path (mocks)', function () {
       assert.strictEqual(opts.xfrmFiles.length, 4, 'xfrm state of both workers, before and after');
       const rot = r.verification.rotation;
       assert.strictEqual(rot.from, 3);
+      assert.deepStrictEqual(rot.verifierArgs, ['--pod-cidr', '10.0.0.0/8', '--nonce', 'lab-r0tat10nn0nc', '--expect', 'encrypted', '--endpoints', rot.verifierArgs[7], '--rotation', '3:4']);
       assert.strictEqual(rot.to, 4);
       assert.deepStrictEqual(rot.traffic, { pingTransmitted: 300, pingReceived: 298, pingLost: 2, httpTotal: 60, httpAnswered: 60 });
       assert.ok(rot.warnings.some((w: string) => /2 of 300 pings were lost/.test(w)));
