@@ -8,7 +8,7 @@
 #   - `cilium-dbg encrypt status`: mode IPsec, "Keys in use" >= 2 x (nodes - 1) x IP_FAMILIES (one key per
 #     direction per remote node and family), "Errors: 0";
 #   - `ip xfrm state`: for every other node an SA with SPI KEY_ID out to it and one in from it (addresses
-#     matched against every global IPv4 address of the two nodes: node IP or cilium_host, depending on the
+#     matched against every non-loopback IPv4 address of the two nodes: node IP or cilium_host, per the
 #     Cilium version's layout; an inbound SA may have source 0.0.0.0). Key material never leaves awk.
 # With SAS_ONLY=1 only the SAs are checked (the key rotation's wait for the new SPI: keys in use double and
 # error counters are judged from /proc/net/xfrm_stat instead).
@@ -58,7 +58,9 @@ collect() {
   agent[$n]=$pod
   addrs[$n]='' sas[$n]='' status[$n]=''
   [ -n "$pod" ] || return 0
-  addrs[$n]=$(in_agent "$pod" ip -4 -o addr show scope global 2>/dev/null | awk '{ sub(/\/.*/, "", $4); print $4 }' | tr '\n' ' ' || true)
+  # Every IPv4 address but loopback: cilium_host's address is where SAs end in the <= 1.17 layout,
+  # whatever scope the interface gives it.
+  addrs[$n]=$(in_agent "$pod" ip -4 -o addr show 2>/dev/null | awk '$4 !~ /^127\./ { sub(/\/.*/, "", $4); print $4 }' | tr '\n' ' ' || true)
   # One "src dst spi" line per ESP state; the aead/key lines are never printed.
   sas[$n]=$(in_agent "$pod" ip xfrm state 2>/dev/null |
     awk '/^src /{ s = $2; d = $4 } /proto esp/{ for (i = 1; i < NF; i++) if ($i == "spi") print s, d, tolower($(i + 1)) }' || true)

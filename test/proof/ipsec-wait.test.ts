@@ -34,13 +34,14 @@ function state(src: string, dst: string, spi: number): string {
 }
 
 /** The SAs Cilium would install on `node` for the given SPIs: out to and in from every other node. */
-function xfrmFor(node: string, spis: number[], opts: { skip?: [string, string]; inboundAny?: boolean } = {}): string {
+function xfrmFor(node: string, spis: number[], opts: { skip?: [string, string]; inboundAny?: boolean; ciliumHost?: boolean } = {}): string {
   const out: string[] = [];
+  const at = (n: string) => NODES[n][opts.ciliumHost ? 1 : 0];
   for (const spi of spis) {
     for (const peer of Object.keys(NODES)) {
       if (peer === node) continue;
-      if (!(opts.skip && opts.skip[0] === node && opts.skip[1] === peer)) out.push(state(NODES[node][0], NODES[peer][0], spi));
-      if (!(opts.skip && opts.skip[0] === peer && opts.skip[1] === node)) out.push(state(opts.inboundAny ? '0.0.0.0' : NODES[peer][0], NODES[node][0], spi));
+      if (!(opts.skip && opts.skip[0] === node && opts.skip[1] === peer)) out.push(state(at(node), at(peer), spi));
+      if (!(opts.skip && opts.skip[0] === peer && opts.skip[1] === node)) out.push(state(opts.inboundAny ? '0.0.0.0' : at(peer), at(node), spi));
     }
   }
   return out.join('\n') + '\n';
@@ -74,7 +75,7 @@ describe('ipsec-wait.sh (stand-in kubectl, three nodes)', function () {
         '    [ -e "$FAKE/$n.addr" ] || exit 0',
         '    printf "cilium-gone-%s Running 2026-01-01T00:00:00Z\\ncilium-%s Running \\n" "$n" "$n" ;;',
         '  *"exec cilium-gone-"*) echo "exec into a terminating pod" >&2; exit 7 ;;',
-        '  *"exec cilium-"*" -- ip -4 -o addr show scope global"*) p=${args#*exec cilium-}; cat "$FAKE/${p%% *}.addr" ;;',
+        '  *"exec cilium-"*" -- ip -4 -o addr show"*) p=${args#*exec cilium-}; cat "$FAKE/${p%% *}.addr" ;;',
         '  *"exec cilium-"*" -- ip xfrm state"*) p=${args#*exec cilium-}; cat "$FAKE/${p%% *}.xfrm" ;;',
         '  *"exec cilium-"*" -- cilium-dbg encrypt status"*) p=${args#*exec cilium-}; cat "$FAKE/${p%% *}.status" ;;',
         '  *) echo "unexpected kubectl $args" >&2; exit 9 ;;',
@@ -89,7 +90,8 @@ describe('ipsec-wait.sh (stand-in kubectl, three nodes)', function () {
     fs.mkdirSync(fake);
     for (const [n, addrs] of Object.entries(NODES)) {
       const ifs = ['eth0', 'cilium_host'];
-      fs.writeFileSync(path.join(fake, `${n}.addr`), addrs.map((a, i) => `${i + 2}: ${ifs[i]}    inet ${a}/${i ? 32 : 24} scope global ${ifs[i]}\\       valid_lft forever`).join('\n') + '\n');
+      const lines = addrs.map((a, i) => `${i + 2}: ${ifs[i]}    inet ${a}/${i ? 32 : 24} scope ${i ? 'link' : 'global'} ${ifs[i]}\\       valid_lft forever`);
+      fs.writeFileSync(path.join(fake, `${n}.addr`), ['1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever', ...lines].join('\n') + '\n');
       const p = per(n);
       fs.writeFileSync(path.join(fake, `${n}.xfrm`), p.xfrm);
       fs.writeFileSync(path.join(fake, `${n}.status`), p.status);
@@ -125,6 +127,12 @@ describe('ipsec-wait.sh (stand-in kubectl, three nodes)', function () {
     const calls = fs.readFileSync(log(), 'utf8');
     assert.ok(!/exec cilium-gone-/.test(calls), 'never asks a terminating agent');
     assert.match(calls, /-n kube-system get pods -l k8s-app=cilium --field-selector spec\.nodeName=worker1 -o jsonpath=/);
+  });
+
+  it('accepts SAs between the cilium_host addresses (the <= 1.17 layout, ESP inside VXLAN), whatever their scope', () => {
+    const fake = cluster((n) => ({ xfrm: xfrmFor(n, [3], { ciliumHost: true }), status: status('IPsec', 4, 0) }));
+    const r = run({ FAKE: fake });
+    assert.strictEqual(r.code, 0, r.stderr);
   });
 
   it('accepts inbound SAs with source 0.0.0.0 (the older Cilium form)', () => {
