@@ -29,6 +29,7 @@ import {
 import { CLIENT_POD, createWorkloads, PROOF_NAMESPACE, SERVER_POD, SERVER_PORT } from './workloads';
 import { modeChecks, withModeEvidence } from './mode-checks';
 import { parseIpsecReadiness } from './agents';
+import { writeWiresharkForXfrm } from './wireshark';
 
 export { judge, expectationsFor, runVerification, verifierArgs, verifierOptions, LAB_CHECKS } from './verification';
 export type { Expectations, Judgement, LabCheck, LabVerifyOptions, VerificationResult } from './verification';
@@ -75,15 +76,6 @@ const defaultVerify: VerifyFn = async (capture, opts) => {
   const v = await import('../verifier');
   return v.verifyCapture(capture, opts);
 };
-
-async function defaultWriteWireshark(dir: string, xfrmTexts: string[]): Promise<void> {
-  const v = await import('../verifier');
-  const sas = xfrmTexts
-    .flatMap((t) => v.parseXfrmState(t))
-    .filter((s) => s.proto === 'esp' && s.aead && /rfc4106/.test(s.aead.name))
-    .map((s) => ({ src: s.src, dst: s.dst, spi: s.spi, key: (s.aead as { key: Buffer }).key, icvBits: s.aead?.bits }));
-  v.writeWiresharkConfig(dir, sas);
-}
 
 export class EncryptionProof extends pulumi.ComponentResource {
   /** The verifier's JSON contract + pass, failures, capturePath, expected, tcpdump, traffic. */
@@ -203,7 +195,7 @@ export class EncryptionProof extends pulumi.ComponentResource {
             xfrmTexts,
             traffic,
             checks: mode.checks,
-            writeWireshark: ipsec && !args.verify ? defaultWriteWireshark : undefined,
+            writeWireshark: ipsec && !args.verify ? writeWiresharkForXfrm : undefined,
           },
           verify,
         );

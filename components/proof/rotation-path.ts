@@ -33,6 +33,7 @@ import { NONCE_LENGTH, NONCE_PREFIX } from './nonce';
 import { parseCaptureStop, parseKeyValues } from './parse';
 import { runRotationVerification, type RotationResult, type RotationVerifyFn, type WindowTraffic } from './rotation';
 import { CLIENT_POD, PROOF_NAMESPACE, SERVER_POD, SERVER_PORT } from './workloads';
+import { writeWiresharkForXfrm } from './wireshark';
 
 /** Bound of the wait for the new SPI on every node (Cilium: agents take the new key within about a minute). */
 export const ROTATION_WAIT_SECONDS = 300;
@@ -238,7 +239,10 @@ export class IpsecRotation extends pulumi.ComponentResource {
         if (pulumi.runtime.isDryRun()) {
           return { pass: false, failures: ['not verified yet: the rotation is verified during pulumi up'], from: r.from, to: r.to, capturePath: localPath } as unknown as RotationResult;
         }
-        return runRotationVerification({ capturePath: localPath, root: REPO_ROOT, podCidr: cfg.podCidr, expectations, xfrmTexts: texts }, verify);
+        return runRotationVerification(
+          { capturePath: localPath, root: REPO_ROOT, podCidr: cfg.podCidr, expectations, xfrmTexts: texts, writeWireshark: a.verify ? undefined : writeWiresharkForXfrm },
+          verify,
+        );
       });
     // The xfrm texts make the result secret; it carries no key material (counts, addresses, SPIs, times).
     return { done: [captureStop, fetch, ...factsAfter], result: pulumi.unsecret(result) };

@@ -81,6 +81,9 @@ export interface RotationResult {
   warnings: string[];
   /** `npm run verify -- CAPTURE <verifierArgs> --xfrm FILE...` reproduces the verifier's part. */
   verifierArgs?: string[];
+  /** Directory for WIRESHARK_CONFIG_DIR that opens the rotation pcap decrypted, both key generations
+   *  (holds keys, mode 0600). */
+  wiresharkConfigDir?: string;
 }
 
 function perSpi(report: Report, spi: number): { ok: number; failed: number; packets: number } {
@@ -187,6 +190,8 @@ export interface RotationVerificationInput {
   expectations: RotationExpectations;
   /** SECRET `ip xfrm state` texts of the workers, before and after the Secret changed (both key generations). */
   xfrmTexts: string[];
+  /** Write a Wireshark config dir next to the pcap. */
+  writeWireshark?: (dir: string, xfrmTexts: string[]) => void | Promise<void>;
 }
 
 /** Runs the verifier on the rotation capture and judges it. Never throws: problems become failures. */
@@ -217,7 +222,17 @@ export async function runRotationVerification(input: RotationVerificationInput, 
     };
     const report = await verify(abs, opts);
     const args = [...verifierArgs({ ...opts, xfrmFiles: undefined }), '--rotation', `${x.from}:${x.to}`];
-    return { ...judgeRotation(report, x, input.capturePath), verifierArgs: args };
+    const result: RotationResult = { ...judgeRotation(report, x, input.capturePath), verifierArgs: args };
+    if (input.writeWireshark) {
+      const dir = input.capturePath.replace(/\.pcap$/, '') + '.wireshark';
+      try {
+        await input.writeWireshark(path.resolve(input.root, dir), input.xfrmTexts);
+        result.wiresharkConfigDir = dir;
+      } catch (e) {
+        result.warnings.push(`could not write the Wireshark config ${dir}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    return result;
   } catch (e) {
     return failed(`verifier could not read ${input.capturePath}: ${e instanceof Error ? e.message : String(e)}`);
   } finally {

@@ -6,7 +6,11 @@
  * no rotation findings at all, and a window without traffic.
  */
 import * as assert from 'assert';
-import { judgeRotation, mergeRotation, ROTATION_TOLERATED_XFRM_COUNTERS, type RotationExpectations } from '../../components/proof/rotation';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { judgeRotation, mergeRotation, ROTATION_TOLERATED_XFRM_COUNTERS, runRotationVerification, type RotationExpectations } from '../../components/proof/rotation';
+import { writeWiresharkForXfrm } from '../../components/proof/wireshark';
 import type { Report as VerifierReport } from '../../components/verifier';
 
 const A = '192.168.211.128';
@@ -96,5 +100,36 @@ describe('judgeRotation', () => {
     const m = mergeRotation(v, bad);
     assert.strictEqual(m.pass, false);
     assert.deepStrictEqual(m.failures, ["rotation 3 -> 4: 1 packets of SPI 4 failed to decrypt (ICV) with the nodes' xfrm states"]);
+  });
+
+  it('runRotationVerification: both generations reach the verifier in 0600 files (removed after), a Wireshark dir opens the pcap', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'rot-verify-'));
+    try {
+      fs.mkdirSync(path.join(root, 'captures', 'ipsec'), { recursive: true });
+      fs.writeFileSync(path.join(root, 'captures', 'ipsec', '1-rotation.pcap'), 'stand-in');
+      const sa = (spi: number, key: string) =>
+        `src ${A} dst ${B}\n\tproto esp spi 0x${spi.toString(16).padStart(8, '0')} reqid 1 mode tunnel\n\treplay-window 0 \n\taead rfc4106(gcm(aes)) 0x${key} 128\n\tsel src 0.0.0.0/0 dst 0.0.0.0/0 \n`;
+      const seen: { files: string[]; modes: number[] } = { files: [], modes: [] };
+      const r = await runRotationVerification(
+        { capturePath: 'captures/ipsec/1-rotation.pcap', root, podCidr: '10.0.0.0/8', expectations: x(), xfrmTexts: [sa(3, '11'.repeat(20)), sa(4, '22'.repeat(20))], writeWireshark: writeWiresharkForXfrm },
+        async (_capture, opts) => {
+          seen.files = opts.xfrmFiles ?? [];
+          seen.modes = seen.files.map((f) => fs.statSync(f).mode & 0o777);
+          return report();
+        },
+      );
+      assert.strictEqual(r.pass, true, r.failures.join('\n'));
+      assert.deepStrictEqual(seen.modes, [0o600, 0o600]);
+      assert.ok(seen.files.every((f) => !fs.existsSync(f)), 'temp xfrm files removed');
+      assert.deepStrictEqual(r.verifierArgs?.slice(-2), ['--rotation', '3:4']);
+      assert.strictEqual(r.wiresharkConfigDir, 'captures/ipsec/1-rotation.wireshark');
+      const esp = fs.readFileSync(path.join(root, r.wiresharkConfigDir, 'esp_sa'), 'utf8');
+      assert.match(esp, /0x00000003/);
+      assert.match(esp, /0x00000004/);
+      const missing = await runRotationVerification({ capturePath: 'captures/ipsec/9-rotation.pcap', root, podCidr: '10.0.0.0/8', expectations: x(), xfrmTexts: [] }, async () => report());
+      assert.deepStrictEqual(missing.failures, ['rotation capture captures/ipsec/9-rotation.pcap is missing on this machine']);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });
