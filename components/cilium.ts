@@ -3,7 +3,8 @@
  * values from the one pure function `ciliumValues`, and on the ipsec stack the key Secret
  * `cilium-ipsec-keys` (20 random bytes from @pulumi/random; the Release depends on it). A bounded wait
  * on the control-plane then checks that the agents rolled out and every node is Ready; on ipsec a second
- * one (ipsec-wait.sh) that every agent runs IPsec with the configured key id and SAs to every peer.
+ * one (ipsec-wait.sh) that every agent runs IPsec with the configured key id and SAs to every peer; on
+ * wireguard (wireguard-wait.sh) that every agent runs WireGuard with a peer per other node.
  *
  * Before anything changes, the encryption-mode record refuses a switch Cilium does not document in place
  * (ipsec <-> wireguard), and on ipsec the key-id record turns a raised lab:ipsecKeyId into the rotation
@@ -68,7 +69,7 @@ export interface CiliumArgs {
   rotationVerify?: RotationVerifyFn;
 }
 
-/** Bound of the wait for IPsec on every node (keys reach the agents within about a minute). */
+/** Bound of the waits for IPsec or WireGuard on every node (keys reach the agents within about a minute). */
 export const IPSEC_READY_SECONDS = 300;
 
 export class Cilium extends pulumi.ComponentResource {
@@ -157,6 +158,18 @@ export class Cilium extends pulumi.ComponentResource {
       );
       this.ipsecReadiness = ipsecReady.stdout;
       this.ready = ipsecReady;
+    } else if (cfg.encryption === 'wireguard') {
+      // The same for WireGuard: every agent has a peer per other node before the capture starts.
+      this.ready = runScript(
+        `${name}-wireguard-ready`,
+        {
+          target: args.controlPlane,
+          script: 'scripts/vm/wireguard-wait.sh',
+          env: { EXPECTED_NODES: expectedNodes, TIMEOUT_SECONDS: String(IPSEC_READY_SECONDS) },
+          triggers: [cfg.ciliumVersion, valuesHash, this.release.id, cfg.captureRun, rolledOut.stdout],
+        },
+        { parent: this, dependsOn: [rolledOut] },
+      );
     }
     this.version = pulumi.output(cfg.ciliumVersion);
     this.encryption = pulumi.output(cfg.encryption);

@@ -19,10 +19,7 @@ kubeconfig=${KUBECONFIG:-/etc/kubernetes/admin.conf}
 command -v kubectl >/dev/null 2>&1 || die "kubectl is not installed on $(hostname)"
 kc() { as_root env KUBECONFIG="$kubeconfig" kubectl -n "$ns" "$@"; }
 
-# The Running agent that is not being deleted: during a rollout the old pod may still be listed first.
-pod=$(kc get pods -l k8s-app=cilium --field-selector "spec.nodeName=$node" \
-  -o jsonpath='{range .items[*]}{.metadata.name} {.status.phase} {.metadata.deletionTimestamp}{"\n"}{end}' 2>/dev/null |
-  awk '$2 == "Running" && $3 == "" { print $1; exit }' || true)
+pod=$(kc get pods -l k8s-app=cilium --field-selector "spec.nodeName=$node" -o jsonpath="$CILIUM_AGENT_JSONPATH" 2>/dev/null | running_agent || true)
 [ -n "$pod" ] || die "no Running Cilium agent pod (k8s-app=cilium) on node $node in $ns"
 echo "agent=$pod"
 kc exec "$pod" -c cilium-agent -- cilium-dbg encrypt status ||

@@ -43,12 +43,7 @@ kc() { as_root env KUBECONFIG="$kubeconfig" kubectl -n "$ns" "$@"; }
 spi_hex=$(printf '0x%08x' "$key_id")
 min_keys=$((2 * (${#nodes[@]} - 1) * families))
 
-# The Running agent on a node that is not being deleted (during a rollout the old pod may still be listed).
-agent_on() {
-  kc get pods -l k8s-app=cilium --field-selector "spec.nodeName=$1" \
-    -o jsonpath='{range .items[*]}{.metadata.name} {.status.phase} {.metadata.deletionTimestamp}{"\n"}{end}' 2>/dev/null |
-    awk '$2 == "Running" && $3 == "" { print $1; exit }'
-}
+agent_on() { kc get pods -l k8s-app=cilium --field-selector "spec.nodeName=$1" -o jsonpath="$CILIUM_AGENT_JSONPATH" 2>/dev/null | running_agent; }
 in_agent() { kc exec "$1" -c cilium-agent -- "${@:2}"; }
 
 declare -A agent addrs sas status

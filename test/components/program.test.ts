@@ -241,9 +241,13 @@ describe('the Pulumi program under mocks', function () {
     assert.ok(pendingDepsOf(results.ipsec, 'cilium-rotation-key-id').includes('cilium-mode'));
   });
 
-  it('ipsec: a first up (the key record says rotation=none) has no rotation steps; IPsec readiness waits before the proof', () => {
+  it('ipsec: a first up (the key record says rotation=none) has no rotation steps; IPsec (and WireGuard) readiness waits before the proof', () => {
     assert.ok(!results.ipsec.recs.some((r) => /^cilium-rotation-(capture|traffic|new-key|xfrm|facts|nonce)/.test(r.name)), 'no rotation steps');
     for (const s of ['dev', 'unencrypted', 'wireguard']) assert.ok(!results[s].recs.some((r) => /rotation|ipsec-ready/.test(r.name)), s);
+    const wgReady = results.wireguard.recs.find((r) => r.name === 'cilium-wireguard-ready');
+    assert.ok(wgReady && /wireguard-wait\.sh/.test(wgReady.inputs.create), 'wireguard waits for its peers');
+    assert.ok(pendingDepsOf(results.wireguard, 'proof-ns').includes('cilium-wireguard-ready'));
+    for (const s of ['dev', 'unencrypted', 'ipsec']) assert.ok(!results[s].recs.some((r) => r.name === 'cilium-wireguard-ready'), s);
     const ready = results.ipsec.recs.find((r) => r.name === 'cilium-ipsec-ready');
     assert.ok(ready);
     assert.match(ready.inputs.create, /ipsec-wait\.sh/);
