@@ -17,6 +17,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as pulumi from '@pulumi/pulumi';
 import type { Report } from '../verifier';
+import type { RotationReport } from '../verifier/report';
 import type { CaptureCounts } from './parse';
 import { verifierArgs, type LabVerifyOptions } from './verification';
 
@@ -29,14 +30,8 @@ import { verifierArgs, type LabVerifyOptions } from './verification';
  */
 export const ROTATION_TOLERATED_XFRM_COUNTERS = ['XfrmInError', 'XfrmFwdHdrError'] as const;
 
-/** The verifier's `rotation` findings (`--rotation FROM:TO`), as the verifier's report carries them. */
-export interface RotationFindings {
-  from: number;
-  to: number;
-  met: boolean;
-  directions: { src: string; dst: string; lastOld?: number; firstNew?: number; oldAfterSwitch: number }[];
-  cleartextWindows: { start: number; end: number; packets: number }[];
-}
+/** The verifier's `rotation` findings (`--rotation FROM:TO`). */
+export type RotationFindings = RotationReport;
 
 /** What traffic-window.sh counted from the client pod during the window. */
 export interface WindowTraffic {
@@ -99,13 +94,13 @@ function perSpi(report: Report, spi: number): { ok: number; failed: number; pack
   return { ok, failed, packets };
 }
 
-const fmtTime = (t: number | undefined) => (t === undefined ? 'never' : new Date(t * 1000).toISOString());
+const fmtTime = (t: number | null | undefined) => (t === undefined || t === null ? 'never' : new Date(t * 1000).toISOString());
 
 /** Pure: the rotation's pass/fail. Every failure names what was expected and what was seen. */
 export function judgeRotation(report: Report, x: RotationExpectations, capturePath: string): RotationResult {
   const failures: string[] = [];
   const warnings: string[] = [];
-  const rot = (report as Report & { rotation?: RotationFindings }).rotation;
+  const rot = report.rotation;
   const spis = report.esp.spis;
   for (const spi of [x.from, x.to]) {
     if (!spis.includes(spi)) failures.push(`SPI ${spi} (${spi === x.from ? 'old' : 'new'} key) carried no traffic in the rotation window; SPIs seen: ${spis.join(', ') || 'none'}`);
@@ -113,11 +108,11 @@ export function judgeRotation(report: Report, x: RotationExpectations, capturePa
   if (!rot) {
     failures.push('the verifier reported no rotation findings (run with the rotation expectation FROM:TO)');
   } else {
-    const workerDirections = rot.directions.filter((d) => d.firstNew !== undefined || d.lastOld !== undefined);
-    if (workerDirections.length < 2) failures.push(`traffic switched keys in ${workerDirections.length} direction(s), expected both directions between the nodes`);
+    if (rot.directions.length < 2) failures.push(`ESP in ${rot.directions.length} direction(s) during the rotation, expected both directions between the nodes`);
     for (const d of rot.directions) {
-      if (d.lastOld === undefined) failures.push(`${d.src} -> ${d.dst}: no packet on the old SPI ${x.from} before the switch (the window started too late)`);
-      if (d.firstNew === undefined) failures.push(`${d.src} -> ${d.dst}: never switched to the new SPI ${x.to} (last old-SPI packet ${fmtTime(d.lastOld)})`);
+      if (d.lastOld == null) failures.push(`${d.src} -> ${d.dst}: no packet on the old SPI ${x.from} before the switch (the window started too late)`);
+      else if (d.firstNew == null) failures.push(`${d.src} -> ${d.dst}: never switched to the new SPI ${x.to} (last old-SPI packet ${fmtTime(d.lastOld)})`);
+      else if (d.switched === false) failures.push(`${d.src} -> ${d.dst}: went back to the old SPI ${x.from} after switching (last old-SPI packet ${fmtTime(d.lastOld)}, first new ${fmtTime(d.firstNew)})`);
     }
     for (const w of rot.cleartextWindows) {
       failures.push(`${w.packets} cleartext pod packets from ${fmtTime(w.start)} to ${fmtTime(w.end)}: the rotation let traffic out unencrypted`);

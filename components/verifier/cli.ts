@@ -19,7 +19,7 @@ import { formatReport } from './format';
 import { addressText, CidrError, parseCidr } from './net/cidr';
 import { VERDICTS } from './report';
 import {
-  DEFAULT_GENEVE_PORTS, DEFAULT_POD_CIDRS, DEFAULT_VXLAN_PORTS, InputError, loadXfrmFiles, verifyCapture,
+  DEFAULT_GENEVE_PORTS, DEFAULT_POD_CIDRS, DEFAULT_VXLAN_PORTS, DEFAULT_WIREGUARD_PORTS, InputError, loadXfrmFiles, verifyCapture,
   VerifyOptions,
 } from './index';
 
@@ -62,6 +62,10 @@ export const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   spi: { type: 'string', arg: 'N', group: 'Analysis', default: 'none: any SPI',
     help: 'expected ESP SPI (1..4294967295, decimal or 0x hex): no ESP with it, or ESP with another SPI, fails '
       + 'the expectation' },
+  rotation: { type: 'string', arg: 'FROM:TO', group: 'Analysis', default: 'none',
+    help: 'expected key rotation from SPI FROM to SPI TO (decimal or 0x hex): both carry traffic, every direction '
+      + 'switches from FROM to TO, no cleartext pod packet and no nonce in clear; both SPIs are then the expected ones '
+      + '(see --spi)' },
   endpoints: { type: 'string', multiple: true, arg: 'A,B[,...]', group: 'Analysis', default: 'none: any addresses',
     help: 'expected ESP endpoints (node IPs, cilium_host addresses), two or more, comma-separated or repeated: no '
       + 'ESP between them, or ESP between other addresses, fails the expectation; any of them inside the pod range '
@@ -70,6 +74,8 @@ export const OPTIONS: Readonly<Record<string, OptionSpec>> = {
     help: 'UDP port decoded as VXLAN, repeatable; given values replace the default' },
   'geneve-port': { type: 'string', multiple: true, arg: 'P', group: 'Analysis', default: DEFAULT_GENEVE_PORTS.join(', '),
     help: 'UDP port decoded as Geneve, repeatable; given values replace the default' },
+  'wireguard-port': { type: 'string', multiple: true, arg: 'P', group: 'Analysis', default: `${DEFAULT_WIREGUARD_PORTS.join(', ')} (Cilium's)`,
+    help: 'UDP port decoded as WireGuard, repeatable; given values replace the default' },
   key: { type: 'string', multiple: true, arg: 'SPI:HEX40', group: 'Decryption (AES-GCM, RFC 4106)', default: 'none',
     help: 'key for every SA with this SPI: 40 hex digits = 16-byte AES key + 4-byte salt; repeatable' },
   xfrm: { type: 'string', multiple: true, arg: 'FILE', group: 'Decryption (AES-GCM, RFC 4106)', default: 'none',
@@ -131,7 +137,7 @@ export function helpText(): string {
     }
   }
   out.push('',
-    'Exit codes: 0 the capture meets every expectation given (--expect, --spi, --endpoints; none given: 0),',
+    'Exit codes: 0 the capture meets every expectation given (--expect, --spi, --rotation, --endpoints; none: 0),',
     '1 it does not (the report says why), 2 unusable capture or options (one line on stderr:',
     '"verify: FILE-OR-OPTION: problem").',
     'Verdicts: encrypted (ESP seen, no cleartext pod packet, nonce never in cleartext), cleartext (pod traffic,',
@@ -187,6 +193,18 @@ export function parseSpi(s: string): number | undefined {
 export function parsePort(s: string): number | undefined {
   const v = parseUint(s);
   return v !== undefined && v >= 1 && v <= 65535 ? v : undefined;
+}
+
+/** "FROM:TO", two SPIs (decimal or 0x hex) that differ. */
+export function parseRotation(s: string): { from: number; to: number } | { problem: string } {
+  const parts = s.split(':');
+  if (parts.length !== 2) return { problem: `expected FROM:TO (two SPIs), got "${s}"` };
+  const [from, to] = parts.map(parseSpi);
+  if (from === undefined || to === undefined) {
+    return { problem: `SPIs must be integers 1..4294967295 (decimal or 0x hex), got "${s}"` };
+  }
+  if (from === to) return { problem: `FROM and TO must differ, got "${s}"` };
+  return { from, to };
 }
 
 export function parseKey(s: string): { spi: number; key: Buffer } | { problem: string } {
@@ -306,6 +324,12 @@ export function parseCommandLine(argv: string[]): Parsed | 'help' | 'version' {
     const all = list('--endpoints', strs('endpoints').join(','), 2, 1024);
     opts.endpoints = [...new Set(all)];
   }
+  const rotation = str('rotation');
+  if (rotation !== undefined) {
+    const r = parseRotation(rotation);
+    if ('problem' in r) throw new UsageError('--rotation', r.problem);
+    opts.rotation = r;
+  }
   const expect = str('expect');
   if (expect !== undefined) {
     if (!(VERDICTS as readonly string[]).includes(expect)) {
@@ -313,7 +337,7 @@ export function parseCommandLine(argv: string[]): Parsed | 'help' | 'version' {
     }
     opts.expect = expect as Verdict;
   }
-  for (const [k, field] of [['vxlan-port', 'vxlanPorts'], ['geneve-port', 'genevePorts']] as const) {
+  for (const [k, field] of [['vxlan-port', 'vxlanPorts'], ['geneve-port', 'genevePorts'], ['wireguard-port', 'wireguardPorts']] as const) {
     if (values[k] === undefined) continue;
     opts[field] = strs(k).map((p) => {
       const v = parsePort(p);

@@ -2,7 +2,10 @@
  * The human-readable summary the CLI prints by default: the verdict and why first, then what was seen (ESP SAs,
  * cleartext pod flows, nonce, decryption), then warnings. Plain text, no colours, stable line order.
  */
+import { isoTime } from './report';
 import type { Report } from './report';
+
+export { isoTime };
 
 function n(x: number): string {
   return x.toLocaleString('en-US');
@@ -14,16 +17,16 @@ function rec(r: Record<string, number>): string {
 }
 
 const HEADLINE: Record<Report['verdict'], string> = {
-  encrypted: 'ENCRYPTED: pod-to-pod traffic crossed the wire only inside ESP',
+  encrypted: 'ENCRYPTED: pod-to-pod traffic crossed the wire only inside ESP or WireGuard',
   cleartext: 'CLEARTEXT: pod-to-pod traffic is readable on the wire',
-  partial: 'PARTIAL: ESP seen, but some pod-to-pod traffic is readable on the wire',
-  inconclusive: 'INCONCLUSIVE: neither ESP nor pod-to-pod traffic: this capture proves nothing',
+  partial: 'PARTIAL: encryption seen, but some pod-to-pod traffic is readable on the wire',
+  inconclusive: 'INCONCLUSIVE: neither encryption nor pod-to-pod traffic: this capture proves nothing',
 };
 
 export function formatReport(r: Report): string {
   const out: string[] = [];
   out.push(`verdict: ${HEADLINE[r.verdict]}`);
-  if (r.expect !== undefined || r.expectationFailures.length > 0) {
+  if (r.expect !== undefined || r.rotation !== undefined || r.expectationFailures.length > 0) {
     out.push(`expectation: ${r.meetsExpectation ? 'met' : 'NOT met'}${r.expect ? ` (expected ${r.expect})` : ''}`);
   }
   out.push('why:');
@@ -48,18 +51,43 @@ export function formatReport(r: Report): string {
     for (const p of f.paths) out.push(`      via ${p}`);
   }
 
+  const wg = r.wireguard;
+  if (wg && (wg.packets > 0 || wg.invalid > 0)) {
+    out.push('');
+    out.push(`WireGuard (UDP ${wg.ports.join(', ')}): ${n(wg.packets)} messages, ${n(wg.dataPackets)} transport data (${n(wg.keepalives)} keepalives), ${n(wg.handshakes)} handshake, ${n(wg.cookieReplies)} cookie reply${wg.invalid ? `, ${n(wg.invalid)} NOT valid WireGuard` : ''}`);
+    for (const f of wg.flows.slice(0, 40)) {
+      out.push(`  ${f.src} -> ${f.dst} receiver ${f.receiverIndex} (0x${f.receiverIndex.toString(16).padStart(8, '0')}): ${n(f.packets)} packets, counter ${f.firstCounter}..${f.lastCounter}`
+        + `${f.counterIncreasing ? ' increasing' : ` NOT increasing (${f.counterDecreases} decreases)`}${f.counterRepeats ? `, ${f.counterRepeats} repeated` : ''}`
+        + `, ${isoTime(f.firstTime)} .. ${isoTime(f.lastTime)}, size ${f.sizes.min}/${f.sizes.mean}/${f.sizes.max}`);
+    }
+  }
+
   out.push('');
   out.push(`cleartext pod-to-pod: ${n(r.cleartext.podPackets)} packets (${r.cleartext.pods ? `pods ${r.cleartext.pods.join(', ')}` : `pod CIDRs ${r.cleartext.podCidrs.join(', ')}`})${r.cleartext.podPackets ? `: ${rec(r.cleartext.byProtocol)}` : ''}`);
   for (const f of r.cleartext.flows.slice(0, 20)) {
     out.push(`  ${f.src} -> ${f.dst} ${f.protocol}: ${n(f.packets)} packets (frames ${f.firstFrame}..${f.lastFrame}) via ${f.paths.join(', ')}`);
   }
   if (r.cleartext.flows.length > 20) out.push(`  ... ${r.cleartext.flows.length - 20} more flows`);
+  const windows = r.cleartext.windows ?? [];
+  if (windows.length > 0) {
+    out.push(`  seen in ${windows.length} time window(s) (gaps over 1 s): ${windows.slice(0, 5).map((w) => `${isoTime(w.start)} .. ${isoTime(w.end)} (${n(w.packets)})`).join(', ')}${windows.length > 5 ? ', ...' : ''}`);
+  }
   const nt = r.cleartext.nodeTraffic;
   if (nt) {
     out.push(`host traffic to/from ESP endpoints in the pod range (${nt.addresses.join(', ')}): ${n(nt.packets)} packets, not pod-to-pod`);
     for (const f of nt.flows.slice(0, 10)) out.push(`  ${f.src} -> ${f.dst} ${f.protocol}: ${n(f.packets)} packets via ${f.paths.join(', ')}`);
   }
 
+  const rot = r.rotation;
+  if (rot) {
+    out.push('');
+    out.push(`rotation SPI ${rot.from} -> ${rot.to}: ${rot.met ? 'proven' : 'NOT proven'}`);
+    const t = (x: number | null) => (x === null ? 'never' : isoTime(x));
+    for (const d of rot.directions) {
+      out.push(`  ${d.src} -> ${d.dst}: ${d.switched ? 'switched' : 'NOT switched'}; ${n(d.oldPackets)} old, ${n(d.newPackets)} new; last old ${t(d.lastOld)}, first new ${t(d.firstNew)}; ${n(d.oldAfterSwitch)} old after the switch`);
+    }
+    for (const w of rot.cleartextWindows.slice(0, 10)) out.push(`  cleartext window ${isoTime(w.start)} .. ${isoTime(w.end)}: ${n(w.packets)} pod packets`);
+  }
   if (r.nonce) {
     out.push('');
     out.push(`nonce "${r.nonce.text}": ${n(r.nonce.hits)} frames in cleartext${r.nonce.frames.length ? ` (frames ${r.nonce.frames.slice(0, 10).join(', ')})` : ''}, ${n(r.nonce.decryptedHits)} inside decrypted ESP`);

@@ -175,6 +175,7 @@ describe('lab command: compare on recorded outputs', () => {
     };
     const wg = JSON.parse(JSON.stringify(rec.ipsec));
     wg.encryption = 'wireguard';
+    wg.verification.expected = { ...wg.verification.expected, encryption: 'wireguard' };
     Object.assign(wg.verification, {
       esp: { packets: 0, spis: [], flows: [], nullPackets: 0, inUdp: 0 },
       decryption: undefined,

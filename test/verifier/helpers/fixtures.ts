@@ -29,6 +29,7 @@ export interface ExpectedFrame {
   caplen?: number;
   nullEncryption?: boolean;
   sa?: { spi: number; src: string; dst: string };
+  wireguard?: WireguardFrameFact;
 }
 
 export interface RunOptions {
@@ -39,7 +40,22 @@ export interface RunOptions {
   xfrm?: string[];
   vxlanPorts?: number[];
   genevePorts?: number[];
+  wireguardPorts?: number[];
+  rotation?: { from: number; to: number };
 }
+
+export interface WindowFact { start: number; end: number; packets: number }
+export interface RotationFacts {
+  from: number; to: number; met: boolean; cleartextWindows: WindowFact[];
+  directions: { src: string; dst: string; oldPackets: number; newPackets: number; lastOld: number | null; firstNew: number | null; oldAfterSwitch: number; switched: boolean }[];
+}
+
+export interface WireguardFlowFact { src: string; dst: string; receiverIndex: number; packets: number; firstCounter: number; lastCounter: number; counterIncreasing: boolean }
+export interface WireguardFacts {
+  packets: number; dataPackets: number; keepalives: number; handshakes: number; cookieReplies: number; invalid: number;
+  flows: WireguardFlowFact[];
+}
+export interface WireguardFrameFact { port: number; type: number; valid: boolean; senderIndex?: number; receiverIndex?: number; counter?: number; keepalive?: boolean }
 
 export interface ExpectedRun {
   name: string;
@@ -47,7 +63,11 @@ export interface ExpectedRun {
   verdict: string;
   acceptVerdicts?: string[];
   esp: { packets: number; spis: number[]; flows: FlowFact[] };
-  cleartext: { podPackets: number | null };
+  cleartext: { podPackets: number | null; windows?: WindowFact[] };
+  wireguard?: WireguardFacts;
+  /** Frames per timeline class (esp, wireguard, podCleartext, host, other). */
+  classes?: Record<string, number>;
+  rotation?: RotationFacts;
   nonce?: { hits: number };
   nonceDecryptedFrames?: number[];
   decryption?: { ok: number; failed: number };
@@ -92,6 +112,8 @@ export function libraryOptions(o: RunOptions): Record<string, unknown> {
   if (o.pods) out.pods = o.pods;
   if (o.vxlanPorts) out.vxlanPorts = o.vxlanPorts;
   if (o.genevePorts) out.genevePorts = o.genevePorts;
+  if (o.wireguardPorts) out.wireguardPorts = o.wireguardPorts;
+  if (o.rotation) out.rotation = o.rotation;
   if (o.keys) out.keys = o.keys.map((k) => ({ spi: k.spi, key: Buffer.from(k.key, 'hex') }));
   if (o.xfrm) out.xfrmFiles = o.xfrm.map((x) => path.join(CAPTURES, x));
   return out;
@@ -105,6 +127,8 @@ export function cliArgs(o: RunOptions): string[] {
   if (o.pods) a.push('--pods', o.pods.join(','));
   for (const p of o.vxlanPorts ?? []) a.push('--vxlan-port', String(p));
   for (const p of o.genevePorts ?? []) a.push('--geneve-port', String(p));
+  for (const p of o.wireguardPorts ?? []) a.push('--wireguard-port', String(p));
+  if (o.rotation) a.push('--rotation', `${o.rotation.from}:${o.rotation.to}`);
   for (const k of o.keys ?? []) a.push('--key', `${k.spi}:${k.key}`);
   for (const x of o.xfrm ?? []) a.push('--xfrm', path.join(CAPTURES, x));
   return a;
@@ -162,6 +186,51 @@ export function compareReport(e: Expected, run: ExpectedRun, report: AnyReport):
     if (f.seqIncreasing) want(`esp.flows[${flowKey(f)}].seqIncreasing`, g.seqIncreasing, true);
   }
   if (run.cleartext.podPackets !== null) want('cleartext.podPackets', report.cleartext?.podPackets, run.cleartext.podPackets);
+  // capture times: the file's resolution (microseconds for most) against the generator's nanoseconds
+  const near = (a: unknown, b: number | null) => (b === null ? a === null : typeof a === 'number' && Math.abs(a - b) < 2e-6);
+  const windows = (what: string, got: unknown, exp: WindowFact[]) => {
+    const g = Array.isArray(got) ? got as WindowFact[] : [];
+    if (g.length !== exp.length || exp.some((w, i) => !near(g[i].start, w.start) || !near(g[i].end, w.end) || g[i].packets !== w.packets)) {
+      bad.push(`${what}: got ${JSON.stringify(got)}, expected ${JSON.stringify(exp)}`);
+    }
+  };
+  if (run.cleartext.windows) windows('cleartext.windows', report.cleartext?.windows, run.cleartext.windows);
+  if (run.classes) {
+    const totals: Record<string, number> = Object.fromEntries(Object.keys(run.classes).map((k) => [k, 0]));
+    for (const b of report.timeline?.buckets ?? []) for (const k of Object.keys(totals)) totals[k] += b.counts?.[k] ?? 0;
+    want('timeline frames per class', totals, run.classes);
+  }
+  if (run.rotation) {
+    const g = report.rotation ?? {};
+    want('rotation from/to/met', { from: g.from, to: g.to, met: g.met }, { from: run.rotation.from, to: run.rotation.to, met: run.rotation.met });
+    windows('rotation.cleartextWindows', g.cleartextWindows, run.rotation.cleartextWindows);
+    const gd: AnyReport[] = Array.isArray(g.directions) ? g.directions : [];
+    want('rotation.directions (src>dst)', gd.map((d) => `${d.src}>${d.dst}`), run.rotation.directions.map((d) => `${d.src}>${d.dst}`));
+    run.rotation.directions.forEach((d, i) => {
+      const x = gd[i];
+      if (!x) return;
+      want(`rotation.directions[${d.src}>${d.dst}] counts`, { oldPackets: x.oldPackets, newPackets: x.newPackets, oldAfterSwitch: x.oldAfterSwitch, switched: x.switched },
+        { oldPackets: d.oldPackets, newPackets: d.newPackets, oldAfterSwitch: d.oldAfterSwitch, switched: d.switched });
+      if (!near(x.lastOld, d.lastOld) || !near(x.firstNew, d.firstNew)) {
+        bad.push(`rotation.directions[${d.src}>${d.dst}] lastOld/firstNew: got ${x.lastOld}/${x.firstNew}, expected ${d.lastOld}/${d.firstNew}`);
+      }
+    });
+    // not met: the reasons are expectation failures (the CLI exits 1)
+    if (!run.rotation.met && !(report.expectationFailures ?? []).some((m: string) => /^rotation/.test(m))) {
+      bad.push(`rotation not met but no "rotation" expectation failure: ${JSON.stringify(report.expectationFailures)}`);
+    }
+    if (run.rotation.met && (report.expectationFailures ?? []).length > 0) bad.push(`rotation met but expectation failures ${JSON.stringify(report.expectationFailures)}`);
+  }
+  if (run.wireguard) {
+    const w = report.wireguard ?? {};
+    const { flows: wantFlows, ...counts } = run.wireguard;
+    want('wireguard counts', Object.fromEntries(Object.keys(counts).map((k) => [k, w[k]])), counts);
+    const wkey = (f: AnyReport) => `${f.src}>${f.dst}#${f.receiverIndex}`;
+    const got: AnyReport[] = Array.isArray(w.flows) ? w.flows : [];
+    want('wireguard.flows', got.map((f) => ({ src: f.src, dst: f.dst, receiverIndex: f.receiverIndex, packets: f.packets,
+      firstCounter: f.firstCounter, lastCounter: f.lastCounter, counterIncreasing: f.counterIncreasing })).sort((a, b) => (wkey(a) < wkey(b) ? -1 : 1)),
+    [...wantFlows].sort((a, b) => (wkey(a) < wkey(b) ? -1 : 1)));
+  }
   if (run.nonce) want('nonce.hits', report.nonce?.hits, run.nonce.hits);
   if (run.decryption) {
     want('decryption.ok', report.decryption?.ok, run.decryption.ok);
@@ -178,6 +247,7 @@ export interface FrameFactsLike {
   decrypted?: 'ok' | 'failed';
   nonce?: boolean;
   truncated?: boolean;
+  wireguard?: { type: number; valid: boolean; senderIndex?: number; receiverIndex?: number; counter?: number };
 }
 
 const ipStr = (h: IpFact) => `v${h.version} ${h.src}>${h.dst}`;
@@ -220,6 +290,13 @@ export function compareFrames(e: Expected, run: ExpectedRun, facts: FrameFactsLi
     if (JSON.stringify(gotEsp) !== JSON.stringify(x.esp ? { src: x.esp.src, dst: x.esp.dst, spi: x.esp.spi, seq: x.esp.seq } : undefined)) {
       bad.push(`frame ${x.frame}: esp ${JSON.stringify(gotEsp)}, expected ${JSON.stringify(x.esp)}`);
     }
+    // WireGuard: decoded only on the ports configured for the run
+    const wgPorts = run.options.wireguardPorts ?? [51871];
+    const wx = x.wireguard && wgPorts.includes(x.wireguard.port)
+      ? { type: x.wireguard.type, valid: x.wireguard.valid, senderIndex: x.wireguard.senderIndex, receiverIndex: x.wireguard.receiverIndex, counter: x.wireguard.counter }
+      : undefined;
+    const wg = g.wireguard ? { type: g.wireguard.type, valid: g.wireguard.valid, senderIndex: g.wireguard.senderIndex, receiverIndex: g.wireguard.receiverIndex, counter: g.wireguard.counter } : undefined;
+    if (JSON.stringify(wg) !== JSON.stringify(wx)) bad.push(`frame ${x.frame}: wireguard ${JSON.stringify(wg)}, expected ${JSON.stringify(wx)}`);
     const dec = run.decryptedFrames?.ok.includes(x.frame) ? 'ok' : run.decryptedFrames?.failed.includes(x.frame) ? 'failed' : undefined;
     if (g.decrypted !== dec) bad.push(`frame ${x.frame}: decrypted ${JSON.stringify(g.decrypted)}, expected ${JSON.stringify(dec)}`);
     // nonce: true when the raw bytes contain it; false when neither the bytes nor a decrypted plaintext do
