@@ -15,6 +15,8 @@ import { parseLabConfig } from '../../components/config';
 import { planTopology } from '../../components/topology';
 import type { Report as VerifierReport } from '../../components/verifier';
 import { envOf, scriptOf as scriptOfText } from '../helpers/script-command';
+import type { RotationVerifyFn } from '../../components/proof/rotation';
+import { verifyCapture } from '../../components/verifier';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const SECRET_MARK = '4dabf18193072939515e22adb298388d';
@@ -39,13 +41,16 @@ MockMonitor.prototype.registerResource = function (req: any, cb: any) {
 
 const scriptOf = (create: unknown) => scriptOfText(unwrap(create));
 
+/** What the mocked facts and xfrm commands print: drops on worker2 or not, and which xfrm texts. */
+let scene: { grow: boolean; xfrmBefore: string; xfrmAfter: string } = { grow: true, xfrmBefore: '', xfrmAfter: '' };
+
 function stdoutFor(type: string, name: string, inputs: Record<string, unknown>, rotation: string): string {
   const create = String(unwrap(inputs.create));
   if (/ipsec-key-record\.sh/.test(create)) return `key_id=4\nkey_bytes=20\nrotation=${rotation}\n`;
   if (/encryption-mode\.sh/.test(create)) return 'previous=ipsec\nencryption=ipsec\n';
   switch (scriptOf(create)) {
     case 'facts.sh':
-      return `hostname=${name}\naddrs=192.168.211.128/24\ncilium_host=10.0.1.124\nxfrm_states=8\nxfrm_policies=6\nxfrm_stat=available\nxfrm_stat.XfrmInNoStates=${/after/.test(name) && /worker2/.test(name) ? 5 : 0}\nxfrm_stat.XfrmInError=${/after/.test(name) ? 1 : 0}`;
+      return `hostname=${name}\naddrs=192.168.211.128/24\ncilium_host=10.0.1.124\nxfrm_states=8\nxfrm_policies=6\nxfrm_stat=available\nxfrm_stat.XfrmInNoStates=${scene.grow && /after/.test(name) && /worker2/.test(name) ? 5 : 0}\nxfrm_stat.XfrmInError=${/after/.test(name) ? 1 : 0}`;
     case 'traffic-window.sh':
       return /stop/.test(name) ? 'ping_transmitted=300\nping_received=298\nping_lost=2\nhttp_total=60\nhttp_answered=60\nstopped=1\n' : 'target=10.0.2.187\nstarted=1\n';
     case 'capture-stop.sh':
@@ -53,6 +58,7 @@ function stdoutFor(type: string, name: string, inputs: Record<string, unknown>, 
     case 'capture-fetch.sh':
       return 'local=captures/rot/1-rotation.pcap\nbytes=9000\nsha256=00';
     case 'facts-xfrm.sh':
+      if (scene.xfrmBefore) return /before/.test(name) ? scene.xfrmBefore : scene.xfrmAfter;
       return 'src 192.168.211.128 dst 192.168.44.128\n\tproto esp spi 0x00000004 reqid 1 mode tunnel\n';
     default:
       return type.startsWith('command:') ? 'ok' : '';
@@ -84,7 +90,7 @@ function fakeReport(opts: { switched: boolean }): VerifierReport {
   } as unknown as VerifierReport;
 }
 
-async function build(stack: string, rotation: string, switched = true) {
+async function build(stack: string, rotation: string, switched = true, verifyWith?: RotationVerifyFn) {
   recs = [];
   deps.clear();
   let order = 0;
@@ -125,7 +131,7 @@ async function build(stack: string, rotation: string, switched = true) {
     nodes,
     rotationVerify: async (capture, opts) => {
       verifyCalls.push({ capture, opts });
-      return fakeReport({ switched });
+      return verifyWith ? verifyWith(capture, opts) : fakeReport({ switched });
     },
   });
   const base = pulumi.output({ pass: true, failures: [] as string[] });
@@ -236,5 +242,43 @@ describe('key rotation path (mocks)', function () {
     const f: string[] = r.verification.rotation.failures;
     assert.ok(f.includes('SPI 4 (new key) carried no traffic in the rotation window; SPIs seen: 3'), f.join('\n'));
     assert.ok(f.some((x) => /^192\.168\.211\.128 -> 192\.168\.44\.128: never switched to the new SPI 4 \(last old-SPI packet 2026-/.test(x)), f.join('\n'));
+  });
+
+  describe('with the real verifier on rotation captures made by scapy (scripts/fixtures/make-fixtures.py)', () => {
+    const FIX = path.join(REPO, 'test', 'fixtures', 'captures');
+    // The fixtures carry their own nonce; the lab's options go to the verifier as they are, except that one.
+    const fixtureNonce = 'cilab-nonce-5e1f0a9c';
+    const onFixture = (name: string): RotationVerifyFn => (_capture, opts) => verifyCapture(path.join(FIX, `${name}.pcap`), { ...opts, nonce: fixtureNonce });
+    const useFixture = (name: string) => {
+      scene = { grow: false, xfrmBefore: fs.readFileSync(path.join(FIX, `${name}.before.xfrm`), 'utf8'), xfrmAfter: fs.readFileSync(path.join(FIX, `${name}.after.xfrm`), 'utf8') };
+    };
+    afterEach(() => {
+      scene = { grow: true, xfrmBefore: '', xfrmAfter: '' };
+    });
+
+    it('a rotation done as Cilium does it passes: both SPIs, each direction switched, both generations decrypted with the xfrm states read before and after', async () => {
+      useFixture('rotation-good');
+      const r = await build('rot-mock', '3:4', true, onFixture('rotation-good'));
+      const rot = r.verification.rotation;
+      assert.deepStrictEqual(rot.failures, []);
+      assert.strictEqual(rot.pass, true);
+      assert.deepStrictEqual(rot.spis, [3, 4]);
+      assert.strictEqual(rot.directions.length, 2);
+      for (const d of rot.directions) assert.ok(d.lastOld !== null && d.firstNew !== null && d.switched, JSON.stringify(d));
+      assert.ok(rot.directions.some((d: { oldAfterSwitch: number }) => d.oldAfterSwitch === 1), 'the old-SPI packet in flight after the switch is reported');
+      assert.ok(rot.decryption.from.ok > 0 && rot.decryption.to.ok > 0 && rot.decryption.from.failed + rot.decryption.to.failed === 0, JSON.stringify(rot.decryption));
+      assert.ok(rot.nonce.decryptedHits > 0);
+      assert.deepStrictEqual(rot.xfrmErrorsTolerated.worker1, { XfrmInError: [0, 1] });
+      assert.strictEqual(r.verification.pass, true);
+    });
+
+    it('a rotation that left a cleartext gap fails, with the window and its time range', async () => {
+      useFixture('rotation-cleartext-gap');
+      const r = await build('rot-mock', '3:4', true, onFixture('rotation-cleartext-gap'));
+      const f: string[] = r.verification.rotation.failures;
+      assert.ok(f.includes('10 cleartext pod packets from 2025-11-26T00:00:04.000Z to 2025-11-26T00:00:05.602Z: the rotation let traffic out unencrypted'), f.join('\n'));
+      assert.ok(f.some((x) => /^nonce lab-r0tat10nn0nc seen in cleartext in 10 frames of the rotation window/.test(x)), f.join('\n'));
+      assert.strictEqual(r.verification.pass, false);
+    });
   });
 });
