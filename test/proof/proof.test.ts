@@ -13,7 +13,7 @@ import * as path from 'path';
 import * as pulumi from '@pulumi/pulumi';
 import { parseLabConfig, type Encryption } from '../../components/config';
 import type { LabVerifyOptions, VerifyFn } from '../../components/proof/verification';
-import type { Report } from '../../components/verifier';
+import { verifyCapture, type Report } from '../../components/verifier';
 import { envOf, nodeOf, scriptOf } from '../helpers/script-command';
 import { cleartextCapture, DEFAULT_TRAFFIC as T, encryptedCapture, xfrmStateText } from './helpers/pcap';
 
@@ -56,6 +56,8 @@ function stdoutFor(r: Created, stack: string): string {
     case 'capture-start.sh':
       return 'interface=seg2\nfile=/var/tmp/cilium-lab/x.pcap\npid=4242\nstarted=2026-01-01T00:00:00Z';
     case 'traffic.sh':
+      // The scapy-made WireGuard fixture carries one ping exchange and one HTTP request.
+      if (stack.includes('wireguard-fixture')) return 'ping_transmitted=1\nping_received=1\nhttp_total=1\nhttp_answered=1\nserver_log_hits=1';
       return 'ping_transmitted=4\nping_received=4\nhttp_total=2\nhttp_answered=2\nserver_log_hits=2';
     case 'capture-stop.sh':
       return `file=/var/tmp/cilium-lab/${stack}.pcap\nbytes=3000\ncaptured=12\nreceived=12\ndropped=0\nstopped_by=signal`;
@@ -375,13 +377,13 @@ describe('EncryptionProof (mocks)', function () {
       assert.strictEqual(byScript(r.created, 'facts-xfrm.sh').length, 0);
     });
 
-    it('runs the verifier for encrypted with no cleartext in the pod CIDR, the nonce, WireGuard between node IPs; no SPI, no keys', () => {
+    it('runs the verifier for encrypted with no cleartext in the pod CIDR and the nonce; no SPI, no ESP endpoints, no keys', () => {
       assert.strictEqual(calls.length, 1);
       const o = calls[0].opts;
       assert.deepStrictEqual(o.podCidrs, ['10.0.0.0/8']);
       assert.strictEqual(o.expect, 'encrypted');
       assert.strictEqual(o.nonce, r.nonce);
-      assert.deepStrictEqual(o.endpoints, [CP_IP, A, B]);
+      assert.strictEqual(o.endpoints, undefined, '--endpoints is an ESP expectation');
       assert.strictEqual(o.spi, undefined);
       assert.strictEqual(o.xfrmFiles, undefined);
     });
@@ -424,6 +426,35 @@ describe('EncryptionProof (mocks)', function () {
       const bad = await build(stack, 'ipsec', false, { ipsecReadiness: [line('control-plane', '3'), line('worker1', '3'), line('worker2', '2')].join('\n') });
       assert.strictEqual(bad.verification.pass, false);
       assert.deepStrictEqual(bad.verification.failures, ['node worker2: the Cilium agent cilium-worker2 had SPIs 2 installed, not the configured key id 3 (lab:ipsecKeyId)']);
+    });
+  });
+
+  describe('lab:encryption wireguard with the real verifier on WireGuard captures made by scapy (make-fixtures.py)', () => {
+    const stack = 'proof-mock-wireguard-fixture';
+    const FIX = path.join(REPO, 'test', 'fixtures', 'captures');
+    // The fixtures carry their own nonce; the lab's options go to the verifier as they are, except that one.
+    const onFixture = (name: string): VerifyFn => (_c, opts) => verifyCapture(path.join(FIX, `${name}.pcap`), { ...opts, nonce: 'cilab-nonce-5e1f0a9c' });
+    before(() => {
+      fs.mkdirSync(path.join(REPO, 'captures', stack), { recursive: true });
+      fs.copyFileSync(path.join(FIX, 'wireguard-encrypted.pcap'), path.join(REPO, 'captures', stack, '1.pcap'));
+    });
+    after(() => fs.rmSync(path.join(REPO, 'captures', stack), { recursive: true, force: true }));
+
+    it('WireGuard between the node IPs carrying at least the generated traffic passes, with the correlation reported', async () => {
+      const r = await build(stack, 'wireguard', false, { verify: onFixture('wireguard-encrypted') });
+      const v = r.verification as any;
+      assert.deepStrictEqual(v.failures, []);
+      assert.strictEqual(v.verdict, 'encrypted');
+      assert.deepStrictEqual(v.wireguardCorrelation.clientToServer, { src: T.node1, dst: T.node2, dataPackets: 4, podPacketsSent: 4 });
+      assert.deepStrictEqual(v.wireguardCorrelation.serverToClient, { src: T.node2, dst: T.node1, dataPackets: 5, podPacketsSent: 3 });
+    });
+
+    it('cleartext pod packets beside WireGuard (partial) and invalid messages on its port fail', async () => {
+      const partial = await build(stack, 'wireguard', false, { verify: onFixture('wireguard-partial') });
+      assert.strictEqual(partial.verification.pass, false);
+      assert.ok(partial.verification.failures.some((f) => /partial/.test(f)), partial.verification.failures.join('\n'));
+      const invalid = await build(stack, 'wireguard', false, { verify: onFixture('wireguard-invalid') });
+      assert.ok(invalid.verification.failures.some((f) => /packets on the WireGuard port are not valid WireGuard messages/.test(f)), invalid.verification.failures.join('\n'));
     });
   });
 });
