@@ -20,7 +20,7 @@ import { CILIUM_NAMESPACE, CILIUM_REPO, IPSEC_SECRET_KEY, IPSEC_SECRET_NAME, cil
 import { encryptionModeRecord, IPSEC_KEY_BYTES } from './encryption-records';
 import { IpsecRotation } from './proof/rotation-path';
 import type { RotationVerifyFn } from './proof/rotation';
-import type { ProofNode } from './proof/facts';
+import type { LabNode } from './cluster';
 import { runScript, SshTarget } from './remote';
 
 export interface IpsecKeyArgs {
@@ -64,7 +64,7 @@ export interface CiliumArgs {
   dependsOn: pulumi.Resource[];
   /** The router and every node: the key rotation's capture, traffic and waits run there (ipsec). */
   router?: SshTarget;
-  nodes?: ProofNode[];
+  nodes?: LabNode[];
   /** For tests only: replaces the verifier library call of the rotation verdict. */
   rotationVerify?: RotationVerifyFn;
 }

@@ -15,7 +15,9 @@ import { LabVm } from './vm';
 import { runScript, SshTarget } from './remote';
 import type { LabKeys } from './keys';
 
+/** A node of the cluster and how the lab reaches it (the proof takes the same shape). */
 export interface LabNode {
+  /** Kubernetes node name (= kubernetes.io/hostname). */
   name: string;
   role: 'control-plane' | 'worker';
   ip: string;

@@ -9,7 +9,7 @@
  * `LabConfig`, or throws a `LabConfigError` naming the key, the value and what was expected, before
  * anything is created. `loadLabConfig` reads `pulumi.Config('lab')` once (index.ts calls it).
  */
-import * as ipaddr from 'ipaddr.js';
+import { cidrsOverlap as networksOverlap, parseCidr, type Cidr } from './verifier/net/cidr';
 
 export type Encryption = 'none' | 'ipsec' | 'wireguard';
 export const ENCRYPTIONS: readonly Encryption[] = ['none', 'ipsec', 'wireguard'];
@@ -202,33 +202,24 @@ function oneOf<T extends string>(raw: Raw, key: ConfigKey, allowed: readonly T[]
   return v as T;
 }
 
-/** Parses an IPv4 CIDR written in canonical network form (host bits zero). */
-export function parseCidr4(text: string): [ipaddr.IPv4, number] | undefined {
-  if (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(text)) return undefined;
-  try {
-    const [addr, len] = ipaddr.IPv4.parseCIDR(text);
-    const net = ipaddr.IPv4.networkAddressFromCIDR(text);
-    if (net.toString() !== addr.toString()) return undefined;
-    return [addr, len];
-  } catch {
-    return undefined;
-  }
-}
-
-function cidr(raw: Raw, key: ConfigKey, minLen: number, maxLen: number): string {
+/** An IPv4 network (the project's one CIDR parser: four-part decimal, host bits zero), prefix within bounds. */
+function cidr(raw: Raw, key: ConfigKey, minLen: number, maxLen: number): Cidr {
   const v = get(raw, key);
-  const parsed = parseCidr4(v);
-  if (!parsed || parsed[1] < minLen || parsed[1] > maxLen) {
+  let c: Cidr | undefined;
+  try {
+    c = parseCidr(v, { family: 'ipv4' });
+  } catch {
+    c = undefined;
+  }
+  if (!c || c.bits < minLen || c.bits > maxLen || c.text !== v) {
     throw new LabConfigError(key, raw[key], `an IPv4 network in CIDR form with host bits zero and a prefix length from /${minLen} to /${maxLen} (e.g. ${CONFIG_KEYS[key].default})`);
   }
-  return v;
+  return c;
 }
 
 /** True when the two IPv4 CIDRs share any address. */
 export function cidrsOverlap(a: string, b: string): boolean {
-  const pa = ipaddr.IPv4.parseCIDR(a);
-  const pb = ipaddr.IPv4.parseCIDR(b);
-  return pa[0].match(pb) || pb[0].match(pa);
+  return networksOverlap(parseCidr(a), parseCidr(b));
 }
 
 const VERSION = /^\d+\.\d+\.\d+$/;
@@ -316,15 +307,16 @@ export function parseLabConfig(raw: Raw, stack: string): LabConfig {
     throw new LabConfigError('ciliumVersion', raw.ciliumVersion, 'Cilium 1.16 or newer (the values builder targets the 1.16+ chart)');
   }
 
-  const seg1Subnet = cidr(raw, 'seg1Subnet', 16, 24);
-  const seg2Subnet = cidr(raw, 'seg2Subnet', 16, 24);
-  const uplinkSubnet = cidr(raw, 'uplinkSubnet', 16, 29);
-  const podCidr = cidr(raw, 'podCidr', 8, 22);
+  const seg1 = cidr(raw, 'seg1Subnet', 16, 24);
+  const seg2 = cidr(raw, 'seg2Subnet', 16, 24);
+  const uplink = cidr(raw, 'uplinkSubnet', 16, 29);
+  const pod = cidr(raw, 'podCidr', 8, 22);
   const podCidrMaskSize = intIn(raw, 'podCidrMaskSize', 16, 28);
-  if (podCidrMaskSize <= ipaddr.IPv4.parseCIDR(podCidr)[1]) {
-    throw new LabConfigError('podCidrMaskSize', raw.podCidrMaskSize, `a mask longer than lab:podCidr ${podCidr}`);
+  if (podCidrMaskSize <= pod.bits) {
+    throw new LabConfigError('podCidrMaskSize', raw.podCidrMaskSize, `a mask longer than lab:podCidr ${pod.text}`);
   }
-  const serviceCidr = cidr(raw, 'serviceCidr', 12, 24);
+  const service = cidr(raw, 'serviceCidr', 12, 24);
+  const [seg1Subnet, seg2Subnet, uplinkSubnet, podCidr, serviceCidr] = [seg1, seg2, uplink, pod, service].map((c) => c.text);
   const nets: [ConfigKey, string][] = [
     ['seg1Subnet', seg1Subnet],
     ['seg2Subnet', seg2Subnet],
@@ -435,7 +427,7 @@ function wireguardOptions(raw: Raw, encryption: Encryption, chart: [number, numb
  */
 export function loadLabConfig(): LabConfig {
   // Imported lazily so pure users (the VM suite, the verifier tooling) need no Pulumi runtime.
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- synchronous and lazy: an import() would make this async
   const pulumi = require('@pulumi/pulumi') as typeof import('@pulumi/pulumi');
   const c = new pulumi.Config('lab');
   const raw: Raw = {};

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test command: installs what the tests need when missing, type-checks, then runs every test
+# The test command: installs what the tests need when missing, type-checks, lints, then runs every test
 # except the VM suite (scripts/test-vm.sh). Extra arguments go to mocha (e.g. --grep verifier).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -15,4 +15,6 @@ ensure_node_modules "$root"
 cd "$root"
 echo "type check (tsc --noEmit)" >&2
 npx tsc --noEmit -p .
+echo "lint (eslint, eslint.config.mjs)" >&2
+npx eslint --max-warnings 0 .
 exec npx mocha "$@"

@@ -96,21 +96,21 @@ export async function ensurePulumiCli<C = import('@pulumi/pulumi/automation').Pu
     return await PulumiCommand.get();
   } catch (e) {
     if (!isCliMissing(e)) {
-      throw new Error(`the Pulumi CLI on PATH cannot be used: ${firstLine(e)} (upgrade it, or take it off PATH so that the lab installs its own into ${path.relative(root, cliRoot)})`);
+      throw new Error(`the Pulumi CLI on PATH cannot be used: ${firstLine(e)} (upgrade it, or take it off PATH so that the lab installs its own into ${path.relative(root, cliRoot)})`, { cause: e });
     }
   }
   try {
     return await PulumiCommand.get({ root: cliRoot });
   } catch (e) {
     if (!isCliMissing(e)) {
-      throw new Error(`the Pulumi CLI in ${cliRoot} cannot be used: ${firstLine(e)} (delete ${cliRoot} and run the lab command again to reinstall it)`);
+      throw new Error(`the Pulumi CLI in ${cliRoot} cannot be used: ${firstLine(e)} (delete ${cliRoot} and run the lab command again to reinstall it)`, { cause: e });
     }
   }
   io.stderr(`lab: the Pulumi CLI is not on PATH; installing it into ${path.relative(root, cliRoot)} (Automation API PulumiCommand.install, downloads from get.pulumi.com)\n`);
   try {
     return await PulumiCommand.install({ root: cliRoot });
   } catch (e) {
-    throw new Error(`cannot install the Pulumi CLI into ${cliRoot}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)} (install it yourself: https://www.pulumi.com/docs/install/)`);
+    throw new Error(`cannot install the Pulumi CLI into ${cliRoot}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)} (install it yourself: https://www.pulumi.com/docs/install/)`, { cause: e });
   }
 }
 
@@ -139,7 +139,7 @@ export async function openStack(
     return await LocalWorkspace.selectStack(args, opts);
   } catch (e) {
     if (e instanceof StackNotFoundError) {
-      throw new Error(`stack ${name} does not exist in ${le.backend} (create it with: npm run lab -- up --stack ${name})`);
+      throw new Error(`stack ${name} does not exist in ${le.backend} (create it with: npm run lab -- up --stack ${name})`, { cause: e });
     }
     throw e;
   }

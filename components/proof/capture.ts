@@ -77,6 +77,8 @@ export interface CaptureArgs {
   serverPort: number;
   pingCount: number;
   httpRequests: number;
+  /** The directory `localPath` is relative to (the project root in the program; a temp dir in tests). */
+  root: string;
   /** What must exist before tcpdump starts (pods ready, "before" facts taken). */
   dependsOn: pulumi.Input<pulumi.Resource>[];
 }
@@ -87,7 +89,7 @@ export interface CaptureSteps {
   stop: command.remote.Command;
   fetch: command.local.Command;
   routerFile: pulumi.Output<string>;
-  /** Relative to the repository root. */
+  /** Relative to CaptureArgs.root. */
   localPath: string;
 }
 
@@ -143,7 +145,7 @@ export function createCapture(name: string, a: CaptureArgs, opts: pulumi.CustomR
     { ...opts, dependsOn: [traffic] },
   );
 
-  const localAbs = path.join(REPO_ROOT, localPath);
+  const localAbs = path.join(a.root, localPath);
   const fetchEnv = pulumi
     .all([pulumi.output(a.router.router), routerFile])
     .apply(([conn, file]) => fetchEnvironment(conn as RouterConnection, file, localAbs));

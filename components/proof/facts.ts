@@ -11,6 +11,7 @@
  */
 import type * as command from '@pulumi/command';
 import * as pulumi from '@pulumi/pulumi';
+import type { LabNode } from '../cluster';
 import { runScript, type SshTarget } from '../remote';
 import {
   parseEncryptStatus,
@@ -19,14 +20,6 @@ import {
   type EncryptStatus,
   type NodeSnapshot,
 } from './parse';
-
-export interface ProofNode {
-  /** Kubernetes node name (= kubernetes.io/hostname). */
-  name: string;
-  role: 'control-plane' | 'worker';
-  ip: pulumi.Input<string>;
-  target: SshTarget;
-}
 
 /** A node's facts as exported (no key material). */
 export interface NodeFacts {
@@ -83,7 +76,7 @@ export interface FactsSteps {
 /** The "before" snapshot of every node (call before the capture starts). */
 export function createFactsBefore(
   name: string,
-  nodes: ProofNode[],
+  nodes: LabNode[],
   nonce: pulumi.Output<string>,
   opts: pulumi.CustomResourceOptions,
 ): command.remote.Command[] {
@@ -100,7 +93,7 @@ export function createFactsBefore(
 export function createFactsAfter(
   name: string,
   a: {
-    nodes: ProofNode[];
+    nodes: LabNode[];
     before: command.remote.Command[];
     controlPlane: SshTarget;
     ipsec: boolean;

@@ -17,7 +17,8 @@ import * as pulumi from '@pulumi/pulumi';
 import type { LabConfig } from '../config';
 import type { SshTarget } from '../remote';
 import { createCapture, REPO_ROOT } from './capture';
-import { createFactsAfter, createFactsBefore, type NodeFacts, type ProofNode } from './facts';
+import type { LabNode } from '../cluster';
+import { createFactsAfter, createFactsBefore, type NodeFacts } from './facts';
 import { createNonce } from './nonce';
 import { parseCaptureStop, parseTraffic } from './parse';
 import {
@@ -33,7 +34,7 @@ import { writeWiresharkForXfrm } from './wireshark';
 
 export { judge, expectationsFor, runVerification, verifierArgs, verifierOptions, LAB_CHECKS } from './verification';
 export type { Expectations, Judgement, LabCheck, LabVerifyOptions, VerificationResult } from './verification';
-export type { NodeFacts, ProofNode } from './facts';
+export type { NodeFacts } from './facts';
 
 export interface EncryptionProofArgs {
   /** The parsed lab config (stack, encryption, captureInterface, captureRun, pingCount, httpRequests,
@@ -43,13 +44,15 @@ export interface EncryptionProofArgs {
   router: SshTarget;
   /** The cluster's nodes: exactly one control-plane and at least two workers. The first worker hosts the
    *  client pod, the second the server pod. `name` must be the Kubernetes node name. */
-  nodes: ProofNode[];
+  nodes: LabNode[];
   /** Provider for the cluster (kubeconfig from kubeadm). */
   provider: k8s.Provider;
   /** What must be ready before the workloads (Cilium release, nodes Ready). */
   dependsOn: pulumi.Input<pulumi.Resource>[];
   /** ipsec: what ipsec-wait.sh printed when it let the capture start (agents, key ids), as evidence. */
   ipsecReadiness?: pulumi.Input<string>;
+  /** Where captures/<stack>/<run>.pcap and the Wireshark config are written (default: the project root). */
+  root?: string;
   /** For tests only: replaces the verifier library call. Default: components/verifier verifyCapture. */
   verify?: VerifyFn;
 }
@@ -61,7 +64,7 @@ export interface PodsOutput {
 }
 
 /** Pure: checks the node list before anything is created; names the problem. */
-export function pickNodes(nodes: ProofNode[]): { controlPlane: ProofNode; clientNode: ProofNode; serverNode: ProofNode } {
+export function pickNodes(nodes: LabNode[]): { controlPlane: LabNode; clientNode: LabNode; serverNode: LabNode } {
   const cps = nodes.filter((n) => n.role === 'control-plane');
   const workers = nodes.filter((n) => n.role === 'worker');
   if (cps.length !== 1) throw new Error(`EncryptionProof: expected exactly one control-plane node in args.nodes, got ${cps.length}`);
@@ -93,6 +96,7 @@ export class EncryptionProof extends pulumi.ComponentResource {
     const { controlPlane, clientNode, serverNode } = pickNodes(args.nodes);
     const ipsec = cfg.encryption === 'ipsec';
     const child = { parent: this };
+    const root = args.root ?? REPO_ROOT;
 
     const { resource: nonceRes, nonce } = createNonce(
       `${name}-nonce`,
@@ -124,6 +128,7 @@ export class EncryptionProof extends pulumi.ComponentResource {
         serverPort: SERVER_PORT,
         pingCount: cfg.pingCount,
         httpRequests: cfg.httpRequests,
+        root,
         dependsOn: [w.server, w.client, nonceRes, ...before],
       },
       child,
@@ -189,7 +194,7 @@ export class EncryptionProof extends pulumi.ComponentResource {
         const result = await runVerification(
           {
             capturePath: cap.localPath,
-            root: REPO_ROOT,
+            root,
             podCidr: cfg.podCidr,
             expectations,
             xfrmTexts,

@@ -28,7 +28,8 @@ import type { LabConfig } from '../config';
 import { ipsecKeyRecord, parseKeyRecord, type KeyRotation } from '../encryption-records';
 import { runScript, type SshTarget } from '../remote';
 import { CAPTURE_MAX_PACKETS, CAPTURE_MAX_SECONDS, REPO_ROOT, ROUTER_CAPTURE_DIR, fetchEnvironment, type RouterConnection } from './capture';
-import { nodeFacts, type ProofNode } from './facts';
+import type { LabNode } from '../cluster';
+import { nodeFacts } from './facts';
 import { NONCE_LENGTH, NONCE_PREFIX } from './nonce';
 import { parseCaptureStop, parseKeyValues } from './parse';
 import { runRotationVerification, type RotationResult, type RotationVerifyFn, type WindowTraffic } from './rotation';
@@ -48,7 +49,7 @@ export interface IpsecRotationArgs {
   config: LabConfig;
   router: SshTarget;
   /** Every cluster node (control-plane first or not; roles decide). */
-  nodes: ProofNode[];
+  nodes: LabNode[];
   /** What must exist before the key record runs (the cluster, the mode record). */
   dependsOn: pulumi.Input<pulumi.Resource>[];
   /** For tests only: replaces the verifier library call. */
@@ -159,7 +160,7 @@ export class IpsecRotation extends pulumi.ComponentResource {
     const { rotation: r } = s;
     const tag = `${r.from}:${r.to}`;
     const child = { parent: this };
-    const cp = a.nodes.find((n) => n.role === 'control-plane') as ProofNode;
+    const cp = a.nodes.find((n) => n.role === 'control-plane') as LabNode;
     const wait = runScript(
       `${name}-new-key-wait`,
       {

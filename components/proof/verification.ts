@@ -17,8 +17,9 @@
  * --pod-cidr (no cleartext between ANY two pod addresses); on none --pods (exactly the client/server
  * pair). --nonce always: with --expect encrypted, the nonce in cleartext fails.
  *
- * Another encryption mode adds its checks by passing its own list to `judge` (e.g.
- * `judge(report, x, [...LAB_CHECKS, ...wireguardChecks])`); a check names itself and returns its failures.
+ * Another encryption mode passes its own list to `judge` / `runVerification` (`checks`), built from the
+ * exported checks and its own (e.g. `[tcpdumpComplete, wireguardTrafficCaptured, ...]`); a check names
+ * itself and returns its failures, [] when it passes.
  *
  * `judge` is pure; `runVerification` does the I/O (temp xfrm files with mode 0600, removed afterwards;
  * the Wireshark config next to the pcap on ipsec).
@@ -134,7 +135,7 @@ export const tcpdumpComplete: LabCheck = {
   failures: (_r, x) => (x.tcpdump && x.tcpdump.dropped > 0 ? [`tcpdump dropped ${x.tcpdump.dropped} packets (kernel): the capture is incomplete`] : []),
 };
 
-const ourTrafficCaptured: LabCheck = {
+export const ourTrafficCaptured: LabCheck = {
   name: 'the nonce of this run is in the capture',
   failures: (r, x) => {
     if (!r.nonce) return ['the verifier did not search for the nonce'];
@@ -152,7 +153,7 @@ const ourTrafficCaptured: LabCheck = {
   },
 };
 
-const xfrmErrorsStill: LabCheck = {
+export const xfrmErrorsStill: LabCheck = {
   name: 'no XFRM error counter grew',
   failures: (_r, x) =>
     Object.entries(x.xfrmErrorsGrown).flatMap(([node, grown]) =>
@@ -160,7 +161,7 @@ const xfrmErrorsStill: LabCheck = {
     ),
 };
 
-const agentsEncrypt: LabCheck = {
+export const agentsEncrypt: LabCheck = {
   name: 'every Cilium agent reports IPsec without errors',
   failures: (_r, x) =>
     x.encryption !== 'ipsec'

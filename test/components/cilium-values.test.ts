@@ -1,51 +1,20 @@
 import * as assert from 'assert';
-import * as fs from 'fs';
-import * as path from 'path';
-import Ajv from 'ajv';
-import * as YAML from 'yaml';
 import { parseLabConfig } from '../../components/config';
 import { planTopology } from '../../components/topology';
 import { VALUES_NOT_IN_1_16_3, ciliumValues, ipsecKeysValue } from '../../components/cilium-values';
-import { STACKS, rawLab, repoRoot } from './helpers';
+import { STACKS, rawLab } from './helpers';
+import { chartValueProblems, loadChartFacts } from './chart-facts';
 
-// CI has shared/ beside the clone (../shared/cilium); chart 1.16.3.
-const sharedCilium = path.resolve(repoRoot, '../shared/cilium');
-const schema = JSON.parse(fs.readFileSync(path.join(sharedCilium, 'values.schema.json'), 'utf8'));
-const defaultsText = fs.readFileSync(path.join(sharedCilium, 'values.yaml'), 'utf8');
-const defaults = YAML.parse(defaultsText);
-
-function leafPaths(v: unknown, prefix = ''): string[] {
-  if (v && typeof v === 'object' && !Array.isArray(v)) {
-    return Object.entries(v).flatMap(([k, x]) => leafPaths(x, prefix ? `${prefix}.${k}` : k));
-  }
-  return [prefix];
-}
-function has(obj: any, p: string): boolean {
-  return p.split('.').every((k) => {
-    if (obj && typeof obj === 'object' && k in obj) {
-      obj = obj[k];
-      return true;
-    }
-    return false;
-  });
-}
+// The chart's value paths and types, derived from chart 1.16.3 into the project (scripts/derive-chart-facts.ts).
+const chart = loadChartFacts('1.16.3');
 
 describe('Cilium Helm values', () => {
   const values = Object.fromEntries(STACKS.map((s) => [s, ciliumValues(parseLabConfig(rawLab(s), s), planTopology(parseLabConfig(rawLab(s), s)))]));
 
   for (const s of STACKS) {
-    it(`${s}: validate against the chart's values.schema.json (ajv)`, () => {
-      const ajv = new Ajv({ strict: false, allErrors: true });
-      const validate = ajv.compile(schema);
-      assert.ok(validate(values[s]), JSON.stringify(validate.errors, null, 1));
-    });
-    it(`${s}: every key path exists in chart 1.16.3 values.yaml or is listed with its version`, () => {
-      for (const p of leafPaths(values[s])) {
-        if (has(defaults, p)) continue;
-        const listed = VALUES_NOT_IN_1_16_3.find((x) => x.path === p);
-        assert.ok(listed, `${p} is not in values.yaml 1.16.3 and not listed in VALUES_NOT_IN_1_16_3`);
-        assert.match(listed.since, /^\d+\.\d+/);
-      }
+    it(`${s}: every value has a path and a type chart ${chart.version} knows, or is listed with its version`, () => {
+      assert.deepStrictEqual(chartValueProblems(values[s], chart, VALUES_NOT_IN_1_16_3), []);
+      for (const x of VALUES_NOT_IN_1_16_3) assert.match(x.since, /^\d+\.\d+/);
     });
   }
 
@@ -55,21 +24,17 @@ describe('Cilium Helm values', () => {
     ['wireguard strict egress, chart 1.16', { encryption: 'wireguard', wireguardStrictMode: 'egress', ciliumVersion: '1.16.3' }],
   ];
   for (const [what, raw] of wgCases) {
-    it(`${what}: validates against the schema; every path is in 1.16.3 or listed with a version the config allows`, () => {
+    it(`${what}: every path and type is chart ${chart.version}'s, or listed with a version the chart in use has`, () => {
       const cfg = parseLabConfig(raw, 'wg');
-      const v = ciliumValues(cfg, planTopology(cfg));
-      const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
-      assert.ok(validate(v), JSON.stringify(validate.errors, null, 1));
-      const [maj, min] = cfg.ciliumVersion.split('.').map(Number);
-      for (const p of leafPaths(v)) {
-        if (has(defaults, p)) continue;
-        const listed = VALUES_NOT_IN_1_16_3.find((x) => x.path === p);
-        assert.ok(listed, `${p} is not in values.yaml 1.16.3 and not listed`);
-        const [sMaj, sMin] = listed.since.split('.').map(Number);
-        assert.ok(maj > sMaj || (maj === sMaj && min >= sMin), `${p} (since ${listed.since}) used with chart ${cfg.ciliumVersion}`);
-      }
+      assert.deepStrictEqual(chartValueProblems(ciliumValues(cfg, planTopology(cfg)), chart, VALUES_NOT_IN_1_16_3, cfg.ciliumVersion), []);
     });
   }
+
+  it('wireguard: the 1.19 strict mode keys would be refused for a 1.18 chart (the builder picks the flat ones there)', () => {
+    const c19 = parseLabConfig(wgCases[1][1], 'wg');
+    const problems = chartValueProblems(ciliumValues(c19, planTopology(c19)), chart, VALUES_NOT_IN_1_16_3, '1.18.12');
+    assert.ok(problems.length > 0 && problems.every((p) => /^encryption\.strictMode\.(egress|ingress)\..*since chart 1\.19, used with 1\.18\.12$/.test(p)), problems.join('\n'));
+  });
 
   it('wireguard: type wireguard, nodeEncryption from config, strict mode on the pod CIDR in the shape of the chart version', () => {
     assert.deepStrictEqual(values.wireguard.encryption, { enabled: true, type: 'wireguard', nodeEncryption: false });
@@ -88,12 +53,28 @@ describe('Cilium Helm values', () => {
       strictMode: { egress: { enabled: true, cidr: '10.0.0.0/8', allowRemoteNodeIdentities: true }, ingress: { enabled: true } },
     });
     // The 1.16.3 chart has the flat strict mode keys this lab uses before 1.19.
-    assert.ok(has(defaults, 'encryption.strictMode.allowRemoteNodeIdentities') && has(defaults, 'encryption.nodeEncryption'));
+    for (const k of ['encryption.strictMode.allowRemoteNodeIdentities', 'encryption.strictMode.cidr', 'encryption.nodeEncryption']) assert.ok(chart.paths[k], k);
+  });
+
+  it('a listed later path is refused for a chart older than the version that introduced it', () => {
+    const v = { kubeProxyReplacement: true };
+    assert.deepStrictEqual(chartValueProblems(v, chart, VALUES_NOT_IN_1_16_3, '1.18.12'), []);
+    assert.deepStrictEqual(chartValueProblems(v, chart, [{ path: 'kubeProxyReplacement', since: '1.19' }], '1.18.12'), ['kubeProxyReplacement: since chart 1.19, used with 1.18.12']);
+  });
+
+  it('the check fails on an unknown path and on a wrong type', () => {
+    const bad = { ...values.ipsec, routingMode: 7, encryption: { enabled: true, type: 'ipsec', ipsek: { secretName: 'x' } } };
+    assert.deepStrictEqual(chartValueProblems(bad, chart, VALUES_NOT_IN_1_16_3), [
+      'routingMode: integer, chart 1.16.3 takes string',
+      'encryption.ipsek.secretName: not a value of chart 1.16.3',
+    ]);
   });
 
   it('listed exceptions are real: kubeProxyReplacement appears in 1.16.3 only as a comment', () => {
-    for (const x of VALUES_NOT_IN_1_16_3) assert.ok(!has(defaults, x.path), `${x.path} exists after all: drop it from the list`);
-    assert.match(defaultsText, /^#kubeProxyReplacement:/m);
+    for (const x of VALUES_NOT_IN_1_16_3) {
+      assert.ok(!(x.path in chart.paths), `${x.path} exists after all: drop it from the list`);
+    }
+    assert.ok(chart.commentedOut.includes('kubeProxyReplacement'));
   });
 
   it('tunnel VXLAN, kube-proxy replacement, API server = control-plane, rollOutCiliumPods, cluster-pool = podSubnet', () => {

@@ -13,23 +13,45 @@ const plan = planTopology(cfg);
 const PUB = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockMockMockMockMockMockMockMockMockMockMock lab';
 const PRIV = '-----BEGIN OPENSSH PRIVATE KEY-----\nbW9jaw==\n-----END OPENSSH PRIVATE KEY-----\n';
 
+/** The parts of user-data the tests read. */
+interface UserDataDoc {
+  hostname: string;
+  users: { name: string; ssh_authorized_keys: string[] }[];
+  ssh_pwauth: boolean;
+  package_update: boolean;
+  packages?: unknown;
+  write_files: { path: string; content: string; permissions?: string; defer?: boolean }[];
+  runcmd: string[][];
+}
+/** The parts of network-config v2 the tests read. */
+interface NetworkConfigDoc {
+  version: number;
+  ethernets: Record<string, {
+    match: { macaddress: string };
+    'set-name'?: string;
+    addresses?: string[];
+    routes?: { to: string; via: string }[];
+    nameservers?: { addresses: string[] };
+  }>;
+}
+
 /** Parse as cloud-init does (YAML 1.1, PyYAML semantics). */
-function parse11(text: string): any {
-  return YAML.parse(text, { version: '1.1' });
+function parse11<T = unknown>(text: string): T {
+  return YAML.parse(text, { version: '1.1' }) as T;
 }
 
 describe('cloud-init seeds', () => {
   it('router: lab user with the key, router setup (forwarding/NAT/tcpdump), the node key, no package installs', () => {
     const ud = userData(plan, plan.router, { sshPublicKey: PUB, routerPrivateKey: PRIV });
     assert.ok(ud.startsWith('#cloud-config\n'));
-    const d = parse11(ud);
+    const d = parse11<UserDataDoc>(ud);
     assert.strictEqual(d.hostname, 'router');
     assert.strictEqual(d.users[0].name, LAB_USER);
     assert.deepStrictEqual(d.users[0].ssh_authorized_keys, [PUB]);
     assert.strictEqual(d.ssh_pwauth, false);
     assert.strictEqual(d.package_update, false);
     assert.strictEqual(d.packages, undefined, 'no cloud-init packages: (would need network even when installed)');
-    const files = Object.fromEntries(d.write_files.map((f: any) => [f.path, f]));
+    const files = Object.fromEntries(d.write_files.map((f) => [f.path, f]));
     assert.strictEqual(files[ROUTER_NODE_KEY_PATH].content, PRIV);
     assert.strictEqual(files[ROUTER_NODE_KEY_PATH].permissions, '0600');
     assert.strictEqual(files[ROUTER_NODE_KEY_PATH].defer, true);
@@ -46,7 +68,7 @@ describe('cloud-init seeds', () => {
   for (const vm of plan.nodes) {
     it(`${vm.name}: lab user, node setup, no private key, no Kubernetes install at boot`, () => {
       const ud = userData(plan, vm, { sshPublicKey: PUB });
-      const d = parse11(ud);
+      const d = parse11<UserDataDoc>(ud);
       assert.strictEqual(d.hostname, vm.name);
       assert.ok(!ud.includes('PRIVATE KEY'));
       assert.ok(!/pkgs\.k8s\.io|apt-get/.test(ud), 'Kubernetes packages are installed later by node-kube-install.sh');
@@ -59,7 +81,7 @@ describe('cloud-init seeds', () => {
   });
 
   it('network-config v2: match by MAC, deterministic names, static addresses, default route via the router', () => {
-    const r = parse11(networkConfig(plan, plan.router));
+    const r = parse11<NetworkConfigDoc>(networkConfig(plan, plan.router));
     assert.strictEqual(r.version, 2);
     assert.deepStrictEqual(Object.keys(r.ethernets), ['uplink', 'seg1', 'seg2']);
     for (const i of plan.router.interfaces) {
@@ -68,7 +90,7 @@ describe('cloud-init seeds', () => {
     }
     assert.deepStrictEqual(r.ethernets.uplink.routes, [{ to: '0.0.0.0/0', via: '192.168.210.1' }]);
     assert.strictEqual(r.ethernets.seg1.routes, undefined);
-    const w2 = parse11(networkConfig(plan, plan.workers[1]));
+    const w2 = parse11<NetworkConfigDoc>(networkConfig(plan, plan.workers[1]));
     assert.deepStrictEqual(w2.ethernets.lab0.addresses, ['192.168.44.128/24']);
     assert.deepStrictEqual(w2.ethernets.lab0.routes, [{ to: '0.0.0.0/0', via: '192.168.44.1' }]);
     assert.deepStrictEqual(w2.ethernets.lab0.nameservers, { addresses: ['192.168.210.1'] });
@@ -76,7 +98,7 @@ describe('cloud-init seeds', () => {
 
   it('a MAC that reads as a YAML 1.1 sexagesimal number is quoted', () => {
     const vm = { ...plan.router, interfaces: [{ ...plan.router.interfaces[0], mac: '52:54:00:12:34:56' }] };
-    assert.strictEqual(parse11(networkConfig(plan, vm)).ethernets.uplink.match.macaddress, '52:54:00:12:34:56');
+    assert.strictEqual(parse11<NetworkConfigDoc>(networkConfig(plan, vm)).ethernets.uplink.match.macaddress, '52:54:00:12:34:56');
   });
 
   it('meta-data: stable instance id per stack and VM', () => {

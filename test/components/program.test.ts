@@ -4,6 +4,7 @@
  * see the mocks when it runs). Dependencies are recorded with a stack transformation (mocks do not see
  * dependsOn).
  */
+/* eslint-disable @typescript-eslint/no-explicit-any -- mock resource inputs and outputs are untyped JSON; the checks read them loosely */
 import * as assert from 'assert';
 import { generateKeyPairSync } from 'crypto';
 import * as pulumi from '@pulumi/pulumi';
@@ -108,7 +109,7 @@ async function runProgram(stack: string): Promise<{ recs: Rec[]; mod: any }> {
 const pendingDeps = new Map<string, string[]>();
 
 // Mocks do not show dependsOn: record each registration's dependency URNs (as resource names).
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { MockMonitor } = require('@pulumi/pulumi/runtime/mocks');
 const origRegister = MockMonitor.prototype.registerResource;
 MockMonitor.prototype.registerResource = function (req: any, cb: any) {

@@ -4,10 +4,11 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { REPO_ROOT } from '../../components/repo';
 import { ensurePulumiCli, execute, labEnvironment, LAB_PASSPHRASE, type LabStack } from '../../components/labcli';
 import { isCliMissing } from '../../components/labcli/pulumi';
 
-const REPO = path.resolve(__dirname, '..', '..');
+const REPO = REPO_ROOT;
 
 interface FakeStack extends LabStack {
   calls: string[];

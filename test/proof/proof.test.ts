@@ -7,17 +7,21 @@
  * given; the outputs' shape on both stacks; the SPI from config in the ipsec expectations; key material
  * only in secret places. Mocks are set before the component module is imported (pulumi/examples style).
  */
+/* eslint-disable @typescript-eslint/no-explicit-any -- the verification output's mode fields are read as plain JSON */
 import * as assert from 'assert';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as pulumi from '@pulumi/pulumi';
 import { parseLabConfig, type Encryption } from '../../components/config';
 import type { LabVerifyOptions, VerifyFn } from '../../components/proof/verification';
 import { verifyCapture, type Report } from '../../components/verifier';
 import { envOf, nodeOf, scriptOf } from '../helpers/script-command';
+import { REPO_ROOT } from '../../components/repo';
 import { cleartextCapture, DEFAULT_TRAFFIC as T, encryptedCapture, xfrmStateText } from './helpers/pcap';
 
-const REPO = path.resolve(__dirname, '..', '..');
+/** The proof's root for captures/ (a temp dir: the test never writes into the repository). */
+const ROOT = fs.mkdtempSync(path.join(os.tmpdir(), 'proof-mock-root-'));
 const CP_IP = '192.168.211.10';
 const PRIVATE_KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nTESTKEYMATERIAL0123456789\n-----END OPENSSH PRIVATE KEY-----';
 const SECRET_MARK = '4dabf18193072939515e22adb298388d';
@@ -69,7 +73,7 @@ function stdoutFor(r: Created, stack: string): string {
     case 'facts-xfrm.sh':
       return xfrmStateText(T, node === T.node1 ? 1 : 2);
     case 'capture-fetch.sh':
-      return `local=${REPO}/captures/${stack}/1.pcap\nbytes=3000\nsha256=00`;
+      return `local=${ROOT}/captures/${stack}/1.pcap\nbytes=3000\nsha256=00`;
     default:
       return '';
   }
@@ -129,6 +133,7 @@ async function build(stack: string, encryption: Encryption, preview = false, ext
     ],
     provider,
     dependsOn: [],
+    root: ROOT,
     ...extra,
   });
   const [verification, pods, nodes, capturePath, nonce] = await Promise.all([
@@ -149,17 +154,12 @@ describe('EncryptionProof (mocks)', function () {
   const stacks = { none: 'proof-mock-unencrypted', ipsec: 'proof-mock-ipsec', grow: 'proof-mock-ipsec-grow' };
   before(() => {
     for (const [mode, stack] of Object.entries(stacks)) {
-      fs.mkdirSync(path.join(REPO, 'captures', stack), { recursive: true });
-      (mode === 'none' ? cleartextCapture : encryptedCapture)(path.join(REPO, 'captures', stack, '1.pcap'));
+      fs.mkdirSync(path.join(ROOT, 'captures', stack), { recursive: true });
+      (mode === 'none' ? cleartextCapture : encryptedCapture)(path.join(ROOT, 'captures', stack, '1.pcap'));
     }
   });
   after(() => {
-    for (const stack of Object.values(stacks)) fs.rmSync(path.join(REPO, 'captures', stack), { recursive: true, force: true });
-    try {
-      fs.rmdirSync(path.join(REPO, 'captures')); // only if this test created it (empty)
-    } catch {
-      /* not empty or absent */
-    }
+    fs.rmSync(ROOT, { recursive: true, force: true });
   });
 
   for (const encryption of ['none', 'ipsec'] as const) {
@@ -268,9 +268,9 @@ describe('EncryptionProof (mocks)', function () {
           assert.strictEqual(x.decrypt, true);
           assert.ok((r.verification.decryption?.ok ?? 0) > 0);
           assert.strictEqual(r.verification.wiresharkConfigDir, `captures/${stacks.ipsec}/1.wireshark`);
-          const espSa = fs.readFileSync(path.join(REPO, r.verification.wiresharkConfigDir as string, 'esp_sa'), 'utf8');
+          const espSa = fs.readFileSync(path.join(ROOT, r.verification.wiresharkConfigDir as string, 'esp_sa'), 'utf8');
           assert.ok(espSa.includes(T.key12.toString('hex')));
-          assert.strictEqual(fs.statSync(path.join(REPO, r.verification.wiresharkConfigDir as string, 'esp_sa')).mode & 0o777, 0o600);
+          assert.strictEqual(fs.statSync(path.join(ROOT, r.verification.wiresharkConfigDir as string, 'esp_sa')).mode & 0o777, 0o600);
         } else {
           assert.strictEqual(x.expect, 'cleartext');
           assert.strictEqual(x.spi, undefined);
@@ -305,7 +305,7 @@ describe('EncryptionProof (mocks)', function () {
         assert.ok(wrapped, 'environment is secret');
         const e = unwrap(env) as Record<string, string>;
         assert.strictEqual(e.FETCH_PRIVATE_KEY, PRIVATE_KEY);
-        assert.strictEqual(e.LOCAL_FILE, path.join(REPO, 'captures', stacks[encryption], '1.pcap'));
+        assert.strictEqual(e.LOCAL_FILE, path.join(ROOT, 'captures', stacks[encryption], '1.pcap'));
         assert.strictEqual(e.REMOTE_FILE, `/var/tmp/cilium-lab/${stacks[encryption]}-run1-${r.nonce}.pcap`);
       });
     });
@@ -361,8 +361,8 @@ describe('EncryptionProof (mocks)', function () {
       }) as unknown as Report;
     let r: Awaited<ReturnType<typeof build>>;
     before(async () => {
-      fs.mkdirSync(path.join(REPO, 'captures', stack), { recursive: true });
-      cleartextCapture(path.join(REPO, 'captures', stack, '1.pcap'));
+      fs.mkdirSync(path.join(ROOT, 'captures', stack), { recursive: true });
+      cleartextCapture(path.join(ROOT, 'captures', stack, '1.pcap'));
       r = await build(stack, 'wireguard', false, {
         verify: async (capture, opts) => {
           calls.push({ capture, opts });
@@ -370,7 +370,7 @@ describe('EncryptionProof (mocks)', function () {
         },
       });
     });
-    after(() => fs.rmSync(path.join(REPO, 'captures', stack), { recursive: true, force: true }));
+    after(() => fs.rmSync(path.join(ROOT, 'captures', stack), { recursive: true, force: true }));
 
     it('asks every agent for its encrypt status and reads no xfrm state', () => {
       assert.strictEqual(byScript(r.created, 'facts-cilium.sh').length, 3);
@@ -413,10 +413,10 @@ describe('EncryptionProof (mocks)', function () {
     const stack = 'proof-mock-ipsec-ready';
     const line = (n: string, spis: string) => `node=${n} agent=cilium-${n} mode=IPsec keys_in_use=4 errors=0 spis=${spis} peers_ok=2/2`;
     before(() => {
-      fs.mkdirSync(path.join(REPO, 'captures', stack), { recursive: true });
-      encryptedCapture(path.join(REPO, 'captures', stack, '1.pcap'));
+      fs.mkdirSync(path.join(ROOT, 'captures', stack), { recursive: true });
+      encryptedCapture(path.join(ROOT, 'captures', stack, '1.pcap'));
     });
-    after(() => fs.rmSync(path.join(REPO, 'captures', stack), { recursive: true, force: true }));
+    after(() => fs.rmSync(path.join(ROOT, 'captures', stack), { recursive: true, force: true }));
 
     it('reports each agent with the key ids it carried, and fails a node without the configured one', async () => {
       const good = await build(stack, 'ipsec', false, { ipsecReadiness: ['control-plane', 'worker1', 'worker2'].map((n) => line(n, '3')).join('\n') });
@@ -431,14 +431,14 @@ describe('EncryptionProof (mocks)', function () {
 
   describe('lab:encryption wireguard with the real verifier on WireGuard captures made by scapy (make-fixtures.py)', () => {
     const stack = 'proof-mock-wireguard-fixture';
-    const FIX = path.join(REPO, 'test', 'fixtures', 'captures');
+    const FIX = path.join(REPO_ROOT, 'test', 'fixtures', 'captures');
     // The fixtures carry their own nonce; the lab's options go to the verifier as they are, except that one.
     const onFixture = (name: string): VerifyFn => (_c, opts) => verifyCapture(path.join(FIX, `${name}.pcap`), { ...opts, nonce: 'cilab-nonce-5e1f0a9c' });
     before(() => {
-      fs.mkdirSync(path.join(REPO, 'captures', stack), { recursive: true });
-      fs.copyFileSync(path.join(FIX, 'wireguard-encrypted.pcap'), path.join(REPO, 'captures', stack, '1.pcap'));
+      fs.mkdirSync(path.join(ROOT, 'captures', stack), { recursive: true });
+      fs.copyFileSync(path.join(FIX, 'wireguard-encrypted.pcap'), path.join(ROOT, 'captures', stack, '1.pcap'));
     });
-    after(() => fs.rmSync(path.join(REPO, 'captures', stack), { recursive: true, force: true }));
+    after(() => fs.rmSync(path.join(ROOT, 'captures', stack), { recursive: true, force: true }));
 
     it('WireGuard between the node IPs carrying at least the generated traffic passes, with the correlation reported', async () => {
       const r = await build(stack, 'wireguard', false, { verify: onFixture('wireguard-encrypted') });

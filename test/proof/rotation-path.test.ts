@@ -7,6 +7,7 @@
  * the wait asks for the new SPI only; the ordinary proof waits for the rotation; verification.rotation
  * carries the rotation verdict and fails the stack's verification when the rotation fails.
  */
+/* eslint-disable @typescript-eslint/no-explicit-any -- mock registrations and the verification output are untyped JSON here */
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -31,7 +32,7 @@ interface Rec {
 }
 let recs: Rec[] = [];
 const deps = new Map<string, string[]>();
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { MockMonitor } = require('@pulumi/pulumi/runtime/mocks');
 const origRegister = MockMonitor.prototype.registerResource;
 MockMonitor.prototype.registerResource = function (req: any, cb: any) {

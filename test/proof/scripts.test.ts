@@ -11,11 +11,12 @@ import * as http from 'http';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { REPO_ROOT } from '../../components/repo';
 import { parseCaptureStop, parseEncryptStatus, parseFacts, parseKeyValues, parseTraffic } from '../../components/proof/parse';
 import { verifyCapture } from '../../components/verifier';
 import { labSshOptions } from '../../components/remote';
 
-const REPO = path.resolve(__dirname, '..', '..');
+const REPO = REPO_ROOT;
 const VM = path.join(REPO, 'scripts', 'vm');
 const MINE = fs.readdirSync(VM).filter((f) => /^(capture|traffic|facts)[\w-]*\.sh$/.test(f));
 const NONCE = 'lab-t3stn0nce5x9';

@@ -6,8 +6,9 @@ import * as assert from 'assert';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { REPO_ROOT } from '../../components/repo';
 
-const root = path.resolve(__dirname, '..', '..');
+const root = REPO_ROOT;
 
 function shellScripts(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {

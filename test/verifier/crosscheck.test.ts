@@ -78,7 +78,6 @@ describe('verifier cross-check with tshark, frame by frame', function () {
   this.timeout(180_000);
 
   after(() => {
-    // eslint-disable-next-line no-console
     console.log(`      cross-checked ${framesCompared} frames (${decryptedCompared} decryption verdicts) against tshark`);
   });
 

@@ -26,7 +26,7 @@ function expectedExit(run: Expected['runs'][number]): number {
 type Lib = { verifyCapture: (p: string, o: any) => Promise<any> };
 function lib(): Lib {
   // required lazily so that a missing or broken library fails these tests, not the whole mocha run
-  return require('../../components/verifier') as Lib; // eslint-disable-line @typescript-eslint/no-var-requires
+  return require('../../components/verifier') as Lib; // eslint-disable-line @typescript-eslint/no-require-imports
 }
 
 describe('verifier fixtures (scapy-made captures with generator facts)', function () {

@@ -126,7 +126,7 @@ describe('verifier on real kernel frames (netns + VXLAN 8472, tcpdump)', functio
       assert.deepEqual(summary.linkTypes, [linkType]);
       assert.ok(summary.frames >= PINGS * 2, `only ${summary.frames} frames captured`);
       const facts: FrameFactsLike[] = [];
-      const verifier = require('../../components/verifier') as Lib; // eslint-disable-line @typescript-eslint/no-var-requires
+      const verifier = require('../../components/verifier') as Lib; // eslint-disable-line @typescript-eslint/no-require-imports
       const report = await verifier.verifyCapture(file(), { nonce: NONCE, onFrameFacts: (f: FrameFactsLike) => facts.push(JSON.parse(JSON.stringify(f))) });
       assert.equal(report.verdict, 'cleartext', JSON.stringify(report, null, 1));
       assert.equal(report.esp.packets, 0);
@@ -151,7 +151,7 @@ describe('verifier on real kernel frames (netns + VXLAN 8472, tcpdump)', functio
 
     it(`${label}: tshark agrees on every frame's IP addresses`, async () => {
       const facts: FrameFactsLike[] = [];
-      const verifier = require('../../components/verifier') as Lib; // eslint-disable-line @typescript-eslint/no-var-requires
+      const verifier = require('../../components/verifier') as Lib; // eslint-disable-line @typescript-eslint/no-require-imports
       await verifier.verifyCapture(file(), { onFrameFacts: (f: FrameFactsLike) => facts.push(JSON.parse(JSON.stringify(f))) });
       const ours = new Map(facts.map((f) => [f.frame, f]));
       const bad: string[] = [];

@@ -112,7 +112,7 @@ describe('verifier robustness: truncated and mutated captures', function () {
   this.timeout(900_000);
 
   it(`${MUTANTS_PER_FIXTURE} mutants of every fixture end with a report or a CaptureError, in time and memory`, async () => {
-    const lib = require('../../components/verifier') as Lib; // eslint-disable-line @typescript-eslint/no-var-requires
+    const lib = require('../../components/verifier') as Lib; // eslint-disable-line @typescript-eslint/no-require-imports
     const fixtures = loadFixtures();
     const dir = tmpDir('robustness-');
     const rnd = prng(SEED);
@@ -181,7 +181,6 @@ describe('verifier robustness: truncated and mutated captures', function () {
       fs.rmSync(dir, { recursive: true, force: true });
     }
     rssMax = Math.max(rssMax, process.memoryUsage().rss);
-    // eslint-disable-next-line no-console
     console.log(`      ${counts.mutants} mutated captures (${Object.entries(counts.byKind).map(([k, v]) => `${k} ${v}`).join(', ')}): `
       + `${counts.reports} reports, ${counts.captureErrors} CaptureErrors; CLI ${counts.cli} runs (exit 0: ${counts.cliExit[0] ?? 0}, 1: ${counts.cliExit[1] ?? 0}, 2: ${counts.cliExit[2] ?? 0}); `
       + `slowest ${maxMs.toFixed(1)} ms; RSS ${(rss0 / 2 ** 20).toFixed(0)} -> max ${(rssMax / 2 ** 20).toFixed(0)} MB`);
@@ -191,7 +190,7 @@ describe('verifier robustness: truncated and mutated captures', function () {
   });
 
   it('hostile headers: huge record lengths are rejected without allocating them', async () => {
-    const lib = require('../../components/verifier') as Lib; // eslint-disable-line @typescript-eslint/no-var-requires
+    const lib = require('../../components/verifier') as Lib; // eslint-disable-line @typescript-eslint/no-require-imports
     const dir = tmpDir('robustness-hostile-');
     try {
       const e: Expected = loadFixtures().find((x) => x.name === 'cilium117-encrypted')!;

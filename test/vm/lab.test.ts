@@ -148,7 +148,7 @@ function trafficText(nonce: string): ScriptCommand {
 
 /** start -> traffic -> stop -> fetch, with D's scripts and the program's file naming and fetch environment. */
 async function capture(label: string, iface: string): Promise<Capture> {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const proof = require('../../components/proof/capture') as typeof import('../../components/proof/capture');
   const lab = L();
   const ssh = lab.routerSsh();
@@ -185,7 +185,7 @@ async function capture(label: string, iface: string): Promise<Capture> {
 }
 
 async function verify(c: Capture, opts: Record<string, unknown>): Promise<Report> {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const verifier = require('../../components/verifier') as typeof import('../../components/verifier');
   const report = await verifier.verifyCapture(c.pcap, {
     nonce: c.nonce,

@@ -405,7 +405,7 @@ describe('verifier analyzer: robustness and report', () => {
     assert.match(s, /via eth\/ipv4\/udp\/vxlan\/eth\/ipv4\/esp/);
     assert.match(s, /10\.0\.1\.50 -> 10\.0\.2\.60 icmp: 1 packets/);
     assert.match(s, /nonce "cilab-nonce-5e1f0a9c": 1 frames in cleartext/);
-    assert.match(s, /warnings:\n  - ESP 10\.0\.1\.124/);
+    assert.match(s, /warnings:\n {2}- ESP 10\.0\.1\.124/);
     assert.match(formatReport(analyze([])), /^verdict: INCONCLUSIVE/);
   });
 });

@@ -18,7 +18,7 @@ import { CAPTURES, loadFixtures } from '../helpers/fixtures';
 
 async function main(): Promise<void> {
   const rounds = Number(process.argv[2] ?? 4000);
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { Analyzer } = (process.argv[3] ? require(path.resolve(process.argv[3])) : analyzerModule) as typeof analyzerModule;
   const sets: { frames: Frame[]; xfrm: ReturnType<typeof parseXfrmState>; nonce: string; podCidrs?: string[] }[] = [];
   for (const e of loadFixtures()) {

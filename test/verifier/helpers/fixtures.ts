@@ -6,6 +6,7 @@
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 export const REPO = path.resolve(__dirname, '..', '..', '..');
@@ -310,12 +311,12 @@ export function compareFrames(e: Expected, run: ExpectedRun, facts: FrameFactsLi
 }
 
 export function tmpDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(require('node:os').tmpdir(), prefix));
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
 /** The CLI's own code path (components/verifier/cli.ts `execute`) in this process, output captured. */
 export async function runCliInProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const cli = require('../../../components/verifier/cli') as { execute: (argv: string[], io: unknown) => Promise<number> };
   let stdout = '';
   let stderr = '';
@@ -329,7 +330,7 @@ export async function runCliInProcess(args: string[]): Promise<{ code: number; s
 
 /** The real bin, asynchronously (several may run at once). */
 export function runCliAsync(args: string[], timeoutMs = 120_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { execFile } = require('node:child_process') as typeof import('node:child_process');
   return new Promise((resolve) => {
     execFile(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(REPO, 'scripts', 'verify.ts'), ...args],

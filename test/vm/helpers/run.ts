@@ -5,9 +5,10 @@
  * router, as the lab user with the lab key).
  */
 import { spawn } from 'child_process';
-import * as path from 'path';
 
-export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+import { REPO_ROOT } from '../../../components/repo';
+
+export { REPO_ROOT };
 
 export interface RunResult {
   code: number | null;
