@@ -362,6 +362,7 @@ describe('verifier CLI (in-process execute)', () => {
     [['--vxlan-port', '65536'], /^verify: --vxlan-port: /],
     [['--geneve-port', 'abc'], /^verify: --geneve-port: /],
     [['--key', '3'], /^verify: --key: expected SPI:HEX40/],
+    [['--key', 'ab'.repeat(20)], /^verify: --key: expected SPI:HEX40, got 40 characters without a ":"$/],
     [['--key', `0:${'ab'.repeat(20)}`], /^verify: --key: SPI must be an integer 1\.\.4294967295/],
     [['--key', `3:${'ab'.repeat(19)}`], /^verify: --key: key must be 40 hex digits .* got 38/],
     [['--key', `3:${'zz'.repeat(20)}`], /^verify: --key: key must be hexadecimal/],
@@ -376,6 +377,7 @@ describe('verifier CLI (in-process execute)', () => {
       assert.equal(r.code, 2, r.stderr);
       oneLine(r.stderr, re);
       assert.equal(r.stdout, '');
+      assert.doesNotMatch(r.stderr, /[0-9a-f]{32,}/i, 'no key material in the error');
     });
   }
 

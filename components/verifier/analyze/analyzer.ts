@@ -213,6 +213,7 @@ export class Analyzer {
     allWarnings.push(...this.stats.warnings());
     // Once: it moves the pod flows' packets into the timeline.
     if (this.clearTimes === undefined) this.clearTimes = this.clear.reportTimes(nodeAddrs);
+    if (this.timeline.podOverflow) allWarnings.push('timeline: too many pod flows to keep apart in time: some packets of flows to or from ESP endpoints may show as podCleartext instead of host');
     if (this.clearTimes.capped) allWarnings.push('more cleartext pod packet windows than reported: neighbouring windows were merged');
 
     const report: Report = {
