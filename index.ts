@@ -1,11 +1,12 @@
 /**
  * cilium-ipsec-lab: a libvirt lab (router + kubeadm control-plane + two workers in two routed
- * subnets) with Cilium, proving whether pod-to-pod traffic is encrypted. Stacks `unencrypted`, `ipsec`
- * and `dev` are this same program with different `lab:` config (Pulumi.<stack>.yaml).
+ * subnets) with Cilium, proving whether pod-to-pod traffic is encrypted. Stacks `unencrypted`, `ipsec`,
+ * `wireguard` and `dev` are this same program with different `lab:` config (Pulumi.<stack>.yaml).
  *
  *   config -> keys -> pool + networks -> base image -> router -> nodes + kubeadm -> Cilium -> proof
  *
- * Nothing before Cilium depends on lab:encryption: switching none -> ipsec upgrades the Release in place.
+ * Nothing before Cilium depends on lab:encryption: switching none -> ipsec or none -> wireguard upgrades
+ * the Release in place; ipsec <-> wireguard is refused (components/encryption-records.ts).
  */
 import * as pulumi from '@pulumi/pulumi';
 import { loadLabConfig } from './components/config';
@@ -17,6 +18,7 @@ import { Router } from './components/router';
 import { KubeadmCluster } from './components/cluster';
 import { Cilium } from './components/cilium';
 import { EncryptionProof } from './components/proof';
+import { withRotation } from './components/proof/rotation';
 
 // Read once; a bad value throws a LabConfigError (key, value, expectation) before anything is created.
 const config = loadLabConfig();
@@ -52,6 +54,8 @@ const cilium = new Cilium('cilium', {
   provider: cluster.provider,
   controlPlane: cluster.nodes[0].target,
   dependsOn: cluster.joined,
+  router: labRouter.target,
+  nodes: cluster.nodes,
 });
 
 const proof = new EncryptionProof('proof', {
@@ -60,6 +64,7 @@ const proof = new EncryptionProof('proof', {
   nodes: cluster.nodes,
   provider: cluster.provider,
   dependsOn: [cilium.ready, cilium.release],
+  ipsecReadiness: cilium.ipsecReadiness,
 });
 
 export const encryption = config.encryption;
@@ -80,6 +85,7 @@ export const libvirt = {
   networks: Object.values(plan.networks).map((n) => n.name),
   domains: plan.vms.map((v) => v.domain),
 };
-export const verification = proof.verification;
+/** The verdict; on ipsec after a key rotation also `rotation` (the rotation capture's verdict). */
+export const verification = withRotation(proof.verification, cilium.rotation?.result);
 export const pods = proof.pods;
 export const capturePath = proof.capturePath;

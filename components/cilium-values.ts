@@ -2,9 +2,10 @@
  * The Cilium Helm values as ONE pure function of the config, and the IPsec key Secret's value.
  *
  * The values differ between stacks only under `encryption`: the VM and cluster graph never depends on
- * lab:encryption, so switching none -> ipsec upgrades the Release in place (the guide's own flow).
+ * lab:encryption, so switching none -> ipsec (or none -> wireguard) upgrades the Release in place (the
+ * guide's own flow); `rollOutCiliumPods` restarts the agents so they take the new mode.
  */
-import type { LabConfig } from './config';
+import { STRICT_INGRESS_SINCE, versionAtLeast, type LabConfig } from './config';
 import type { TopologyPlan } from './topology';
 
 export const CILIUM_REPO = 'https://helm.cilium.io';
@@ -23,7 +24,28 @@ export const VALUES_NOT_IN_1_16_3: { path: string; since: string; note: string }
     since: '1.14',
     note: 'boolean form since 1.14; present in 1.16.3 values.yaml only as a comment (#kubeProxyReplacement: "false")',
   },
+  // Cilium 1.19 upgrade notes ("Helm Options", "Agent Options"): the flat encryption.strictMode.{enabled,
+  // cidr,allowRemoteNodeIdentities} are deprecated in 1.19 (removed in 1.20) for the egress-specific keys,
+  // and ingress strict mode is new ("only available when WireGuard and tunneling are enabled").
+  { path: 'encryption.strictMode.egress.enabled', since: '1.19', note: 'replaces encryption.strictMode.enabled' },
+  { path: 'encryption.strictMode.egress.cidr', since: '1.19', note: 'replaces encryption.strictMode.cidr' },
+  {
+    path: 'encryption.strictMode.egress.allowRemoteNodeIdentities',
+    since: '1.19',
+    note: 'replaces encryption.strictMode.allowRemoteNodeIdentities',
+  },
+  { path: 'encryption.strictMode.ingress.enabled', since: '1.19', note: 'new: drops pod-to-pod traffic that arrived unencrypted' },
 ];
+
+/** WireGuard strict mode values in the chart's shape for its version (see VALUES_NOT_IN_1_16_3). */
+export type StrictModeValues =
+  | { enabled: true; cidr: string; allowRemoteNodeIdentities: true }
+  | { egress: { enabled: true; cidr: string; allowRemoteNodeIdentities: true }; ingress: { enabled: boolean } };
+
+export type EncryptionValues =
+  | { enabled: false }
+  | { enabled: true; type: 'ipsec'; ipsec: { secretName: string; keyFile: string } }
+  | { enabled: true; type: 'wireguard'; nodeEncryption: boolean; strictMode?: StrictModeValues };
 
 export interface CiliumValues {
   routingMode: 'tunnel';
@@ -34,9 +56,34 @@ export interface CiliumValues {
   rollOutCiliumPods: boolean;
   ipam: { mode: 'cluster-pool'; operator: { clusterPoolIPv4PodCIDRList: string[]; clusterPoolIPv4MaskSize: number } };
   operator: { replicas: number };
-  encryption:
-    | { enabled: false }
-    | { enabled: true; type: 'ipsec'; ipsec: { secretName: string; keyFile: string } };
+  encryption: EncryptionValues;
+}
+
+/**
+ * The `encryption` values of one mode. Strict mode covers the pod CIDR; the lab runs in tunnel mode,
+ * where the chart says remote node identities must be allowed ("This is required when tunneling is used").
+ */
+export function encryptionValues(cfg: LabConfig): EncryptionValues {
+  switch (cfg.encryption) {
+    case 'none':
+      return { enabled: false };
+    case 'ipsec':
+      return { enabled: true, type: 'ipsec', ipsec: { secretName: IPSEC_SECRET_NAME, keyFile: IPSEC_SECRET_KEY } };
+    case 'wireguard': {
+      const v: EncryptionValues = { enabled: true, type: 'wireguard', nodeEncryption: cfg.wireguard.nodeEncryption };
+      const mode = cfg.wireguard.strictMode;
+      if (mode !== 'off') {
+        const [maj, min] = cfg.ciliumVersion.split('.').map(Number);
+        v.strictMode = versionAtLeast([maj, min], STRICT_INGRESS_SINCE)
+          ? {
+              egress: { enabled: true, cidr: cfg.podCidr, allowRemoteNodeIdentities: true },
+              ingress: { enabled: mode === 'egress+ingress' },
+            }
+          : { enabled: true, cidr: cfg.podCidr, allowRemoteNodeIdentities: true };
+      }
+      return v;
+    }
+  }
 }
 
 /** Helm values for the Cilium Release. */
@@ -54,10 +101,7 @@ export function ciliumValues(cfg: LabConfig, plan: TopologyPlan): CiliumValues {
     },
     // Two operator replicas would need two schedulable nodes with anti-affinity; one is enough here.
     operator: { replicas: 1 },
-    encryption:
-      cfg.encryption === 'ipsec'
-        ? { enabled: true, type: 'ipsec', ipsec: { secretName: IPSEC_SECRET_NAME, keyFile: IPSEC_SECRET_KEY } }
-        : { enabled: false },
+    encryption: encryptionValues(cfg),
   };
 }
 

@@ -11,7 +11,8 @@
  */
 import { cidrsOverlap as networksOverlap, parseCidr, type Cidr } from './verifier/net/cidr';
 
-export type Encryption = 'none' | 'ipsec';
+export type Encryption = 'none' | 'ipsec' | 'wireguard';
+export const ENCRYPTIONS: readonly Encryption[] = ['none', 'ipsec', 'wireguard'];
 export type DomainType = 'kvm' | 'qemu';
 export type Role = 'router' | 'control-plane' | 'worker';
 
@@ -46,6 +47,8 @@ export interface LabConfig {
   apiEndpoint: string;
   sizes: Record<Role, VmSize>;
   ipsecKeyId: number;
+  /** WireGuard options (lab:encryption wireguard only; validated to be off on the other modes). */
+  wireguard: WireguardOptions;
   domainType: DomainType;
   storagePoolDir: string;
   imageCacheDir: string;
@@ -56,6 +59,18 @@ export interface LabConfig {
   serverImage: string;
   clientImage: string;
 }
+
+export interface WireguardOptions {
+  /** encryption.nodeEncryption: also encrypt node-to-node host traffic. */
+  nodeEncryption: boolean;
+  /** Strict mode: `off`, `egress` (drop unencrypted pod traffic leaving a node for the pod CIDR), or
+   *  `egress+ingress` (also drop unencrypted pod traffic arriving; Cilium 1.19 and newer). */
+  strictMode: WireguardStrictMode;
+}
+export type WireguardStrictMode = 'off' | 'egress' | 'egress+ingress';
+export const WIREGUARD_STRICT_MODES: readonly WireguardStrictMode[] = ['off', 'egress', 'egress+ingress'];
+/** First chart version with `encryption.strictMode.ingress` (Cilium 1.19 upgrade notes, "Agent Options"). */
+export const STRICT_INGRESS_SINCE: [number, number] = [1, 19];
 
 export class LabConfigError extends Error {
   /** Marks it as a Pulumi RunError (`RunError.isInstance` checks this flag): `pulumi up` then prints the
@@ -80,7 +95,7 @@ export interface KeySpec {
 
 /** Every `lab:` key. The defaults here are the source of truth (Pulumi.yaml mirrors them). */
 export const CONFIG_KEYS = {
-  encryption: { default: 'none', description: 'Pod-to-pod encryption: none | ipsec.' },
+  encryption: { default: 'none', description: 'Pod-to-pod encryption: none | ipsec | wireguard.' },
   libvirtUri: {
     default: 'qemu:///system',
     description: 'libvirt connection URI; qemu+ssh://user@host/system works (images and seeds are uploaded with virsh vol-upload).',
@@ -124,6 +139,14 @@ export const CONFIG_KEYS = {
   workerMemoryMiB: { default: '2048', description: 'Worker memory (MiB, each).' },
   workerDiskGiB: { default: '20', description: 'Worker disk (GiB, thin overlay, each).' },
   ipsecKeyId: { default: '3', description: 'IPsec key id = SPI, 1..15 (the guide shows SPI 3). Raise by one to rotate.' },
+  wireguardNodeEncryption: {
+    default: 'false',
+    description: 'WireGuard only: true also encrypts node-to-node host traffic (Cilium encryption.nodeEncryption).',
+  },
+  wireguardStrictMode: {
+    default: 'off',
+    description: 'WireGuard only: off | egress (drop unencrypted pod-to-pod egress for lab:podCidr) | egress+ingress (also ingress; Cilium 1.19+).',
+  },
   domainType: { default: 'kvm', description: "libvirt domain type: kvm, or qemu (software emulation) where KVM can't run guests." },
   storagePoolDir: { default: '/var/lib/libvirt/images', description: 'Base directory on the libvirt host; the stack pool is <dir>/cil-<stack>.' },
   imageCacheDir: { default: '.lab/images', description: 'Download cache for the base image on the machine running Pulumi.' },
@@ -163,6 +186,12 @@ function intIn(raw: Raw, key: ConfigKey, min: number, max: number): number {
   const n = Number(v);
   if (n < min || n > max) throw new LabConfigError(key, raw[key], `an integer from ${min} to ${max}`);
   return n;
+}
+
+function bool(raw: Raw, key: ConfigKey): boolean {
+  const v = get(raw, key);
+  if (v !== 'true' && v !== 'false') throw new LabConfigError(key, raw[key], 'true or false');
+  return v === 'true';
 }
 
 function oneOf<T extends string>(raw: Raw, key: ConfigKey, allowed: readonly T[]): T {
@@ -236,7 +265,7 @@ export function parseLabConfig(raw: Raw, stack: string): LabConfig {
   if (slug === '' || slug.length > 40) {
     throw new LabConfigError('(stack name)', stack, 'a stack name with 1..40 letters, digits or dashes');
   }
-  const encryption = oneOf<Encryption>(raw, 'encryption', ['none', 'ipsec']);
+  const encryption = oneOf<Encryption>(raw, 'encryption', ENCRYPTIONS);
 
   const libvirtUri = get(raw, 'libvirtUri');
   if (!/^[a-z][a-z0-9+]*:\/\/[^\s]*$/.test(libvirtUri)) {
@@ -322,6 +351,7 @@ export function parseLabConfig(raw: Raw, stack: string): LabConfig {
   };
 
   const ipsecKeyId = intIn(raw, 'ipsecKeyId', SPI_MIN, SPI_MAX);
+  const wireguard = wireguardOptions(raw, encryption, [cMaj, cMin]);
   const domainType = oneOf<DomainType>(raw, 'domainType', ['kvm', 'qemu']);
   const storagePoolDir = get(raw, 'storagePoolDir');
   if (!/^\/[A-Za-z0-9._/-]*$/.test(storagePoolDir)) {
@@ -355,6 +385,7 @@ export function parseLabConfig(raw: Raw, stack: string): LabConfig {
     apiEndpoint,
     sizes,
     ipsecKeyId,
+    wireguard,
     domainType,
     storagePoolDir,
     imageCacheDir,
@@ -365,6 +396,29 @@ export function parseLabConfig(raw: Raw, stack: string): LabConfig {
     serverImage,
     clientImage,
   };
+}
+
+/** True when chart version a >= b (major, minor). */
+export function versionAtLeast(a: [number, number], b: [number, number]): boolean {
+  return a[0] > b[0] || (a[0] === b[0] && a[1] >= b[1]);
+}
+
+/**
+ * The WireGuard keys. A WireGuard option set on another mode is a mistake (it would silently do
+ * nothing: Cilium's nodeEncryption "is only effective when encryption.type is set to wireguard", chart
+ * values.yaml), so it is refused; so is ingress strict mode on a chart that does not have it.
+ */
+function wireguardOptions(raw: Raw, encryption: Encryption, chart: [number, number]): WireguardOptions {
+  const nodeEncryption = bool(raw, 'wireguardNodeEncryption');
+  const strictMode = oneOf<WireguardStrictMode>(raw, 'wireguardStrictMode', WIREGUARD_STRICT_MODES);
+  if (encryption !== 'wireguard') {
+    if (nodeEncryption) throw new LabConfigError('wireguardNodeEncryption', raw.wireguardNodeEncryption, `false (or unset) with lab:encryption ${encryption}: it applies to wireguard only`);
+    if (strictMode !== 'off') throw new LabConfigError('wireguardStrictMode', raw.wireguardStrictMode, `off (or unset) with lab:encryption ${encryption}: it applies to wireguard only`);
+  }
+  if (strictMode === 'egress+ingress' && !versionAtLeast(chart, STRICT_INGRESS_SINCE)) {
+    throw new LabConfigError('wireguardStrictMode', raw.wireguardStrictMode, `off or egress with Cilium ${chart.join('.')}: ingress strict mode needs chart ${STRICT_INGRESS_SINCE.join('.')} or newer (lab:ciliumVersion)`);
+  }
+  return { nodeEncryption, strictMode };
 }
 
 /**

@@ -8,7 +8,7 @@ export const VERBS = ['up', 'down', 'rebuild', 'outputs', 'compare', 'report'] a
 export type Verb = (typeof VERBS)[number];
 
 export const DEFAULT_STACK = 'dev';
-export const DEFAULT_COMPARE: [string, string] = ['unencrypted', 'ipsec'];
+export const DEFAULT_COMPARE: string[] = ['unencrypted', 'ipsec'];
 export const DEFAULT_REPORT = ['unencrypted', 'ipsec', 'wireguard'];
 export const DEFAULT_REPORT_FILE = 'captures/report.html';
 
@@ -18,7 +18,7 @@ verbs:
   down     [--stack S]          destroy the lab of stack S
   rebuild  [--stack S]          down, then up
   outputs  [--stack S] [--json] print the stack's outputs (secrets stay hidden)
-  compare  [A B] [--json]       the verification of two stacks side by side (default ${DEFAULT_COMPARE.join(' ')})
+  compare  [A B ...] [--json]   the verification of two or more stacks side by side (default ${DEFAULT_COMPARE.join(' ')})
            [--from FILE]...     ... from recorded outputs (\`pulumi stack output --json\` or \`lab outputs --json\`)
   report   [STACK...]           one HTML page comparing stacks side by side (default ${DEFAULT_REPORT.join(' ')})
            [--from FILE]...     ... from recorded outputs; [--out FILE] where (default ${DEFAULT_REPORT_FILE})
@@ -39,7 +39,7 @@ export type LabArgs =
   | { verb: 'help' }
   | { verb: 'up' | 'down' | 'rebuild'; stack: string }
   | { verb: 'outputs'; stack: string; json: boolean }
-  | { verb: 'compare'; stacks: [string, string]; from: string[]; json: boolean }
+  | { verb: 'compare'; stacks: string[]; from: string[]; json: boolean }
   | { verb: 'report'; stacks: string[]; from: string[]; out: string };
 
 const STACK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
@@ -103,18 +103,20 @@ export function parseLabArgs(argv: string[]): LabArgs {
     case 'outputs':
       return { verb: v, stack: checkStack(values.stack ?? DEFAULT_STACK), json: !!values.json };
     case 'compare': {
-      if (values.stack !== undefined) throw new UsageError('compare: give two stack names (compare A B), not --stack');
+      if (values.stack !== undefined) throw new UsageError('compare: give the stack names (compare A B ...), not --stack');
       const from = values.from ?? [];
+      const dup = (xs: string[]) => xs.find((x, i) => xs.indexOf(x) !== i);
       if (from.length > 0) {
-        if (from.length !== 2) throw new UsageError(`compare: --from needs exactly two files, got ${from.length}`);
-        if (rest.length > 0) throw new UsageError('compare: give either two stacks or two --from files, not both');
-        return { verb: v, stacks: [from[0], from[1]], from, json: !!values.json };
+        if (from.length < 2) throw new UsageError(`compare: --from needs at least two files, got ${from.length}`);
+        if (rest.length > 0) throw new UsageError('compare: give either stacks or --from files, not both');
+        const d = dup(from);
+        if (d !== undefined) throw new UsageError(`compare: --from ${d} is given twice`);
+        return { verb: v, stacks: [...from], from, json: !!values.json };
       }
-      if (rest.length !== 0 && rest.length !== 2) {
-        throw new UsageError(`compare: expected two stack names, got ${rest.length}`);
-      }
-      const stacks: [string, string] = rest.length === 2 ? [checkStack(rest[0]), checkStack(rest[1])] : DEFAULT_COMPARE;
-      if (stacks[0] === stacks[1]) throw new UsageError(`compare: the two stacks are the same (${stacks[0]})`);
+      if (rest.length === 1) throw new UsageError('compare: expected at least two stack names, got 1');
+      const stacks = rest.length >= 2 ? rest.map(checkStack) : [...DEFAULT_COMPARE];
+      const d = dup(stacks);
+      if (d !== undefined) throw new UsageError(`compare: stack ${d} is given twice`);
       return { verb: v, stacks, from: [], json: !!values.json };
     }
   }

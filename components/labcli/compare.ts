@@ -1,5 +1,6 @@
 /**
- * `lab compare`: the verification of two stacks side by side. Pure: it works on two stacks' outputs as
+ * `lab compare`: the verification of any number of stacks side by side (`compare unencrypted ipsec
+ * wireguard`), with the WireGuard rows and, after a key rotation, the rotation rows. Pure: it works on stacks' outputs as
  * plain objects (what `pulumi stack output --json` or `lab outputs --json` print, or the Automation API's
  * outputs with the values unwrapped), so it can be run on recorded outputs and tested without Pulumi.
  * The `verification` output has the shape components/proof/verification.ts exports (the verifier's
@@ -7,6 +8,7 @@
  */
 import type { EspFlowReport } from '../verifier/report';
 import type { VerificationResult } from '../proof/verification';
+import { modeCells, MODE_ROWS } from './compare-modes';
 
 export interface StackOutputs {
   /** Label for the column (the stack name or the file it came from). */
@@ -16,13 +18,14 @@ export interface StackOutputs {
 
 export interface CompareRow {
   label: string;
-  values: [string, string];
+  /** One value per stack, in the order of `stacks`. */
+  values: string[];
 }
 
 export interface Comparison {
-  stacks: [string, string];
+  stacks: string[];
   rows: CompareRow[];
-  /** Both stacks have a verification that passed. */
+  /** Every stack has a verification that passed. */
   pass: boolean;
   /** Why a column could not be compared (e.g. no verification output yet). */
   problems: string[];
@@ -75,6 +78,7 @@ export function describe(o: StackOutputs): { cells: Map<string, string>; pass: b
   cells.set('decrypted ok/failed', dec ? `${fmtNum(dec.ok)}/${fmtNum(dec.failed)}` : '-');
   cells.set('tcpdump captured/dropped', tcpdump ? `${fmtNum(tcpdump.captured)}/${fmtNum(tcpdump.dropped)}` : '-');
   cells.set('capture', v.capturePath ?? '-');
+  for (const [k, val] of modeCells(o.outputs.verification as Record<string, unknown>)) cells.set(k, val);
   const failures = v.failures ?? [];
   cells.set('failures', failures.length ? failures.join('; ') : 'none');
   return { cells, pass };
@@ -95,25 +99,31 @@ export const ROWS = [
   'nonce hits (cleartext)',
   'decrypted ok/failed',
   'tcpdump captured/dropped',
+  ...MODE_ROWS,
   'capture',
   'failures',
 ] as const;
 
-export function compareOutputs(a: StackOutputs, b: StackOutputs): Comparison {
-  const da = describe(a);
-  const db = describe(b);
-  const problems = [da.problem, db.problem].filter((p): p is string => !!p);
-  const rows = ROWS.map((label) => ({ label, values: [da.cells.get(label) ?? '-', db.cells.get(label) ?? '-'] as [string, string] }));
-  return { stacks: [a.name, b.name], rows, pass: da.pass && db.pass, problems };
+/** The stacks side by side. Rows that no stack has a value for (e.g. WireGuard rows with no wireguard
+ *  stack, rotation rows before any rotation) are left out. */
+export function compareOutputs(...stacks: StackOutputs[]): Comparison {
+  const cols = stacks.map(describe);
+  const problems = cols.map((d) => d.problem).filter((p): p is string => !!p);
+  const always = new Set<string>(ROWS.filter((r) => !(MODE_ROWS as readonly string[]).includes(r)));
+  const rows = ROWS.map((label) => ({ label, values: cols.map((d) => d.cells.get(label) ?? '-') })).filter(
+    (r) => always.has(r.label) || r.values.some((v) => v !== '-'),
+  );
+  return { stacks: stacks.map((s) => s.name), rows, pass: cols.length > 0 && cols.every((d) => d.pass), problems };
 }
 
 /** Text table: one row per fact, one column per stack. */
 export function formatComparison(c: Comparison): string {
   const w0 = Math.max(...c.rows.map((r) => r.label.length), 4);
-  const w1 = Math.max(c.stacks[0].length, ...c.rows.map((r) => r.values[0].length));
-  const line = (l: string, x: string, y: string) => `${l.padEnd(w0)}  ${x.padEnd(w1)}  ${y}`.trimEnd();
-  const out = [line('', c.stacks[0], c.stacks[1]), ...c.rows.map((r) => line(r.label, r.values[0], r.values[1]))];
+  const widths = c.stacks.map((s, i) => Math.max(s.length, ...c.rows.map((r) => r.values[i].length)));
+  const line = (l: string, vals: string[]) => [l.padEnd(w0), ...vals.map((v, i) => (i === vals.length - 1 ? v : v.padEnd(widths[i])))].join('  ').trimEnd();
+  const out = [line('', c.stacks), ...c.rows.map((r) => line(r.label, r.values))];
   for (const p of c.problems) out.push(`note: ${p}`);
-  out.push(c.pass ? 'both stacks pass' : 'not both stacks pass');
+  const n = c.stacks.length;
+  out.push(n === 2 ? (c.pass ? 'both stacks pass' : 'not both stacks pass') : c.pass ? `all ${n} stacks pass` : `not all ${n} stacks pass`);
   return out.join('\n') + '\n';
 }

@@ -1,7 +1,7 @@
 /**
  * The lab command: `npm run lab -- <verb> [options]` (scripts/lab.ts is the thin bin).
  * `execute(argv, io)` returns the exit code and never exits the process (eslint's lib/cli.js shape):
- *   0  done (up/rebuild: the verification passed; compare: both stacks pass)
+ *   0  done (up/rebuild: the verification passed; compare: every stack passes)
  *   1  done, but the verification did not pass (up, rebuild, compare)
  *   2  bad usage (one line), or Pulumi / the environment failed (one line; Pulumi's own output streamed above)
  */
@@ -126,17 +126,13 @@ export async function execute(argv: string[], io: LabIO, deps: LabDeps = realDep
         return 0;
       }
       case 'compare': {
-        let a: StackOutputs;
-        let b: StackOutputs;
-        if (args.from.length === 2) {
-          a = readRecorded(args.from[0], deps);
-          b = readRecorded(args.from[1], deps);
+        const cols: StackOutputs[] = [];
+        if (args.from.length > 0) {
+          for (const f of args.from) cols.push(readRecorded(f, deps));
         } else {
-          const [sa, sb] = args.stacks;
-          a = { name: sa, outputs: plainOutputs(await (await deps.openStack(sa, io, 'select')).outputs()) };
-          b = { name: sb, outputs: plainOutputs(await (await deps.openStack(sb, io, 'select')).outputs()) };
+          for (const st of args.stacks) cols.push({ name: st, outputs: plainOutputs(await (await deps.openStack(st, io, 'select')).outputs()) });
         }
-        const c = compareOutputs(a, b);
+        const c = compareOutputs(...cols);
         io.stdout(args.json ? JSON.stringify(c, null, 2) + '\n' : formatComparison(c));
         return c.pass ? 0 : 1;
       }

@@ -3,7 +3,7 @@
  * router):
  * - every node, before and after the traffic: addresses, cilium_host, xfrm state/policy counts and the
  *   /proc/net/xfrm_stat error counters (the ipsec verdict requires them not to grow);
- * - ipsec only, after the traffic: `cilium-dbg encrypt status` from each node's agent (kubectl on the
+ * - ipsec and wireguard, after the traffic: `cilium-dbg encrypt status` from each node's agent (kubectl on the
  *   control-plane), and the root `ip xfrm state` text of both workers: SECRET (the per node-pair keys the
  *   verifier decrypts with). Its command keeps stdout out of the logs and marks it secret
  *   (runScript secretStdout: @pulumi/command `logging` + additionalSecretOutputs), and it is wrapped in
@@ -34,7 +34,7 @@ export interface NodeFacts {
   xfrmStatAfter?: Record<string, number>;
   /** Counters that grew during the capture run: { name: [before, after] } (empty = none). */
   xfrmErrorsGrown: Record<string, [number, number]>;
-  /** ipsec stack only. */
+  /** ipsec and wireguard stacks. */
   encryptStatus?: EncryptStatus;
 }
 
@@ -97,6 +97,8 @@ export function createFactsAfter(
     before: command.remote.Command[];
     controlPlane: SshTarget;
     ipsec: boolean;
+    /** Ask every agent for `cilium-dbg encrypt status` (default: on ipsec). */
+    agents?: boolean;
     nonce: pulumi.Output<string>;
     traffic: command.remote.Command;
   },
@@ -113,7 +115,7 @@ export function createFactsAfter(
     );
     after.push(snap);
     let status: command.remote.Command | undefined;
-    if (a.ipsec) {
+    if (a.agents ?? a.ipsec) {
       status = runScript(
         `${name}-encrypt-status-${n.name}`,
         { target: a.controlPlane, script: 'scripts/vm/facts-cilium.sh', env: { NODE_NAME: n.name }, triggers },

@@ -31,6 +31,9 @@ import {
   type VerifyFn,
 } from './verification';
 import { CLIENT_POD, createWorkloads, PROOF_NAMESPACE, SERVER_POD, SERVER_PORT } from './workloads';
+import { modeChecks, withModeEvidence } from './mode-checks';
+import { parseIpsecReadiness } from './agents';
+import { writeWiresharkForXfrm } from './wireshark';
 
 export { judge, expectationsFor, runVerification, verifierArgs, verifierOptions, LAB_CHECKS } from './verification';
 export type { Expectations, Judgement, LabCheck, LabVerifyOptions, VerificationResult } from './verification';
@@ -49,6 +52,8 @@ export interface EncryptionProofArgs {
   provider: k8s.Provider;
   /** What must be ready before the workloads (Cilium release, nodes Ready). */
   dependsOn: pulumi.Input<pulumi.Resource>[];
+  /** ipsec: what ipsec-wait.sh printed when it let the capture start (agents, key ids), as evidence. */
+  ipsecReadiness?: pulumi.Input<string>;
   /** Where captures/<stack>/<run>.pcap and the Wireshark config are written (default: the project root). */
   root?: string;
   /** For tests only: replaces the verifier library call. Default: components/verifier verifyCapture. */
@@ -78,15 +83,6 @@ const defaultVerify: VerifyFn = async (capture, opts) => {
   return v.verifyCapture(capture, opts);
 };
 
-async function defaultWriteWireshark(dir: string, xfrmTexts: string[]): Promise<void> {
-  const v = await import('../verifier');
-  const sas = xfrmTexts
-    .flatMap((t) => v.parseXfrmState(t))
-    .filter((s) => s.proto === 'esp' && s.aead && /rfc4106/.test(s.aead.name))
-    .map((s) => ({ src: s.src, dst: s.dst, spi: s.spi, key: (s.aead as { key: Buffer }).key, icvBits: s.aead?.bits }));
-  v.writeWiresharkConfig(dir, sas);
-}
-
 async function defaultWriteReport(file: string, report: Report, judgement: Judgement, command: string): Promise<void> {
   // Loaded lazily, like the verifier: the page's charting libraries are only needed after a capture.
   const { writeReportPage } = await import('../report/page');
@@ -113,7 +109,7 @@ export class EncryptionProof extends pulumi.ComponentResource {
 
     const { resource: nonceRes, nonce } = createNonce(
       `${name}-nonce`,
-      { captureRun: cfg.captureRun, encryption: cfg.encryption },
+      { captureRun: cfg.captureRun, encryption: cfg.encryption, ipsecKeyId: cfg.ipsecKeyId },
       child,
     );
 
@@ -149,7 +145,7 @@ export class EncryptionProof extends pulumi.ComponentResource {
 
     const facts = createFactsAfter(
       name,
-      { nodes: args.nodes, before, controlPlane: controlPlane.target, ipsec, nonce, traffic: cap.traffic },
+      { nodes: args.nodes, before, controlPlane: controlPlane.target, ipsec, agents: cfg.encryption !== 'none', nonce, traffic: cap.traffic },
       child,
     );
 
@@ -172,9 +168,9 @@ export class EncryptionProof extends pulumi.ComponentResource {
         w.clientIp,
         w.serverIp,
         facts.nodes,
-        facts.xfrmTexts,
+        pulumi.all([facts.xfrmTexts, pulumi.output(args.ipsecReadiness ?? '')]),
       ])
-      .apply(async ([, stopOut, trafficOut, n, clientIp, serverIp, nodeFacts, xfrmTexts]) => {
+      .apply(async ([, stopOut, trafficOut, n, clientIp, serverIp, nodeFacts, [xfrmTexts, readinessOut]]) => {
         const tcpdump = parseCaptureStop(stopOut);
         const traffic = parseTraffic(trafficOut);
         const expectations = expectationsFor({
@@ -202,7 +198,9 @@ export class EncryptionProof extends pulumi.ComponentResource {
           };
           return preview;
         }
-        return runVerification(
+        const readiness = parseIpsecReadiness(readinessOut);
+        const mode = modeChecks(cfg, nodeFacts, { clientNode: clientNode.name, serverNode: serverNode.name }, traffic, readiness, args.ipsecReadiness !== undefined);
+        const result = await runVerification(
           {
             capturePath: cap.localPath,
             root,
@@ -210,11 +208,13 @@ export class EncryptionProof extends pulumi.ComponentResource {
             expectations,
             xfrmTexts,
             traffic,
-            writeWireshark: ipsec && !args.verify ? defaultWriteWireshark : undefined,
+            checks: mode.checks,
+            writeWireshark: ipsec && !args.verify ? writeWiresharkForXfrm : undefined,
             writeReport: args.verify ? undefined : defaultWriteReport,
           },
           verify,
         );
+        return withModeEvidence(result, cfg.encryption, expectations, mode.wireguard, readiness);
       });
     // The inputs include the (secret) xfrm texts, which makes the result secret; the result carries no key
     // material (counts, addresses, SPIs; runVerification strips any key field), so it is a plain output.

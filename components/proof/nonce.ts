@@ -22,18 +22,22 @@ export function nonceHex(nonce: string): string {
   return Buffer.from(nonce, 'ascii').toString('hex');
 }
 
-/** What makes a new nonce (and so a new capture): the run counter and the encryption mode. */
-export function nonceKeepers(captureRun: number, encryption: Encryption): Record<string, string> {
-  return { captureRun: String(captureRun), encryption };
+/** What makes a new nonce (and so a new capture): the run counter, the encryption mode and, on ipsec,
+ *  the key id: after a key rotation the ordinary capture is taken again, with the new key. */
+export function nonceKeepers(captureRun: number, encryption: Encryption, ipsecKeyId?: number): Record<string, string> {
+  const k: Record<string, string> = { captureRun: String(captureRun), encryption };
+  if (encryption === 'ipsec' && ipsecKeyId !== undefined) k.ipsecKeyId = String(ipsecKeyId);
+  return k;
 }
 
 /**
- * A RandomString replaced whenever `lab:captureRun` or `lab:encryption` changes (its keepers); every
+ * A RandomString replaced whenever `lab:captureRun`, `lab:encryption` or (ipsec) `lab:ipsecKeyId` changes
+ * (its keepers); every
  * capture command has the nonce in its triggers, so a new nonce re-runs the whole capture.
  */
 export function createNonce(
   name: string,
-  args: { captureRun: number; encryption: Encryption },
+  args: { captureRun: number; encryption: Encryption; ipsecKeyId?: number },
   opts: pulumi.CustomResourceOptions,
 ): { resource: random.RandomString; nonce: pulumi.Output<string> } {
   const resource = new random.RandomString(
@@ -44,7 +48,7 @@ export function createNonce(
       upper: false,
       lower: true,
       numeric: true,
-      keepers: nonceKeepers(args.captureRun, args.encryption),
+      keepers: nonceKeepers(args.captureRun, args.encryption, args.ipsecKeyId),
     },
     opts,
   );

@@ -71,10 +71,12 @@ export function expectationsFor(a: {
   agents?: Record<string, EncryptStatus>;
 }): Expectations {
   const ipsec = a.encryption === 'ipsec';
-  const endpoints = ipsec ? [...new Set([...a.nodeIps, ...a.ciliumHosts].filter((x): x is string => !!x))] : [];
+  // WireGuard runs between the node IPs (UDP 51871); IPsec also between cilium_host addresses (<= 1.17).
+  const hosts = ipsec ? a.ciliumHosts : [];
+  const endpoints = a.encryption === 'none' ? [] : [...new Set([...a.nodeIps, ...hosts].filter((x): x is string => !!x))];
   const e: Expectations = {
     encryption: a.encryption,
-    expect: ipsec ? 'encrypted' : 'cleartext',
+    expect: a.encryption === 'none' ? 'cleartext' : 'encrypted',
     pods: a.pods,
     endpoints,
     nonce: a.nonce,
@@ -94,16 +96,18 @@ export type VerifyFnOptions = LabVerifyOptions & Pick<VerifyOptions, 'samples'>;
 
 /** Pure: the verifier options for the lab's expectations. */
 export function verifierOptions(x: Expectations, podCidr: string, xfrmFiles: string[] = []): LabVerifyOptions {
-  // ipsec: no cleartext between ANY two pod-CIDR addresses (the pair included) may cross the router
+  // ipsec and wireguard: no cleartext between ANY two pod-CIDR addresses (the pair included) may cross the router
   // (--pod-cidr); none: cleartext between exactly the client/server pair must be seen (--pods). The
   // verifier ignores the CIDR when pods are given, so give one or the other.
   const opts: LabVerifyOptions = {
-    ...(x.encryption === 'ipsec' ? { podCidrs: [podCidr] } : { pods: x.pods }),
+    ...(x.encryption !== 'none' ? { podCidrs: [podCidr] } : { pods: x.pods }),
     nonce: x.nonce,
     expect: x.expect,
   };
   if (x.spi !== undefined) opts.spi = x.spi;
-  if (x.endpoints.length > 0) opts.endpoints = x.endpoints;
+  // --endpoints is an ESP expectation (no ESP between them fails it): on wireguard the lab's own check
+  // keeps every WireGuard flow between the node IPs instead.
+  if (x.encryption === 'ipsec' && x.endpoints.length > 0) opts.endpoints = x.endpoints;
   if (xfrmFiles.length > 0) opts.xfrmFiles = xfrmFiles;
   return opts;
 }

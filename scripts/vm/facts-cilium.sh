@@ -19,9 +19,8 @@ kubeconfig=${KUBECONFIG:-/etc/kubernetes/admin.conf}
 command -v kubectl >/dev/null 2>&1 || die "kubectl is not installed on $(hostname)"
 kc() { as_root env KUBECONFIG="$kubeconfig" kubectl -n "$ns" "$@"; }
 
-pod=$(kc get pods -l k8s-app=cilium --field-selector "spec.nodeName=$node" \
-  -o jsonpath='{.items[0].metadata.name}' 2>/dev/null || true)
-[ -n "$pod" ] || die "no Cilium agent pod (k8s-app=cilium) on node $node in $ns"
+pod=$(kc get pods -l k8s-app=cilium --field-selector "spec.nodeName=$node" -o jsonpath="$CILIUM_AGENT_JSONPATH" 2>/dev/null | running_agent || true)
+[ -n "$pod" ] || die "no Running Cilium agent pod (k8s-app=cilium) on node $node in $ns"
 echo "agent=$pod"
 kc exec "$pod" -c cilium-agent -- cilium-dbg encrypt status ||
   die "cilium-dbg encrypt status failed in $pod on node $node"

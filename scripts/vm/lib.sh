@@ -247,3 +247,13 @@ apt_run() {
 # apt_get SUBCOMMAND ARGS... / apt_mark SUBCOMMAND ARGS...: apt-get / apt-mark through apt_run.
 apt_get() { apt_run apt-get "$@"; }
 apt_mark() { apt_run apt-mark "$@"; }
+
+# The Cilium agent pod of a node, as kubectl lists it: name, phase and deletion time, one pod a line.
+# shellcheck disable=SC2034 # used by the scripts that source this file
+CILIUM_AGENT_JSONPATH='{range .items[*]}{.metadata.name} {.status.phase} {.metadata.deletionTimestamp}{"\n"}{end}'
+
+# running_agent: reads CILIUM_AGENT_JSONPATH lines on stdin and prints the first pod that is Running and
+# not being deleted (during a rollout the old agent may still be listed first).
+running_agent() {
+  awk '$2 == "Running" && $3 == "" { print $1; exit }'
+}

@@ -18,6 +18,44 @@ describe('Cilium Helm values', () => {
     });
   }
 
+  const wgCases: [string, Record<string, string>][] = [
+    ['wireguard strict egress, chart 1.18', { encryption: 'wireguard', wireguardStrictMode: 'egress', wireguardNodeEncryption: 'true' }],
+    ['wireguard strict egress+ingress, chart 1.19', { encryption: 'wireguard', wireguardStrictMode: 'egress+ingress', ciliumVersion: '1.19.2' }],
+    ['wireguard strict egress, chart 1.16', { encryption: 'wireguard', wireguardStrictMode: 'egress', ciliumVersion: '1.16.3' }],
+  ];
+  for (const [what, raw] of wgCases) {
+    it(`${what}: every path and type is chart ${chart.version}'s, or listed with a version the chart in use has`, () => {
+      const cfg = parseLabConfig(raw, 'wg');
+      assert.deepStrictEqual(chartValueProblems(ciliumValues(cfg, planTopology(cfg)), chart, VALUES_NOT_IN_1_16_3, cfg.ciliumVersion), []);
+    });
+  }
+
+  it('wireguard: the 1.19 strict mode keys would be refused for a 1.18 chart (the builder picks the flat ones there)', () => {
+    const c19 = parseLabConfig(wgCases[1][1], 'wg');
+    const problems = chartValueProblems(ciliumValues(c19, planTopology(c19)), chart, VALUES_NOT_IN_1_16_3, '1.18.12');
+    assert.ok(problems.length > 0 && problems.every((p) => /^encryption\.strictMode\.(egress|ingress)\..*since chart 1\.19, used with 1\.18\.12$/.test(p)), problems.join('\n'));
+  });
+
+  it('wireguard: type wireguard, nodeEncryption from config, strict mode on the pod CIDR in the shape of the chart version', () => {
+    assert.deepStrictEqual(values.wireguard.encryption, { enabled: true, type: 'wireguard', nodeEncryption: false });
+    const v18 = ciliumValues(parseLabConfig(wgCases[0][1], 'wg'), planTopology(parseLabConfig(wgCases[0][1], 'wg')));
+    assert.deepStrictEqual(v18.encryption, {
+      enabled: true,
+      type: 'wireguard',
+      nodeEncryption: true,
+      strictMode: { enabled: true, cidr: '10.0.0.0/8', allowRemoteNodeIdentities: true },
+    });
+    const c19 = parseLabConfig(wgCases[1][1], 'wg');
+    assert.deepStrictEqual(ciliumValues(c19, planTopology(c19)).encryption, {
+      enabled: true,
+      type: 'wireguard',
+      nodeEncryption: false,
+      strictMode: { egress: { enabled: true, cidr: '10.0.0.0/8', allowRemoteNodeIdentities: true }, ingress: { enabled: true } },
+    });
+    // The 1.16.3 chart has the flat strict mode keys this lab uses before 1.19.
+    for (const k of ['encryption.strictMode.allowRemoteNodeIdentities', 'encryption.strictMode.cidr', 'encryption.nodeEncryption']) assert.ok(chart.paths[k], k);
+  });
+
   it('a listed later path is refused for a chart older than the version that introduced it', () => {
     const v = { kubeProxyReplacement: true };
     assert.deepStrictEqual(chartValueProblems(v, chart, VALUES_NOT_IN_1_16_3, '1.18.12'), []);

@@ -4,6 +4,7 @@ import * as path from 'path';
 import * as YAML from 'yaml';
 import * as pulumi from '@pulumi/pulumi';
 import { CONFIG_KEYS, CONFIG_KEY_NAMES, LabConfigError, cidrsOverlap, parseLabConfig, proxyFromUri } from '../../components/config';
+import { planTopology } from '../../components/topology';
 import { STACKS, rawLab, repoRoot } from './helpers';
 
 describe('lab config', () => {
@@ -58,6 +59,35 @@ describe('lab config', () => {
     }
   });
 
+  it('wireguard: the stack file parses with WireGuard defaults; the options parse where they apply', () => {
+    const wg = parseLabConfig(rawLab('wireguard'), 'wireguard');
+    assert.strictEqual(wg.encryption, 'wireguard');
+    assert.deepStrictEqual(wg.wireguard, { nodeEncryption: false, strictMode: 'off' });
+    const strict = parseLabConfig({ encryption: 'wireguard', wireguardNodeEncryption: 'true', wireguardStrictMode: 'egress' }, 's');
+    assert.deepStrictEqual(strict.wireguard, { nodeEncryption: true, strictMode: 'egress' });
+    const both = parseLabConfig({ encryption: 'wireguard', wireguardStrictMode: 'egress+ingress', ciliumVersion: '1.19.0' }, 's');
+    assert.strictEqual(both.wireguard.strictMode, 'egress+ingress');
+    // Off is always accepted, so a stack can leave the keys at their defaults on every mode.
+    assert.deepStrictEqual(parseLabConfig({ encryption: 'ipsec', wireguardNodeEncryption: 'false', wireguardStrictMode: 'off' }, 's').wireguard, { nodeEncryption: false, strictMode: 'off' });
+  });
+
+  it('all four stacks have distinct libvirt names, bridges and MACs (they run side by side)', () => {
+    const seen = new Map<string, string>();
+    for (const s of STACKS) {
+      const plan = planTopology(parseLabConfig(rawLab(s), s));
+      const names = [
+        plan.pool.name,
+        ...Object.values(plan.networks).flatMap((n) => [n.name, n.bridge]),
+        ...plan.vms.flatMap((v) => [v.domain, ...v.interfaces.map((n) => n.mac)]),
+      ];
+      for (const n of names) {
+        assert.ok(!seen.has(n), `${s}: ${n} is also used by ${seen.get(n)}`);
+        seen.set(n, s);
+      }
+    }
+    assert.ok(seen.size > 4 * 10);
+  });
+
   it('derives the SSH jump host from a qemu+ssh URI, and sshProxy overrides it', () => {
     assert.strictEqual(proxyFromUri('qemu+ssh://me@lab.example:2222/system'), 'me@lab.example:2222');
     assert.strictEqual(parseLabConfig({ libvirtUri: 'qemu+ssh://me@host/system' }, 's').sshProxy, 'me@host');
@@ -71,7 +101,12 @@ describe('lab config', () => {
   });
 
   const cases: [string, Record<string, string>, RegExp][] = [
-    ['unknown encryption mode', { encryption: 'wireguard' }, /lab:encryption = "wireguard": expected one of none, ipsec/],
+    ['unknown encryption mode', { encryption: 'macsec' }, /lab:encryption = "macsec": expected one of none, ipsec, wireguard/],
+    ['WireGuard node encryption on ipsec', { encryption: 'ipsec', wireguardNodeEncryption: 'true' }, /lab:wireguardNodeEncryption = "true": expected false \(or unset\) with lab:encryption ipsec: it applies to wireguard only/],
+    ['WireGuard strict mode without WireGuard', { wireguardStrictMode: 'egress' }, /lab:wireguardStrictMode = "egress": expected off \(or unset\) with lab:encryption none/],
+    ['WireGuard node encryption not a boolean', { encryption: 'wireguard', wireguardNodeEncryption: 'yes' }, /lab:wireguardNodeEncryption = "yes": expected true or false/],
+    ['unknown strict mode', { encryption: 'wireguard', wireguardStrictMode: 'ingress' }, /lab:wireguardStrictMode = "ingress": expected one of off, egress, egress\+ingress/],
+    ['ingress strict mode on a chart without it', { encryption: 'wireguard', wireguardStrictMode: 'egress+ingress', ciliumVersion: '1.18.12' }, /lab:wireguardStrictMode = "egress\+ingress": expected off or egress with Cilium 1\.18: ingress strict mode needs chart 1\.19 or newer \(lab:ciliumVersion\)/],
     ['SPI 0', { ipsecKeyId: '0' }, /lab:ipsecKeyId = "0": expected an integer from 1 to 15/],
     ['SPI 16', { ipsecKeyId: '16' }, /lab:ipsecKeyId = "16": expected an integer from 1 to 15/],
     ['SPI not a number', { ipsecKeyId: 'three' }, /lab:ipsecKeyId = "three": expected an integer/],

@@ -6,7 +6,7 @@ import * as YAML from 'yaml';
 import { REPO_ROOT as repoRoot } from '../../components/repo';
 
 export { repoRoot };
-export const STACKS = ['dev', 'unencrypted', 'ipsec'] as const;
+export const STACKS = ['dev', 'unencrypted', 'ipsec', 'wireguard'] as const;
 
 /** The `lab:` config of a stack as the Pulumi CLI would merge it: project values, then the stack file. */
 export function stackConfig(stack: string): Record<string, string> {

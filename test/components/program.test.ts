@@ -1,5 +1,5 @@
 /**
- * The whole program under pulumi.runtime.setMocks, for the dev, unencrypted and ipsec stacks.
+ * The whole program under pulumi.runtime.setMocks, for the dev, unencrypted, ipsec and wireguard stacks.
  * Mocks are set first, then index.ts is imported (pulumi/examples testing-unit-ts: the program must
  * see the mocks when it runs). Dependencies are recorded with a stack transformation (mocks do not see
  * dependsOn).
@@ -121,7 +121,7 @@ describe('the Pulumi program under mocks', function () {
   this.timeout(120000);
   const results: Record<string, { recs: Rec[]; mod: any }> = {};
   before(async () => {
-    for (const s of ['dev', 'unencrypted', 'ipsec']) {
+    for (const s of ['dev', 'unencrypted', 'ipsec', 'wireguard']) {
       pendingDeps.clear();
       results[s] = await runProgram(s);
     }
@@ -129,7 +129,7 @@ describe('the Pulumi program under mocks', function () {
 
   const cmds = (s: string, re: RegExp) => results[s].recs.filter((r) => r.type === 'command:local:Command' && re.test(r.inputs.create));
 
-  for (const stack of ['dev', 'unencrypted', 'ipsec']) {
+  for (const stack of ['dev', 'unencrypted', 'ipsec', 'wireguard']) {
     it(`${stack}: networks, pool, base volume, seeds, overlays and four domains with stack-prefixed names`, () => {
       const nets = cmds(stack, /network\.sh create/).map((r) => r.inputs.environment.NET_NAME).sort();
       assert.deepStrictEqual(nets, [`cil-${stack}-seg1`, `cil-${stack}-seg2`, `cil-${stack}-uplink`]);
@@ -206,7 +206,7 @@ describe('the Pulumi program under mocks', function () {
 
     it(`${stack}: outputs encryption, ciliumVersion, kubeconfig (secret), router, nodes`, async () => {
       const m = results[stack].mod;
-      assert.strictEqual(m.encryption, stack === 'ipsec' ? 'ipsec' : 'none');
+      assert.strictEqual(m.encryption, stack === 'ipsec' || stack === 'wireguard' ? stack : 'none');
       assert.strictEqual(m.ciliumVersion, '1.18.12');
       assert.ok(await pulumi.isSecret(m.kubeconfig), 'kubeconfig is secret');
       const kc = await unwrap(m.kubeconfig);
@@ -224,10 +224,42 @@ describe('the Pulumi program under mocks', function () {
     assert.deepStrictEqual(v('unencrypted').encryption, { enabled: false });
     assert.strictEqual(v('ipsec').encryption.enabled, true);
     assert.strictEqual(v('ipsec').encryption.type, 'ipsec');
+    assert.deepStrictEqual(strip(v('unencrypted')), strip(v('wireguard')));
+    assert.deepStrictEqual(v('wireguard').encryption, { enabled: true, type: 'wireguard', nodeEncryption: false });
+  });
+
+  it('every stack records its encryption mode before the Release, which depends on the record', () => {
+    for (const s of ['dev', 'unencrypted', 'ipsec', 'wireguard']) {
+      const rec = results[s].recs.find((r) => r.name === 'cilium-mode');
+      assert.ok(rec, s);
+      assert.strictEqual(rec.inputs.create, 'bash scripts/host/encryption-mode.sh');
+      assert.strictEqual(rec.inputs.update, rec.inputs.create, 'the update sees the previous mode in PULUMI_COMMAND_STDOUT');
+      assert.deepStrictEqual(rec.inputs.environment, { LAB_ENCRYPTION: s === 'dev' || s === 'unencrypted' ? 'none' : s });
+      assert.ok(!('triggers' in rec.inputs) || rec.inputs.triggers === undefined, 'a trigger would replace the record and lose the previous mode');
+    }
+    assert.ok(pendingDepsOf(results.wireguard, 'cilium-release').includes('cilium-mode'));
+    assert.ok(pendingDepsOf(results.ipsec, 'cilium-ipsec-secret').includes('cilium-rotation-key-id'));
+    assert.ok(pendingDepsOf(results.ipsec, 'cilium-rotation-key-id').includes('cilium-mode'));
+  });
+
+  it('ipsec: a first up (the key record says rotation=none) has no rotation steps; IPsec (and WireGuard) readiness waits before the proof', () => {
+    assert.ok(!results.ipsec.recs.some((r) => /^cilium-rotation-(capture|traffic|new-key|xfrm|facts|nonce)/.test(r.name)), 'no rotation steps');
+    for (const s of ['dev', 'unencrypted', 'wireguard']) assert.ok(!results[s].recs.some((r) => /rotation|ipsec-ready/.test(r.name)), s);
+    const wgReady = results.wireguard.recs.find((r) => r.name === 'cilium-wireguard-ready');
+    assert.ok(wgReady && /wireguard-wait\.sh/.test(wgReady.inputs.create), 'wireguard waits for its peers');
+    assert.ok(pendingDepsOf(results.wireguard, 'proof-ns').includes('cilium-wireguard-ready'));
+    for (const s of ['dev', 'unencrypted', 'ipsec']) assert.ok(!results[s].recs.some((r) => r.name === 'cilium-wireguard-ready'), s);
+    const ready = results.ipsec.recs.find((r) => r.name === 'cilium-ipsec-ready');
+    assert.ok(ready);
+    assert.match(ready.inputs.create, /ipsec-wait\.sh/);
+    assert.strictEqual(envOf(ready.inputs.stdin).KEY_ID, '3');
+    assert.strictEqual(envOf(ready.inputs.stdin).EXPECTED_NODES, 'control-plane worker1 worker2');
+    assert.ok(pendingDepsOf(results.ipsec, 'cilium-ipsec-ready').includes('cilium-ready'));
+    assert.ok(pendingDepsOf(results.ipsec, 'proof-ns').includes('cilium-ipsec-ready'));
   });
 
   it('the IPsec Secret exists only on ipsec, with the right format, and is secret', async () => {
-    for (const s of ['dev', 'unencrypted']) {
+    for (const s of ['dev', 'unencrypted', 'wireguard']) {
       assert.ok(!results[s].recs.some((r) => r.type === 'kubernetes:core/v1:Secret' && r.inputs.metadata?.name === 'cilium-ipsec-keys'), s);
       assert.ok(!results[s].recs.some((r) => r.type === 'random:index/randomId:RandomId'), s);
     }

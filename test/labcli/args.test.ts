@@ -14,6 +14,8 @@ describe('lab command: arguments', () => {
     [['compare'], { verb: 'compare', stacks: ['unencrypted', 'ipsec'], from: [], json: false }],
     [['compare', 'a', 'b', '--json'], { verb: 'compare', stacks: ['a', 'b'], from: [], json: true }],
     [['compare', '--from', 'x.json', '--from', 'y.json'], { verb: 'compare', stacks: ['x.json', 'y.json'], from: ['x.json', 'y.json'], json: false }],
+    [['compare', 'unencrypted', 'ipsec', 'wireguard'], { verb: 'compare', stacks: ['unencrypted', 'ipsec', 'wireguard'], from: [], json: false }],
+    [['compare', '--from', 'a.json', '--from', 'b.json', '--from', 'c.json'], { verb: 'compare', stacks: ['a.json', 'b.json', 'c.json'], from: ['a.json', 'b.json', 'c.json'], json: false }],
     [['--help'], { verb: 'help' }],
     [['help'], { verb: 'help' }],
     [['up', '-h'], { verb: 'help' }],
@@ -33,12 +35,12 @@ describe('lab command: arguments', () => {
     [['up', '--stack', 'bad name'], /^invalid stack name "bad name"/],
     [['up', '--stack=-x'], /^invalid stack name "-x"/],
     [['up', '--stack', '-x'], /^Option '--stack' argument is ambiguous$/],
-    [['compare', 'one'], /^compare: expected two stack names, got 1$/],
-    [['compare', 'a', 'b', 'c'], /^compare: expected two stack names, got 3$/],
-    [['compare', 'ipsec', 'ipsec'], /^compare: the two stacks are the same \(ipsec\)$/],
-    [['compare', '--stack', 'ipsec'], /^compare: give two stack names \(compare A B\), not --stack$/],
-    [['compare', '--from', 'a.json'], /^compare: --from needs exactly two files, got 1$/],
-    [['compare', 'a', 'b', '--from', 'x', '--from', 'y'], /^compare: give either two stacks or two --from files, not both$/],
+    [['compare', 'one'], /^compare: expected at least two stack names, got 1$/],
+    [['compare', 'ipsec', 'wireguard', 'ipsec'], /^compare: stack ipsec is given twice$/],
+    [['compare', '--stack', 'ipsec'], /^compare: give the stack names \(compare A B \.\.\.\), not --stack$/],
+    [['compare', '--from', 'a.json'], /^compare: --from needs at least two files, got 1$/],
+    [['compare', '--from', 'a.json', '--from', 'a.json'], /^compare: --from a\.json is given twice$/],
+    [['compare', 'a', 'b', '--from', 'x', '--from', 'y'], /^compare: give either stacks or --from files, not both$/],
   ];
   for (const [argv, msg] of bad) {
     it(`refuses ${JSON.stringify(argv.join(' '))}`, () => {

@@ -163,4 +163,50 @@ describe('lab command: compare on recorded outputs', () => {
     assert.deepStrictEqual(sizeRange([{ sizes: { min: 100, max: 200, mean: 150 } }, { sizes: { min: 90, max: 120, mean: 100 } }]), { min: 90, max: 200 });
     assert.strictEqual(sizeRange([]), undefined);
   });
+
+  it('takes any number of stacks: unencrypted, ipsec after a rotation, wireguard, with the WireGuard and rotation rows', async () => {
+    const ipsec = JSON.parse(JSON.stringify(rec.ipsec));
+    ipsec.verification.rotation = {
+      pass: true, failures: [], from: 3, to: 4, capturePath: 'captures/ipsec/1-rotation.pcap', spis: [3, 4],
+      directions: [{ src: T.node1, dst: T.node2, lastOld: 1796113700.25, firstNew: 1796113700.5, oldAfterSwitch: 2 }],
+      cleartextWindows: [], decryption: { from: { ok: 40, failed: 0 }, to: { ok: 60, failed: 0 } },
+      nonce: { cleartextHits: 0, decryptedHits: 30 }, traffic: { pingTransmitted: 300, pingReceived: 299, pingLost: 1, httpTotal: 60, httpAnswered: 60 },
+      xfrmErrorsGrown: {}, xfrmErrorsTolerated: {}, warnings: [],
+    };
+    const wg = JSON.parse(JSON.stringify(rec.ipsec));
+    wg.encryption = 'wireguard';
+    wg.verification.expected = { ...wg.verification.expected, encryption: 'wireguard' };
+    Object.assign(wg.verification, {
+      esp: { packets: 0, spis: [], flows: [], nullPackets: 0, inUdp: 0 },
+      decryption: undefined,
+      capturePath: 'captures/wireguard/1.pcap',
+      wireguard: { packets: 64, dataPackets: 60, handshakes: 4, invalid: 0, flows: [{ src: T.node1, dst: T.node2, receiverIndex: 1, packets: 30 }, { src: T.node2, dst: T.node1, receiverIndex: 2, packets: 30 }] },
+      wireguardCorrelation: { note: 'n', clientToServer: { src: T.node1, dst: T.node2, dataPackets: 30, podPacketsSent: 25 }, serverToClient: { src: T.node2, dst: T.node1, dataPackets: 30, podPacketsSent: 20 }, holds: true },
+      agents: [{ node: 'worker1', mode: 'Wireguard', errors: 0, wireguardPeers: 2 }],
+    });
+    const c = compareOutputs({ name: 'unencrypted', outputs: rec.unencrypted }, { name: 'ipsec', outputs: ipsec }, { name: 'wireguard', outputs: wg });
+    assert.deepStrictEqual(c.stacks, ['unencrypted', 'ipsec', 'wireguard']);
+    assert.strictEqual(c.pass, true);
+    const vals = (label: string) => c.rows.find((r) => r.label === label)?.values;
+    assert.deepStrictEqual(vals('encryption'), ['none', 'ipsec', 'wireguard']);
+    assert.deepStrictEqual(vals('WireGuard data packets'), ['-', '-', '60']);
+    assert.deepStrictEqual(vals('WireGuard data vs pod packets'), ['-', '-', '30 >= 25, 30 >= 20 (holds)']);
+    assert.deepStrictEqual(vals('agents (encrypt status)')?.[2], 'worker1 Wireguard 2 peers errors 0');
+    assert.deepStrictEqual(vals('rotation'), ['-', '3 -> 4 PASS', '-']);
+    assert.deepStrictEqual(vals('rotation switch per direction')?.[1], `${T.node1} -> ${T.node2} last old 08:28:20.250 first new 08:28:20.500, 2 old after`);
+    assert.deepStrictEqual(vals('rotation pings lost'), ['-', '1 of 300', '-']);
+    const text = formatComparison(c);
+    assert.deepStrictEqual(text.split('\n')[0].trim().split(/\s+/), ['unencrypted', 'ipsec', 'wireguard']);
+    assert.match(text, /all 3 stacks pass\n$/);
+    // Without any wireguard stack or rotation the extra rows stay out of the table.
+    assert.ok(!compareOutputs({ name: 'a', outputs: rec.unencrypted }, { name: 'b', outputs: rec.ipsec }).rows.some((r) => /WireGuard|rotation/.test(r.label)));
+    const files3 = ['u', 'i', 'w'].map((n, k) => {
+      const f = path.join(dir, `${n}3.json`);
+      fs.writeFileSync(f, JSON.stringify([rec.unencrypted, ipsec, wg][k]));
+      return f;
+    });
+    const { out, io: i } = io();
+    assert.strictEqual(await execute(['compare', ...files3.flatMap((f) => ['--from', f])], i, noStacks), 0, out.stderr);
+    assert.match(out.stdout, /^rotation +- +3 -> 4 PASS +-$/m);
+  });
 });

@@ -7,6 +7,7 @@
  * given; the outputs' shape on both stacks; the SPI from config in the ipsec expectations; key material
  * only in secret places. Mocks are set before the component module is imported (pulumi/examples style).
  */
+/* eslint-disable @typescript-eslint/no-explicit-any -- the verification output's mode fields are read as plain JSON */
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -15,7 +16,10 @@ import * as pulumi from '@pulumi/pulumi';
 import { parseLabConfig, type Encryption } from '../../components/config';
 import { fetchLocalFile } from '../../components/proof/capture';
 import { REPO_ROOT as REPO } from '../../components/repo';
+import type { LabVerifyOptions, VerifyFn } from '../../components/proof/verification';
+import { verifyCapture, type Report } from '../../components/verifier';
 import { envOf, nodeOf, scriptOf } from '../helpers/script-command';
+import { REPO_ROOT } from '../../components/repo';
 import { cleartextCapture, DEFAULT_TRAFFIC as T, encryptedCapture, xfrmStateText } from './helpers/pcap';
 
 /** The proof's root for captures/ (a temp dir: the test never writes into the repository). */
@@ -58,12 +62,15 @@ function stdoutFor(r: Created, stack: string): string {
     case 'capture-start.sh':
       return 'interface=seg2\nfile=/var/tmp/cilium-lab/x.pcap\npid=4242\nstarted=2026-01-01T00:00:00Z';
     case 'traffic.sh':
+      // The scapy-made WireGuard fixture carries one ping exchange and one HTTP request.
+      if (stack.includes('wireguard-fixture')) return 'ping_transmitted=1\nping_received=1\nhttp_total=1\nhttp_answered=1\nhttp_echoed=1\nserver_log_hits=1';
       return 'ping_transmitted=4\nping_received=4\nhttp_total=2\nhttp_answered=2\nhttp_echoed=2\nserver_log_hits=2';
     case 'capture-stop.sh':
       return `file=/var/tmp/cilium-lab/${stack}.pcap\nbytes=3000\ncaptured=12\nreceived=12\ndropped=0\nstopped_by=signal`;
     case 'facts.sh':
       return factsOut(node, envOf(unwrap(r.inputs.stdin)).PHASE, stack.includes('grow'));
     case 'facts-cilium.sh':
+      if (stack.includes('wireguard')) return 'agent=cilium-wg\nEncryption: Wireguard\nInterface: cilium_wg0\n\tPublic key: aGVsbG8gd29ybGQgaGVsbG8gd29ybGQgaGVsbG8gd28=\n\tNumber of peers: 2';
       return 'agent=cilium-abcde\nEncryption: IPsec\nDecryption interface(s): eth0\nKeys in use: 4\nMax Seq. Number: 0x6/0xffffffff\nErrors: 0';
     case 'facts-xfrm.sh':
       return xfrmStateText(T, node === T.node1 ? 1 : 2);
@@ -111,7 +118,7 @@ function value<T>(o: pulumi.Output<T>): Promise<T> {
   return new Promise((resolve) => o.apply((v) => resolve(v)));
 }
 
-async function build(stack: string, encryption: Encryption, preview = false) {
+async function build(stack: string, encryption: Encryption, preview = false, extra: { verify?: VerifyFn; ipsecReadiness?: string } = {}) {
   setMocks(stack, preview);
   const { EncryptionProof } = await import('../../components/proof');
   const k8s = await import('@pulumi/kubernetes');
@@ -129,6 +136,7 @@ async function build(stack: string, encryption: Encryption, preview = false) {
     provider,
     dependsOn: [],
     root: ROOT,
+    ...extra,
   });
   const [verification, pods, nodes, capturePath, nonce] = await Promise.all([
     value(proof.verification),
@@ -206,9 +214,10 @@ describe('EncryptionProof (mocks)', function () {
         assert.strictEqual(r.verification.nonce?.text, r.nonce);
       });
 
-      it('keys the nonce on lab:captureRun and lab:encryption', () => {
+      it('keys the nonce on lab:captureRun, lab:encryption and on ipsec lab:ipsecKeyId (a rotation re-captures with the new key)', () => {
         const rs = r.created.find((c) => c.type === 'random:index/randomString:RandomString');
-        assert.deepStrictEqual(unwrap(rs?.inputs.keepers), { captureRun: '1', encryption });
+        const keyed = encryption === 'ipsec' ? { captureRun: '1', encryption, ipsecKeyId: '3' } : { captureRun: '1', encryption };
+        assert.deepStrictEqual(unwrap(rs?.inputs.keepers), keyed);
       });
 
       it('pins the client pod to worker1 and the server pod to worker2 with pinned images', () => {
@@ -346,5 +355,131 @@ describe('EncryptionProof (mocks)', function () {
     const t = { router: { host: 'x' } };
     assert.throws(() => pickNodes([{ name: 'w1', role: 'worker', ip: '1', target: t }, { name: 'w2', role: 'worker', ip: '2', target: t }]), /exactly one control-plane node in args\.nodes, got 0/);
     assert.throws(() => pickNodes([{ name: 'cp', role: 'control-plane', ip: '1', target: t }, { name: 'w1', role: 'worker', ip: '2', target: t }]), /at least two worker nodes .* got 1/);
+  });
+
+  describe('lab:encryption wireguard (the verifier answered by a stand-in with WireGuard findings)', () => {
+    const stack = 'proof-mock-wireguard';
+    const calls: { capture: string; opts: LabVerifyOptions }[] = [];
+    const A = T.node1;
+    const B = T.node2;
+    const wgReport = (dataEach: number) =>
+      ({
+        verdict: 'encrypted',
+        reasons: ['WireGuard transport data carries the traffic'],
+        meetsExpectation: true,
+        expectationFailures: [],
+        frames: 60,
+        warnings: [],
+        esp: { packets: 0, spis: [], flows: [], nullPackets: 0, inUdp: 0 },
+        cleartext: { podPackets: 0, byProtocol: {}, flows: [], podCidrs: ['10.0.0.0/8'] },
+        nonce: { text: 'x', hits: 0, decryptedHits: 0, frames: [] },
+        wireguard: {
+          packets: 2 * dataEach + 2,
+          dataPackets: 2 * dataEach,
+          handshakes: 2,
+          invalid: 0,
+          flows: [
+            { src: A, dst: B, receiverIndex: 7, packets: dataEach, firstCounter: 0, lastCounter: dataEach - 1, counterIncreasing: true, firstTime: 1, lastTime: 2 },
+            { src: B, dst: A, receiverIndex: 9, packets: dataEach, firstCounter: 0, lastCounter: dataEach - 1, counterIncreasing: true, firstTime: 1, lastTime: 2 },
+          ],
+        },
+      }) as unknown as Report;
+    let r: Awaited<ReturnType<typeof build>>;
+    before(async () => {
+      fs.mkdirSync(path.join(ROOT, 'captures', stack), { recursive: true });
+      cleartextCapture(path.join(ROOT, 'captures', stack, '1.pcap'));
+      r = await build(stack, 'wireguard', false, {
+        verify: async (capture, opts) => {
+          calls.push({ capture, opts });
+          return wgReport(30);
+        },
+      });
+    });
+    after(() => fs.rmSync(path.join(ROOT, 'captures', stack), { recursive: true, force: true }));
+
+    it('asks every agent for its encrypt status and reads no xfrm state', () => {
+      assert.strictEqual(byScript(r.created, 'facts-cilium.sh').length, 3);
+      assert.strictEqual(byScript(r.created, 'facts-xfrm.sh').length, 0);
+    });
+
+    it('runs the verifier for encrypted with no cleartext in the pod CIDR and the nonce; no SPI, no ESP endpoints, no keys', () => {
+      assert.strictEqual(calls.length, 1);
+      const o = calls[0].opts;
+      assert.deepStrictEqual(o.podCidrs, ['10.0.0.0/8']);
+      assert.strictEqual(o.expect, 'encrypted');
+      assert.strictEqual(o.nonce, r.nonce);
+      assert.strictEqual(o.endpoints, undefined, '--endpoints is an ESP expectation');
+      assert.strictEqual(o.spi, undefined);
+      assert.strictEqual(o.xfrmFiles, undefined);
+    });
+
+    it('passes with the agents in WireGuard mode with 2 peers, and reports the correlation that stands in for decryption', () => {
+      const v = r.verification as any;
+      assert.deepStrictEqual(v.failures, []);
+      assert.strictEqual(v.pass, true);
+      assert.deepStrictEqual(v.agents.map((a: any) => [a.node, a.mode, a.wireguardPeers]), [['control-plane', 'Wireguard', 2], ['worker1', 'Wireguard', 2], ['worker2', 'Wireguard', 2]]);
+      const c = v.wireguardCorrelation;
+      // traffic.sh (mocked): 4 pings sent, 4 answered, 2 HTTP requests answered.
+      assert.deepStrictEqual(c.clientToServer, { src: A, dst: B, dataPackets: 30, podPacketsSent: 4 + 3 * 2 });
+      assert.deepStrictEqual(c.serverToClient, { src: B, dst: A, dataPackets: 30, podPacketsSent: 4 + 2 * 2 });
+      assert.strictEqual(c.holds, true);
+      assert.match(c.note, /session keys are ephemeral and cannot be read from the nodes/);
+    });
+
+    it('fails when WireGuard carried fewer data packets than the traffic generator sent', async () => {
+      const short = await build(stack, 'wireguard', false, { verify: async () => wgReport(5) });
+      const f = (short.verification as any).failures as string[];
+      assert.ok(f.includes(`${A} -> ${B}: 5 WireGuard data packets, fewer than the 10 pod packets the traffic generator sent that way: the traffic did not go through WireGuard`), f.join('\n'));
+      assert.strictEqual(short.verification.pass, false);
+    });
+  });
+
+  describe('lab:encryption ipsec with the readiness report (ipsec-wait.sh) as evidence', () => {
+    const stack = 'proof-mock-ipsec-ready';
+    const line = (n: string, spis: string) => `node=${n} agent=cilium-${n} mode=IPsec keys_in_use=4 errors=0 spis=${spis} peers_ok=2/2`;
+    before(() => {
+      fs.mkdirSync(path.join(ROOT, 'captures', stack), { recursive: true });
+      encryptedCapture(path.join(ROOT, 'captures', stack, '1.pcap'));
+    });
+    after(() => fs.rmSync(path.join(ROOT, 'captures', stack), { recursive: true, force: true }));
+
+    it('reports each agent with the key ids it carried, and fails a node without the configured one', async () => {
+      const good = await build(stack, 'ipsec', false, { ipsecReadiness: ['control-plane', 'worker1', 'worker2'].map((n) => line(n, '3')).join('\n') });
+      const v = good.verification as any;
+      assert.deepStrictEqual(v.failures, []);
+      assert.deepStrictEqual(v.agents.map((a: any) => [a.node, a.mode, a.keyIds, a.errors]), [['control-plane', 'IPsec', [3], 0], ['worker1', 'IPsec', [3], 0], ['worker2', 'IPsec', [3], 0]]);
+      const bad = await build(stack, 'ipsec', false, { ipsecReadiness: [line('control-plane', '3'), line('worker1', '3'), line('worker2', '2')].join('\n') });
+      assert.strictEqual(bad.verification.pass, false);
+      assert.deepStrictEqual(bad.verification.failures, ['node worker2: the Cilium agent cilium-worker2 had SPIs 2 installed, not the configured key id 3 (lab:ipsecKeyId)']);
+    });
+  });
+
+  describe('lab:encryption wireguard with the real verifier on WireGuard captures made by scapy (make-fixtures.py)', () => {
+    const stack = 'proof-mock-wireguard-fixture';
+    const FIX = path.join(REPO_ROOT, 'test', 'fixtures', 'captures');
+    // The fixtures carry their own nonce; the lab's options go to the verifier as they are, except that one.
+    const onFixture = (name: string): VerifyFn => (_c, opts) => verifyCapture(path.join(FIX, `${name}.pcap`), { ...opts, nonce: 'cilab-nonce-5e1f0a9c' });
+    before(() => {
+      fs.mkdirSync(path.join(ROOT, 'captures', stack), { recursive: true });
+      fs.copyFileSync(path.join(FIX, 'wireguard-encrypted.pcap'), path.join(ROOT, 'captures', stack, '1.pcap'));
+    });
+    after(() => fs.rmSync(path.join(ROOT, 'captures', stack), { recursive: true, force: true }));
+
+    it('WireGuard between the node IPs carrying at least the generated traffic passes, with the correlation reported', async () => {
+      const r = await build(stack, 'wireguard', false, { verify: onFixture('wireguard-encrypted') });
+      const v = r.verification as any;
+      assert.deepStrictEqual(v.failures, []);
+      assert.strictEqual(v.verdict, 'encrypted');
+      assert.deepStrictEqual(v.wireguardCorrelation.clientToServer, { src: T.node1, dst: T.node2, dataPackets: 4, podPacketsSent: 4 });
+      assert.deepStrictEqual(v.wireguardCorrelation.serverToClient, { src: T.node2, dst: T.node1, dataPackets: 5, podPacketsSent: 3 });
+    });
+
+    it('cleartext pod packets beside WireGuard (partial) and invalid messages on its port fail', async () => {
+      const partial = await build(stack, 'wireguard', false, { verify: onFixture('wireguard-partial') });
+      assert.strictEqual(partial.verification.pass, false);
+      assert.ok(partial.verification.failures.some((f) => /partial/.test(f)), partial.verification.failures.join('\n'));
+      const invalid = await build(stack, 'wireguard', false, { verify: onFixture('wireguard-invalid') });
+      assert.ok(invalid.verification.failures.some((f) => /packets on the WireGuard port are not valid WireGuard messages/.test(f)), invalid.verification.failures.join('\n'));
+    });
   });
 });

@@ -302,7 +302,8 @@ describe('proof scripts (real runs, loopback only)', function () {
           'case "$*" in',
           '  *" wait "*) exit "${FAKE_WAIT_RC:-0}" ;;',
           '  *"get pods -o wide"*) echo "NAME READY STATUS"; echo "client 0/1 Pending" ;;',
-          '  *"get pods -l k8s-app=cilium"*) printf %s "${FAKE_AGENT:-}" ;;',
+          // Like the jsonpath facts-cilium.sh asks for: a terminating agent listed first, then the Running one.
+          '  *"get pods -l k8s-app=cilium"*) [ -z "${FAKE_AGENT:-}" ] || printf "cilium-old Running 2026-01-01T00:00:00Z\\ncilium-new Pending \\n%s Running \\n" "$FAKE_AGENT" ;;',
           '  *" -- ping "*) echo "--- statistics ---"; echo "10 packets transmitted, 10 received, 0% packet loss, time 1800ms"; exit 0 ;;',
           // curl -w '\n%{http_code}': the body, then the status on its own line.
           '  *" -- curl "*) printf "%s\\n%s" "${FAKE_BODY:-}" "${FAKE_HTTP:-404}"; [ "${FAKE_HTTP:-404}" != 000 ] ;;',
@@ -377,7 +378,7 @@ describe('proof scripts (real runs, loopback only)', function () {
       assert.ok(!fs.existsSync(log()), 'no kubectl call before the inputs are complete');
     });
 
-    it("facts-cilium: asks the agent on the node for its encryption status", () => {
+    it("facts-cilium: asks the Running agent on the node (not a terminating one) for its encryption status", () => {
       const r = run('facts-cilium.sh', { NODE_NAME: 'worker1', KUBECTL_LOG: log(), FAKE_AGENT: 'cilium-7xk2p' }, bin);
       assert.strictEqual(r.code, 0, r.stderr);
       const st = parseEncryptStatus(r.stdout);
@@ -387,7 +388,7 @@ describe('proof scripts (real runs, loopback only)', function () {
       assert.match(calls, /-n kube-system exec cilium-7xk2p -c cilium-agent -- cilium-dbg encrypt status/);
       const none = run('facts-cilium.sh', { NODE_NAME: 'worker9', KUBECTL_LOG: log() }, bin);
       assert.strictEqual(none.code, 1);
-      assert.match(none.stderr, /no Cilium agent pod \(k8s-app=cilium\) on node worker9 in kube-system/);
+      assert.match(none.stderr, /no Running Cilium agent pod \(k8s-app=cilium\) on node worker9 in kube-system/);
     });
   });
 

@@ -259,8 +259,8 @@ describe('proof verification', () => {
   });
 
   it("ipsec fails when a node's Cilium agent does not report IPsec, or reports errors", async () => {
-    const status = { fields: {}, errorsByReason: {}, unknownLines: [] };
-    const agents = { worker1: { ...status, mode: 'Disabled' }, worker2: { ...status, mode: 'IPsec', errors: 2 }, 'control-plane': { ...status, mode: 'IPsec', errors: 0 } };
+    const status = (mode: string, errors?: number) => ({ mode, ...(errors === undefined ? {} : { errors }), errorsByReason: {}, fields: {}, unknownLines: [] });
+    const agents = { worker1: status('Disabled'), worker2: status('IPsec', 2), 'control-plane': status('IPsec', 0) };
     const r = await run('enc.pcap', expectations('ipsec', { agents }), [xfrmStateText(T, 1), xfrmStateText(T, 2)]);
     assert.deepStrictEqual(r.failures, [
       'node worker1: the Cilium agent reports encryption Disabled, expected IPsec',

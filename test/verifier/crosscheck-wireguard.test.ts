@@ -41,7 +41,6 @@ describe('verifier cross-check with tshark: WireGuard frame by frame', function 
   this.timeout(120_000);
   let compared = 0;
   after(() => {
-    // eslint-disable-next-line no-console
     console.log(`      cross-checked ${compared} WireGuard frames against tshark's wg dissector`);
   });
 

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs on the machine running Pulumi, as the create AND update command of the ipsec stack's key-id
+# record (components/encryption-records.ts). On update @pulumi/command puts the previous run's stdout in
+# PULUMI_COMMAND_STDOUT: that is the key id the cluster's Secret holds now. The record says whether this
+# `up` is a key rotation, and refuses one that Cilium's IPsec documentation ("Key Rotation") does not
+# describe: the new key id must be the next one (15 wraps to 1) and the key length must stay the same.
+# A first `up` (no record yet) is not a rotation.
+# Env: KEY_ID (1..15), KEY_BYTES (AEAD key + salt bytes, 20 for rfc4106(gcm(aes)) with a 128-bit key);
+#      PULUMI_COMMAND_STDOUT (set by @pulumi/command on update).
+# Output: key_id=N, key_bytes=B, rotation=none | FROM:TO.
+set -euo pipefail
+# shellcheck source=scripts/host/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+need KEY_ID KEY_BYTES
+[[ $KEY_ID =~ ^([1-9]|1[0-5])$ ]] || die "KEY_ID must be 1..15, got '$KEY_ID'"
+[[ $KEY_BYTES =~ ^[0-9]+$ ]] || die "KEY_BYTES must be a number of bytes, got '$KEY_BYTES'"
+prev_id=$(sed -n 's/^key_id=//p' <<<"${PULUMI_COMMAND_STDOUT:-}" | tail -n1)
+prev_bytes=$(sed -n 's/^key_bytes=//p' <<<"${PULUMI_COMMAND_STDOUT:-}" | tail -n1)
+
+rotation=none
+if [ -n "$prev_id" ] && [ "$prev_id" != "$KEY_ID" ]; then
+  next=$((prev_id == 15 ? 1 : prev_id + 1))
+  if [ "$KEY_ID" != "$next" ]; then
+    die "lab:ipsecKeyId $prev_id -> $KEY_ID: a Cilium key rotation takes the next key id, $next (15 wraps to 1; Cilium's IPsec documentation, Key Rotation); nothing was changed. Set lab:ipsecKeyId $next"
+  fi
+  if [ -n "$prev_bytes" ] && [ "$prev_bytes" != "$KEY_BYTES" ]; then
+    die "lab:ipsecKeyId $prev_id -> $KEY_ID: the key length changes from $prev_bytes to $KEY_BYTES bytes; Cilium's key rotation keeps the same length; nothing was changed"
+  fi
+  rotation="$prev_id:$KEY_ID"
+fi
+echo "key_id=$KEY_ID"
+echo "key_bytes=$KEY_BYTES"
+echo "rotation=$rotation"

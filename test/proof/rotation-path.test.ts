@@ -1,0 +1,285 @@
+/**
+ * The key rotation path under pulumi.runtime.setMocks: the Cilium component on the ipsec stack, with the
+ * key-id record answering as scripts/host/ipsec-key-record.sh would on a first `up` (rotation=none) and
+ * on a raised key id (rotation=3:4). Dependencies are recorded from the registrations (mocks do not see
+ * dependsOn). Checked: a first up has no rotation step; a rotation runs capture start -> traffic start ->
+ * Secret update -> new-key wait -> traffic stop -> capture stop -> fetch, each edge real in the graph;
+ * the wait asks for the new SPI only; the ordinary proof waits for the rotation; verification.rotation
+ * carries the rotation verdict and fails the stack's verification when the rotation fails.
+ */
+/* eslint-disable @typescript-eslint/no-explicit-any -- mock registrations and the verification output are untyped JSON here */
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as pulumi from '@pulumi/pulumi';
+import { parseLabConfig } from '../../components/config';
+import { planTopology } from '../../components/topology';
+import type { Report as VerifierReport } from '../../components/verifier';
+import { envOf, scriptOf as scriptOfText } from '../helpers/script-command';
+import type { RotationVerifyFn } from '../../components/proof/rotation';
+import { verifyCapture } from '../../components/verifier';
+
+const REPO = path.resolve(__dirname, '..', '..');
+const SECRET_MARK = '4dabf18193072939515e22adb298388d';
+const unwrap = (v: unknown): unknown => (v && typeof v === 'object' && SECRET_MARK in (v as object) ? (v as { value: unknown }).value : v);
+
+interface Rec {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+  deps: string[];
+  order: number;
+}
+let recs: Rec[] = [];
+const deps = new Map<string, string[]>();
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { MockMonitor } = require('@pulumi/pulumi/runtime/mocks');
+const origRegister = MockMonitor.prototype.registerResource;
+MockMonitor.prototype.registerResource = function (req: any, cb: any) {
+  deps.set(req.getName(), (req.getDependenciesList() as string[]).map((u) => u.split('::').pop() as string));
+  return origRegister.call(this, req, cb);
+};
+
+const scriptOf = (create: unknown) => scriptOfText(unwrap(create));
+
+/** What the mocked facts and xfrm commands print: drops on worker2 or not, and which xfrm texts. */
+let scene: { grow: boolean; xfrmBefore: string; xfrmAfter: string } = { grow: true, xfrmBefore: '', xfrmAfter: '' };
+
+function stdoutFor(type: string, name: string, inputs: Record<string, unknown>, rotation: string): string {
+  const create = String(unwrap(inputs.create));
+  if (/ipsec-key-record\.sh/.test(create)) return `key_id=4\nkey_bytes=20\nrotation=${rotation}\n`;
+  if (/encryption-mode\.sh/.test(create)) return 'previous=ipsec\nencryption=ipsec\n';
+  switch (scriptOf(create)) {
+    case 'facts.sh':
+      return `hostname=${name}\naddrs=192.168.211.128/24\ncilium_host=10.0.1.124\nxfrm_states=8\nxfrm_policies=6\nxfrm_stat=available\nxfrm_stat.XfrmInNoStates=${scene.grow && /after/.test(name) && /worker2/.test(name) ? 5 : 0}\nxfrm_stat.XfrmInError=${/after/.test(name) ? 1 : 0}`;
+    case 'traffic-window.sh':
+      return /stop/.test(name) ? 'ping_transmitted=300\nping_received=298\nping_lost=2\nhttp_total=60\nhttp_answered=60\nstopped=1\n' : 'target=10.0.2.187\nstarted=1\n';
+    case 'capture-stop.sh':
+      return 'file=/var/tmp/cilium-lab/x.pcap\nbytes=9000\ncaptured=600\nreceived=600\ndropped=0\nstopped_by=signal';
+    case 'capture-fetch.sh':
+      return 'local=captures/rot/1-rotation.pcap\nbytes=9000\nsha256=00';
+    case 'facts-xfrm.sh':
+      if (scene.xfrmBefore) return /before/.test(name) ? scene.xfrmBefore : scene.xfrmAfter;
+      return 'src 192.168.211.128 dst 192.168.44.128\n\tproto esp spi 0x00000004 reqid 1 mode tunnel\n';
+    default:
+      return type.startsWith('command:') ? 'ok' : '';
+  }
+}
+
+function fakeReport(opts: { switched: boolean }): VerifierReport {
+  const flow = (src: string, dst: string, spi: number) => ({ src, dst, spi, packets: 100, decryption: { ok: 100, failed: 0 } });
+  const a = '192.168.211.128';
+  const b = '192.168.44.128';
+  return {
+    verdict: 'encrypted',
+    frames: 800,
+    warnings: [],
+    esp: { packets: 400, spis: opts.switched ? [3, 4] : [3], flows: opts.switched ? [flow(a, b, 3), flow(b, a, 3), flow(a, b, 4), flow(b, a, 4)] : [flow(a, b, 3), flow(b, a, 3)] },
+    cleartext: { podPackets: 0 },
+    nonce: { hits: 0, decryptedHits: 150 },
+    decryption: { ok: 400, failed: 0 },
+    rotation: {
+      from: 3,
+      to: 4,
+      met: opts.switched,
+      directions: [
+        { src: a, dst: b, lastOld: 1796113700.5, firstNew: opts.switched ? 1796113701.1 : undefined, oldAfterSwitch: 1 },
+        { src: b, dst: a, lastOld: 1796113702.0, firstNew: opts.switched ? 1796113702.2 : undefined, oldAfterSwitch: 0 },
+      ],
+      cleartextWindows: [],
+    },
+  } as unknown as VerifierReport;
+}
+
+async function build(stack: string, rotation: string, switched = true, verifyWith?: RotationVerifyFn) {
+  recs = [];
+  deps.clear();
+  let order = 0;
+  pulumi.runtime.setMocks(
+    {
+      newResource(args: pulumi.runtime.MockResourceArgs) {
+        const state: Record<string, unknown> = { ...args.inputs };
+        if (args.type === 'random:index/randomString:RandomString') state.result = 'r0tat10nn0nc';
+        if (args.type === 'random:index/randomId:RandomId') state.hex = 'ab'.repeat(20);
+        if (args.type.startsWith('command:')) {
+          state.stdout = stdoutFor(args.type, args.name, args.inputs, rotation);
+          state.stderr = '';
+        }
+        recs.push({ type: args.type, name: args.name, inputs: args.inputs, deps: [], order: order++ });
+        return { id: `${args.name}-id`, state };
+      },
+      call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
+    },
+    'cilium-ipsec-lab',
+    stack,
+    false,
+  );
+  const { Cilium } = await import('../../components/cilium');
+  const { withRotation } = await import('../../components/proof/rotation');
+  const k8s = await import('@pulumi/kubernetes');
+  const config = parseLabConfig({ encryption: 'ipsec', ipsecKeyId: '4' }, stack);
+  const plan = planTopology(config);
+  const conn = { host: '192.168.209.2', user: 'lab', privateKey: pulumi.secret('KEY') };
+  const nodes = plan.nodes.map((n) => ({ name: n.hostname, role: n.role as 'control-plane' | 'worker', ip: n.ip, target: { router: conn, node: n.ip } }));
+  const verifyCalls: unknown[] = [];
+  const cilium = new Cilium('cilium', {
+    config,
+    plan,
+    provider: new k8s.Provider('k8s', { kubeconfig: 'apiVersion: v1' }),
+    controlPlane: nodes[0].target,
+    dependsOn: [],
+    router: { router: conn },
+    nodes,
+    rotationVerify: async (capture, opts) => {
+      verifyCalls.push({ capture, opts });
+      return verifyWith ? verifyWith(capture, opts) : fakeReport({ switched });
+    },
+  });
+  const base = pulumi.output({ pass: true, failures: [] as string[] });
+  const verification = await new Promise<any>((resolve) => withRotation(base, cilium.rotation?.result).apply(resolve));
+  // Let every registration (apply-created ones included) land.
+  let n = -1;
+  while (n !== recs.length) {
+    n = recs.length;
+    await new Promise((res) => setTimeout(res, 300));
+  }
+  for (const r of recs) r.deps = deps.get(r.name) ?? [];
+  return { recs: [...recs], verification, verifyCalls };
+}
+
+describe('key rotation path (mocks)', function () {
+  this.timeout(60000);
+  const byName = (rs: Rec[], n: string) => {
+    const r = rs.find((x) => x.name === n);
+    assert.ok(r, `resource ${n} exists (have: ${rs.map((x) => x.name).join(' ')})`);
+    return r;
+  };
+  const capturesDir = path.join(REPO, 'captures', 'rot-mock');
+  before(() => {
+    fs.mkdirSync(capturesDir, { recursive: true });
+    fs.writeFileSync(path.join(capturesDir, '1-rotation.pcap'), 'placeholder: the verifier is replaced in this test');
+  });
+  after(() => fs.rmSync(capturesDir, { recursive: true, force: true }));
+
+  it('a first up (no earlier key) takes no rotation step and exports no rotation verdict', async () => {
+    const r = await build('rot-mock', 'none');
+    assert.ok(!r.recs.some((x) => /^cilium-rotation-(capture|traffic|new-key|xfrm|facts|nonce)/.test(x.name)), r.recs.map((x) => x.name).join(' '));
+    assert.strictEqual(r.verification.rotation, undefined);
+    assert.strictEqual(r.verifyCalls.length, 0);
+    byName(r.recs, 'cilium-ipsec-secret');
+  });
+
+  describe('a raised key id (rotation 3 -> 4)', () => {
+    let r: Awaited<ReturnType<typeof build>>;
+    before(async () => {
+      r = await build('rot-mock', '3:4');
+    });
+
+    it('orders capture start -> traffic start -> Secret update -> new-key wait -> traffic stop -> capture stop -> fetch', () => {
+      const chain = [
+        'cilium-rotation-capture-start',
+        'cilium-rotation-traffic-start',
+        'cilium-ipsec-secret',
+        'cilium-rotation-new-key-wait',
+        'cilium-rotation-traffic-stop',
+        'cilium-rotation-capture-stop',
+        'cilium-rotation-capture-fetch',
+      ];
+      for (let i = 1; i < chain.length; i++) {
+        const later = byName(r.recs, chain[i]);
+        const earlier = byName(r.recs, chain[i - 1]);
+        assert.ok(later.deps.includes(chain[i - 1]), `${chain[i]} depends on ${chain[i - 1]} (deps: ${later.deps.join(', ')})`);
+        assert.ok(later.order > earlier.order, `${chain[i]} registered after ${chain[i - 1]}`);
+      }
+      // The old keys are read before the Secret changes, the new ones after the wait.
+      assert.ok(byName(r.recs, 'cilium-ipsec-secret').deps.includes('cilium-rotation-xfrm-before-worker1'));
+      assert.ok(byName(r.recs, 'cilium-rotation-xfrm-after-worker2').deps.includes('cilium-rotation-new-key-wait'));
+      // The ordinary readiness wait (and so the ordinary capture) comes after the rotation.
+      assert.ok(byName(r.recs, 'cilium-ipsec-ready').deps.includes('cilium-rotation-capture-fetch'));
+    });
+
+    it('the wait asks every node for SAs with the new SPI in both directions, SAs only; the traffic carries the nonce', () => {
+      const wait = byName(r.recs, 'cilium-rotation-new-key-wait');
+      assert.strictEqual(scriptOf(wait.inputs.create), 'ipsec-wait.sh');
+      const we = envOf(unwrap(wait.inputs.stdin));
+      assert.deepStrictEqual([we.KEY_ID, we.SAS_ONLY, we.EXPECTED_NODES], ['4', '1', 'control-plane worker1 worker2']);
+      const start = envOf(unwrap(byName(r.recs, 'cilium-rotation-traffic-start').inputs.stdin));
+      assert.deepStrictEqual([start.ACTION, start.NONCE], ['start', 'lab-r0tat10nn0nc']);
+      const cap = envOf(unwrap(byName(r.recs, 'cilium-rotation-capture-start').inputs.stdin));
+      assert.match(cap.CAPTURE_FILE, /\/rot-mock-rotation-3-4-lab-r0tat10nn0nc\.pcap$/);
+      const fetchEnv = unwrap(byName(r.recs, 'cilium-rotation-capture-fetch').inputs.environment) as Record<string, string>;
+      assert.strictEqual(fetchEnv.LOCAL_FILE, 'captures/rot-mock/1-rotation.pcap');
+      for (const x of r.recs.filter((x) => x.name.startsWith('cilium-rotation-') && x.type === 'command:remote:Command')) {
+        assert.ok((unwrap(x.inputs.triggers) as unknown[]).map(unwrap).includes('3:4'), `${x.name} is keyed on the rotation`);
+      }
+    });
+
+    it('verifies with the rotation expectation, both key generations and the nonce; verification.rotation carries the verdict', () => {
+      assert.strictEqual(r.verifyCalls.length, 1);
+      const { capture, opts } = r.verifyCalls[0] as { capture: string; opts: any };
+      assert.strictEqual(capture, path.join(REPO, 'captures/rot-mock/1-rotation.pcap'));
+      assert.deepStrictEqual(opts.rotation, { from: 3, to: 4 });
+      assert.strictEqual(opts.nonce, 'lab-r0tat10nn0nc');
+      assert.strictEqual(opts.xfrmFiles.length, 4, 'xfrm state of both workers, before and after');
+      const rot = r.verification.rotation;
+      assert.strictEqual(rot.from, 3);
+      assert.deepStrictEqual(rot.verifierArgs, ['--pod-cidr', '10.0.0.0/8', '--nonce', 'lab-r0tat10nn0nc', '--expect', 'encrypted', '--endpoints', rot.verifierArgs[7], '--rotation', '3:4']);
+      assert.strictEqual(rot.to, 4);
+      assert.deepStrictEqual(rot.traffic, { pingTransmitted: 300, pingReceived: 298, pingLost: 2, httpTotal: 60, httpAnswered: 60 });
+      assert.ok(rot.warnings.some((w: string) => /2 of 300 pings were lost/.test(w)));
+      // worker2's XfrmInNoStates grew 0 -> 5: a drop, the rotation fails; XfrmInError is tolerated (Cilium docs).
+      assert.deepStrictEqual(rot.xfrmErrorsGrown, { worker2: { XfrmInNoStates: [0, 5] } });
+      assert.ok(Object.keys(rot.xfrmErrorsTolerated).length === 3 && rot.xfrmErrorsTolerated.worker1.XfrmInError);
+      assert.strictEqual(rot.pass, false);
+      assert.deepStrictEqual(rot.failures, ['node worker2: XFRM error counter XfrmInNoStates grew from 0 to 5 during the rotation (packets dropped)']);
+      assert.strictEqual(r.verification.pass, false, 'a failed rotation fails the stack verification');
+      assert.match(r.verification.failures[0], /^rotation 3 -> 4: node worker2: XFRM error counter XfrmInNoStates/);
+      assert.ok(!JSON.stringify(r.verification).includes('0x00000004 reqid'), 'no xfrm text in the output');
+    });
+  });
+
+  it('a rotation that never switched fails, naming the direction', async () => {
+    const r = await build('rot-mock', '3:4', false);
+    const f: string[] = r.verification.rotation.failures;
+    assert.ok(f.includes('SPI 4 (new key) carried no traffic in the rotation window; SPIs seen: 3'), f.join('\n'));
+    assert.ok(f.some((x) => /^192\.168\.211\.128 -> 192\.168\.44\.128: never switched to the new SPI 4 \(last old-SPI packet 2026-/.test(x)), f.join('\n'));
+  });
+
+  describe('with the real verifier on rotation captures made by scapy (scripts/fixtures/make-fixtures.py)', () => {
+    const FIX = path.join(REPO, 'test', 'fixtures', 'captures');
+    // The fixtures carry their own nonce; the lab's options go to the verifier as they are, except that one.
+    const fixtureNonce = 'cilab-nonce-5e1f0a9c';
+    const onFixture = (name: string): RotationVerifyFn => (_capture, opts) => verifyCapture(path.join(FIX, `${name}.pcap`), { ...opts, nonce: fixtureNonce });
+    const useFixture = (name: string) => {
+      scene = { grow: false, xfrmBefore: fs.readFileSync(path.join(FIX, `${name}.before.xfrm`), 'utf8'), xfrmAfter: fs.readFileSync(path.join(FIX, `${name}.after.xfrm`), 'utf8') };
+    };
+    afterEach(() => {
+      scene = { grow: true, xfrmBefore: '', xfrmAfter: '' };
+    });
+
+    it('a rotation done as Cilium does it passes: both SPIs, each direction switched, both generations decrypted with the xfrm states read before and after', async () => {
+      useFixture('rotation-good');
+      const r = await build('rot-mock', '3:4', true, onFixture('rotation-good'));
+      const rot = r.verification.rotation;
+      assert.deepStrictEqual(rot.failures, []);
+      assert.strictEqual(rot.pass, true);
+      assert.deepStrictEqual(rot.spis, [3, 4]);
+      assert.strictEqual(rot.directions.length, 2);
+      for (const d of rot.directions) assert.ok(d.lastOld !== null && d.firstNew !== null && d.switched, JSON.stringify(d));
+      assert.ok(rot.directions.some((d: { oldAfterSwitch: number }) => d.oldAfterSwitch === 1), 'the old-SPI packet in flight after the switch is reported');
+      assert.ok(rot.decryption.from.ok > 0 && rot.decryption.to.ok > 0 && rot.decryption.from.failed + rot.decryption.to.failed === 0, JSON.stringify(rot.decryption));
+      assert.ok(rot.nonce.decryptedHits > 0);
+      assert.deepStrictEqual(rot.xfrmErrorsTolerated.worker1, { XfrmInError: [0, 1] });
+      assert.strictEqual(r.verification.pass, true);
+    });
+
+    it('a rotation that left a cleartext gap fails, with the window and its time range', async () => {
+      useFixture('rotation-cleartext-gap');
+      const r = await build('rot-mock', '3:4', true, onFixture('rotation-cleartext-gap'));
+      const f: string[] = r.verification.rotation.failures;
+      assert.ok(f.includes('10 cleartext pod packets from 2025-11-26T00:00:04.000Z to 2025-11-26T00:00:05.602Z: the rotation let traffic out unencrypted'), f.join('\n'));
+      assert.ok(f.some((x) => /^nonce lab-r0tat10nn0nc seen in cleartext in 10 frames of the rotation window/.test(x)), f.join('\n'));
+      assert.strictEqual(r.verification.pass, false);
+    });
+  });
+});
