@@ -143,16 +143,21 @@ export class PodFlowTimes {
     this.wPackets++;
   }
 
-  /** Merges entries that fall in the same bucket at the current width (keeps the list bounded). */
+  /**
+   * Merges the entries that fall in the same bucket at the current width, wherever they are in the list (time may
+   * go back and forth): at most MAX_BUCKETS entries remain, each with a time inside its bucket.
+   */
   private compact(timeline: TimelineCollector): void {
     const e = this.entries;
-    const out: number[] = [];
-    let last = -1;
+    const time = new Float64Array(MAX_BUCKETS);
+    const packets = new Float64Array(MAX_BUCKETS);
     for (let i = 0; i < e.length; i += 2) {
       const b = timeline.finalBucket(e[i]);
-      if (b === last) out[out.length - 1] += e[i + 1];
-      else { out.push(e[i], e[i + 1]); last = b; }
+      if (packets[b] === 0) time[b] = e[i];
+      packets[b] += e[i + 1];
     }
+    const out: number[] = [];
+    for (let b = 0; b < MAX_BUCKETS; b++) if (packets[b] > 0) out.push(time[b], packets[b]);
     timeline.podEntries -= (e.length - out.length) / 2;
     this.entries = out;
     this.lastBucket = -1;
