@@ -20,7 +20,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Lab, makeKeyPair, vmTestConfig, STACK, type NamedCommand } from './helpers/lab';
+import { Lab, makeKeyPair, vmTestConfig, STACK, DELIBERATE_WARNING_KEY, type NamedCommand } from './helpers/lab';
 import { mustRun, onRouter, parseKv, run, runHostCommand, waitFor, sshArgv, REPO_ROOT } from './helpers/run';
 import { Timings } from './helpers/timing';
 import { addEgressGuard, removeEgressGuard } from './helpers/guard';
@@ -321,7 +321,15 @@ describe('VM suite: the lab\'s VM half on real libvirt VMs (router, worker1, wor
     }
     let domainType = process.env.VM_TEST_DOMAIN_TYPE as 'kvm' | 'qemu' | undefined;
     if (domainType !== 'kvm' && domainType !== 'qemu') {
-      domainType = (await run(['bash', 'scripts/vm-test/kvm-probe.sh'])).code === 0 ? 'kvm' : 'qemu';
+      // Boots the image's own kernel in a libvirt kvm domain, as the lab's domains will run.
+      const dir = path.dirname(p);
+      const probe = await timings.time(
+        'kvm probe',
+        () => run(['bash', 'scripts/vm-test/kvm-probe.sh'], { env: { PROBE_KERNEL: path.join(dir, 'vmlinuz'), PROBE_INITRD: path.join(dir, 'initrd.img') }, timeoutMs: 180_000 }),
+        (r) => (r.code === 0 ? 'kvm' : 'qemu'),
+      );
+      for (const line of probe.stderr.trim().split('\n')) console.log(`      ${line}`);
+      domainType = probe.code === 0 ? 'kvm' : 'qemu';
     }
     const keys = await makeKeyPair(tmp);
     lab = new Lab(vmTestConfig(image, domainType, path.join(tmp, 'images')), keys);
@@ -376,17 +384,53 @@ describe('VM suite: the lab\'s VM half on real libvirt VMs (router, worker1, wor
   phase('reaches worker1 and worker2 through the router (the program\'s remote command text)', 'workers', ['router'], 900_000, async () => {
     const l = L();
     const ssh = l.routerSsh();
+    const warned = l.warnedWorker;
+    const plain = l.workers.filter((w) => w.name !== warned.name);
     await timings.time('ssh workers', async () => {
       // As the program's cluster component does: scripts/vm/node-wait.sh on the router, per node.
       await Promise.all(
-        l.workers.map((w) =>
+        plain.map((w) =>
           onRouter(`node-wait for ${w.name}`, ssh, l.scriptText('scripts/vm/node-wait.sh', { NODE_IP: w.ip, TIMEOUT_SECONDS: '600' }), 660_000),
         ),
       );
     });
     // Routed between the segments by the router (worker1 on seg1, worker2 on seg2).
+    await waitFor(`SSH from the router to ${warned.name}`, 600_000, 5_000, async () => {
+      const r = await run(sshArgv(ssh, l.inlineText('true', {}, warned.ip)), { timeoutMs: 60_000 });
+      return r.code === 0 || `exit ${r.code}`;
+    });
     const ping = await onRouter('worker1 -> worker2 ping', ssh, l.inlineText(`ping -n -c 2 -W 3 ${l.workers[1].ip}`, {}, l.workers[0].ip));
     assert.match(ping.stdout, / 0% packet loss/);
+  });
+
+  phase(`a worker whose cloud-init finished with a recoverable warning (${DELIBERATE_WARNING_KEY}) counts as done, the warning reported`, 'warned', ['workers'], 900_000, async () => {
+    const l = L();
+    const ssh = l.routerSsh();
+    const warned = l.warnedWorker;
+    const statusText = (node: string) =>
+      l.inlineText('rc=0; cloud-init status --wait --format json >/tmp/ci-status.json 2>&1 || rc=$?; cat /tmp/ci-status.json; echo; echo "exit=$rc"', {}, node);
+    // cloud-init's own answer on both workers: the control (no warning) exits 0, the warned one 2.
+    const [control, mine] = await Promise.all(
+      [l.workers[0], warned].map(async (w) => (await run(sshArgv(ssh, statusText(w.ip)), { timeoutMs: 600_000 })).stdout),
+    );
+    const exitOf = (out: string) => /exit=(\d+)/.exec(out)?.[1];
+    const jsonOf = (out: string) => JSON.parse(out.slice(out.indexOf('{'), out.lastIndexOf('}') + 1)) as { status: string; recoverable_errors?: Record<string, string[]> };
+    assert.equal(exitOf(control), '0', `cloud-init status on ${l.workers[0].name}: ${control}`);
+    assert.equal(exitOf(mine), '2', `cloud-init status on ${warned.name} should exit 2 (done, recoverable errors): ${mine}`);
+    const st = jsonOf(mine);
+    assert.equal(st.status, 'done');
+    const warnings = Object.values(st.recoverable_errors ?? {}).flat();
+    assert.ok(warnings.length > 0, `no recoverable_errors in ${mine}`);
+    console.log(`      ${warned.name}: cloud-init status exit 2, status done, recoverable errors: ${warnings.map((w) => JSON.stringify(w.slice(0, 160))).join('; ')}`);
+    // The project's wait on that node: done at once (cloud-init finished above), and says what it saw.
+    const t0 = Date.now();
+    const r = await run(sshArgv(ssh, l.scriptText('scripts/vm/node-wait.sh', { NODE_IP: warned.ip, TIMEOUT_SECONDS: '60' })), { timeoutMs: 120_000 });
+    const secs = ((Date.now() - t0) / 1000).toFixed(1);
+    timings.add('node-wait on the warned worker', Date.now() - t0, r.code === 0 ? 'ok' : 'failed', `exit ${r.code}`);
+    const said = `${r.stdout}\n${r.stderr}`;
+    console.log(`      node-wait.sh on ${warned.name}: exit ${r.code} after ${secs}s: ${said.trim().replace(/\n/g, ' | ').slice(0, 400)}`);
+    assert.equal(r.code, 0, `node-wait.sh did not accept cloud-init's "done with recoverable errors" on ${warned.name} (${secs}s): ${said}`);
+    assert.ok(warnings.some((w) => said.includes(w.slice(0, 40))), `node-wait.sh did not report the recoverable errors: ${said}`);
   });
 
   phase('fixture (NOT Cilium): cilium_host /32, pod namespaces and VXLAN 8472 between the workers', 'fixture', ['workers'], 300_000, async () => {

@@ -16,6 +16,14 @@ import { mustRun, runHostCommand, run, type HostCommandLike, type RouterSsh, REP
 
 export const STACK = 'vmtest';
 
+/**
+ * A top-level key cloud-init's schema does not know. cloud-init >= 23.4 logs the schema failure as a
+ * WARNING, finishes the boot, and `cloud-init status` then exits 2 ("done" with recoverable errors,
+ * cloud-init doc/rtd/explanation/return_codes.rst): the state a real node reaches with one harmless
+ * warning. One worker boots with it so the wait scripts meet exit 2 on a real cloud-init.
+ */
+export const DELIBERATE_WARNING_KEY = 'lab_vm_suite_deliberate_warning';
+
 export interface LabKeys {
   privateKey: string;
   publicKey: string;
@@ -101,11 +109,19 @@ export class Lab {
   overlay(vm: VmPlan, baseFormat: 'qcow2' | 'raw'): NamedCommand {
     return { what: `volume ${vm.diskVolume}`, cmd: libvirt.overlayVolumeCommands(this.uri, this.plan, vm, baseFormat) };
   }
+  /** The worker whose user-data carries DELIBERATE_WARNING_KEY. */
+  get warnedWorker(): VmPlan {
+    return this.plan.workers[this.plan.workers.length - 1];
+  }
+
   seed(vm: VmPlan): NamedCommand {
     const files = seedFiles(this.plan, vm, {
       sshPublicKey: this.keys.publicKey,
       routerPrivateKey: vm.role === 'router' ? this.keys.privateKey : undefined,
     });
+    if (vm.name === this.warnedWorker.name) {
+      files.userData = `${files.userData.replace(/\n*$/, '\n')}${DELIBERATE_WARNING_KEY}: true\n`;
+    }
     return { what: `seed ${vm.seedVolume}`, cmd: libvirt.seedVolumeCommands(this.uri, this.plan, vm, files) };
   }
   domain(vm: VmPlan): NamedCommand {
