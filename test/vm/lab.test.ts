@@ -21,12 +21,17 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Lab, makeKeyPair, vmTestConfig, STACK, DELIBERATE_WARNING_KEY, type NamedCommand } from './helpers/lab';
-import { mustRun, onRouter, parseKv, run, runHostCommand, waitFor, sshArgv, REPO_ROOT } from './helpers/run';
+import { mustRun, onRouter, run, runHostCommand, waitFor, sshArgv, sleep, REPO_ROOT } from './helpers/run';
 import { Timings } from './helpers/timing';
 import { addEgressGuard, removeEgressGuard } from './helpers/guard';
 import { shellQuote } from '../../components/remote';
 import { parseImageFetchOutput } from '../../components/libvirt/commands';
 import type { Report } from '../../components/verifier/report';
+import { verifyCapture, type VerifyOptions as VerifierOptions } from '../../components/verifier';
+import { parseCaptureStop, parseTraffic, parseFacts, parseKeyValues, xfrmGrowth, type CaptureCounts, type NodeSnapshot, type TrafficResult } from '../../components/proof/parse';
+import { expectationsFor, runVerification, type VerificationResult, type VerifyFn } from '../../components/proof/verification';
+import { NONCE_LENGTH, NONCE_PATTERN, NONCE_PREFIX } from '../../components/proof/nonce';
+import { routerCaptureFile, fetchEnvironment, CAPTURE_MAX_PACKETS, CAPTURE_MAX_SECONDS } from '../../components/proof/capture';
 
 const FIXTURE = 'scripts/vm-test/cilium-wire-fixture.sh';
 const POD_NS = 'labpod';
@@ -45,9 +50,18 @@ type Layout = 'esp-in-vxlan' | 'vxlan-in-esp';
 interface Capture {
   label: string;
   nonce: string;
+  /** Absolute path of the fetched pcap, and the same relative to the repository (as the lab states it). */
   pcap: string;
-  stop: Record<string, string>;
-  traffic: Record<string, string>;
+  rel: string;
+  tcpdump: CaptureCounts;
+  traffic: TrafficResult;
+}
+
+/** Traffic shape of one capture: traffic.sh's counts, and steps run on the nodes while it flows. */
+interface TrafficPlan {
+  pingCount?: number;
+  httpRequests?: number;
+  during?: () => Promise<void>;
 }
 
 const timings = new Timings();
@@ -87,10 +101,13 @@ function L(): Lab {
   return lab;
 }
 
+/** A nonce of the program's form (components/proof/nonce.ts: prefix, length, alphabet). */
 function newNonce(): string {
   const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
-  const bytes = crypto.randomBytes(12);
-  return 'lab-' + Array.from(bytes, (b) => alphabet[b % alphabet.length]).join('');
+  const bytes = crypto.randomBytes(NONCE_LENGTH - NONCE_PREFIX.length);
+  const nonce = NONCE_PREFIX + Array.from(bytes, (b) => alphabet[b % alphabet.length]).join('');
+  assert.match(nonce, NONCE_PATTERN);
+  return nonce;
 }
 
 async function runGroup(group: NamedCommand[], verb: 'create' | 'delete'): Promise<void> {
@@ -130,7 +147,7 @@ async function fixture(action: string, extra: [Record<string, string>, Record<st
 }
 
 /** The project's traffic.sh, unchanged, run inside the client pod's namespace on worker1. */
-function trafficText(nonce: string): string {
+function trafficText(nonce: string, pingCount = PING_COUNT, httpRequests = HTTP_REQUESTS): string {
   const traffic = fs.readFileSync(path.join(REPO_ROOT, 'scripts/vm/traffic.sh'), 'utf8');
   const wrapper = `exec ip netns exec ${POD_NS} bash -c ${shellQuote(traffic)} traffic.sh`;
   return L().inlineText(
@@ -138,164 +155,276 @@ function trafficText(nonce: string): string {
     {
       TARGET_IP: FIXTURE_NODES[1].podIp,
       NONCE: nonce,
-      PING_COUNT: String(PING_COUNT),
-      HTTP_REQUESTS: String(HTTP_REQUESTS),
+      PING_COUNT: String(pingCount),
+      HTTP_REQUESTS: String(httpRequests),
       HTTP_PORT,
     },
     L().workers[0].ip,
   );
 }
 
-/** start -> traffic -> stop -> fetch, with D's scripts and the program's file naming and fetch environment. */
-async function capture(label: string, iface: string): Promise<Capture> {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const proof = require('../../components/proof/capture') as typeof import('../../components/proof/capture');
+/** start -> traffic -> stop -> fetch, with the project's scripts and the program's file naming and fetch environment. */
+async function capture(label: string, iface: string, plan: TrafficPlan = {}): Promise<Capture> {
   const lab = L();
   const ssh = lab.routerSsh();
   const nonce = newNonce();
   captureRun += 1;
-  const file = proof.routerCaptureFile(STACK, captureRun, nonce);
+  const file = routerCaptureFile(STACK, captureRun, nonce);
   const startEnv = {
     CAPTURE_INTERFACE: iface,
     CAPTURE_FILE: file,
-    CAPTURE_MAX_PACKETS: String(proof.CAPTURE_MAX_PACKETS),
-    CAPTURE_MAX_SECONDS: String(proof.CAPTURE_MAX_SECONDS),
+    CAPTURE_MAX_PACKETS: String(CAPTURE_MAX_PACKETS),
+    CAPTURE_MAX_SECONDS: String(CAPTURE_MAX_SECONDS),
   };
   await onRouter(`capture-start (${label})`, ssh, lab.scriptText('scripts/vm/capture-start.sh', startEnv));
   const stopText = lab.scriptText('scripts/vm/capture-stop.sh', { CAPTURE_FILE: file });
-  let traffic: Record<string, string>;
+  let traffic: TrafficResult;
   try {
-    traffic = parseKv((await onRouter(`traffic (${label})`, ssh, trafficText(nonce))).stdout);
+    const sent = onRouter(`traffic (${label})`, ssh, trafficText(nonce, plan.pingCount, plan.httpRequests));
+    const steps = plan.during ? plan.during() : Promise.resolve();
+    const [out] = await Promise.all([sent, steps]);
+    traffic = parseTraffic(out.stdout);
   } catch (e) {
     await run(sshArgv(ssh, stopText)); // never leave tcpdump running on a failed traffic step
     throw e;
   }
   const stopped = await onRouter(`capture-stop (${label})`, ssh, stopText);
-  const local = path.join(REPO_ROOT, 'captures', STACK, `${label}.pcap`);
-  const env = proof.fetchEnvironment(
-    { host: ssh.host, port: ssh.port, user: ssh.user, privateKey: lab.keys.privateKey },
-    file,
-    local,
-  );
+  const rel = path.join('captures', STACK, `${label}.pcap`);
+  const local = path.join(REPO_ROOT, rel);
+  const env = fetchEnvironment({ host: ssh.host, port: ssh.port, user: ssh.user, privateKey: lab.keys.privateKey }, file, local);
   const fetchCmd = `bash ${JSON.stringify(path.join(REPO_ROOT, 'scripts/vm/capture-fetch.sh'))}`;
-  const fetched = parseKv((await mustRun(`capture-fetch (${label})`, ['/bin/sh', '-c', fetchCmd], { env, cwd: REPO_ROOT })).stdout);
+  const fetched = parseKeyValues((await mustRun(`capture-fetch (${label})`, ['/bin/sh', '-c', fetchCmd], { env, cwd: REPO_ROOT })).stdout);
   assert.equal(fetched.local, local);
   await onRouter(`capture-clean (${label})`, ssh, lab.scriptText('scripts/vm/capture-clean.sh', { CAPTURE_FILE: file }));
-  return { label, nonce, pcap: local, stop: parseKv(stopped.stdout), traffic };
+  return { label, nonce, pcap: local, rel, tcpdump: parseCaptureStop(stopped.stdout), traffic };
 }
 
-async function verify(c: Capture, opts: Record<string, unknown>): Promise<Report> {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const verifier = require('../../components/verifier') as typeof import('../../components/verifier');
-  const report = await verifier.verifyCapture(c.pcap, {
-    nonce: c.nonce,
-    pods: [FIXTURE_NODES[0].podIp, FIXTURE_NODES[1].podIp],
-    ...opts,
-  });
+/** The verifier library, as the program's proof component calls it. */
+const verifyFn: VerifyFn = async (pcap, opts) => (await verifyCapture(pcap, opts)) as unknown as Awaited<ReturnType<VerifyFn>>;
+
+function summarize(c: Capture, r: Partial<Report> | VerificationResult, extra = ''): void {
+  const rep = r as Report;
   const line =
-    `${c.label}${opts.xfrmFiles ? ' +keys' : ''}: verdict ${report.verdict}, frames ${report.frames}, ` +
-    `link types ${report.capture.linkTypes.join('/')}, ESP ${report.esp.packets} SPIs [${report.esp.spis}], ` +
-    `cleartext pod packets ${report.cleartext.podPackets}, nonce hits ${report.nonce?.hits ?? '-'}` +
-    (report.decryption ? `, decrypted ok ${report.decryption.ok} failed ${report.decryption.failed}, nonce inside ${report.nonce?.decryptedHits ?? '-'}` : '') +
-    `; tcpdump captured ${c.stop.captured ?? '?'} dropped ${c.stop.dropped ?? '?'}; ping ${c.traffic.ping_received ?? '?'}/${c.traffic.ping_transmitted ?? '?'}, http ${c.traffic.http_answered ?? '?'}/${c.traffic.http_total ?? '?'}`;
+    `${c.label}: verdict ${rep.verdict}, frames ${rep.frames}, link types ${rep.capture?.linkTypes?.join('/')}, ` +
+    `ESP ${rep.esp?.packets} SPIs [${rep.esp?.spis}], cleartext pod packets ${rep.cleartext?.podPackets}, nonce hits ${rep.nonce?.hits ?? '-'}` +
+    (rep.decryption ? `, decrypted ok ${rep.decryption.ok} failed ${rep.decryption.failed}, nonce inside ${rep.nonce?.decryptedHits ?? '-'}` : '') +
+    `; tcpdump captured ${c.tcpdump.captured} dropped ${c.tcpdump.dropped}; ping ${c.traffic.pingReceived}/${c.traffic.pingTransmitted}, ` +
+    `http ${c.traffic.httpAnswered}/${c.traffic.httpTotal}${extra}`;
   summaries.push(line);
   console.log(`      ${line}`);
-  return report;
+}
+
+/** Both workers' facts (scripts/vm/facts.sh, parsed by the program's parseFacts). */
+async function snapshots(phaseName: string): Promise<NodeSnapshot[]> {
+  return Promise.all(L().workers.map(async (w) => parseFacts((await onNode(`facts on ${w.name}`, w.ip, 'scripts/vm/facts.sh', { PHASE: phaseName })).stdout)));
+}
+
+/** XFRM error counters that grew between two snapshots, per node (the program's xfrmGrowth). */
+function grownCounters(before: NodeSnapshot[], after: NodeSnapshot[]): Record<string, Record<string, [number, number]>> {
+  const out: Record<string, Record<string, [number, number]>> = {};
+  L().workers.forEach((w, i) => {
+    const g = xfrmGrowth(before[i].xfrmStat, after[i].xfrmStat);
+    if (Object.keys(g).length > 0) out[w.name] = g;
+  });
+  return out;
+}
+
+/** Both workers' root `ip xfrm state` texts (scripts/vm/facts-xfrm.sh): SECRET, kept in memory only. */
+async function xfrmTexts(): Promise<string[]> {
+  return Promise.all(L().workers.map(async (w) => (await onNode(`facts-xfrm on ${w.name}`, w.ip, 'scripts/vm/facts-xfrm.sh', {})).stdout));
+}
+
+/** The program's expectations for this capture: the lab's pods, nodes and cilium_host addresses. */
+function expectations(c: Capture, encryption: 'ipsec' | 'none', grown: Record<string, Record<string, [number, number]>>, decrypt: boolean) {
+  return expectationsFor({
+    encryption,
+    spi: L().cfg.ipsecKeyId,
+    pods: [FIXTURE_NODES[0].podIp, FIXTURE_NODES[1].podIp],
+    nodeIps: L().workers.map((w) => w.ip),
+    ciliumHosts: FIXTURE_NODES.map((n) => n.hostIp),
+    nonce: c.nonce,
+    decrypt,
+    xfrmErrorsGrown: grown,
+    tcpdump: c.tcpdump,
+  });
+}
+
+/** The program's verification of a capture (runVerification: verifier library + judge), as the stack output states it. */
+async function programVerdict(c: Capture, encryption: 'ipsec' | 'none', texts: string[], grown: Record<string, Record<string, [number, number]>>): Promise<VerificationResult> {
+  return runVerification(
+    { capturePath: c.rel, root: REPO_ROOT, podCidr: L().cfg.podCidr, expectations: expectations(c, encryption, grown, texts.length > 0), xfrmTexts: texts, traffic: c.traffic },
+    verifyFn,
+  );
 }
 
 function assertTrafficFlowed(c: Capture): void {
-  assert.ok(Number(c.traffic.ping_received) > 0, `no ping reply in ${c.label}: ${JSON.stringify(c.traffic)}`);
-  assert.ok(Number(c.traffic.http_answered) > 0, `no HTTP answer in ${c.label}: ${JSON.stringify(c.traffic)}`);
-  assert.equal(c.stop.dropped, '0', `tcpdump dropped packets in ${c.label}: ${JSON.stringify(c.stop)}`);
+  assert.ok(c.traffic.pingReceived > 0, `no ping reply in ${c.label}: ${JSON.stringify(c.traffic)}`);
+  assert.ok(c.traffic.httpAnswered > 0, `no HTTP answer in ${c.label}: ${JSON.stringify(c.traffic)}`);
 }
 
-/** `rest` is the layer path after the link layer, e.g. "ipv4/esp"; `any` = Linux cooked capture. */
-function assertEncrypted(r: Report, spi: number, endpoints: string[], rest: string, any: boolean): void {
+/** The fixture's wire format (not a rule of the lab's judge): the layout's ESP path and link type. */
+function assertLayout(r: VerificationResult, rest: string, any: boolean): void {
   const paths = any ? [`sll2/${rest}`, `sll/${rest}`] : [`eth/${rest}`];
-  const why = `reasons: ${r.reasons.join(' | ')}; failures: ${r.expectationFailures.join(' | ')}`;
-  assert.equal(r.verdict, 'encrypted', why);
-  assert.ok(r.meetsExpectation, why);
-  assert.deepEqual(r.esp.spis, [spi]);
-  assert.ok(r.esp.packets >= 2 * PING_COUNT, `only ${r.esp.packets} ESP packets`);
-  for (const f of r.esp.flows) {
-    assert.ok(endpoints.includes(f.src) && endpoints.includes(f.dst), `ESP flow ${f.src} -> ${f.dst} outside ${endpoints}`);
-    assert.ok(f.paths.some((p) => paths.includes(p)), `ESP flow ${f.src} -> ${f.dst} paths ${f.paths} lack ${paths}`);
+  for (const f of r.esp?.flows ?? []) {
+    const fp = (f.paths ?? []) as string[];
+    assert.ok(fp.some((x) => paths.includes(x)), `ESP flow ${f.src} -> ${f.dst} paths ${fp} lack ${paths}`);
   }
-  assert.equal(r.cleartext.podPackets, 0);
-  assert.equal(r.nonce?.hits, 0);
+  const linkTypes = (r.capture as { linkTypes: number[] }).linkTypes;
+  if (any) assert.ok(linkTypes.some((t) => t === 276 || t === 113), `link types ${linkTypes}`);
+  else assert.deepEqual(linkTypes, [1]);
 }
 
-function assertDecrypted(r: Report): void {
-  assert.ok(r.decryption, 'no decryption section with keys');
-  assert.ok(r.decryption.ok > 0, `nothing decrypted: ${JSON.stringify(r.decryption)}`);
-  assert.equal(r.decryption.failed, 0, `decryption failures: ${JSON.stringify(r.decryption)}`);
-  assert.equal(r.decryption.noKey, 0, `ESP without a key: ${JSON.stringify(r.decryption)}`);
-  assert.ok((r.nonce?.decryptedHits ?? 0) > 0, `the nonce was not found inside the decrypted ESP: ${JSON.stringify(r.nonce)}`);
-  assert.ok(r.decryption.inner.podPackets > 0, 'no pod packet inside the decrypted ESP');
+function randomKeys(): { k12: string; k21: string } {
+  return { k12: crypto.randomBytes(20).toString('hex'), k21: crypto.randomBytes(20).toString('hex') };
 }
 
-/** Reads both workers' root `ip xfrm state` with D's facts-xfrm.sh into files for --xfrm. */
-async function readXfrm(label: string): Promise<string[]> {
-  const lab = L();
-  return Promise.all(
-    lab.workers.map(async (w) => {
-      const r = await onNode(`facts-xfrm on ${w.name}`, w.ip, 'scripts/vm/facts-xfrm.sh', {});
-      const file = path.join(tmp, `${label}-${w.name}.xfrm`);
-      fs.writeFileSync(file, r.stdout, { mode: 0o600 });
-      return file;
-    }),
-  );
-}
-
-/** XFRM error counters (D's facts.sh) on both workers. */
-async function xfrmCounters(): Promise<Record<string, string>[]> {
-  const lab = L();
-  return Promise.all(
-    lab.workers.map(async (w) => {
-      const kv = parseKv((await onNode(`facts on ${w.name}`, w.ip, 'scripts/vm/facts.sh', { PHASE: 'vm-suite' })).stdout);
-      return Object.fromEntries(Object.entries(kv).filter(([k]) => k.startsWith('xfrm_stat.')));
-    }),
-  );
+/** Fixture env for one SPI generation: worker1 sends with k12, worker2 with k21. */
+function xfrmEnv(layout: Layout, spi: number, k: { k12: string; k21: string }): [Record<string, string>, Record<string, string>] {
+  return [
+    { XFRM_LAYOUT: layout, XFRM_SPI: String(spi), XFRM_KEY_OUT: k.k12, XFRM_KEY_IN: k.k21 },
+    { XFRM_LAYOUT: layout, XFRM_SPI: String(spi), XFRM_KEY_OUT: k.k21, XFRM_KEY_IN: k.k12 },
+  ];
 }
 
 async function layoutPhase(layout: Layout, iface: string, label: string): Promise<void> {
   const lab = L();
   const spi = lab.cfg.ipsecKeyId;
-  const k12 = crypto.randomBytes(20).toString('hex');
-  const k21 = crypto.randomBytes(20).toString('hex');
-  await fixture('xfrm', [
-    { XFRM_LAYOUT: layout, XFRM_SPI: String(spi), XFRM_KEY_OUT: k12, XFRM_KEY_IN: k21 },
-    { XFRM_LAYOUT: layout, XFRM_SPI: String(spi), XFRM_KEY_OUT: k21, XFRM_KEY_IN: k12 },
-  ]);
-  const before = await xfrmCounters();
+  const keys = randomKeys();
+  await fixture('xfrm', xfrmEnv(layout, spi, keys));
+  const before = await snapshots('before');
   const c = await capture(label, iface);
-  const after = await xfrmCounters();
+  const after = await snapshots('after');
   assertTrafficFlowed(c);
-  const endpoints =
-    layout === 'esp-in-vxlan' ? FIXTURE_NODES.map((n) => n.hostIp as string) : lab.workers.map((w) => w.ip);
+  const texts = await xfrmTexts();
+  assert.ok(texts.join('\n').includes(keys.k12) && texts.join('\n').includes(keys.k21), "the workers' xfrm state does not hold the fixture keys");
+  const r = await programVerdict(c, 'ipsec', texts, grownCounters(before, after));
+  summarize(c, r, `; judge ${r.pass ? 'pass' : 'FAIL'}`);
+  assert.ok(r.pass, `the lab's judge failed ${label}: ${r.failures.join(' | ')}`);
   const rest = layout === 'esp-in-vxlan' ? 'ipv4/udp/vxlan/eth/ipv4/esp' : 'ipv4/esp';
-  const any = iface === 'any';
+  assertLayout(r, rest, iface === 'any');
+  // The ESP endpoints are the layout's own: cilium_host addresses for ESP in VXLAN, node IPs around it.
+  const endpoints = layout === 'esp-in-vxlan' ? FIXTURE_NODES.map((n) => n.hostIp as string) : lab.workers.map((w) => w.ip);
+  for (const f of r.esp?.flows ?? []) assert.ok(endpoints.includes(f.src) && endpoints.includes(f.dst), `ESP flow ${f.src} -> ${f.dst} outside ${endpoints}`);
+  // Without the keys the same judge must fail: it cannot show the ESP carried our traffic.
+  const blind = await programVerdict(c, 'ipsec', [], {});
+  assert.ok(!blind.pass && blind.failures.some((f) => /xfrm states/.test(f)), `judge without keys: ${blind.failures.join(' | ')}`);
+}
 
-  const r = await verify(c, { spi, endpoints, expect: 'encrypted' });
-  assertEncrypted(r, spi, endpoints, rest, any);
+/** The verifier's rotation findings (report.rotation with a rotation expectation). */
+interface RotationReport {
+  from: number;
+  to: number;
+  directions: { src: string; dst: string; lastOld?: number | null; firstNew?: number | null; oldAfterSwitch: number }[];
+  cleartextWindows: { start: number; end: number; packets: number }[];
+}
 
-  const xfrmFiles = await readXfrm(label);
-  const text = xfrmFiles.map((f) => fs.readFileSync(f, 'utf8')).join('\n');
-  assert.ok(text.includes(k12) && text.includes(k21), 'the workers\' xfrm state does not hold the fixture keys');
-  const rk = await verify(c, { spi, endpoints, expect: 'encrypted', xfrmFiles });
-  assertEncrypted(rk, spi, endpoints, rest, any);
-  assertDecrypted(rk);
-  for (let i = 0; i < 2; i++) {
-    for (const [k, v] of Object.entries(after[i])) {
-      assert.equal(v, before[i][k], `${lab.workers[i].name}: ${k} grew from ${before[i][k]} to ${v} during the traffic`);
+/** The verifier's WireGuard findings (report.wireguard). */
+interface WireguardReport {
+  packets: number;
+  dataPackets: number;
+  handshakes: number;
+  flows: { src: string; dst: string; receiverIndex: number; packets: number; counterIncreasing?: boolean; firstTime?: number; lastTime?: number }[];
+}
+
+/** A WireGuard key pair (Curve25519, base64 as `wg genkey | wg pubkey` prints them). */
+function wireguardKeyPair(): { privateKey: string; publicKey: string } {
+  const { publicKey, privateKey } = crypto.generateKeyPairSync('x25519');
+  const b64 = (s: string | undefined) => Buffer.from(s ?? '', 'base64url').toString('base64');
+  return { privateKey: b64(privateKey.export({ format: 'jwk' }).d), publicKey: b64(publicKey.export({ format: 'jwk' }).x) };
+}
+
+type RotationMode = 'cilium' | 'gap' | 'one-node';
+
+interface RotationRun {
+  from: number;
+  to: number;
+  capture: Capture;
+  report: Report;
+  grown: Record<string, Record<string, [number, number]>>;
+  steps: { name: string; at: number }[];
+}
+
+const ROTATION_PINGS = 200; // 0.2 s apart: 40 s of steady traffic around the rotation steps
+
+/**
+ * A rotation during continuous traffic, step by step on the nodes as Cilium's agents do it (see the
+ * fixture's header): new SAs on both nodes, outbound switched on worker1 then worker2, old SAs kept a
+ * while, then removed. `gap`: worker1's outbound policy is removed 2 s before the new one is in place.
+ * `one-node`: only worker1 gets the new SAs and switches; worker2 never does.
+ */
+async function rotationCapture(label: string, layout: Layout, mode: RotationMode): Promise<RotationRun> {
+  const lab = L();
+  const from = lab.cfg.ipsecKeyId;
+  const to = (from % 15) + 1; // Cilium's next key id: 15 wraps to 1
+  const oldKeys = randomKeys();
+  const newKeys = randomKeys();
+  const envOld = xfrmEnv(layout, from, oldKeys);
+  const envNew = xfrmEnv(layout, to, newKeys);
+  await fixture('xfrm', envOld);
+  const steps: { name: string; at: number }[] = [];
+  let texts: string[] = [];
+  const step = async (i: 0 | 1, action: string, env: Record<string, string>) => {
+    const w = lab.workers[i];
+    await onNode(`fixture ${action} on ${w.name}`, w.ip, FIXTURE, { ...fixtureEnv(i), ...env, FIXTURE_ACTION: action });
+    steps.push({ name: `${action} ${w.name}`, at: Date.now() / 1000 });
+  };
+  const during = async () => {
+    await sleep(3000);
+    await Promise.all(mode === 'one-node' ? [step(0, 'sa-add', envNew[0])] : [step(0, 'sa-add', envNew[0]), step(1, 'sa-add', envNew[1])]);
+    texts = await xfrmTexts(); // both generations, as the nodes hold them during the rotation
+    await sleep(1000);
+    if (mode === 'gap') {
+      await step(0, 'out-remove', envNew[0]);
+      await sleep(2000);
     }
-  }
-  if (any) {
-    // Linux cooked capture: SLL (113) or SLL2 (276), each forwarded packet seen twice (in and out).
-    assert.ok(r.capture.linkTypes.some((t) => t === 276 || t === 113), `link types ${r.capture.linkTypes}`);
-  } else {
-    assert.deepEqual(r.capture.linkTypes, [1]);
-  }
+    await step(0, 'out-switch', envNew[0]);
+    await sleep(2000);
+    if (mode !== 'one-node') {
+      await step(1, 'out-switch', envNew[1]);
+      await sleep(3000); // old inbound SAs kept while packets sent with them may still arrive
+      await Promise.all([step(0, 'sa-remove', envOld[0]), step(1, 'sa-remove', envOld[1])]);
+    }
+  };
+  const before = await snapshots('before rotation');
+  const c = await capture(label, lab.cfg.captureInterface, { pingCount: ROTATION_PINGS, httpRequests: HTTP_REQUESTS, during });
+  const after = await snapshots('after rotation');
+  const grown = grownCounters(before, after);
+  const dir = fs.mkdtempSync(path.join(tmp, 'xfrm-'));
+  const xfrmFiles = texts.map((t, i) => {
+    const f = path.join(dir, `worker${i + 1}.xfrm`);
+    fs.writeFileSync(f, t, { mode: 0o600 });
+    return f;
+  });
+  const endpoints = [...lab.workers.map((w) => w.ip), ...FIXTURE_NODES.map((n) => n.hostIp as string)];
+  const opts = { nonce: c.nonce, podCidrs: [lab.cfg.podCidr], endpoints, xfrmFiles, rotation: { from, to } } as VerifierOptions;
+  const report = await verifyCapture(c.pcap, opts);
+  fs.rmSync(dir, { recursive: true, force: true });
+  const rot = rotationOf(report, true);
+  const t0 = steps[0]?.at ?? 0;
+  const switches = (rot?.directions ?? [])
+    .map((d) => `${d.src}->${d.dst} lastOld ${fmtT(d.lastOld)} firstNew ${fmtT(d.firstNew)} gap ${d.lastOld != null && d.firstNew != null ? `${((d.firstNew - d.lastOld) * 1000).toFixed(0)} ms` : '-'} oldAfterSwitch ${d.oldAfterSwitch}`)
+    .join('; ');
+  const windows = (rot?.cleartextWindows ?? []).map((w) => `${fmtT(w.start)}..${fmtT(w.end)} (${w.packets} pkts)`).join(', ');
+  summarize(
+    c,
+    report,
+    `; rotation ${from}->${to} ${mode}: met ${report.meetsExpectation}; ${switches}; cleartext windows [${windows}]; ` +
+      `pings lost ${c.traffic.pingTransmitted - c.traffic.pingReceived}; XFRM grown ${JSON.stringify(grown)}; ` +
+      `steps ${steps.map((x) => `${x.name}@+${(x.at - t0).toFixed(1)}s`).join(', ')}; failures: ${report.expectationFailures.join(' | ')}`,
+  );
+  return { from, to, capture: c, report, grown, steps };
+}
+
+function rotationOf(r: Report): RotationReport;
+function rotationOf(r: Report, optional: true): RotationReport | undefined;
+function rotationOf(r: Report, optional = false): RotationReport | undefined {
+  const rot = (r as unknown as { rotation?: RotationReport }).rotation;
+  if (!rot && !optional) throw new Error('the verifier report has no rotation section');
+  return rot;
+}
+
+function fmtT(t: number | null | undefined): string {
+  return t == null ? '-' : new Date(t * 1000).toISOString().slice(11, 23);
 }
 
 describe('VM suite: the lab\'s VM half on real libvirt VMs (router, worker1, worker2)', function () {
@@ -439,23 +568,8 @@ describe('VM suite: the lab\'s VM half on real libvirt VMs (router, worker1, wor
       await onNode('fixture serve on worker2', L().workers[1].ip, FIXTURE, { ...fixtureEnv(1), FIXTURE_ACTION: 'serve' });
     });
     const l = L();
-    const facts = parseKv((await onNode('facts on worker1', l.workers[0].ip, 'scripts/vm/facts.sh', { PHASE: 'fixture' })).stdout);
-    assert.equal(facts.cilium_host, FIXTURE_NODES[0].hostIp);
-  });
-
-  phase('without xfrm: the router capture is cleartext and the nonce is seen (sanity)', 'cleartext', ['fixture'], 300_000, async () => {
-    await timings.time('capture+verify cleartext', async () => {
-      await fixture('clear');
-      const c = await capture('cleartext', L().cfg.captureInterface);
-      assertTrafficFlowed(c);
-      const r = await verify(c, { expect: 'cleartext' });
-      assert.equal(r.verdict, 'cleartext', r.reasons.join(' | '));
-      assert.ok(r.meetsExpectation, r.expectationFailures.join(' | '));
-      assert.ok((r.nonce?.hits ?? 0) > 0, 'the nonce was not seen in cleartext');
-      assert.ok(r.cleartext.podPackets >= 2 * PING_COUNT, `only ${r.cleartext.podPackets} cleartext pod packets`);
-      assert.equal(r.esp.packets, 0);
-      assert.ok(r.cleartext.flows.some((f) => f.paths.includes('eth/ipv4/udp/vxlan/eth/ipv4')), 'pod packets not inside VXLAN');
-    });
+    const facts = parseFacts((await onNode('facts on worker1', l.workers[0].ip, 'scripts/vm/facts.sh', { PHASE: 'fixture' })).stdout);
+    assert.equal(facts.ciliumHost, FIXTURE_NODES[0].hostIp);
   });
 
   phase('ESP inside VXLAN (Cilium <= 1.17 layout): encrypted, lab SPI, cilium_host endpoints; keys decrypt it', 'esp-in-vxlan', ['fixture'], 300_000, async () => {
@@ -468,6 +582,106 @@ describe('VM suite: the lab\'s VM half on real libvirt VMs (router, worker1, wor
 
   phase('tcpdump -i any on the router (Linux cooked capture) is handled by the verifier', 'any', ['fixture'], 300_000, async () => {
     await timings.time('capture+verify any', () => layoutPhase('vxlan-in-esp', 'any', 'any-vxlan-in-esp'));
+  });
+
+  for (const layout of ['esp-in-vxlan', 'vxlan-in-esp'] as const) {
+    phase(`key rotation as Cilium does it (${layout}): both SPIs, each direction switched, no cleartext, both generations decrypt`, `rotate-${layout}`, ['fixture'], 600_000, async () => {
+      await timings.time(`rotation ${layout}`, async () => {
+        const run = await rotationCapture(`rotation-${layout}`, layout, 'cilium');
+        const rot = rotationOf(run.report);
+        assert.ok(run.report.meetsExpectation, `rotation not met: ${run.report.expectationFailures.join(' | ')}`);
+        assert.equal(run.report.verdict, 'encrypted', run.report.reasons.join(' | '));
+        assert.deepEqual([...run.report.esp.spis].sort((a, b) => a - b), [run.from, run.to].sort((a, b) => a - b));
+        assert.equal(rot.directions.length, 2, JSON.stringify(rot));
+        for (const d of rot.directions) assert.ok(d.lastOld !== undefined && d.firstNew !== undefined, `direction ${d.src} -> ${d.dst} did not switch: ${JSON.stringify(d)}`);
+        assert.deepEqual(rot.cleartextWindows, []);
+        assert.equal(run.report.cleartext.podPackets, 0);
+        assert.equal(run.report.nonce?.hits, 0);
+        assert.ok(run.report.decryption && run.report.decryption.failed === 0 && run.report.decryption.noKey === 0, JSON.stringify(run.report.decryption));
+        assert.ok((run.report.nonce?.decryptedHits ?? 0) > 0, 'the nonce was not found inside either generation');
+        // No failure and no packet without a key, with both SPIs on the wire: both generations decrypted.
+        assert.equal(run.report.decryption.ok, run.report.esp.packets, `not every ESP packet decrypted: ${JSON.stringify(run.report.decryption)}`);
+        assert.deepEqual(run.grown, {}, `XFRM error counters grew during a correct rotation: ${JSON.stringify(run.grown)}`);
+        assert.equal(run.capture.tcpdump.dropped, 0);
+      });
+    });
+  }
+
+  phase('a rotation with the outbound policy removed 2 s before the new one fails: a cleartext window, with its time range', 'rotate-gap', ['fixture'], 600_000, async () => {
+    await timings.time('rotation with a policy gap', async () => {
+      const run = await rotationCapture('rotation-gap', 'vxlan-in-esp', 'gap');
+      const rot = rotationOf(run.report);
+      assert.equal(run.report.meetsExpectation, false, 'a rotation with a cleartext window must not pass');
+      assert.ok(rot.cleartextWindows.length > 0, `no cleartext window reported: ${JSON.stringify(rot)}`);
+      const w = rot.cleartextWindows[0];
+      assert.ok(w.end >= w.start && w.packets > 0, JSON.stringify(w));
+      // The window lies between the policy's removal and the new policy (2 s apart on the node).
+      const removed = run.steps.find((x) => x.name === 'out-remove worker1');
+      assert.ok(removed, JSON.stringify(run.steps));
+      assert.ok(w.end - w.start <= 4, `window ${w.start}..${w.end} is longer than the 2 s gap (+ slack)`);
+      assert.ok(run.report.expectationFailures.some((f) => /clear/i.test(f)), run.report.expectationFailures.join(' | '));
+    });
+  });
+
+  phase('a rotation with the new SA on one node only fails: one direction never switches, drops, XfrmInNoStates grows', 'rotate-one-node', ['fixture'], 600_000, async () => {
+    await timings.time('rotation on one node only', async () => {
+      const run = await rotationCapture('rotation-one-node', 'vxlan-in-esp', 'one-node');
+      const rot = rotationOf(run.report);
+      assert.equal(run.report.meetsExpectation, false, 'a rotation that one node never did must not pass');
+      const w2 = L().workers[1].name;
+      assert.ok(run.grown[w2]?.XfrmInNoStates, `XfrmInNoStates did not grow on ${w2}: ${JSON.stringify(run.grown)}`);
+      assert.ok(run.capture.traffic.pingReceived < run.capture.traffic.pingTransmitted, `no ping lost: ${JSON.stringify(run.capture.traffic)}`);
+      const unswitched = rot.directions.filter((d) => d.firstNew === undefined || d.firstNew === null);
+      assert.ok(unswitched.length > 0 || rot.directions.length < 2, `every direction switched: ${JSON.stringify(rot.directions)}`);
+    });
+  });
+
+  phase('WireGuard (cilium_wg0, UDP 51871 between the node IPs): encrypted, WireGuard data in both directions at least the pod packets sent', 'wireguard', ['fixture'], 300_000, async () => {
+    await timings.time('capture+verify wireguard', async () => {
+      const l = L();
+      await fixture('clear');
+      const [k1, k2] = [wireguardKeyPair(), wireguardKeyPair()];
+      await fixture('wg-up', [
+        { WG_PRIVATE_KEY: k1.privateKey, WG_PEER_PUBLIC_KEY: k2.publicKey },
+        { WG_PRIVATE_KEY: k2.privateKey, WG_PEER_PUBLIC_KEY: k1.publicKey },
+      ]);
+      const c = await capture('wireguard', l.cfg.captureInterface);
+      assertTrafficFlowed(c);
+      const nodeIps = l.workers.map((w) => w.ip);
+      const r = await verifyCapture(c.pcap, { nonce: c.nonce, podCidrs: [l.cfg.podCidr], endpoints: nodeIps, expect: 'encrypted' });
+      const wg = (r as unknown as { wireguard: WireguardReport }).wireguard;
+      summarize(c, r, `; WireGuard packets ${wg?.packets} data ${wg?.dataPackets} handshakes ${wg?.handshakes} flows ${wg?.flows?.length}`);
+      assert.equal(r.verdict, 'encrypted', r.reasons.join(' | '));
+      assert.ok(r.meetsExpectation, r.expectationFailures.join(' | '));
+      assert.equal(r.cleartext.podPackets, 0);
+      assert.equal(r.nonce?.hits, 0);
+      assert.equal(r.esp.packets, 0);
+      assert.ok(wg && wg.handshakes > 0, `no WireGuard handshake: ${JSON.stringify(wg)}`);
+      for (const f of wg.flows) assert.ok(nodeIps.includes(f.src) && nodeIps.includes(f.dst), `WireGuard flow ${f.src} -> ${f.dst} not between the node IPs`);
+      // WireGuard's session keys are ephemeral: instead of decrypting, the data packets per direction
+      // must account for the pod packets (each ping and each TCP segment is one transport message).
+      const dataFrom = (src: string) => wg.flows.filter((f) => f.src === src).reduce((n, f) => n + f.packets, 0);
+      assert.ok(dataFrom(nodeIps[0]) >= c.traffic.pingTransmitted, `worker1 -> worker2: ${dataFrom(nodeIps[0])} WireGuard packets < ${c.traffic.pingTransmitted} pings sent`);
+      assert.ok(dataFrom(nodeIps[1]) >= c.traffic.pingReceived, `worker2 -> worker1: ${dataFrom(nodeIps[1])} WireGuard packets < ${c.traffic.pingReceived} replies`);
+      for (const f of wg.flows) assert.ok(f.counterIncreasing !== false, `counter not increasing on ${JSON.stringify(f)}`);
+    });
+  });
+
+  phase('WireGuard down, no xfrm: the router capture is cleartext and the nonce is seen (sanity); the IPsec judge fails it', 'cleartext', ['fixture'], 300_000, async () => {
+    await timings.time('capture+verify cleartext', async () => {
+      await fixture('clear');
+      const c = await capture('cleartext', L().cfg.captureInterface);
+      assertTrafficFlowed(c);
+      const r = await programVerdict(c, 'none', [], {});
+      summarize(c, r, `; judge ${r.pass ? 'pass' : 'FAIL'}`);
+      assert.ok(r.pass, `the lab's judge failed the cleartext sanity capture: ${r.failures.join(' | ')}`);
+      assert.ok((r.cleartext?.podPackets ?? 0) >= 2 * PING_COUNT, `only ${r.cleartext?.podPackets} cleartext pod packets`);
+      const flows = (r.cleartext as unknown as { flows: { paths: string[] }[] }).flows;
+      assert.ok(flows.some((f) => f.paths.includes('eth/ipv4/udp/vxlan/eth/ipv4')), 'pod packets not inside VXLAN');
+      // The same capture judged as IPsec must fail, naming the cleartext.
+      const asIpsec = await programVerdict(c, 'ipsec', [], {});
+      assert.ok(!asIpsec.pass && asIpsec.failures.some((f) => /verdict is cleartext/.test(f)), asIpsec.failures.join(' | '));
+    });
   });
 
   phase('tears the lab down through the program\'s delete commands, twice (idempotent)', 'teardown', ['define'], 600_000, async () => {
