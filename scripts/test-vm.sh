@@ -24,7 +24,7 @@ t0=$(date +%s)
 ensure_commands qemu-system-x86_64:qemu-system-x86 qemu-img:qemu-utils virsh:libvirt-clients \
   libvirtd:libvirt-daemon-system virtlogd:libvirt-daemon-system dnsmasq:dnsmasq-base debootstrap:debootstrap \
   genisoimage:genisoimage mkfs.ext4:e2fsprogs tcpdump:tcpdump \
-  ssh:openssh-client ssh-keygen:openssh-client ip:iproute2 iptables:iptables
+  ssh:openssh-client ssh-keygen:openssh-client ip:iproute2 iptables:iptables dnsmasq:dnsmasq-base curl:curl pgrep:procps
 ensure_node_modules "$root"
 export VM_TEST_INSTALL_SECONDS=$(( $(date +%s) - t0 ))
 phase "phase install: ${VM_TEST_INSTALL_SECONDS}s"

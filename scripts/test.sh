@@ -6,8 +6,9 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/lib/ensure-deps.sh
 . "$root/scripts/lib/ensure-deps.sh"
 
-ensure_commands tshark:tshark tcpdump:tcpdump shellcheck:shellcheck ip:iproute2 ping:iputils-ping curl:curl \
-  virt-xml-validate:libvirt-clients xmllint:libxml2-utils
+ensure_commands tshark:tshark tcpdump:tcpdump shellcheck:shellcheck shfmt:shfmt ip:iproute2 ping:iputils-ping curl:curl \
+  virsh:libvirt-clients virt-xml-validate:libvirt-clients xmllint:libxml2-utils qemu-img:qemu-utils \
+  genisoimage:genisoimage isoinfo:genisoimage nft:nftables openssl:openssl python3:python3
 ensure_python_module scapy python3-scapy
 ensure_python_module cryptography python3-cryptography
 ensure_node_modules "$root"

@@ -15,8 +15,8 @@ import * as c from '../../../components/libvirt/commands';
 
 const URI = 'qemu:///system';
 
+// Only a daemon that is not running skips (the README names it); qemu-img is installed by scripts/test.sh.
 function daemonReachable(): boolean {
-  if (spawnSync('qemu-img', ['--version']).status !== 0) return false;
   return spawnSync('virsh', ['-c', URI, 'version'], { timeout: 15000 }).status === 0;
 }
 

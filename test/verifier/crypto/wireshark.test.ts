@@ -34,7 +34,6 @@ describe('verifier writeWiresharkConfig', () => {
   });
 
   it('tshark opens the capture decrypted from the directory alone (8472 as VXLAN, ICV checked)', function () {
-    if (spawnSync('tshark', ['--version']).status !== 0) this.skip();
     const cfg = path.join(dir, 'ws');
     const files = writeWiresharkConfig(cfg, [
       { src: '10.0.1.124', dst: '10.0.2.104', spi: 3, key: F.K1 },
@@ -58,7 +57,6 @@ describe('verifier writeWiresharkConfig', () => {
   });
 
   it('with a wrong key tshark reports a bad ICV instead of silently showing ciphertext', function () {
-    if (spawnSync('tshark', ['--version']).status !== 0) this.skip();
     const cfg = path.join(dir, 'ws-wrong');
     writeWiresharkConfig(cfg, [{ src: '10.0.1.124', dst: '10.0.2.104', spi: 3, key: F.K2 }]);
     const cap = path.join(dir, 'c1.pcap');
