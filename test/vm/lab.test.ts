@@ -562,6 +562,46 @@ describe('VM suite: the lab\'s VM half on real libvirt VMs (router, worker1, wor
     assert.ok(warnings.some((w) => said.includes(w.slice(0, 40))), `node-wait.sh did not report the recoverable errors: ${said}`);
   });
 
+  phase('a secret passed to a remote script (router, worker) is in no process list, journal or auth log, during the run or after', 'secrets', ['workers'], 600_000, async () => {
+    const l = L();
+    const ssh = l.routerSsh();
+    await timings.time('secret not in ps/journal/auth.log', async () => {
+      const secret = `s3cr3t-${crypto.randomBytes(16).toString('hex')}`;
+      // The script uses the secret (a digest of it) and runs long enough to be seen in `ps`.
+      const script = 'set -euo pipefail; printf %s "$LAB_SECRET_PROBE" | sha256sum | cut -c1-16; sleep 20';
+      const digest = crypto.createHash('sha256').update(secret).digest('hex').slice(0, 16);
+      const targets = [
+        { name: l.router.name, node: undefined as string | undefined },
+        { name: l.warnedWorker.name, node: l.warnedWorker.ip },
+      ];
+      // What each machine shows: every process's argv, the journal and the auth log, read as root and
+      // searched here (a grep for the secret on the machine would put it in grep's own argv).
+      const reveal = (node?: string) =>
+        l.inlineText('ps -eo args; echo ---journal---; journalctl --no-pager -o cat 2>/dev/null || true; echo ---auth.log---; cat /var/log/auth.log 2>/dev/null || true', {}, node);
+      const leaks = async (when: string) => {
+        const found: string[] = [];
+        for (const t of targets) {
+          const out = (await onRouter(`ps/journal/auth.log on ${t.name}`, ssh, reveal(t.node), 120_000)).stdout;
+          const [ps, rest = ''] = out.split('---journal---');
+          const [journal, auth = ''] = rest.split('---auth.log---');
+          if (ps.includes(secret)) found.push(`${t.name} ps (${when})`);
+          if (when !== 'after' && !ps.includes('sleep 20')) found.push(`${t.name}: the probe script was not running when ps was read: the check saw nothing`);
+          if (journal.includes(secret)) found.push(`${t.name} journal (${when})`);
+          if (auth.includes(secret)) found.push(`${t.name} /var/log/auth.log (${when})`);
+          if (when === 'after' && !/sudo/.test(auth + journal)) found.push(`${t.name}: neither the journal nor auth.log records sudo: the check would see nothing`);
+        }
+        return found;
+      };
+      const running = targets.map((t) => onRouter(`secret probe on ${t.name}`, ssh, l.inlineText(script, { LAB_SECRET_PROBE: secret }, t.node), 120_000));
+      await sleep(3000);
+      const during = await leaks('during the run');
+      const outs = await Promise.all(running);
+      for (const o of outs) assert.equal(o.stdout.trim(), digest, 'the remote script did not receive the secret');
+      const after = await leaks('after');
+      assert.deepEqual([...during, ...after], [], `the secret was visible: ${[...during, ...after].join('; ')}`);
+    });
+  });
+
   phase('fixture (NOT Cilium): cilium_host /32, pod namespaces and VXLAN 8472 between the workers', 'fixture', ['workers'], 300_000, async () => {
     await timings.time('fixture', async () => {
       await fixture('up');
