@@ -20,7 +20,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Lab, makeKeyPair, vmTestConfig, STACK, DELIBERATE_WARNING_KEY, type NamedCommand } from './helpers/lab';
+import { Lab, loadKeyPair, makeKeyPair, vmTestConfig, STACK, DELIBERATE_WARNING_KEY, type NamedCommand } from './helpers/lab';
 import { mustRun, onRouter, run, runHostCommand, waitFor, sshArgv, sleep, REPO_ROOT } from './helpers/run';
 import { Timings } from './helpers/timing';
 import { addEgressGuard, removeEgressGuard } from './helpers/guard';
@@ -65,6 +65,8 @@ interface TrafficPlan {
 }
 
 const timings = new Timings();
+/** VM_TEST_REUSE=DIR: attach to the lab a VM_TEST_KEEP=1 run left up (DIR is the key directory it printed). */
+const reuseDir = process.env.VM_TEST_REUSE && fs.existsSync(path.join(process.env.VM_TEST_REUSE, 'id_ed25519')) ? process.env.VM_TEST_REUSE : undefined;
 const done = new Set<string>();
 const failed = new Map<string, string>();
 let lab: Lab | undefined;
@@ -429,7 +431,7 @@ function fmtT(t: number | null | undefined): string {
 
 describe('VM suite: the lab\'s VM half on real libvirt VMs (router, worker1, worker2)', function () {
   before(function () {
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vm-suite-'));
+    tmp = reuseDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'vm-suite-'));
     const install = process.env.VM_TEST_INSTALL_SECONDS;
     if (install !== undefined) timings.add('install (scripts/test-vm.sh)', Number(install) * 1000, 'ok');
   });
@@ -460,7 +462,7 @@ describe('VM suite: the lab\'s VM half on real libvirt VMs (router, worker1, wor
       for (const line of probe.stderr.trim().split('\n')) console.log(`      ${line}`);
       domainType = probe.code === 0 ? 'kvm' : 'qemu';
     }
-    const keys = await makeKeyPair(tmp);
+    const keys = reuseDir ? loadKeyPair(reuseDir) : await makeKeyPair(tmp);
     lab = new Lab(vmTestConfig(image, domainType, path.join(tmp, 'images')), keys);
     console.log(`      image ${p} (${image.cached ? 'cache hit' : 'built'}), domain type ${domainType}, prefix ${lab.plan.prefix}`);
   });
@@ -470,6 +472,18 @@ describe('VM suite: the lab\'s VM half on real libvirt VMs (router, worker1, wor
     await timings.time('define+boot', async () => {
       // A previous run that was killed may have left objects: the program's deletes clear them.
       const stale = await l.leftovers();
+      if (reuseDir) {
+        // VM_TEST_REUSE: the lab a VM_TEST_KEEP=1 run left up, with its key; its domains must be running.
+        const states = await Promise.all(l.vms.map(async (vm) => (await run(['virsh', '-q', '-c', l.uri, 'domstate', vm.domain])).stdout.trim()));
+        assert.deepEqual(states, ['running', 'running', 'running'], `VM_TEST_REUSE=${reuseDir}: the kept lab is not running`);
+        const fetched = parseImageFetchOutput((await runHostCommand('image fetch', l.imageFetch().cmd, 'create')).stdout);
+        l.base = { file: fetched.path, format: fetched.format };
+        created = true;
+        guardBridge = l.plan.networks.uplink.bridge;
+        await addEgressGuard(guardBridge);
+        console.log(`      reusing the running lab (${stale.length} objects) and the key in ${reuseDir}`);
+        return;
+      }
       if (stale.length > 0) {
         console.log(`      clearing leftovers of an earlier run: ${stale.join(', ')}`);
         await l.deleteAll();
@@ -754,7 +768,7 @@ describe('VM suite: the lab\'s VM half on real libvirt VMs (router, worker1, wor
       }
       if (guardBridge) await removeEgressGuard(guardBridge);
       if (tmp && process.env.VM_TEST_KEEP === '1') console.log(`      VM_TEST_KEEP=1: SSH key and xfrm files kept in ${tmp} (ssh -i ${tmp}/id_ed25519 lab@${lab?.router.ip})`);
-      else if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+      else if (tmp && !reuseDir) fs.rmSync(tmp, { recursive: true, force: true });
     } finally {
       console.log('\nVM suite verdicts:\n' + summaries.map((s) => `  ${s}`).join('\n'));
       console.log('\nVM suite phase timings:\n' + timings.table() + '\n');

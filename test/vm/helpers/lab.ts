@@ -39,6 +39,12 @@ export async function makeKeyPair(dir: string): Promise<LabKeys> {
   return { privateKey: fs.readFileSync(keyFile, 'utf8'), publicKey: fs.readFileSync(`${keyFile}.pub`, 'utf8').trim(), keyFile };
 }
 
+/** The key pair of an earlier run kept with VM_TEST_KEEP=1 (its lab's VMs trust only that key). */
+export function loadKeyPair(dir: string): LabKeys {
+  const keyFile = path.join(dir, 'id_ed25519');
+  return { privateKey: fs.readFileSync(keyFile, 'utf8'), publicKey: fs.readFileSync(`${keyFile}.pub`, 'utf8').trim(), keyFile };
+}
+
 /** The suite's stack config: the test image, small VMs, software emulation where KVM cannot run guests. */
 export function vmTestConfig(image: { path: string; sha256: string }, domainType: 'kvm' | 'qemu', cacheDir: string): LabConfig {
   return parseLabConfig(
