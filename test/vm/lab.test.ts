@@ -591,13 +591,14 @@ describe('VM suite: the lab\'s VM half on real libvirt VMs (router, worker1, wor
       // What each machine shows: every process's argv, the journal and the auth log, read as root and
       // searched here (a grep for the secret on the machine would put it in grep's own argv).
       const reveal = (node?: string) =>
-        l.inlineText('ps -eo args; echo ---journal---; journalctl --no-pager -o cat 2>/dev/null || true; echo ---auth.log---; cat /var/log/auth.log 2>/dev/null || true', {}, node);
+        // The section markers are computed ($((...))), so the text that prints them (in ps) does not hold them.
+        l.inlineText('ps -eo args; echo "@@journal$((6*7))@@"; journalctl --no-pager 2>/dev/null || true; echo "@@auth$((6*7))@@"; cat /var/log/auth.log 2>/dev/null || true', {}, node);
       const leaks = async (when: string) => {
         const found: string[] = [];
         for (const t of targets) {
           const out = (await onRouter(`ps/journal/auth.log on ${t.name}`, ssh, reveal(t.node), 120_000)).stdout;
-          const [ps, rest = ''] = out.split('---journal---');
-          const [journal, auth = ''] = rest.split('---auth.log---');
+          const [ps, rest = ''] = out.split('@@journal42@@');
+          const [journal, auth = ''] = rest.split('@@auth42@@');
           if (ps.includes(secret)) found.push(`${t.name} ps (${when})`);
           if (when !== 'after' && !ps.includes('sleep 20')) found.push(`${t.name}: the probe script was not running when ps was read: the check saw nothing`);
           if (journal.includes(secret)) found.push(`${t.name} journal (${when})`);
