@@ -9,9 +9,8 @@
  *
  * Nothing here depends on lab:encryption, so switching encryption never rebuilds a VM.
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import * as YAML from 'yaml';
+import { readRepoFile, scriptWithLib } from './vm-lib';
 import type { InterfacePlan, TopologyPlan, VmPlan } from './topology';
 
 /**
@@ -27,11 +26,9 @@ export const LAB_USER = 'lab';
 /** Where the router keeps the lab's private key to reach the nodes. */
 export const ROUTER_NODE_KEY_PATH = `/home/${LAB_USER}/.ssh/id_ed25519`;
 
-const repoRoot = path.resolve(__dirname, '..');
-
-/** Reads a script shipped to the VMs (repo-relative path, e.g. scripts/vm/router-setup.sh). */
+/** A script shipped to the VMs (repo-relative path, e.g. scripts/vm/router-setup.sh) with lib.sh in front. */
 export function readRepoScript(rel: string): string {
-  return fs.readFileSync(path.join(repoRoot, rel), 'utf8');
+  return scriptWithLib(readRepoFile(rel));
 }
 
 export interface UserDataOptions {

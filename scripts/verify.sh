@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# `npm run verify -- CAPTURE ...`: the capture verifier, compiled (incrementally) and run with plain node.
-# Compiled because ts-node alone costs ~140 MB of RSS, more than the verifier's whole 128 MB budget.
+# `npm run verify -- CAPTURE ...`: the capture verifier's bin (bin/cilium-ipsec-verify.js), after installing the
+# npm packages when they are missing (a fresh clone); npm ci's prepare step builds build/verify, and the bin
+# rebuilds it when a source changed since.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/lib/ensure-deps.sh
 . "$root/scripts/lib/ensure-deps.sh"
 ensure_node_modules "$root"
-"$root/node_modules/.bin/tsc" -p "$root/tsconfig.verify.json"
-exec node "$root/bin/verify/scripts/verify.js" "$@"
+exec node "$root/bin/cilium-ipsec-verify.js" "$@"

@@ -6,8 +6,9 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { REPO_ROOT } from '../repo';
 
-export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+export { REPO_ROOT };
 /** The documented default passphrase of lab stacks' secrets (labs only: set your own for anything else). */
 export const LAB_PASSPHRASE = 'cilium-ipsec-lab';
 

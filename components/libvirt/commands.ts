@@ -7,9 +7,9 @@
  * Every `create` is idempotent and every `delete` succeeds when the object is already gone; failures
  * repeat virsh's own error text (scripts/host/lib.sh).
  */
-import * as path from 'path';
 import type { LabConfig } from '../config';
 import type { NetworkPlan, TopologyPlan, VmPlan } from '../topology';
+import { REPO_ROOT } from '../repo';
 import { labDomainXml, networkXml, overlayVolumeXml, poolXml } from './xml';
 
 /** A host command: run `create` (and later `delete`) with `environment`, cwd = repository root. */
@@ -20,7 +20,7 @@ export interface HostCommand<T = string> {
 }
 
 /** Absolute path of the repository root (where `scripts/host` lives). */
-export const repoRoot = path.resolve(__dirname, '..', '..');
+export const repoRoot = REPO_ROOT;
 export const HOST_SCRIPTS = 'scripts/host';
 
 function script(name: string, verb: string): string {

@@ -13,9 +13,12 @@ import * as command from '@pulumi/command';
 import * as path from 'path';
 import * as pulumi from '@pulumi/pulumi';
 import { runScript, type SshTarget } from '../remote';
+import { SERVER_ACCESS_LOG_PREFIX } from './workloads';
+import { REPO_ROOT } from '../repo';
 
-/** The repository root (the Pulumi program's working directory). */
-export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+export { REPO_ROOT };
+/** Copies the pcap here; run from the project root (relative, like every local command). */
+export const CAPTURE_FETCH_SCRIPT = 'scripts/vm/capture-fetch.sh';
 /** Where captures live on the router. */
 export const ROUTER_CAPTURE_DIR = '/var/tmp/cilium-lab';
 /** Bounds of one capture: it can never run away if the stop step never comes. */
@@ -124,6 +127,7 @@ export function createCapture(name: string, a: CaptureArgs, opts: pulumi.CustomR
         TARGET_IP: a.serverIp,
         HTTP_PORT: String(a.serverPort),
         NONCE: a.nonce,
+        SERVER_LOG_PREFIX: SERVER_ACCESS_LOG_PREFIX,
         PING_COUNT: String(a.pingCount),
         HTTP_REQUESTS: String(a.httpRequests),
       },
@@ -143,15 +147,16 @@ export function createCapture(name: string, a: CaptureArgs, opts: pulumi.CustomR
     { ...opts, dependsOn: [traffic] },
   );
 
-  const localAbs = path.join(REPO_ROOT, localPath);
+  // Paths relative to the project, as the host commands (image-fetch) use: local commands run in the
+  // program's working directory, the project root. An absolute checkout path in the inputs would make
+  // the same stack run from another clone look changed and fetch again.
   const fetchEnv = pulumi
     .all([pulumi.output(a.router.router), routerFile])
-    .apply(([conn, file]) => fetchEnvironment(conn as RouterConnection, file, localAbs));
+    .apply(([conn, file]) => fetchEnvironment(conn as RouterConnection, file, localPath));
   const fetch = new command.local.Command(
     `${name}-capture-fetch`,
     {
-      create: `bash ${JSON.stringify(path.join(REPO_ROOT, 'scripts/vm/capture-fetch.sh'))}`,
-      dir: REPO_ROOT,
+      create: `bash ${CAPTURE_FETCH_SCRIPT}`,
       environment: fetchEnv,
       triggers: [a.nonce, stop.stdout],
     },

@@ -64,7 +64,9 @@ export interface TrafficResult {
   pingReceived: number;
   httpTotal: number;
   httpAnswered: number;
-  /** Lines of the server's log carrying the nonce (traffic.sh in a pod only). */
+  /** Answers whose body was the nonce (the lab's server echoes it back). */
+  httpEchoed?: number;
+  /** Access-log lines of the server carrying the nonce: one per request that arrived (in a pod only). */
   serverLogHits?: number;
 }
 
@@ -77,6 +79,7 @@ export function parseTraffic(stdout: string): TrafficResult {
     httpTotal: int(kv, 'http_total', what),
     httpAnswered: int(kv, 'http_answered', what),
   };
+  if (kv.http_echoed !== undefined) r.httpEchoed = int(kv, 'http_echoed', what);
   if (kv.server_log_hits !== undefined) r.serverLogHits = int(kv, 'server_log_hits', what);
   return r;
 }

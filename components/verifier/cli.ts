@@ -1,5 +1,6 @@
 /**
- * `npm run verify -- CAPTURE [options]`: the verifier's command line, shaped like eslint's lib/cli.js.
+ * `cilium-ipsec-verify CAPTURE [options]` (bin/cilium-ipsec-verify.js; `npm run verify` in a clone): the verifier's command line,
+ * shaped like eslint's lib/cli.js.
  * `execute(argv, io)` parses and validates, runs the verifier, prints, and RETURNS the exit code; it never calls
  * process.exit (testable, embeddable; the bin sets process.exitCode so output drains).
  *
@@ -8,13 +9,14 @@
  * stack trace (VERIFY_DEBUG=1 adds the stack of an internal error).
  */
 import * as fs from 'node:fs';
-import * as net from 'node:net';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { FrameFacts, Report, Verdict } from './analyze/analyzer';
 import { CaptureError } from './capture';
 import type { WiresharkSa } from './crypto/wireshark';
 import { writeWiresharkConfig } from './crypto/wireshark';
 import { formatReport } from './format';
+import { addressText, CidrError, parseCidr } from './net/cidr';
 import { VERDICTS } from './report';
 import {
   DEFAULT_GENEVE_PORTS, DEFAULT_POD_CIDRS, DEFAULT_VXLAN_PORTS, InputError, loadXfrmFiles, verifyCapture,
@@ -27,51 +29,125 @@ export interface CliIo {
 }
 
 
-export const HELP = `Usage: npm run verify -- CAPTURE [options]
-       (or: npx ts-node --transpile-only scripts/verify.ts CAPTURE [options])
+type OptionGroup = 'Output' | 'Analysis' | 'Decryption (AES-GCM, RFC 4106)' | 'Other';
 
-Reads a pcap or pcapng capture (optionally gzip-compressed) and decides whether pod-to-pod traffic in it is
-encrypted with IPsec (ESP). A capture cut short at the end is analysed up to its last whole record.
+/** One command-line option: what parseArgs needs, plus what --help prints (help is generated from this table). */
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  short?: string;
+  multiple?: boolean;
+  /** The value's name in --help ("CIDR"). */
+  arg?: string;
+  group: OptionGroup;
+  /** What applies when the option is not given, as --help prints it. */
+  default: string;
+  help: string;
+}
 
-Output:
-  (default)              a readable summary: what was seen, the verdict and why, warnings
-  --json                 exactly one JSON object (the report) on stdout
-  --frames               one JSON object per frame (NDJSON: frame, layers, ips, esp, decrypted, nonce,
-                         truncated) on stdout, and NOTHING else on stdout; the summary (or, with --json, the
-                         report JSON) goes to stderr instead
+/** Every option of the command. Add a row here and both the parser and --help know it. */
+export const OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  json: { type: 'boolean', group: 'Output', default: 'off: a readable summary',
+    help: 'print exactly one JSON object (the report) on stdout' },
+  frames: { type: 'boolean', group: 'Output', default: 'off',
+    help: 'print one JSON object per frame (NDJSON: frame, layers, ips, esp, decrypted, nonce, truncated) on stdout, '
+      + 'and NOTHING else on stdout; the summary (or, with --json, the report JSON) goes to stderr instead' },
+  'pod-cidr': { type: 'string', multiple: true, arg: 'CIDR', group: 'Analysis', default: DEFAULT_POD_CIDRS.join(', '),
+    help: 'pod address range (host bits zero), repeatable; given values replace the default' },
+  pods: { type: 'string', arg: 'A,B', group: 'Analysis', default: 'none: the pod CIDRs decide',
+    help: 'pod addresses: a pod packet has both ends in this list (the CIDRs are then not used)' },
+  nonce: { type: 'string', arg: 'TEXT', group: 'Analysis', default: 'none',
+    help: 'count frames whose raw bytes contain TEXT (in cleartext it is a leak)' },
+  expect: { type: 'string', arg: 'VERDICT', group: 'Analysis', default: 'none: any verdict exits 0',
+    help: `${VERDICTS.join(' | ')} (with encrypted, a nonce in cleartext or NULL-encryption ESP also fails it)` },
+  spi: { type: 'string', arg: 'N', group: 'Analysis', default: 'none: any SPI',
+    help: 'expected ESP SPI (1..4294967295, decimal or 0x hex): no ESP with it, or ESP with another SPI, fails '
+      + 'the expectation' },
+  endpoints: { type: 'string', multiple: true, arg: 'A,B[,...]', group: 'Analysis', default: 'none: any addresses',
+    help: 'expected ESP endpoints (node IPs, cilium_host addresses), two or more, comma-separated or repeated: no '
+      + 'ESP between them, or ESP between other addresses, fails the expectation; any of them inside the pod range '
+      + 'is a node address, so its traffic counts as host traffic, not pod traffic' },
+  'vxlan-port': { type: 'string', multiple: true, arg: 'P', group: 'Analysis', default: DEFAULT_VXLAN_PORTS.join(', '),
+    help: 'UDP port decoded as VXLAN, repeatable; given values replace the default' },
+  'geneve-port': { type: 'string', multiple: true, arg: 'P', group: 'Analysis', default: DEFAULT_GENEVE_PORTS.join(', '),
+    help: 'UDP port decoded as Geneve, repeatable; given values replace the default' },
+  key: { type: 'string', multiple: true, arg: 'SPI:HEX40', group: 'Decryption (AES-GCM, RFC 4106)', default: 'none',
+    help: 'key for every SA with this SPI: 40 hex digits = 16-byte AES key + 4-byte salt; repeatable' },
+  xfrm: { type: 'string', multiple: true, arg: 'FILE', group: 'Decryption (AES-GCM, RFC 4106)', default: 'none',
+    help: 'output of "ip xfrm state" (as root) on a node: per-SA keys; repeatable. Redacted keys keep their SAs '
+      + '(reported as having no usable key)' },
+  wireshark: { type: 'string', arg: 'DIR', group: 'Decryption (AES-GCM, RFC 4106)', default: 'none: nothing written',
+    help: 'write esp_sa, preferences and decode_as_entries into DIR, so that WIRESHARK_CONFIG_DIR=DIR wireshark '
+      + 'CAPTURE opens it decrypted' },
+  help: { type: 'boolean', short: 'h', group: 'Other', default: 'off', help: 'print this text and exit' },
+  version: { type: 'boolean', short: 'V', group: 'Other', default: 'off', help: 'print the version and exit' },
+};
 
-Analysis:
-  --pod-cidr CIDR        pod address range, repeatable (default ${DEFAULT_POD_CIDRS.join(', ')}); given values
-                         replace the default
-  --pods A,B             pod addresses: a pod packet has both ends in this list (the CIDRs are then
-                         not used)
-  --nonce TEXT           count frames whose raw bytes contain TEXT (in cleartext it is a leak)
-  --expect VERDICT       encrypted | cleartext | partial | inconclusive (with encrypted, a nonce in
-                         cleartext or NULL-encryption ESP also fails it)
-  --spi N                expected ESP SPI (1..4294967295, decimal or 0x hex): no ESP with it, or ESP
-                         with another SPI, fails the expectation
-  --endpoints A,B        expected ESP endpoints (node IPs): no ESP between them, or ESP between other
-                         addresses, fails the expectation; any of them inside the pod range is a node
-                         address (cilium_host), so its traffic counts as host traffic, not pod traffic
-  --vxlan-port P         UDP port decoded as VXLAN, repeatable (default ${DEFAULT_VXLAN_PORTS.join(', ')}); replaces
-                         the default
-  --geneve-port P        UDP port decoded as Geneve, repeatable (default ${DEFAULT_GENEVE_PORTS.join(', ')})
+/** The parseArgs configuration, derived from OPTIONS. */
+export const PARSE_ARGS_OPTIONS = Object.fromEntries(Object.entries(OPTIONS).map(([name, o]) => [name,
+  { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) }]));
 
-Decryption (AES-GCM, RFC 4106):
-  --key SPI:HEX40        key for every SA with this SPI: 40 hex digits = 16-byte AES key + 4-byte salt;
-                         repeatable
-  --xfrm FILE            output of "ip xfrm state" (as root) on a node: per-SA keys; repeatable
-  --wireshark DIR        write esp_sa, preferences and decode_as_entries into DIR, so that
-                         WIRESHARK_CONFIG_DIR=DIR wireshark CAPTURE opens it decrypted
+const HELP_WIDTH = 112;
+const HELP_COLUMN = 25;
 
-  -h, --help             this text
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let cur = '';
+  for (const word of text.split(' ')) {
+    if (cur !== '' && cur.length + 1 + word.length > width) {
+      lines.push(cur);
+      cur = word;
+    } else {
+      cur = cur === '' ? word : `${cur} ${word}`;
+    }
+  }
+  if (cur !== '') lines.push(cur);
+  return lines;
+}
 
-Exit codes: 0 the capture meets every expectation given (--expect, --spi, --endpoints; none given: 0),
-1 it does not (the report says why), 2 unusable capture or options (one line on stderr:
-"verify: FILE-OR-OPTION: problem").
-Verdicts: encrypted (ESP seen, no cleartext pod packet, nonce never in cleartext), cleartext (pod traffic,
-no ESP carrying it), partial (both), inconclusive (neither: a capture that saw nothing proves nothing).
-`;
+/** The option column of --help: "-h, --help", "--pod-cidr CIDR". */
+export function optionLabel(name: string, o: OptionSpec): string {
+  return `${o.short ? `-${o.short}, ` : ''}--${name}${o.arg ? ` ${o.arg}` : ''}`;
+}
+
+/** --help, generated from OPTIONS: every option, grouped, each with its default. */
+export function helpText(): string {
+  const out = [
+    'Usage: cilium-ipsec-verify CAPTURE [options]',
+    '       npm run -s verify -- CAPTURE [options]         (in a clone of the repository)',
+    '',
+    'Reads a pcap or pcapng capture (optionally gzip-compressed) and decides whether pod-to-pod traffic in it is',
+    'encrypted with IPsec (ESP). A capture cut short at the end is analysed up to its last whole record.',
+  ];
+  const groups = [...new Set(Object.values(OPTIONS).map((o) => o.group))];
+  for (const g of groups) {
+    out.push('', `${g}:`);
+    for (const [name, o] of Object.entries(OPTIONS)) {
+      if (o.group !== g) continue;
+      const label = `  ${optionLabel(name, o)}`;
+      const text = wrap(`${o.help} [default: ${o.default}]`, HELP_WIDTH - HELP_COLUMN);
+      if (label.length < HELP_COLUMN - 1) out.push(label.padEnd(HELP_COLUMN) + text[0]);
+      else out.push(label, ' '.repeat(HELP_COLUMN) + text[0]);
+      for (const t of text.slice(1)) out.push(' '.repeat(HELP_COLUMN) + t);
+    }
+  }
+  out.push('',
+    'Exit codes: 0 the capture meets every expectation given (--expect, --spi, --endpoints; none given: 0),',
+    '1 it does not (the report says why), 2 unusable capture or options (one line on stderr:',
+    '"verify: FILE-OR-OPTION: problem").',
+    'Verdicts: encrypted (ESP seen, no cleartext pod packet, nonce never in cleartext), cleartext (pod traffic,',
+    'no ESP carrying it), partial (both), inconclusive (neither: a capture that saw nothing proves nothing).',
+    '');
+  return out.join('\n');
+}
+
+/** The version in package.json (the nearest one above this file, in the sources and in build/verify alike). */
+export function version(): string {
+  for (let d = __dirname; ; d = path.dirname(d)) {
+    const p = path.join(d, 'package.json');
+    if (fs.existsSync(p)) return (JSON.parse(fs.readFileSync(p, 'utf8')) as { version?: string }).version ?? 'unknown';
+    if (path.dirname(d) === d) return 'unknown';
+  }
+}
 
 /** A problem with the command line or an input file: one stderr line, exit 2. */
 class UsageError extends Error {
@@ -84,17 +160,16 @@ class UsageError extends Error {
 // Validation of single values (exported for tests and for other front ends).
 
 export function parseIp(s: string): string | undefined {
-  const t = s.trim();
-  return net.isIP(t) !== 0 ? t : undefined;
+  return addressText(s);
 }
 
+/** Canonical "ADDRESS/LEN" (host bits zero), or undefined; see net/cidr.ts for what is accepted. */
 export function checkCidr(s: string): string | undefined {
-  const m = /^([^/]+)\/(\d{1,3})$/.exec(s.trim());
-  if (!m) return undefined;
-  const v = net.isIP(m[1]);
-  if (v === 0) return undefined;
-  const len = Number(m[2]);
-  return len <= (v === 4 ? 32 : 128) ? `${m[1]}/${len}` : undefined;
+  try {
+    return parseCidr(s).text;
+  } catch {
+    return undefined;
+  }
 }
 
 function parseUint(s: string): number | undefined {
@@ -159,8 +234,8 @@ function statKind(p: string): 'file' | 'dir' | 'missing' | 'other' {
   }
 }
 
-/** Parses and validates argv; throws UsageError on the first problem. Returns undefined for --help. */
-export function parseCommandLine(argv: string[]): Parsed | undefined {
+/** Parses and validates argv; throws UsageError on the first problem. Returns 'help' / 'version' for those. */
+export function parseCommandLine(argv: string[]): Parsed | 'help' | 'version' {
   let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   let positionals: string[];
   try {
@@ -168,22 +243,7 @@ export function parseCommandLine(argv: string[]): Parsed | undefined {
       args: argv,
       strict: true,
       allowPositionals: true,
-      options: {
-        help: { type: 'boolean', short: 'h' },
-        json: { type: 'boolean' },
-        frames: { type: 'boolean' },
-        'pod-cidr': { type: 'string', multiple: true },
-        pods: { type: 'string' },
-        nonce: { type: 'string' },
-        spi: { type: 'string' },
-        endpoints: { type: 'string' },
-        expect: { type: 'string' },
-        'vxlan-port': { type: 'string', multiple: true },
-        'geneve-port': { type: 'string', multiple: true },
-        key: { type: 'string', multiple: true },
-        xfrm: { type: 'string', multiple: true },
-        wireshark: { type: 'string' },
-      },
+      options: PARSE_ARGS_OPTIONS,
     }));
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
@@ -199,14 +259,16 @@ export function parseCommandLine(argv: string[]): Parsed | undefined {
         throw new UsageError(opt, err.message.split('\n')[0]);
     }
   }
-  if (values.help) return undefined;
+  if (values.help) return 'help';
+  if (values.version) return 'version';
 
   const str = (k: string): string | undefined => values[k] as string | undefined;
   const strs = (k: string): string[] => (values[k] as string[] | undefined) ?? [];
   // A value that looks like an option means the real value was forgotten ("--spi --json").
-  for (const k of ['pods', 'nonce', 'spi', 'endpoints', 'expect', 'wireshark']) {
-    const v = str(k);
-    if (v !== undefined && /^--[a-z]/.test(v)) throw new UsageError(`--${k}`, 'needs a value');
+  for (const [k, o] of Object.entries(OPTIONS)) {
+    if (o.type !== 'string') continue;
+    const given = o.multiple ? strs(k) : [str(k)];
+    if (given.some((v) => v !== undefined && /^--[a-z]/.test(v))) throw new UsageError(`--${k}`, 'needs a value');
   }
 
   if (positionals.length === 0) throw new UsageError('CAPTURE', 'missing: give the capture file to verify (see --help)');
@@ -218,9 +280,12 @@ export function parseCommandLine(argv: string[]): Parsed | undefined {
 
   if (values['pod-cidr'] !== undefined) {
     opts.podCidrs = strs('pod-cidr').map((c) => {
-      const ok = checkCidr(c);
-      if (ok === undefined) throw new UsageError('--pod-cidr', `"${c}" is not a CIDR (e.g. 10.0.0.0/8 or fd00::/104)`);
-      return ok;
+      try {
+        return parseCidr(c).text;
+      } catch (e) {
+        if (e instanceof CidrError) throw new UsageError('--pod-cidr', e.message);
+        throw e;
+      }
     });
   }
   const pods = str('pods');
@@ -236,8 +301,11 @@ export function parseCommandLine(argv: string[]): Parsed | undefined {
     if (v === undefined) throw new UsageError('--spi', `must be an integer 1..4294967295, got "${spi}"`);
     opts.spi = v;
   }
-  const endpoints = str('endpoints');
-  if (endpoints !== undefined) opts.endpoints = list('--endpoints', endpoints, 2, 2);
+  if (values.endpoints !== undefined) {
+    // Comma-separated, repeated, or both: the lab passes every node IP and cilium_host address.
+    const all = list('--endpoints', strs('endpoints').join(','), 2, 1024);
+    opts.endpoints = [...new Set(all)];
+  }
   const expect = str('expect');
   if (expect !== undefined) {
     if (!(VERDICTS as readonly string[]).includes(expect)) {
@@ -304,8 +372,8 @@ export async function execute(argv: string[], io: CliIo = { stdout: process.stdo
   Promise<number> {
   try {
     const p = parseCommandLine(argv);
-    if (p === undefined) {
-      io.stdout.write(HELP);
+    if (p === 'help' || p === 'version') {
+      io.stdout.write(p === 'help' ? helpText() : `cilium-ipsec-verify ${version()}\n`);
       return 0;
     }
     const { states, warnings: xfrmWarnings } = await loadXfrmFiles(p.xfrmFiles);

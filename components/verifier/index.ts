@@ -2,8 +2,9 @@
  * The capture verifier as a library: `verifyCapture(path, opts)` reads a pcap / pcapng (optionally gzip) capture
  * and returns the Report (verdict, ESP findings, cleartext pod traffic, nonce hits, decryption results).
  *
- * Pure TypeScript over node:* only: nothing here (or anywhere under components/verifier) imports the Pulumi SDK,
- * so the same code runs in the CLI, in tests and inside the Pulumi program.
+ * Pure TypeScript on node:* and one npm package, ipaddr.js (address and CIDR parsing, net/cidr.ts): nothing here
+ * (or anywhere under components/verifier) imports the Pulumi SDK, so the same code runs in the CLI, in tests and
+ * inside the Pulumi program.
  */
 import * as fs from 'node:fs';
 import { Analyzer, DEFAULT_ANALYZER_OPTIONS } from './analyze/analyzer';

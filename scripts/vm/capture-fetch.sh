@@ -12,7 +12,8 @@
 # Output (stdout): key=value lines: local, bytes, sha256.
 set -euo pipefail
 
-die() { echo "capture-fetch: $*" >&2; exit 1; }
+# shellcheck source=scripts/vm/lib.sh
+[ -n "${LAB_VM_LIB:-}" ] || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 host=${FETCH_HOST:-}
 port=${FETCH_PORT:-22}
@@ -27,9 +28,9 @@ command -v ssh >/dev/null 2>&1 || die "ssh (openssh-client) is not installed on 
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# Lab VMs are recreated with new host keys: no known_hosts, no prompts.
-common=(-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR
-  -o ConnectTimeout=20)
+# lib.sh's one set of options: no known_hosts (VMs are recreated), no prompts, and a keep-alive so a
+# stalled copy fails instead of hanging `pulumi up`.
+common=("${LAB_SSH_OPTIONS[@]}")
 opts=("${common[@]}" -p "$port")
 if [ -n "${FETCH_PRIVATE_KEY:-}" ]; then
   (umask 077 && printf '%s\n' "$FETCH_PRIVATE_KEY" >"$tmp/key")

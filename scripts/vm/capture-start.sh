@@ -18,9 +18,8 @@
 # Output (stdout): key=value lines: interface, file, pid, started.
 set -euo pipefail
 
-die() { echo "capture-start: $*" >&2; exit 1; }
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi; }
-is_int() { [[ $1 =~ ^[0-9]+$ ]]; }
+# shellcheck source=scripts/vm/lib.sh
+[ -n "${LAB_VM_LIB:-}" ] || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 iface=${CAPTURE_INTERFACE:-}
 file=${CAPTURE_FILE:-}
@@ -35,7 +34,7 @@ buffer_kib=${CAPTURE_BUFFER_KIB:-32768}
 [ -n "$file" ] || die "CAPTURE_FILE is required (absolute path of the pcap to write)"
 [[ $file == /* ]] || die "CAPTURE_FILE must be an absolute path, got '$file'"
 for v in max_packets max_seconds snaplen start_timeout buffer_kib; do
-  is_int "${!v}" || die "$v must be a non-negative integer, got '${!v}'"
+  is_uint "${!v}" || die "$v must be a non-negative integer, got '${!v}'"
 done
 [ "$max_packets" -gt 0 ] || die "CAPTURE_MAX_PACKETS must be > 0"
 [ "$max_seconds" -gt 0 ] || die "CAPTURE_MAX_SECONDS must be > 0"
@@ -51,10 +50,8 @@ log="$file.log"
 as_root mkdir -p "$(dirname "$file")"
 
 # A capture still running for this file (a retried create): stop it; its file is replaced.
-if old=$(cat "$pidfile" 2>/dev/null) && [ -n "$old" ] && [ -d "/proc/$old" ]; then
-  as_root kill -INT "$old" 2>/dev/null || true
-  for _ in $(seq 1 50); do [ -d "/proc/$old" ] || break; sleep 0.2; done
-fi
+old=$(cat "$pidfile" 2>/dev/null || true)
+stop_pid "$old" 10 || true
 as_root rm -f "$file" "$log" "$pidfile"
 
 # -Z root: Debian's tcpdump drops to user "tcpdump" before opening the -w file otherwise.
@@ -68,22 +65,20 @@ as_root setsid sh -c 'pidfile=$1 log=$2; shift 2; echo $$ >"$pidfile"; exec "$@"
   capture-start "$pidfile" "$log" timeout -s INT "$max_seconds" tcpdump "${args[@]}" \
   </dev/null >/dev/null 2>&1 &
 
-deadline=$((SECONDS + start_timeout))
 pid=
-while :; do
+listening() {
   [ -n "$pid" ] || pid=$(cat "$pidfile" 2>/dev/null || true)
-  if grep -q 'listening on' "$log" 2>/dev/null; then
-    break
+  grep -q 'listening on' "$log" 2>/dev/null && return 0
+  last=$(tail -n 5 "$log" 2>/dev/null | tr '\n' ' ')
+  if [ -n "$pid" ] && ! running "$pid"; then
+    die "tcpdump exited before it was listening on $iface: $last"
   fi
-  if [ -n "$pid" ] && [ ! -d "/proc/$pid" ]; then
-    die "tcpdump exited before it was listening on $iface: $(tail -n 5 "$log" 2>/dev/null | tr '\n' ' ')"
-  fi
-  if [ "$SECONDS" -ge "$deadline" ]; then
-    [ -z "$pid" ] || as_root kill -INT "$pid" 2>/dev/null || true
-    die "tcpdump did not report 'listening on $iface' within ${start_timeout}s; last output: $(tail -n 5 "$log" 2>/dev/null | tr '\n' ' ')"
-  fi
-  sleep 0.2
-done
+  return 1
+}
+if ! wait_for "$start_timeout" 0.2 "tcpdump to report 'listening on $iface'" listening; then
+  [ -z "$pid" ] || as_root kill -INT "$pid" 2>/dev/null || true
+  exit 1
+fi
 # Anything unexpected on stderr besides the banner (cilium-cli fails on it too) is worth seeing.
 grep -v -e 'listening on' -e 'verbose output suppressed' "$log" >&2 || true
 

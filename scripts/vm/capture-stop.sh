@@ -13,33 +13,28 @@
 # The pcap is made world-readable so the fetch can copy it as an unprivileged user.
 set -euo pipefail
 
-die() { echo "capture-stop: $*" >&2; exit 1; }
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi; }
+# shellcheck source=scripts/vm/lib.sh
+[ -n "${LAB_VM_LIB:-}" ] || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 file=${CAPTURE_FILE:-}
 stop_timeout=${STOP_TIMEOUT:-30}
 settle=${STOP_SETTLE:-2}
 [ -n "$file" ] || die "CAPTURE_FILE is required (the pcap path given to capture-start.sh)"
-[[ $stop_timeout =~ ^[0-9]+$ ]] || die "STOP_TIMEOUT must be a non-negative integer, got '$stop_timeout'"
-[[ $settle =~ ^[0-9]+$ ]] || die "STOP_SETTLE must be a non-negative integer, got '$settle'"
+is_uint "$stop_timeout" || die "STOP_TIMEOUT must be a non-negative integer, got '$stop_timeout'"
+is_uint "$settle" || die "STOP_SETTLE must be a non-negative integer, got '$settle'"
 pidfile="$file.pid"
 log="$file.log"
 [ -f "$log" ] || die "no capture log $log: was capture-start.sh run with CAPTURE_FILE=$file?"
 
 stopped_by=bound
 pid=$(cat "$pidfile" 2>/dev/null || true)
-if [ -n "$pid" ] && [ -d "/proc/$pid" ]; then
+if running "$pid"; then
   stopped_by=signal
   sleep "$settle"
-  as_root kill -INT "$pid"
-  deadline=$((SECONDS + stop_timeout))
-  while [ -d "/proc/$pid" ]; do
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      as_root kill -KILL "$pid" 2>/dev/null || true
-      die "tcpdump (pid $pid) did not exit within ${stop_timeout}s of SIGINT; killed it"
-    fi
-    sleep 0.2
-  done
+  if ! stop_pid "$pid" "$stop_timeout"; then
+    as_root kill -KILL "$pid" 2>/dev/null || true
+    die "tcpdump (pid $pid) did not exit within ${stop_timeout}s of SIGINT; killed it"
+  fi
 fi
 as_root rm -f "$pidfile"
 

@@ -3,14 +3,15 @@
 # is Ready. Fails naming what was awaited and the last state seen.
 # Env: EXPECTED_NODES ("control-plane worker1 worker2"), TIMEOUT_SECONDS (default 900).
 set -euo pipefail
+# shellcheck source=scripts/vm/lib.sh
+[ -n "${LAB_VM_LIB:-}" ] || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 : "${EXPECTED_NODES:?}"
 timeout_s=${TIMEOUT_SECONDS:-900}
 export KUBECONFIG=/etc/kubernetes/admin.conf
-deadline=$((SECONDS + timeout_s))
 read -ra nodes <<<"$EXPECTED_NODES"
 
-last="(nothing yet)"
-while ((SECONDS < deadline)); do
+cilium_ready() {
+  local ds st n notready
   ds=$(kubectl -n kube-system get ds cilium -o jsonpath='{.status.numberReady}/{.status.desiredNumberScheduled}' 2>&1 || true)
   notready=()
   for n in "${nodes[@]}"; do
@@ -18,13 +19,11 @@ while ((SECONDS < deadline)); do
     [[ "$st" == True ]] || notready+=("$n=${st:-missing}")
   done
   last="cilium ds ready ${ds}; nodes not Ready: ${notready[*]:-none}"
-  if ((${#notready[@]} == 0)) && [[ "$ds" =~ ^([0-9]+)/([0-9]+)$ ]] && ((BASH_REMATCH[1] == BASH_REMATCH[2] && BASH_REMATCH[2] > 0)); then
-    kubectl get nodes -o wide
-    echo "Cilium ready on ${ds} nodes; all nodes Ready"
-    exit 0
-  fi
-  sleep 10
-done
-echo "timed out after ${timeout_s}s waiting for Cilium and Ready nodes; last: $last" >&2
-kubectl -n kube-system get pods -o wide >&2 || true
-exit 1
+  ((${#notready[@]} == 0)) && [[ "$ds" =~ ^([0-9]+)/([0-9]+)$ ]] && ((BASH_REMATCH[1] == BASH_REMATCH[2] && BASH_REMATCH[2] > 0)) && ready_ds=$ds
+}
+if ! wait_for "$timeout_s" 10 "Cilium and Ready nodes" cilium_ready; then
+  kubectl -n kube-system get pods -o wide >&2 || true
+  exit 1
+fi
+kubectl get nodes -o wide
+echo "Cilium ready on ${ready_ds} nodes; all nodes Ready"

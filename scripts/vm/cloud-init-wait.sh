@@ -1,24 +1,16 @@
 #!/usr/bin/env bash
-# Wait (bounded) until cloud-init finished on THIS machine; fail naming the last status seen.
+# Wait (bounded) until cloud-init finished on THIS machine: done cleanly, or done with recoverable
+# errors (reported: they are what a user needs to read). A critical error or a disabled cloud-init
+# fails at once with the detail; a timeout names the last status seen. See cloud_init_check in lib.sh.
 # Env: TIMEOUT_SECONDS (default 900).
 set -euo pipefail
+# shellcheck source=scripts/vm/lib.sh
+[ -n "${LAB_VM_LIB:-}" ] || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 timeout_s=${TIMEOUT_SECONDS:-900}
-deadline=$((SECONDS + timeout_s))
+is_uint "$timeout_s" || die "TIMEOUT_SECONDS must be a non-negative integer, got '$timeout_s'"
+host=$(hostname)
+# Errors name the machine: the Pulumi log interleaves several.
+LAB_SCRIPT="cloud-init-wait on $host"
 last="(no status yet)"
-while ((SECONDS < deadline)); do
-  if last=$(cloud-init status 2>&1); then
-    case "$last" in
-      *"status: done"*) echo "cloud-init done on $(hostname)"; exit 0 ;;
-    esac
-  fi
-  case "$last" in
-    *"status: error"* | *"status: degraded"*)
-      echo "cloud-init failed on $(hostname): ${last//$'\n'/ }" >&2
-      cloud-init status --long >&2 || true
-      exit 1
-      ;;
-  esac
-  sleep 5
-done
-echo "timed out after ${timeout_s}s waiting for cloud-init on $(hostname); last status: ${last//$'\n'/ }" >&2
-exit 1
+wait_for "$timeout_s" 5 "cloud-init on $host" cloud_init_check cloud-init status --format json || exit 1
+echo "cloud-init done on $host: $cloud_init_report"

@@ -9,8 +9,8 @@
 # "Keys in use: 4", "Max Seq. Number: 0x12/0xffffffff", "Errors: 0").
 set -euo pipefail
 
-die() { echo "facts-cilium: $*" >&2; exit 1; }
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi; }
+# shellcheck source=scripts/vm/lib.sh
+[ -n "${LAB_VM_LIB:-}" ] || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 node=${NODE_NAME:-}
 ns=${CILIUM_NAMESPACE:-kube-system}

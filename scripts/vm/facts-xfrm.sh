@@ -5,6 +5,7 @@
 # Inputs: none. Output: the text of `ip xfrm state` (may be empty when no SA exists).
 set -euo pipefail
 
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi; }
-command -v ip >/dev/null 2>&1 || { echo "facts-xfrm: ip (iproute2) is not installed on $(hostname)" >&2; exit 1; }
+# shellcheck source=scripts/vm/lib.sh
+[ -n "${LAB_VM_LIB:-}" ] || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+command -v ip >/dev/null 2>&1 || die "ip (iproute2) is not installed on $(hostname)"
 as_root ip xfrm state

@@ -7,8 +7,8 @@
 #   `xfrm_stat.<Counter>=<n>` line per /proc/net/xfrm_stat counter (all of them are error counters).
 set -euo pipefail
 
-die() { echo "facts: $*" >&2; exit 1; }
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi; }
+# shellcheck source=scripts/vm/lib.sh
+[ -n "${LAB_VM_LIB:-}" ] || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 command -v ip >/dev/null 2>&1 || die "ip (iproute2) is not installed on $(hostname)"
 
 echo "phase=${PHASE:-}"

@@ -3,6 +3,8 @@
 # Idempotent: an initialised control-plane (admin.conf present) is only checked for API health.
 # Env: CA_CERT, CA_KEY (PEM), KUBEADM_CONFIG (YAML), TIMEOUT_SECONDS (default 600).
 set -euo pipefail
+# shellcheck source=scripts/vm/lib.sh
+[ -n "${LAB_VM_LIB:-}" ] || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 : "${CA_CERT:?}" "${CA_KEY:?}" "${KUBEADM_CONFIG:?}"
 timeout_s=${TIMEOUT_SECONDS:-600}
 export KUBECONFIG=/etc/kubernetes/admin.conf
@@ -18,7 +20,7 @@ if [[ ! -f /etc/kubernetes/admin.conf ]]; then
   log=/var/log/lab-kubeadm-init.log
   if ! kubeadm init --config /etc/kubernetes/lab-kubeadm.yaml >"$log" 2>&1; then
     echo "kubeadm init failed; last lines of $log (tokens redacted):" >&2
-    tail -n 40 "$log" | sed -E 's/[a-z0-9]{6}\.[a-z0-9]{16}/<token>/g' >&2
+    tail -n 40 "$log" | redact_tokens >&2
     exit 1
   fi
   echo "kubeadm init done (log: $log)"
@@ -26,14 +28,7 @@ else
   echo "control-plane already initialised" >&2
 fi
 
-deadline=$((SECONDS + timeout_s))
 last="(no answer yet)"
-while ((SECONDS < deadline)); do
-  if last=$(kubectl get --raw /readyz 2>&1); then
-    echo "API server ready"
-    exit 0
-  fi
-  sleep 5
-done
-echo "timed out after ${timeout_s}s waiting for the API server /readyz; last: ${last//$'\n'/ }" >&2
-exit 1
+api_ready() { last=$(kubectl get --raw /readyz 2>&1); }
+wait_for "$timeout_s" 5 "the API server /readyz" api_ready || exit 1
+echo "API server ready"

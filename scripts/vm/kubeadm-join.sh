@@ -3,6 +3,8 @@
 # already has /etc/kubernetes/kubelet.conf is left alone.
 # Env: KUBEADM_CONFIG (JoinConfiguration YAML).
 set -euo pipefail
+# shellcheck source=scripts/vm/lib.sh
+[ -n "${LAB_VM_LIB:-}" ] || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 : "${KUBEADM_CONFIG:?}"
 if [[ -f /etc/kubernetes/kubelet.conf ]]; then
   echo "$(hostname) already joined" >&2
@@ -14,7 +16,7 @@ printf '%s\n' "$KUBEADM_CONFIG" >/etc/kubernetes/lab-join.yaml
 log=/var/log/lab-kubeadm-join.log
 if ! kubeadm join --config /etc/kubernetes/lab-join.yaml >"$log" 2>&1; then
   echo "kubeadm join failed on $(hostname); last lines of $log (tokens redacted):" >&2
-  tail -n 40 "$log" | sed -E 's/[a-z0-9]{6}\.[a-z0-9]{16}/<token>/g' >&2
+  tail -n 40 "$log" | redact_tokens >&2
   exit 1
 fi
 echo "$(hostname) joined"

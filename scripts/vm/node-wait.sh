@@ -1,30 +1,20 @@
 #!/usr/bin/env bash
 # Runs on the ROUTER: wait (bounded) until NODE_IP answers SSH with the lab key and cloud-init finished
-# there. Fails naming what was awaited and the last thing seen.
+# there: done cleanly, or done with recoverable errors (reported). A critical error or a disabled
+# cloud-init on the node fails at once with the detail; a timeout names the last thing seen (an SSH
+# error or cloud-init's status). See cloud_init_check in lib.sh.
 # Env: NODE_IP, TIMEOUT_SECONDS (default 1200), LAB_USER (default lab).
 set -euo pipefail
+# shellcheck source=scripts/vm/lib.sh
+[ -n "${LAB_VM_LIB:-}" ] || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 : "${NODE_IP:?}"
 timeout_s=${TIMEOUT_SECONDS:-1200}
+is_uint "$timeout_s" || die "TIMEOUT_SECONDS must be a non-negative integer, got '$timeout_s'"
 user=${LAB_USER:-lab}
 key=/home/$user/.ssh/id_ed25519
-deadline=$((SECONDS + timeout_s))
-last="(nothing yet)"
+LAB_SCRIPT="node-wait for $NODE_IP"
 ssh_node() {
-  sudo -u "$user" ssh -i "$key" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
-    -o LogLevel=ERROR -o ConnectTimeout=10 "$user@$NODE_IP" "$@"
+  sudo -u "$user" ssh -n -i "$key" "${LAB_SSH_OPTIONS[@]}" "$user@$NODE_IP" "$@"
 }
-while ((SECONDS < deadline)); do
-  if out=$(ssh_node cloud-init status 2>&1); then
-    case "$out" in
-      *"status: done"*) echo "node $NODE_IP: cloud-init done"; exit 0 ;;
-      *"status: error"* | *"status: degraded"*)
-        echo "node $NODE_IP: cloud-init failed: ${out//$'\n'/ }" >&2
-        exit 1
-        ;;
-    esac
-  fi
-  last=${out//$'\n'/ }
-  sleep 5
-done
-echo "timed out after ${timeout_s}s waiting for SSH and cloud-init on node $NODE_IP; last seen: $last" >&2
-exit 1
+wait_for "$timeout_s" 5 "SSH and cloud-init on node $NODE_IP" cloud_init_check ssh_node cloud-init status --format json || exit 1
+echo "node $NODE_IP: cloud-init done: $cloud_init_report"

@@ -5,6 +5,8 @@
 # Inputs: /etc/lab/router.env (written by cloud-init) or the environment:
 #   UPLINK_IF, SEGMENT_IFS ("seg1 seg2"), SEGMENT_SUBNETS, API_DNAT_TO (ip:port), API_PORT.
 set -euo pipefail
+# shellcheck source=scripts/vm/lib.sh
+[ -n "${LAB_VM_LIB:-}" ] || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 if [[ -r /etc/lab/router.env ]]; then
   # shellcheck disable=SC1091
   . /etc/lab/router.env
@@ -65,13 +67,8 @@ done
 if ((${#missing[@]} > 0)); then
   log "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  for attempt in 1 2 3 4 5; do
-    if apt-get update -q && apt-get install -y -q "${missing[@]}"; then
-      break
-    fi
-    ((attempt == 5)) && { log "could not install ${missing[*]}"; exit 1; }
-    sleep 10
-  done
+  install_missing() { apt_get update -q && apt_get install -y -q "${missing[@]}"; }
+  retry 5 10 install_missing || die "could not install ${missing[*]}"
 fi
 
 render_rules >/etc/nftables.conf

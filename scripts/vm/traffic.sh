@@ -1,27 +1,30 @@
 #!/usr/bin/env bash
 # Makes the lab's nonce-carrying traffic to TARGET_IP: ICMP echo requests whose payload pattern is the
-# nonce (`ping -p`, iputils), then HTTP GETs with the nonce in the path (/echo?msg=NONCE: the server's
-# access log records the request line; any HTTP status counts as an answer) and in an X-Lab-Nonce header.
+# nonce (`ping -p`, iputils), then HTTP GETs with the nonce in the path (/echo?msg=NONCE) and in an
+# X-Lab-Nonce header. Any HTTP status counts as an answer; an answer whose body is the nonce counts as
+# an echo (the lab's server returns it, so the nonce crosses the capture point in both directions).
 #
 # One script for both places the traffic starts from, so both send exactly the same packets:
 #   - this machine (no Kubernetes): the VM suite runs it inside a pod network namespace on a Debian VM;
 #   - a pod, when CLIENT_POD is set: the Kubernetes lab runs it on the control-plane (kubectl with the
 #     kubeadm admin kubeconfig), waits for both pods to be Ready, execs ping and curl in the client pod,
-#     and counts the server's log lines that carry the nonce (the requests really arrived).
+#     and counts the server's access-log lines that carry the nonce (the requests really arrived).
 # Inputs (environment):
 #   TARGET_IP        destination, the server (pod) IP (required)
 #   NONCE            exactly 16 characters [A-Za-z0-9-] (16 bytes = the most `ping -p` accepts) (required)
 #   PING_COUNT (10; 0 = none), PING_SIZE (64: 16-byte timestamp + two whole copies of the nonce),
 #   HTTP_REQUESTS (5; 0 = none), HTTP_PORT (80)
-#   In a pod: CLIENT_POD, SERVER_POD, NAMESPACE (all three), KUBECONFIG (default /etc/kubernetes/admin.conf),
-#   WAIT_TIMEOUT (seconds for both pods to be Ready, default 180)
-# Output (stdout): key=value lines: ping_transmitted, ping_received, http_total, http_answered, and in a
-# pod server_log_hits.
+#   In a pod: CLIENT_POD, SERVER_POD, NAMESPACE, SERVER_LOG_PREFIX (all four; the first word of the
+#   server's access-log lines: `kubectl logs` merges stdout and stderr, and nginx's error log repeats a
+#   failed request's line, so only lines with this prefix are counted), KUBECONFIG (default
+#   /etc/kubernetes/admin.conf), WAIT_TIMEOUT (seconds for both pods to be Ready, default 180)
+# Output (stdout): key=value lines: ping_transmitted, ping_received, http_total, http_answered,
+# http_echoed, and in a pod server_log_hits.
 # Fails when nothing reached the target: a capture of no traffic proves nothing.
 set -euo pipefail
 
-die() { echo "traffic: $*" >&2; exit 1; }
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi; }
+# shellcheck source=scripts/vm/lib.sh
+[ -n "${LAB_VM_LIB:-}" ] || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 target=${TARGET_IP:-}
 nonce=${NONCE:-}
@@ -32,6 +35,7 @@ http_port=${HTTP_PORT:-80}
 client=${CLIENT_POD:-}
 server=${SERVER_POD:-}
 ns=${NAMESPACE:-}
+log_prefix=${SERVER_LOG_PREFIX:-}
 wait_timeout=${WAIT_TIMEOUT:-180}
 kubeconfig=${KUBECONFIG:-/etc/kubernetes/admin.conf}
 [ -n "$target" ] || die "TARGET_IP is required"
@@ -42,7 +46,9 @@ done
 pattern=$(printf '%s' "$nonce" | od -An -tx1 | tr -d ' \n')
 
 if [ -n "$client" ]; then
-  for v in server ns; do [ -n "${!v}" ] || die "$v is required with CLIENT_POD (see the header of this script)"; done
+  for v in SERVER_POD NAMESPACE SERVER_LOG_PREFIX; do
+    [ -n "${!v:-}" ] || die "$v is required with CLIENT_POD (see the header of this script)"
+  done
   command -v kubectl >/dev/null 2>&1 || die "kubectl is not installed on $(hostname)"
   kc() { as_root env KUBECONFIG="$kubeconfig" kubectl -n "$ns" "$@"; }
   # Runs a command where the traffic starts: in the client pod.
@@ -64,24 +70,32 @@ if [ "$ping_count" -gt 0 ]; then
   [ -n "$transmitted" ] || die "ping in $source_name did not run (is iputils ping there?): $out"
 fi
 
-ok=0
+ok=0 echoed=0
 for i in $(seq 1 "$http_requests"); do
   url="http://$target:$http_port/echo?msg=$nonce&i=$i"
+  body=''
   if [ -n "$client" ] || command -v curl >/dev/null 2>&1; then
-    code=$(from curl -sS -m 5 -o /dev/null -w '%{http_code}' -H "X-Lab-Nonce: $nonce" "$url" 2>/dev/null) || code=000
+    # The body, then the status on a line of its own (curl prints 000 when no server answered).
+    resp=$(from curl -sS -m 5 -w '\n%{http_code}' -H "X-Lab-Nonce: $nonce" "$url" 2>/dev/null) || resp=$'\n000'
+    code=${resp##*$'\n'}
+    body=${resp%$'\n'*}
   else
     code=000
-    wget -q -T 5 -O /dev/null --header "X-Lab-Nonce: $nonce" "$url" 2>/dev/null && code=200
+    body=$(wget -q -T 5 -O - --header "X-Lab-Nonce: $nonce" "$url" 2>/dev/null) && code=200
   fi
   [ "$code" = 000 ] || ok=$((ok + 1)) # any HTTP status: the request reached a server
+  [ "${body%$'\n'}" != "$nonce" ] || echoed=$((echoed + 1))
 done
 
 echo "ping_transmitted=$transmitted"
 echo "ping_received=${received:-0}"
 echo "http_total=$http_requests"
 echo "http_answered=$ok"
+echo "http_echoed=$echoed"
 if [ -n "$client" ]; then
-  echo "server_log_hits=$(kc logs "$server" 2>/dev/null | grep -c -- "$nonce" || true)"
+  # Lines that start with the prefix and hold the nonce; index() compares plain text, not patterns.
+  hits=$(kc logs "$server" 2>/dev/null | awk -v p="$log_prefix " -v n="$nonce" 'index($0, p) == 1 && index($0, n) { c++ } END { print c + 0 }') || hits=0
+  echo "server_log_hits=$hits"
 fi
 if [ "${received:-0}" -eq 0 ] && [ "$ok" -eq 0 ] && [ $((ping_count + http_requests)) -gt 0 ]; then
   die "no traffic from $source_name reached $target (no ping reply, no HTTP answer)${client:+; pods: $(pods)}"

@@ -1,4 +1,7 @@
 import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { REPO_ROOT } from '../../components/repo';
 import * as YAML from 'yaml';
 import { parseLabConfig } from '../../components/config';
 import { planTopology } from '../../components/topology';
@@ -36,6 +39,7 @@ describe('cloud-init seeds', () => {
     assert.match(setup, /masquerade/);
     assert.match(setup, /dpkg -s "\$pkg"/, 'installs only what is missing');
     assert.match(setup, /tcpdump/);
+    assert.ok(setup.startsWith(fs.readFileSync(path.join(REPO_ROOT, 'scripts/vm/lib.sh'), 'utf8')), 'lib.sh ships in front of the script');
     assert.deepStrictEqual(d.runcmd, [['/usr/local/sbin/lab-router-setup']]);
   });
 

@@ -3,7 +3,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as YAML from 'yaml';
 
-export const repoRoot = path.resolve(__dirname, '..', '..');
+import { REPO_ROOT as repoRoot } from '../../components/repo';
+
+export { repoRoot };
 export const STACKS = ['dev', 'unencrypted', 'ipsec'] as const;
 
 /** The `lab:` config of a stack as the Pulumi CLI would merge it: project values, then the stack file. */

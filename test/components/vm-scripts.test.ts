@@ -26,33 +26,162 @@ function withShims(shims: Record<string, string>, script: string, env: Record<st
   }
 }
 
+describe('VM scripts share scripts/vm/lib.sh', () => {
+  const dir = path.join(repoRoot, 'scripts/vm');
+  const scripts = fs.readdirSync(dir).filter((f) => f.endsWith('.sh') && f !== 'lib.sh');
+  // The helpers lib.sh defines, and the fingerprints of the copies it replaced.
+  const copies: [string, RegExp][] = [
+    ['a die() of its own', /^\s*die\(\)/m],
+    ['an as_root() of its own', /^\s*as_root\(\)/m],
+    ['a retry loop of its own', /^\s*retry\(\)|for attempt in/m],
+    ['a deadline loop of its own', /deadline=\$\(\(SECONDS/],
+    ['its own token redaction', /\[a-z0-9\]\{6\}/],
+    ['its own SSH options', /-o\s+BatchMode/],
+    ['its own SIGINT-then-poll loop', /kill -INT[\s\S]{0,200}\/proc\//],
+  ];
+  for (const f of scripts) {
+    it(`${f} sources lib.sh and copies none of its helpers`, () => {
+      const text = fs.readFileSync(path.join(dir, f), 'utf8');
+      if (f !== 'node-setup.sh') assert.match(text, /^\[ -n "\$\{LAB_VM_LIB:-\}" \] \|\| \. "\$\(dirname "\$\{BASH_SOURCE\[0\]\}"\)\/lib\.sh"$/m);
+      for (const [what, re] of copies) assert.doesNotMatch(text, re, `${f} has ${what}`);
+    });
+  }
+});
+
 describe('VM scripts (with shims)', function () {
   this.timeout(60000);
 
-  describe('cloud-init-wait.sh', () => {
-    it('succeeds when cloud-init is done', () => {
-      const r = withShims({ 'cloud-init': 'echo "status: done"', hostname: 'echo router' }, 'scripts/vm/cloud-init-wait.sh', { TIMEOUT_SECONDS: '5' });
+  /**
+   * Stand-ins for `cloud-init status --format json`, in the shapes cloud-init prints them
+   * (cloudinit/cmd/status.py print_status: sorted, indented JSON; exit codes from handle_status_args,
+   * doc/rtd/explanation/return_codes.rst): 23.4 and later (Ubuntu 24.04's 24.x, trixie's 25.1) add
+   * extended_status and recoverable_errors and exit 2 when degraded; 22.4 (bookworm) has neither.
+   */
+  function statusJson(status: string, extended: string | undefined, errors: string[] = [], recoverable: Record<string, string[]> = {}): string {
+    const d: Record<string, unknown> = {
+      boot_status_code: 'enabled-by-generator',
+      datasource: 'nocloud',
+      detail: status === 'running' ? 'Running in stage: modules-final' : 'DataSourceNoCloud [seed=/dev/vdb]',
+      errors,
+      last_update: 'Tue, 01 Dec 2026 08:00:00 +0000',
+      status,
+    };
+    if (extended !== undefined) {
+      d.extended_status = extended;
+      d.recoverable_errors = recoverable;
+    }
+    return JSON.stringify(Object.fromEntries(Object.entries(d).sort(([a], [b]) => a.localeCompare(b))), null, 2);
+  }
+  const WARNING = 'Invalid cloud-config provided: Please run \'sudo cloud-init schema --system\' to see the schema errors.';
+  const ERROR = "('scripts_user', RuntimeError('Runparts: 1 failures (00_kube) in 1 attempted commands'))";
+  const cases: { name: string; json: string; rc: number; outcome: 'done' | 'fails' | 'waits'; expect: RegExp }[] = [
+    { name: '25.1 done (exit 0)', json: statusJson('done', 'done'), rc: 0, outcome: 'done', expect: /: done$/m },
+    {
+      name: '25.1 degraded done (exit 2): done, with the recoverable errors reported',
+      json: statusJson('done', 'degraded done', [], { WARNING: [WARNING, 'Skipping module named foo, no schema'], DEPRECATED: ['Key "chpasswd.list" is deprecated'] }),
+      rc: 2,
+      outcome: 'done',
+      expect: /degraded done; recoverable errors: DEPRECATED: Key "chpasswd.list" is deprecated \| WARNING: Invalid cloud-config provided: .* \| WARNING: Skipping module named foo, no schema$/m,
+    },
+    { name: '25.1 error - done (exit 1): fails at once with the errors', json: statusJson('error', 'error - done', [ERROR]), rc: 1, outcome: 'fails', expect: /cloud-init failed: error - done; errors: \('scripts_user', RuntimeError\('Runparts: 1 failures/ },
+    { name: '25.1 error - running (exit 1): fails at once, no need to wait for the end', json: statusJson('error', 'error - running', [ERROR]), rc: 1, outcome: 'fails', expect: /cloud-init failed: error - running; errors: / },
+    { name: '25.1 running (exit 0): waits', json: statusJson('running', 'running'), rc: 0, outcome: 'waits', expect: /last: running$/m },
+    { name: '25.1 degraded running (exit 2): still waits, exit 2 alone is not done', json: statusJson('running', 'degraded running', [], { WARNING: [WARNING] }), rc: 2, outcome: 'waits', expect: /last: degraded running$/m },
+    { name: '25.1 not started (exit 0): waits', json: statusJson('not started', 'not started'), rc: 0, outcome: 'waits', expect: /last: not started$/m },
+    { name: 'disabled: fails at once (it would never finish)', json: statusJson('disabled', 'disabled'), rc: 0, outcome: 'fails', expect: /cloud-init is disabled here \(enabled-by-generator\)/ },
+    { name: '22.4 done (exit 0, no extended_status)', json: statusJson('done', undefined), rc: 0, outcome: 'done', expect: /: done$/m },
+    { name: '22.4 not run (exit 0): waits', json: statusJson('not run', undefined), rc: 0, outcome: 'waits', expect: /last: not run$/m },
+    { name: '22.4 error (exit 1): fails at once', json: statusJson('error', undefined, [ERROR]), rc: 1, outcome: 'fails', expect: /cloud-init failed: error; errors: / },
+    { name: 'no JSON (cloud-init not installed yet, exit 127): waits, naming what it saw', json: '', rc: 127, outcome: 'waits', expect: /last: \(exit 127\) no status: .*cloud-init: command not found/ },
+  ];
+  // The stand-in prints the JSON and exits with the code; a deprecation notice on stderr must not
+  // spoil the JSON (cloud-init logs to stderr).
+  const cloudInit = (json: string, rc: number) =>
+    rc === 127
+      ? 'echo "bash: line 1: cloud-init: command not found" >&2; exit 127'
+      : `[ "$*" = "status --format json" ] || { echo "unexpected: $*" >&2; exit 9; }\necho "DeprecationWarning: something" >&2\ncat <<'JSON'\n${json}\nJSON\nexit ${rc}`;
+
+  describe('cloud-init-wait.sh: every documented exit code and status', () => {
+    for (const c of cases) {
+      it(c.name, () => {
+        const started = Date.now();
+        const r = withShims({ 'cloud-init': cloudInit(c.json, c.rc), hostname: 'echo router', sleep: 'exit 0' }, 'scripts/vm/cloud-init-wait.sh', {
+          TIMEOUT_SECONDS: c.outcome === 'waits' ? '1' : '600',
+        });
+        if (c.outcome === 'done') {
+          assert.strictEqual(r.code, 0, r.stderr);
+          assert.match(r.stdout, /^cloud-init done on router: /m);
+          assert.match(r.stdout, c.expect);
+        } else if (c.outcome === 'fails') {
+          assert.strictEqual(r.code, 1, r.stdout);
+          assert.match(r.stderr, /^cloud-init-wait on router: /m);
+          assert.match(r.stderr, c.expect);
+          assert.ok(Date.now() - started < 10000, 'failed at once, not after the timeout');
+        } else {
+          assert.strictEqual(r.code, 1, r.stdout);
+          assert.match(r.stderr, /timed out after 1s waiting for cloud-init on router; /);
+          assert.match(r.stderr, c.expect);
+        }
+      });
+    }
+
+    it('waits through running and degraded running, then reports the degraded done', () => {
+      const seq = [
+        [statusJson('not started', 'not started'), 0],
+        [statusJson('running', 'running'), 0],
+        [statusJson('running', 'degraded running', [], { WARNING: [WARNING] }), 2],
+        [statusJson('done', 'degraded done', [], { WARNING: [WARNING] }), 2],
+      ] as const;
+      const shim = [
+        'n=$(cat "$SHIM_DIR/n" 2>/dev/null || echo 0); echo $((n + 1)) >"$SHIM_DIR/n"',
+        ...seq.map(([json, rc], i) => `if [ "$n" -eq ${i} ]; then cat <<'JSON'\n${json}\nJSON\nexit ${rc}; fi`),
+        'exit 9',
+      ].join('\n');
+      const r = withShims({ 'cloud-init': shim, hostname: 'echo router', sleep: 'echo "$1" >>"$SHIM_DIR/slept"' }, 'scripts/vm/cloud-init-wait.sh', { TIMEOUT_SECONDS: '600' });
       assert.strictEqual(r.code, 0, r.stderr);
-      assert.match(r.stdout, /cloud-init done on router/);
-    });
-    it('times out naming what it waited for and the last status', () => {
-      const r = withShims({ 'cloud-init': 'echo "status: running"; exit 2', hostname: 'echo router', sleep: 'exit 0' }, 'scripts/vm/cloud-init-wait.sh', { TIMEOUT_SECONDS: '1' });
-      assert.notStrictEqual(r.code, 0);
-      assert.match(r.stderr, /timed out after 1s waiting for cloud-init on router; last status: status: running/);
-    });
-    it('fails at once on a cloud-init error', () => {
-      const r = withShims({ 'cloud-init': 'echo "status: error"; exit 1', hostname: 'echo router' }, 'scripts/vm/cloud-init-wait.sh', { TIMEOUT_SECONDS: '30' });
-      assert.notStrictEqual(r.code, 0);
-      assert.match(r.stderr, /cloud-init failed on router: status: error/);
+      assert.match(r.stdout, /^cloud-init done on router: degraded done; recoverable errors: WARNING: Invalid cloud-config provided/m);
     });
   });
 
-  describe('node-wait.sh (on the router)', () => {
+  describe('node-wait.sh (on the router): cloud-init on the node over SSH', () => {
     const sudo = 'while [[ "$1" == -u ]]; do shift 2; done; exec "$@"';
-    it('succeeds once the node answers and cloud-init is done there', () => {
-      const r = withShims({ sudo, ssh: 'echo "$@" >"$SHIM_DIR/args"; echo "status: done"' }, 'scripts/vm/node-wait.sh', { NODE_IP: '192.168.44.128', TIMEOUT_SECONDS: '5' });
-      assert.strictEqual(r.code, 0, r.stderr);
-      assert.match(r.stdout, /node 192\.168\.44\.128: cloud-init done/);
+    // Stand-in ssh: records its arguments, then runs the remote command here (with the cloud-init stand-in).
+    const ssh = 'printf "%s\\n" "$*" >"$SHIM_DIR/args"; while [ $# -gt 0 ] && [[ "$1" != lab@* ]]; do shift; done; shift; exec "$@"';
+    for (const c of cases.filter((x) => x.rc !== 127)) {
+      it(c.name, () => {
+        const r = withShims({ sudo, ssh, 'cloud-init': cloudInit(c.json, c.rc), sleep: 'exit 0' }, 'scripts/vm/node-wait.sh', {
+          NODE_IP: '192.168.44.128',
+          TIMEOUT_SECONDS: c.outcome === 'waits' ? '1' : '600',
+        });
+        if (c.outcome === 'done') {
+          assert.strictEqual(r.code, 0, r.stderr);
+          assert.match(r.stdout, /^node 192\.168\.44\.128: cloud-init done: /m);
+          assert.match(r.stdout, c.expect);
+        } else if (c.outcome === 'fails') {
+          assert.strictEqual(r.code, 1, r.stdout);
+          assert.match(r.stderr, /^node-wait for 192\.168\.44\.128: /m);
+          assert.match(r.stderr, c.expect);
+        } else {
+          assert.strictEqual(r.code, 1, r.stdout);
+          assert.match(r.stderr, /timed out after 1s waiting for SSH and cloud-init on node 192\.168\.44\.128; /);
+          assert.match(r.stderr, c.expect);
+        }
+      });
+    }
+    it('asks the node with the lab key and the shared SSH options', () => {
+      const argsFile = path.join(os.tmpdir(), `lab-node-wait-args-${process.pid}`);
+      try {
+        const r = withShims({ sudo, ssh: ssh.replace('"$SHIM_DIR/args"', '"$ARGS_FILE"'), 'cloud-init': cloudInit(statusJson('done', 'done'), 0) }, 'scripts/vm/node-wait.sh', {
+          NODE_IP: '192.168.44.128',
+          TIMEOUT_SECONDS: '5',
+          ARGS_FILE: argsFile,
+        });
+        assert.strictEqual(r.code, 0, r.stderr);
+        const args = fs.readFileSync(argsFile, 'utf8').trim();
+        assert.match(args, /^-n -i \/home\/lab\/\.ssh\/id_ed25519 -o BatchMode=yes .*-o ConnectTimeout=15 .* lab@192\.168\.44\.128 cloud-init status --format json$/);
+      } finally {
+        fs.rmSync(argsFile, { force: true });
+      }
     });
     it('times out with the last SSH error seen', () => {
       const r = withShims(
@@ -61,7 +190,7 @@ describe('VM scripts (with shims)', function () {
         { NODE_IP: '192.168.44.128', TIMEOUT_SECONDS: '1' },
       );
       assert.notStrictEqual(r.code, 0);
-      assert.match(r.stderr, /timed out after 1s waiting for SSH and cloud-init on node 192\.168\.44\.128; last seen: ssh: connect to host .* No route to host/);
+      assert.match(r.stderr, /timed out after 1s waiting for SSH and cloud-init on node 192\.168\.44\.128; last: \(exit 255\) no status: ssh: connect to host .* No route to host/);
     });
   });
 

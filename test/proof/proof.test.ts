@@ -12,6 +12,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as pulumi from '@pulumi/pulumi';
 import { parseLabConfig, type Encryption } from '../../components/config';
+import { envOf, nodeOf, scriptOf } from '../helpers/script-command';
 import { cleartextCapture, DEFAULT_TRAFFIC as T, encryptedCapture, xfrmStateText } from './helpers/pcap';
 
 const REPO = path.resolve(__dirname, '..', '..');
@@ -25,18 +26,6 @@ interface Created {
   inputs: Record<string, unknown>;
 }
 
-/** `K='v'` as it appears in a command text, once quoted for the router's shell or twice for a node's. */
-function envIn(text: string, k: string, v: string): boolean {
-  return text.includes(`${k}='${v}'`) || text.includes(`${k}='\\''${v}'\\''`);
-}
-/** The script a command runs: the name at the end of the command text (see remote.ts scriptCommandText). */
-function scriptOf(create: unknown): string {
-  const m = /([\w-]+\.sh)['"]?\s*$/.exec(String(create));
-  return m ? m[1] : '?';
-}
-function nodeOf(create: unknown): string | undefined {
-  return /lab@([\d.]+)/.exec(String(create))?.[1];
-}
 function unwrap(v: unknown): unknown {
   return v && typeof v === 'object' && SECRET_MARK in (v as object) ? (v as { value: unknown }).value : v;
 }
@@ -65,17 +54,17 @@ function stdoutFor(r: Created, stack: string): string {
     case 'capture-start.sh':
       return 'interface=seg2\nfile=/var/tmp/cilium-lab/x.pcap\npid=4242\nstarted=2026-01-01T00:00:00Z';
     case 'traffic.sh':
-      return 'ping_transmitted=4\nping_received=4\nhttp_total=2\nhttp_answered=2\nserver_log_hits=2';
+      return 'ping_transmitted=4\nping_received=4\nhttp_total=2\nhttp_answered=2\nhttp_echoed=2\nserver_log_hits=2';
     case 'capture-stop.sh':
       return `file=/var/tmp/cilium-lab/${stack}.pcap\nbytes=3000\ncaptured=12\nreceived=12\ndropped=0\nstopped_by=signal`;
     case 'facts.sh':
-      return factsOut(node, envIn(String(create), 'PHASE', 'before') ? 'before' : 'after', stack.includes('grow'));
+      return factsOut(node, envOf(unwrap(r.inputs.stdin)).PHASE, stack.includes('grow'));
     case 'facts-cilium.sh':
       return 'agent=cilium-abcde\nEncryption: IPsec\nDecryption interface(s): eth0\nKeys in use: 4\nMax Seq. Number: 0x6/0xffffffff\nErrors: 0';
     case 'facts-xfrm.sh':
       return xfrmStateText(T, node === T.node1 ? 1 : 2);
     case 'capture-fetch.sh':
-      return `local=${REPO}/captures/${stack}/1.pcap\nbytes=3000\nsha256=00`;
+      return `local=captures/${stack}/1.pcap\nbytes=3000\nsha256=00`;
     default:
       return '';
   }
@@ -199,19 +188,20 @@ describe('EncryptionProof (mocks)', function () {
       });
 
       it('runs tcpdump on the router (no node hop) on lab:captureInterface, and the traffic on the control-plane', () => {
-        const start = String(unwrap(byScript(r.created, 'capture-start.sh')[0].inputs.create));
-        assert.strictEqual(nodeOf(start), undefined);
-        assert.match(start, /CAPTURE_INTERFACE='seg2'/);
-        assert.match(start, new RegExp(`CAPTURE_FILE='/var/tmp/cilium-lab/${stacks[encryption]}-run1-${r.nonce}\\.pcap'`));
+        const start = byScript(r.created, 'capture-start.sh')[0];
+        assert.strictEqual(nodeOf(unwrap(start.inputs.create)), undefined);
+        const env = envOf(unwrap(start.inputs.stdin));
+        assert.strictEqual(env.CAPTURE_INTERFACE, 'seg2');
+        assert.strictEqual(env.CAPTURE_FILE, `/var/tmp/cilium-lab/${stacks[encryption]}-run1-${r.nonce}.pcap`);
         const traffic = String(unwrap(byScript(r.created, 'traffic.sh')[0].inputs.create));
         assert.strictEqual(nodeOf(traffic), CP_IP);
       });
 
       it('uses the same nonce in the traffic command and in the verifier expectations', () => {
-        const traffic = String(unwrap(byScript(r.created, 'traffic.sh')[0].inputs.create));
+        const traffic = envOf(unwrap(byScript(r.created, 'traffic.sh')[0].inputs.stdin));
         assert.match(r.nonce, /^lab-[a-z0-9]{12}$/);
-        assert.ok(envIn(traffic, 'NONCE', r.nonce), `NONCE in the traffic command: ${traffic.slice(0, 400)}`);
-        assert.ok(envIn(traffic, 'TARGET_IP', T.serverPod), 'server pod IP in the traffic command');
+        assert.strictEqual(traffic.NONCE, r.nonce);
+        assert.strictEqual(traffic.TARGET_IP, T.serverPod);
         assert.strictEqual(r.verification.expected.nonce, r.nonce);
         assert.strictEqual(r.verification.nonce?.text, r.nonce);
       });
@@ -242,7 +232,7 @@ describe('EncryptionProof (mocks)', function () {
         assert.ok(Array.isArray(v.esp?.spis) && Array.isArray(v.esp?.flows));
         assert.strictEqual(typeof v.cleartext?.podPackets, 'number');
         assert.deepStrictEqual(v.tcpdump, { file: `/var/tmp/cilium-lab/${stacks[encryption]}.pcap`, bytes: 3000, captured: 12, received: 12, dropped: 0, stoppedBy: 'signal' });
-        assert.deepStrictEqual(v.traffic, { pingTransmitted: 4, pingReceived: 4, httpTotal: 2, httpAnswered: 2, serverLogHits: 2 });
+        assert.deepStrictEqual(v.traffic, { pingTransmitted: 4, pingReceived: 4, httpTotal: 2, httpAnswered: 2, httpEchoed: 2, serverLogHits: 2 });
         assert.strictEqual(r.capturePath, `captures/${stacks[encryption]}/1.pcap`);
         assert.strictEqual(v.capturePath, r.capturePath);
         assert.deepStrictEqual(r.pods, {
@@ -308,8 +298,28 @@ describe('EncryptionProof (mocks)', function () {
         assert.ok(wrapped, 'environment is secret');
         const e = unwrap(env) as Record<string, string>;
         assert.strictEqual(e.FETCH_PRIVATE_KEY, PRIVATE_KEY);
-        assert.strictEqual(e.LOCAL_FILE, path.join(REPO, 'captures', stacks[encryption], '1.pcap'));
+        assert.strictEqual(e.LOCAL_FILE, `captures/${stacks[encryption]}/1.pcap`);
         assert.strictEqual(e.REMOTE_FILE, `/var/tmp/cilium-lab/${stacks[encryption]}-run1-${r.nonce}.pcap`);
+      });
+
+      it('fetches with paths relative to the project: no input holds the absolute checkout path', () => {
+        const fetch = byScript(r.created, 'capture-fetch.sh')[0];
+        const inputs = JSON.stringify(fetch.inputs, (_k, v) => unwrap(v));
+        assert.ok(!inputs.includes(REPO), `capture-fetch inputs contain ${REPO}: ${inputs.replace(PRIVATE_KEY, '<key>')}`);
+        assert.strictEqual(unwrap(fetch.inputs.create), 'bash scripts/vm/capture-fetch.sh');
+        assert.strictEqual(fetch.inputs.dir, undefined, 'runs in the program\'s working directory, the project root');
+        assert.ok(fs.existsSync(path.join(REPO, 'scripts/vm/capture-fetch.sh')));
+      });
+
+      it('serves the nonce back from a ConfigMap and counts only prefixed access-log lines', () => {
+        const cm = r.created.find((c) => c.type === 'kubernetes:core/v1:ConfigMap');
+        assert.ok(cm, 'no ConfigMap for the server');
+        const data = cm.inputs.data as Record<string, string>;
+        assert.match(data['default.conf'], /location = \/echo \{[\s\S]*return 200 "\$arg_msg\\n";/);
+        const traffic = byScript(r.created, 'traffic.sh')[0];
+        const env = envOf(unwrap(traffic.inputs.stdin));
+        assert.strictEqual(env.SERVER_LOG_PREFIX, 'lab-access');
+        assert.match(data['default.conf'], /log_format lab_access 'lab-access /);
       });
     });
   }

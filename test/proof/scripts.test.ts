@@ -70,7 +70,8 @@ describe('proof scripts (real runs, loopback only)', function () {
 
   it('are shellcheck-clean and strict (set -euo pipefail)', () => {
     assert.ok(MINE.length >= 8, MINE.join(' '));
-    const r = spawnSync('shellcheck', MINE.map((f) => path.join(VM, f)), { encoding: 'utf8' });
+    // -x from the repository root: the scripts source scripts/vm/lib.sh.
+    const r = spawnSync('shellcheck', ['-x', ...MINE.map((f) => path.join('scripts/vm', f))], { encoding: 'utf8', cwd: REPO });
     assert.strictEqual(r.status, 0, r.stdout + r.stderr);
     for (const f of MINE) assert.match(fs.readFileSync(path.join(VM, f), 'utf8'), /^set -euo pipefail$/m, f);
   });
@@ -252,7 +253,8 @@ describe('proof scripts (real runs, loopback only)', function () {
       const log = path.join(dir, 'ping.log');
       const r = await runAsync('traffic.sh', { TARGET_IP: '127.0.0.1', NONCE, HTTP_PORT: String(port), HTTP_REQUESTS: '3', PING_LOG: log }, bin);
       assert.strictEqual(r.code, 0, r.stderr);
-      assert.deepStrictEqual(parseTraffic(r.stdout), { pingTransmitted: 10, pingReceived: 9, httpTotal: 3, httpAnswered: 3 });
+      // The stand-in server answers 404 without the nonce: answered, not echoed.
+      assert.deepStrictEqual(parseTraffic(r.stdout), { pingTransmitted: 10, pingReceived: 9, httpTotal: 3, httpAnswered: 3, httpEchoed: 0 });
       const args = fs.readFileSync(log, 'utf8').trim();
       assert.match(args, new RegExp(`-p ${Buffer.from(NONCE).toString('hex')} 127\\.0\\.0\\.1$`));
       assert.match(args, /-c 10 .*-s 64/);
@@ -284,8 +286,16 @@ describe('proof scripts (real runs, loopback only)', function () {
           '  *"get pods -o wide"*) echo "NAME READY STATUS"; echo "client 0/1 Pending" ;;',
           '  *"get pods -l k8s-app=cilium"*) printf %s "${FAKE_AGENT:-}" ;;',
           '  *" -- ping "*) echo "--- statistics ---"; echo "10 packets transmitted, 10 received, 0% packet loss, time 1800ms"; exit 0 ;;',
-          '  *" -- curl "*) printf %s "${FAKE_HTTP:-404}"; [ "${FAKE_HTTP:-404}" != 000 ] ;;',
-          '  *" logs "*) echo "10.0.1.23 - - \\"GET /echo?msg=$NONCE&i=1 HTTP/1.1\\" 404"; echo "10.0.1.23 - - \\"GET /echo?msg=$NONCE&i=2 HTTP/1.1\\" 404" ;;',
+          // curl -w '\n%{http_code}': the body, then the status on its own line.
+          '  *" -- curl "*) printf "%s\\n%s" "${FAKE_BODY:-}" "${FAKE_HTTP:-404}"; [ "${FAKE_HTTP:-404}" != 000 ] ;;',
+          // The server's merged stdout+stderr: two prefixed access lines with the nonce, nginx's error
+          // log repeating a request line, a prefixed line without the nonce, a stock-format line.
+          '  *" logs "*)',
+          '    echo "lab-access 10.0.1.23 \\"GET /echo?msg=$NONCE&i=1 HTTP/1.1\\" 200 17 \\"$NONCE\\""',
+          '    echo "2026/01/01 00:00:00 [error] 29#29: *1 open() failed, client: 10.0.1.23, request: \\"GET /echo?msg=$NONCE&i=1 HTTP/1.1\\""',
+          '    echo "lab-access 10.0.1.23 \\"GET /echo?msg=$NONCE&i=2 HTTP/1.1\\" 200 17 \\"$NONCE\\""',
+          '    echo "lab-access 10.0.1.99 \\"GET / HTTP/1.1\\" 404 153 \\"-\\""',
+          '    echo "10.0.1.23 - - \\"GET /echo?msg=$NONCE&i=2 HTTP/1.1\\" 404" ;;',
           '  *"cilium-dbg encrypt status"*) printf "Encryption: IPsec\\nDecryption interface(s): eth0\\nKeys in use: 4\\nMax Seq. Number: 0x1d/0xffffffff\\nErrors: 0\\n" ;;',
           '  *) echo "unexpected kubectl $*" >&2; exit 9 ;;',
           'esac',
@@ -294,12 +304,23 @@ describe('proof scripts (real runs, loopback only)', function () {
       );
     });
     beforeEach(() => fs.rmSync(log(), { force: true }));
-    const env = { NAMESPACE: 'lab-proof', CLIENT_POD: 'client', SERVER_POD: 'server', TARGET_IP: '10.0.2.187', NONCE, HTTP_REQUESTS: '2' };
+    const env = {
+      NAMESPACE: 'lab-proof',
+      CLIENT_POD: 'client',
+      SERVER_POD: 'server',
+      SERVER_LOG_PREFIX: 'lab-access',
+      TARGET_IP: '10.0.2.187',
+      NONCE,
+      HTTP_REQUESTS: '2',
+      FAKE_HTTP: '200',
+      FAKE_BODY: NONCE,
+    };
 
     it('traffic in a pod: waits for both pods, pings with the nonce pattern and curls with it from inside the client pod', () => {
       const r = run('traffic.sh', { ...env, KUBECTL_LOG: log() }, bin);
       assert.strictEqual(r.code, 0, r.stderr);
-      assert.deepStrictEqual(parseTraffic(r.stdout), { pingTransmitted: 10, pingReceived: 10, httpTotal: 2, httpAnswered: 2, serverLogHits: 2 });
+      // Two requests: two echoes, and two access lines (not the error log's copy, not the stock line).
+      assert.deepStrictEqual(parseTraffic(r.stdout), { pingTransmitted: 10, pingReceived: 10, httpTotal: 2, httpAnswered: 2, httpEchoed: 2, serverLogHits: 2 });
       const calls = fs.readFileSync(log(), 'utf8').trim().split('\n');
       assert.ok(calls.every((c) => c.startsWith('KUBECONFIG=/etc/kubernetes/admin.conf -n lab-proof ')), calls.join('\n'));
       assert.match(calls[0], /wait --for=condition=Ready pod\/client pod\/server --timeout=180s$/);
@@ -323,7 +344,10 @@ describe('proof scripts (real runs, loopback only)', function () {
       assert.match(r.stderr, /^traffic: TARGET_IP is required/);
       const half = run('traffic.sh', { ...env, SERVER_POD: '', KUBECTL_LOG: log() }, bin);
       assert.strictEqual(half.code, 1);
-      assert.match(half.stderr, /^traffic: server is required with CLIENT_POD/);
+      assert.match(half.stderr, /^traffic: SERVER_POD is required with CLIENT_POD/);
+      const noPrefix = run('traffic.sh', { ...env, SERVER_LOG_PREFIX: '', KUBECTL_LOG: log() }, bin);
+      assert.strictEqual(noPrefix.code, 1);
+      assert.match(noPrefix.stderr, /^traffic: SERVER_LOG_PREFIX is required with CLIENT_POD/);
       assert.ok(!fs.existsSync(log()), 'no kubectl call before the inputs are complete');
     });
 

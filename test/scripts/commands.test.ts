@@ -47,7 +47,12 @@ function sourced(script: string): string[] {
 function scriptsRunBy(tsFiles: string[]): string[] {
   const out = new Set<string>();
   for (const f of tsFiles) {
-    const text = fs.readFileSync(f, 'utf8');
+    // A line asserting what a command text is runs nothing.
+    const text = fs
+      .readFileSync(f, 'utf8')
+      .split('\n')
+      .filter((l) => !/\bassert\./.test(l))
+      .join('\n');
     for (const m of text.matchAll(/'bash',\s*'(scripts\/[\w/.-]+\.sh)'|\bbash \$\{JSON\.stringify\(path\.join\(\w+,\s*'(scripts\/[\w/.-]+\.sh)'\)\)\}|[`'"]bash (scripts\/[\w/.-]+\.sh)/g)) {
       out.add(path.join(root, m[1] ?? m[2] ?? m[3]));
     }

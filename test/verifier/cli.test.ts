@@ -1,7 +1,8 @@
 /**
- * The verifier CLI: exit codes 0/1/2 through the real bin (scripts/verify.ts under ts-node, as `npm run verify`),
- * one stderr line per unusable input or option (never a stack trace), --json / --frames output shapes, and the
- * rule that nothing under components/verifier imports @pulumi/*.
+ * The verifier CLI: exit codes 0/1/2 through the real bin (bin/cilium-ipsec-verify.js running the build in
+ * build/verify, as users run it), one stderr line per unusable input or option (never a stack trace), --json /
+ * --frames output shapes, --help generated from the option table, --version, the build's staleness check, and
+ * the rule that nothing under components/verifier imports @pulumi/*.
  *
  * Captures are built here byte by byte (test/verifier/capture/writer.ts), frames too:
  *   Ethernet(dst 02:..:02, src 02:..:01, 0x0800) / IPv4(ihl 5, ttl 64, proto, checksum) / payload
@@ -12,7 +13,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { execute } from '../../components/verifier/cli';
+import { execute, OPTIONS, optionLabel, PARSE_ARGS_OPTIONS } from '../../components/verifier/cli';
+import { DEFAULT_GENEVE_PORTS, DEFAULT_POD_CIDRS, DEFAULT_VXLAN_PORTS } from '../../components/verifier';
 import { pcapFile, pcapHeader, pcapRecord, payload, PcapRecord } from './capture/writer';
 
 const REPO = path.resolve(__dirname, '..', '..');
@@ -95,11 +97,19 @@ after(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-/** The real bin, as `npm run verify` runs it. */
-function cli(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(REPO, 'scripts', 'verify.ts'),
-    ...args], { cwd: REPO, encoding: 'utf8', timeout: 60000, env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true' } });
+const BIN = path.join(REPO, 'bin', 'cilium-ipsec-verify.js');
+
+/** The real bin, as users run it (the build is made current in before()). */
+function cli(args: string[], bin = BIN, env: NodeJS.ProcessEnv = {}): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: REPO, encoding: 'utf8', timeout: 120000,
+    env: { ...process.env, ...env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Builds build/verify of the tree at `root` when it is not current (npm run build). */
+function ensureBuilt(root = REPO): void {
+  const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'verify-build.js')], { cwd: root, encoding: 'utf8' });
+  assert.equal(r.status, 0, `npm run build failed: ${r.stderr}`);
 }
 
 /** In-process run with captured output. */
@@ -120,8 +130,9 @@ function oneLine(stderr: string, re: RegExp): void {
   assert.doesNotMatch(stderr, /\n\s+at |Error:|TSError/, 'no stack trace');
 }
 
-describe('verifier CLI (real bin: scripts/verify.ts)', function () {
+describe('verifier CLI (real bin: bin/cilium-ipsec-verify.js)', function () {
   this.timeout(120000);
+  before(() => ensureBuilt());
 
   it('exit 0 when the verdict meets --expect; --json prints one object with the contract fields', () => {
     const r = cli([files.partial, '--json', '--nonce', NONCE, '--key', `3:${'ab'.repeat(20)}`]);
@@ -208,13 +219,116 @@ describe('verifier CLI (real bin: scripts/verify.ts)', function () {
     assert.equal(JSON.parse(j.stderr).verdict, 'partial', 'with --json the report JSON goes to stderr');
   });
 
-  it('--help prints the usage and exits 0', () => {
+  it('--help prints the usage and every option of the parser with its default, and exits 0', () => {
     const r = cli(['--help']);
-    assert.equal(r.code, 0);
-    assert.match(r.stdout, /^Usage: npm run verify -- CAPTURE/);
-    for (const o of ['--json', '--frames', '--pod-cidr', '--pods', '--nonce', '--spi', '--endpoints', '--expect',
-      '--vxlan-port', '--geneve-port', '--key', '--xfrm', '--wireshark']) {
-      assert.ok(r.stdout.includes(o), `help mentions ${o}`);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Usage: cilium-ipsec-verify CAPTURE \[options\]/);
+    const text = r.stdout.replace(/\n {25}/g, ' '); // undo the wrapping of the help column
+    for (const name of Object.keys(PARSE_ARGS_OPTIONS)) {
+      const o = OPTIONS[name];
+      assert.ok(o, `--${name} is parsed but has no row in the option table`);
+      const line = text.split('\n').find((l) => l.startsWith(`  ${optionLabel(name, o)} `));
+      assert.ok(line, `--help lists --${name}`);
+      assert.ok(line.endsWith(`[default: ${o.default}]`), `--help gives the default of --${name}: ${line}`);
+    }
+    // The defaults printed are the ones the library applies, not a copy that can drift.
+    assert.match(text, new RegExp(`--pod-cidr CIDR .*\\[default: ${DEFAULT_POD_CIDRS.join(', ')}\\]`));
+    assert.match(text, new RegExp(`--vxlan-port P .*\\[default: ${DEFAULT_VXLAN_PORTS.join(', ')}\\]`));
+    assert.match(text, new RegExp(`--geneve-port P .*\\[default: ${DEFAULT_GENEVE_PORTS.join(', ')}\\]`));
+    assert.ok(r.stdout.split('\n').every((l) => l.length <= 112), 'lines fit 112 columns');
+  });
+
+  it('--version and -V print the version in package.json', () => {
+    const { version } = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string };
+    assert.match(version, /^\d+\.\d+\.\d+/);
+    for (const flag of ['--version', '-V']) {
+      const r = cli([flag]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, `cilium-ipsec-verify ${version}\n`);
+    }
+  });
+
+  it('package.json: bin cilium-ipsec-verify is this bin, npm run build and prepare build it', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as
+      { bin: Record<string, string>; scripts: Record<string, string> };
+    assert.equal(path.resolve(REPO, pkg.bin['cilium-ipsec-verify']), BIN);
+    assert.equal(pkg.scripts.build, 'node scripts/verify-build.js');
+    assert.equal(pkg.scripts.prepare, pkg.scripts.build, 'npm ci / npm install build it');
+    assert.match(fs.readFileSync(BIN, 'utf8'), /^#!\/usr\/bin\/env node\n/);
+    assert.ok((fs.statSync(BIN).mode & 0o111) !== 0, 'the bin is executable');
+  });
+});
+
+describe('verifier build (build/verify and its source stamp)', function () {
+  this.timeout(240000);
+  let tree: string;
+
+  // A copy of what the build reads, so editing a source here leaves the repository alone.
+  before(() => {
+    tree = fs.mkdtempSync(path.join(os.tmpdir(), 'verifier-build-'));
+    for (const f of ['package.json', 'tsconfig.json', 'tsconfig.verify.json', 'bin', 'scripts/verify.ts',
+      'scripts/verify-build.js', 'components/verifier']) {
+      fs.cpSync(path.join(REPO, f), path.join(tree, f), { recursive: true });
+    }
+    fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(tree, 'node_modules'));
+  });
+  after(() => fs.rmSync(tree, { recursive: true, force: true }));
+
+  it('no build: the bin builds first (one note on stderr), or refuses naming npm run build', () => {
+    const bin = path.join(tree, 'bin', 'cilium-ipsec-verify.js');
+    const refused = cli(['--version'], bin, { VERIFY_NO_REBUILD: '1' });
+    assert.equal(refused.code, 2);
+    oneLine(refused.stderr, /^verify: the verifier is not built; run: npm run build$/);
+    assert.equal(refused.stdout, '');
+    const r = cli(['--version'], bin);
+    assert.equal(r.code, 0, r.stderr);
+    oneLine(r.stderr, /^verify: the verifier is not built: rebuilding \(npm run build\)$/);
+    assert.match(r.stdout, /^cilium-ipsec-verify /);
+    assert.ok(fs.existsSync(path.join(tree, 'build', 'verify', 'source-hash.json')));
+  });
+
+  it('an edited source: refused with VERIFY_NO_REBUILD=1, else rebuilt and the edit runs; a touch alone rebuilds nothing', () => {
+    const bin = path.join(tree, 'bin', 'cilium-ipsec-verify.js');
+    ensureBuilt(tree);
+    const src = path.join(tree, 'components', 'verifier', 'cli.ts');
+    const later = new Date(Date.now() + 60000);
+    fs.utimesSync(src, later, later);
+    const touched = cli(['--version'], bin);
+    assert.equal(touched.code, 0);
+    assert.equal(touched.stderr, '', 'same content, same hash: no rebuild');
+
+    fs.writeFileSync(src, fs.readFileSync(src, 'utf8').replace("help: 'print the version and exit'", "help: 'print the version, then exit'"));
+    const check = spawnSync(process.execPath, [path.join(tree, 'scripts', 'verify-build.js'), '--check'], { encoding: 'utf8' });
+    assert.equal(check.status, 1);
+    assert.match(check.stderr, /sources changed since the last build \(run: npm run build\)/);
+    const refused = cli(['--help'], bin, { VERIFY_NO_REBUILD: '1' });
+    assert.equal(refused.code, 2);
+    oneLine(refused.stderr, /^verify: the verifier's sources changed since the last build; run: npm run build$/);
+    assert.equal(refused.stdout, '', 'the old build did not run');
+
+    const r = cli(['--help'], bin);
+    assert.equal(r.code, 0, r.stderr);
+    oneLine(r.stderr, /^verify: the verifier's sources changed since the last build: rebuilding \(npm run build\)$/);
+    assert.match(r.stdout, /print the version, then exit/, 'the edited source is what ran');
+    const again = cli(['--help'], bin);
+    assert.equal(again.stderr, '', 'built once: the next run starts straight away');
+  });
+
+  it('a source that does not compile: exit 2 with one line, never the old build', () => {
+    const bin = path.join(tree, 'bin', 'cilium-ipsec-verify.js');
+    ensureBuilt(tree);
+    const src = path.join(tree, 'components', 'verifier', 'format.ts');
+    const before = fs.readFileSync(src, 'utf8');
+    fs.writeFileSync(src, `${before}\nexport const broken: number = 'text';\n`);
+    try {
+      const r = cli(['--version'], bin);
+      assert.equal(r.code, 2);
+      const lines = r.stderr.split('\n').filter((l) => l !== '');
+      assert.equal(lines.length, 2, r.stderr);
+      assert.match(lines[1], /^verify: the build failed \(.*format\.ts.*\); run: npm run build$/);
+      assert.equal(r.stdout, '');
+    } finally {
+      fs.writeFileSync(src, before);
     }
   });
 });
@@ -238,8 +352,11 @@ describe('verifier CLI (in-process execute)', () => {
     [['--pod-cidr', 'fd00::/129'], /^verify: --pod-cidr: /],
     [['--pods', '10.0.1.1,banana'], /^verify: --pods: "banana" is not an IPv4 or IPv6 address/],
     [['--pods', ''], /^verify: --pods: /],
-    [['--endpoints', '192.168.1.1'], /^verify: --endpoints: expected 2/],
-    [['--endpoints', '1.1.1.1,2.2.2.2,3.3.3.3'], /^verify: --endpoints: expected 2/],
+    [['--endpoints', '192.168.1.1'], /^verify: --endpoints: expected at least 2 comma-separated address/],
+    [['--endpoints', '1.1.1.1,2.2.2.2,3.3.3.x'], /^verify: --endpoints: "3\.3\.3\.x" is not an IPv4 or IPv6 address/],
+    [['--pod-cidr', '10.0.1.5/8'], /^verify: --pod-cidr: "10\.0\.1\.5\/8" has host bits set \(the network is 10\.0\.0\.0\/8\)/],
+    [['--pod-cidr', '10.1/16'], /^verify: --pod-cidr: "10\.1\/16" is not a CIDR/],
+    [['--pods', '10.0.1.1,fe80::1%eth0'], /^verify: --pods: "fe80::1%eth0" is not an IPv4 or IPv6 address/],
     [['--expect', 'secure'], /^verify: --expect: must be one of encrypted, cleartext, partial, inconclusive/],
     [['--vxlan-port', '0'], /^verify: --vxlan-port: must be a UDP port 1\.\.65535, got "0"/],
     [['--vxlan-port', '65536'], /^verify: --vxlan-port: /],
@@ -314,6 +431,18 @@ describe('verifier CLI (in-process execute)', () => {
     assert.equal((await run([files.encrypted, '--endpoints', `${NODE_A},${NODE_B}`])).code, 0);
     assert.equal((await run([files.encrypted, '--endpoints', `${NODE_A},192.168.9.9`])).code, 1);
     assert.equal((await run([files.cleartext, '--spi', '3'])).code, 1, 'no ESP at all');
+  });
+
+  it('--endpoints takes any number of addresses, comma-separated or repeated (the lab passes node IPs and cilium_host addresses)', async () => {
+    const six = [NODE_A, NODE_B, '192.168.44.129', '10.0.1.1', '10.0.2.1', '10.0.3.1'];
+    let r = await run([files.encrypted, '--json', '--endpoints', six.join(',')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout).expectationFailures, []);
+    r = await run([files.encrypted, '--endpoints', six.slice(0, 3).join(','), '--endpoints', six.slice(3).join(',')]);
+    assert.equal(r.code, 0, r.stderr);
+    r = await run([files.encrypted, '--json', '--endpoints', [NODE_A, ...six.slice(2)].join(',')]);
+    assert.equal(r.code, 1, 'ESP to an address outside the list fails');
+    assert.match(JSON.parse(r.stdout).expectationFailures.join(' '), /ESP between other endpoints: 192\.168\.211\.128 -> 192\.168\.44\.128/);
   });
 
   it('repeatable options all count: two --pod-cidr, two --vxlan-port', async () => {

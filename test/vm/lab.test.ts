@@ -21,10 +21,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Lab, loadKeyPair, makeKeyPair, vmTestConfig, STACK, DELIBERATE_WARNING_KEY, type NamedCommand } from './helpers/lab';
-import { mustRun, onRouter, run, runHostCommand, waitFor, sshArgv, sleep, REPO_ROOT } from './helpers/run';
+import { mustRun, onRouter, run, runHostCommand, runOnRouter, waitFor, sshArgv, sleep, REPO_ROOT } from './helpers/run';
 import { Timings } from './helpers/timing';
 import { addEgressGuard, removeEgressGuard } from './helpers/guard';
-import { shellQuote } from '../../components/remote';
+import { scriptWithLib, shellQuote, type ScriptCommand } from '../../components/remote';
 import { parseImageFetchOutput } from '../../components/libvirt/commands';
 import type { Report } from '../../components/verifier/report';
 import { verifyCapture, type VerifyOptions as VerifierOptions } from '../../components/verifier';
@@ -149,8 +149,8 @@ async function fixture(action: string, extra: [Record<string, string>, Record<st
 }
 
 /** The project's traffic.sh, unchanged, run inside the client pod's namespace on worker1. */
-function trafficText(nonce: string, pingCount = PING_COUNT, httpRequests = HTTP_REQUESTS): string {
-  const traffic = fs.readFileSync(path.join(REPO_ROOT, 'scripts/vm/traffic.sh'), 'utf8');
+function trafficText(nonce: string, pingCount = PING_COUNT, httpRequests = HTTP_REQUESTS): ScriptCommand {
+  const traffic = scriptWithLib(fs.readFileSync(path.join(REPO_ROOT, 'scripts/vm/traffic.sh'), 'utf8'));
   const wrapper = `exec ip netns exec ${POD_NS} bash -c ${shellQuote(traffic)} traffic.sh`;
   return L().inlineText(
     wrapper,
@@ -187,7 +187,7 @@ async function capture(label: string, iface: string, plan: TrafficPlan = {}): Pr
     const [out] = await Promise.all([sent, steps]);
     traffic = parseTraffic(out.stdout);
   } catch (e) {
-    await run(sshArgv(ssh, stopText)); // never leave tcpdump running on a failed traffic step
+    await runOnRouter(ssh, stopText); // never leave tcpdump running on a failed traffic step
     throw e;
   }
   const stopped = await onRouter(`capture-stop (${label})`, ssh, stopText);
@@ -539,7 +539,7 @@ describe('VM suite: the lab\'s VM half on real libvirt VMs (router, worker1, wor
     });
     // Routed between the segments by the router (worker1 on seg1, worker2 on seg2).
     await waitFor(`SSH from the router to ${warned.name}`, 600_000, 5_000, async () => {
-      const r = await run(sshArgv(ssh, l.inlineText('true', {}, warned.ip)), { timeoutMs: 60_000 });
+      const r = await runOnRouter(ssh, l.inlineText('true', {}, warned.ip), { timeoutMs: 60_000 });
       return r.code === 0 || `exit ${r.code}`;
     });
     const ping = await onRouter('worker1 -> worker2 ping', ssh, l.inlineText(`ping -n -c 2 -W 3 ${l.workers[1].ip}`, {}, l.workers[0].ip));
@@ -554,7 +554,7 @@ describe('VM suite: the lab\'s VM half on real libvirt VMs (router, worker1, wor
       l.inlineText('rc=0; cloud-init status --wait --format json >/tmp/ci-status.json 2>&1 || rc=$?; cat /tmp/ci-status.json; echo; echo "exit=$rc"', {}, node);
     // cloud-init's own answer on both workers: the control (no warning) exits 0, the warned one 2.
     const [control, mine] = await Promise.all(
-      [l.workers[0], warned].map(async (w) => (await run(sshArgv(ssh, statusText(w.ip)), { timeoutMs: 600_000 })).stdout),
+      [l.workers[0], warned].map(async (w) => (await runOnRouter(ssh, statusText(w.ip), { timeoutMs: 600_000 })).stdout),
     );
     const exitOf = (out: string) => /exit=(\d+)/.exec(out)?.[1];
     const jsonOf = (out: string) => JSON.parse(out.slice(out.indexOf('{'), out.lastIndexOf('}') + 1)) as { status: string; recoverable_errors?: Record<string, string[]> };
@@ -567,7 +567,7 @@ describe('VM suite: the lab\'s VM half on real libvirt VMs (router, worker1, wor
     console.log(`      ${warned.name}: cloud-init status exit 2, status done, recoverable errors: ${warnings.map((w) => JSON.stringify(w.slice(0, 160))).join('; ')}`);
     // The project's wait on that node: done at once (cloud-init finished above), and says what it saw.
     const t0 = Date.now();
-    const r = await run(sshArgv(ssh, l.scriptText('scripts/vm/node-wait.sh', { NODE_IP: warned.ip, TIMEOUT_SECONDS: '60' })), { timeoutMs: 120_000 });
+    const r = await runOnRouter(ssh, l.scriptText('scripts/vm/node-wait.sh', { NODE_IP: warned.ip, TIMEOUT_SECONDS: '60' }), { timeoutMs: 120_000 });
     const secs = ((Date.now() - t0) / 1000).toFixed(1);
     timings.add('node-wait on the warned worker', Date.now() - t0, r.code === 0 ? 'ok' : 'failed', `exit ${r.code}`);
     const said = `${r.stdout}\n${r.stderr}`;

@@ -3,6 +3,7 @@
  * formatting, used only when a new flow is recorded.
  */
 import * as ipaddr from 'ipaddr.js';
+import { parseCidr } from '../net/cidr';
 
 export function formatV4(n: number): string {
   return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
@@ -27,24 +28,13 @@ export class AddressMatcher {
   private readonly v6: { bytes: Uint8Array; bits: number }[] = [];
   readonly cidrs: string[];
 
-  /** `cidrs` like "10.0.0.0/8" or plain addresses (taken as /32 or /128). Throws RangeError on a bad entry. */
+  /** `cidrs` like "10.0.0.0/8" or plain addresses (taken as /32 or /128). Throws CidrError (a RangeError) on a bad entry. */
   constructor(cidrs: readonly string[]) {
     const nets: number[] = [];
     const masks: number[] = [];
     this.cidrs = [];
     for (const c of cidrs) {
-      const text = c.trim();
-      let addr: ipaddr.IPv4 | ipaddr.IPv6;
-      let bits: number;
-      try {
-        if (text.includes('/')) [addr, bits] = ipaddr.parseCIDR(text);
-        else {
-          addr = ipaddr.parse(text);
-          bits = addr.kind() === 'ipv4' ? 32 : 128;
-        }
-      } catch {
-        throw new RangeError(`"${c}" is not an IP address or CIDR`);
-      }
+      const { address: addr, bits } = parseCidr(c, { allowAddress: true });
       if (addr.kind() === 'ipv4') {
         const b = addr.toByteArray();
         const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;

@@ -11,7 +11,7 @@ import { parseLabConfig, type LabConfig } from '../../../components/config';
 import { planTopology, type TopologyPlan, type VmPlan } from '../../../components/topology';
 import * as libvirt from '../../../components/libvirt/commands';
 import { seedFiles, LAB_USER } from '../../../components/cloud-init';
-import { scriptCommandText } from '../../../components/remote';
+import { scriptCommandText, type ScriptCommand } from '../../../components/remote';
 import { mustRun, runHostCommand, run, type HostCommandLike, type RouterSsh, REPO_ROOT } from './run';
 
 export const STACK = 'vmtest';
@@ -155,12 +155,12 @@ export class Lab {
     return out;
   }
 
-  /** The command text remote.Command would send for a script (on the router, or on `node` from it). */
-  scriptText(script: string, env: Record<string, string> = {}, node?: string): string {
+  /** The command text and stdin remote.Command would send for a script (on the router, or on `node` from it). */
+  scriptText(script: string, env: Record<string, string> = {}, node?: string): ScriptCommand {
     return scriptCommandText(script, env, node);
   }
-  inlineText(text: string, env: Record<string, string> = {}, node?: string): string {
-    return scriptCommandText(text, env, node, { inline: true });
+  inlineText(text: string, env: Record<string, string> = {}, node?: string): ScriptCommand {
+    return scriptCommandText({ name: 'lab-inline.sh', text }, env, node);
   }
 
   /** Libvirt objects whose name starts with the lab prefix (what must be gone after teardown). */

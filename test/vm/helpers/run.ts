@@ -98,16 +98,6 @@ export function runHostCommand(what: string, cmd: HostCommandLike, verb: 'create
   });
 }
 
-/** key=value lines (the project's scripts' output convention) -> object. */
-export function parseKv(stdout: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of stdout.split('\n')) {
-    const m = /^([A-Za-z0-9_.]+)=(.*)$/.exec(line);
-    if (m) out[m[1]] = m[2];
-  }
-  return out;
-}
-
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** SSH to the router as remote.Command does: user, host, private key; one exec of `text`. */
@@ -127,12 +117,22 @@ export const SSH_OPTIONS = [
   '-o', 'IdentitiesOnly=yes',
 ];
 
-export function sshArgv(r: RouterSsh, text: string): string[] {
-  return ['ssh', ...SSH_OPTIONS, '-i', r.keyFile, '-p', String(r.port), `${r.user}@${r.host}`, text];
+/** A plain command text, or a script command from components/remote.ts (its stdin carries env + script). */
+export type RemoteText = string | { command: string; stdin: string };
+
+export function sshArgv(r: RouterSsh, text: RemoteText): string[] {
+  return ['ssh', ...SSH_OPTIONS, '-i', r.keyFile, '-p', String(r.port), `${r.user}@${r.host}`, typeof text === 'string' ? text : text.command];
 }
 
-export function onRouter(what: string, r: RouterSsh, text: string, timeoutMs = 300_000): Promise<RunResult> {
-  return mustRun(what, sshArgv(r, text), { timeoutMs });
+/** Runs a remote text as remote.Command does: one SSH exec of the command, stdin attached. */
+export function runOnRouter(r: RouterSsh, text: RemoteText, opts: RunOptions = {}): Promise<RunResult> {
+  return run(sshArgv(r, text), { ...opts, ...(typeof text === 'string' ? {} : { input: text.stdin }) });
+}
+
+export async function onRouter(what: string, r: RouterSsh, text: RemoteText, timeoutMs = 300_000): Promise<RunResult> {
+  const res = await runOnRouter(r, text, { timeoutMs });
+  if (res.code !== 0) throw new CommandError(what, res);
+  return res;
 }
 
 /** Polls `probe` until it resolves true or the deadline passes; returns the elapsed ms. */

@@ -1,0 +1,202 @@
+/**
+ * apt on a first boot: the VM scripts wait, bounded, for the dpkg and apt locks that Ubuntu's apt-daily
+ * and unattended-upgrades hold right after cloud-final, and say what they waited for.
+ *
+ * Real apt (this machine's apt-get, 2.6) runs against a private root made here (APT_CONFIG: its own
+ * dpkg status, lists and cache), so the locks the tests hold are that root's and never this machine's
+ * real dpkg lock (other processes here may run apt). A process holds a lock the way apt and dpkg do,
+ * with fcntl (POSIX record locks; flock(2) locks would not block apt).
+ *
+ * node-kube-install.sh also edits containerd's config and must check that `SystemdCgroup = true` took:
+ * containerd 2.1.x printed no such line (containerd/containerd#12101).
+ */
+import * as assert from 'assert';
+import { spawn, spawnSync, type ChildProcess } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { repoRoot } from './helpers';
+import { parseShellFile } from '../scripts/commands';
+
+/** A private apt root: apt.conf pointing every state, cache and config directory into DIR. */
+function aptRoot(dir: string): { env: Record<string, string>; frontendLock: string; listsLock: string } {
+  for (const d of ['state/lists/partial', 'dpkg/updates', 'dpkg/info', 'cache/archives/partial', 'etc/apt.conf.d', 'etc/preferences.d', 'etc/sources.list.d', 'log']) {
+    fs.mkdirSync(path.join(dir, d), { recursive: true });
+  }
+  fs.writeFileSync(path.join(dir, 'dpkg/status'), '');
+  fs.writeFileSync(path.join(dir, 'etc/sources.list'), '');
+  const conf = [
+    `Dir::State "${dir}/state";`,
+    `Dir::State::Lists "${dir}/state/lists";`,
+    `Dir::State::status "${dir}/dpkg/status";`,
+    `Dir::Cache "${dir}/cache";`,
+    `Dir::Cache::Archives "${dir}/cache/archives";`,
+    `Dir::Etc "${dir}/etc";`,
+    `Dir::Etc::sourcelist "${dir}/etc/sources.list";`,
+    `Dir::Etc::sourceparts "${dir}/etc/sources.list.d";`,
+    'Dir::Etc::main "/dev/null";',
+    `Dir::Etc::parts "${dir}/etc/apt.conf.d";`,
+    `Dir::Log "${dir}/log";`,
+    `DPkg::Options { "--admindir=${dir}/dpkg"; };`,
+  ].join('\n');
+  fs.writeFileSync(path.join(dir, 'apt.conf'), `${conf}\n`);
+  return { env: { APT_CONFIG: path.join(dir, 'apt.conf') }, frontendLock: path.join(dir, 'dpkg/lock-frontend'), listsLock: path.join(dir, 'state/lists/lock') };
+}
+
+/** Holds an fcntl write lock on FILE for SECONDS; resolves once the lock is taken. */
+function holdLock(file: string, seconds: number): Promise<ChildProcess> {
+  const code = 'import fcntl,os,sys,time\nfd=os.open(sys.argv[1],os.O_RDWR|os.O_CREAT,0o640)\nfcntl.lockf(fd,fcntl.LOCK_EX)\nprint("locked",flush=True)\ntime.sleep(float(sys.argv[2]))';
+  const p = spawn('/usr/bin/python3', ['-c', code, file, String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    p.stdout?.on('data', (d) => String(d).includes('locked') && resolve(p));
+    p.on('exit', (c) => reject(new Error(`lock holder exited ${c} before locking`)));
+  });
+}
+
+function run(cmd: string[], env: Record<string, string>, shimDir?: string) {
+  const started = Date.now();
+  return new Promise<{ code: number | null; stdout: string; stderr: string; seconds: number }>((resolve) => {
+    const p = spawn(cmd[0], cmd.slice(1), {
+      env: { PATH: `${shimDir ? `${shimDir}:` : ''}/usr/sbin:/usr/bin:/sbin:/bin`, HOME: os.tmpdir(), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('exit', (code) => resolve({ code, stdout, stderr, seconds: (Date.now() - started) / 1000 }));
+  });
+}
+
+const LIB = path.join(repoRoot, 'scripts/vm/lib.sh');
+const withLib = (body: string) => ['bash', '-c', `set -euo pipefail; . ${JSON.stringify(LIB)}; ${body}`];
+
+describe('apt lock waits (real apt on a private root)', function () {
+  this.timeout(90000);
+  let dir = '';
+  let apt: ReturnType<typeof aptRoot>;
+  const holders: ChildProcess[] = [];
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-apt-'));
+    apt = aptRoot(dir);
+  });
+  afterEach(() => {
+    for (const h of holders.splice(0)) h.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the private root works: apt-get runs there without waiting when nothing holds a lock', async () => {
+    const r = await run(withLib('apt_get install -y'), apt.env);
+    assert.strictEqual(r.code, 0, r.stderr);
+    assert.match(r.stdout, /0 upgraded, 0 newly installed/);
+    assert.doesNotMatch(r.stderr, /waiting/);
+    assert.ok(fs.existsSync(apt.frontendLock), 'apt took the private root\'s frontend lock');
+  });
+
+  it('apt_get waits for a held dpkg frontend lock, naming it and its holder, then proceeds', async () => {
+    const h = await holdLock(apt.frontendLock, 3);
+    holders.push(h);
+    const r = await run(withLib('apt_get install -y'), apt.env);
+    assert.strictEqual(r.code, 0, r.stderr);
+    assert.ok(r.seconds >= 2, `returned after ${r.seconds}s while the lock was held for 3s`);
+    assert.match(r.stderr, new RegExp(`waiting up to 600s for the dpkg lock ${apt.frontendLock}, held by python3 \\(pid ${h.pid}\\)`));
+    assert.match(r.stderr, /apt-get install ran after waiting [2-9]s for the dpkg lock$/m);
+  });
+
+  it('the wait is bounded: apt fails after LAB_APT_LOCK_TIMEOUT with its own message', async () => {
+    holders.push(await holdLock(apt.frontendLock, 30));
+    const r = await run(withLib('apt_get install -y'), { ...apt.env, LAB_APT_LOCK_TIMEOUT: '1' });
+    assert.notStrictEqual(r.code, 0);
+    assert.ok(r.seconds < 15, `took ${r.seconds}s`);
+    assert.match(r.stderr, /Unable to acquire the dpkg frontend lock \(.*lock-frontend\)/);
+    assert.match(r.stderr, /apt-get install failed \(exit 100\) after waiting [1-9]s for the dpkg lock/);
+  });
+
+  it('apt_get update waits for the lists lock, which DPkg::Lock::Timeout does not cover', async () => {
+    // Without the wait, apt 2.6 fails at once on the lists lock: the reason this wait exists.
+    const h = await holdLock(apt.listsLock, 3);
+    holders.push(h);
+    const bare = await run(['apt-get', '-o', 'DPkg::Lock::Timeout=60', 'update'], apt.env);
+    assert.notStrictEqual(bare.code, 0, 'apt-get update no longer fails at once on a held lists lock: the wait may be unneeded');
+    assert.match(bare.stderr, /Could not get lock .*lists\/lock/);
+    const r = await run(withLib('apt_get update'), apt.env);
+    assert.strictEqual(r.code, 0, r.stderr);
+    assert.ok(r.seconds >= 1.5, `returned after ${r.seconds}s`);
+    assert.match(r.stderr, new RegExp(`waiting up to 600s for the apt lists lock ${apt.listsLock}, held by python3 \\(pid ${h.pid}\\)`));
+    assert.match(r.stderr, /apt lists lock free after \d+s/);
+  });
+
+  describe('node-kube-install.sh', () => {
+    /** Stand-ins: dpkg says nothing is installed; apt-get runs the real apt-get on the private root with
+     *  the script's own options but installs nothing (no network); systemctl records and stops the run
+     *  right after the containerd config (so nothing after it touches this machine). */
+    function shims(containerdConfig: string): string {
+      const bin = path.join(dir, 'bin');
+      fs.mkdirSync(bin);
+      const put = (name: string, body: string) => fs.writeFileSync(path.join(bin, name), `#!/bin/bash\n${body}\n`, { mode: 0o755 });
+      put('dpkg', 'exit 1');
+      put('hostname', 'echo worker1');
+      put(
+        'apt-get',
+        [
+          'opts=(); sub=',
+          'while [ $# -gt 0 ]; do case "$1" in -o) opts+=("$1" "$2"); shift 2 ;; -*) opts+=("$1"); shift ;; *) sub=${sub:-$1}; shift ;; esac; done',
+          'echo "$sub ${opts[*]}" >>"$SHIM_LOG/apt"',
+          'if [ "$sub" = update ]; then exec /usr/bin/apt-get "${opts[@]}" update; fi',
+          'exec /usr/bin/apt-get "${opts[@]}" install -y',
+        ].join('\n'),
+      );
+      put('containerd', `case "$1" in config) cat <<'TOML'\n${containerdConfig}\nTOML\n;; --version) echo "containerd containerd.io 2.1.3" ;; esac`);
+      put('systemctl', 'echo "$*" >>"$SHIM_LOG/systemctl"; exit 1');
+      return bin;
+    }
+    const RUNC_OPTIONS = "[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]";
+
+    it('waits for the dpkg lock held by another apt run, then proceeds to containerd', async () => {
+      const bin = shims(`version = 3\n${RUNC_OPTIONS}\n  SystemdCgroup = false`);
+      const h = await holdLock(apt.frontendLock, 3);
+      holders.push(h);
+      const cfg = path.join(dir, 'containerd', 'config.toml');
+      const r = await run(['bash', path.join(repoRoot, 'scripts/vm/node-kube-install.sh')], { ...apt.env, KUBERNETES_VERSION: '1.33.2', SHIM_LOG: dir, CONTAINERD_CONFIG: cfg }, bin);
+      assert.ok(r.seconds >= 2, `returned after ${r.seconds}s while the lock was held for 3s`);
+      assert.match(r.stderr, new RegExp(`node-kube-install\\(worker1\\): waiting up to 600s for the dpkg lock ${apt.frontendLock}, held by python3 \\(pid ${h.pid}\\)`));
+      const aptCalls = fs.readFileSync(path.join(dir, 'apt'), 'utf8').trim().split('\n');
+      assert.deepStrictEqual(aptCalls.map((c) => c.split(' ')[0]), ['update', 'install']);
+      assert.ok(aptCalls.every((c) => c.includes('-o DPkg::Lock::Timeout=600')), aptCalls.join('\n'));
+      // It went on: the config was edited and the script reached systemctl (the stand-in stops it there).
+      assert.match(fs.readFileSync(path.join(dir, 'systemctl'), 'utf8'), /^enable containerd$/m);
+      assert.match(fs.readFileSync(cfg, 'utf8'), /^ {2}SystemdCgroup = true$/m);
+    });
+
+    it('fails clearly when containerd\'s default config has no SystemdCgroup line to edit (containerd 2.1.x)', async () => {
+      const bin = shims(`version = 3\n${RUNC_OPTIONS}\n  BinaryName = ''`);
+      const cfg = path.join(dir, 'containerd', 'config.toml');
+      const r = await run(['bash', path.join(repoRoot, 'scripts/vm/node-kube-install.sh')], { ...apt.env, KUBERNETES_VERSION: '1.33.2', SHIM_LOG: dir, CONTAINERD_CONFIG: cfg }, bin);
+      assert.strictEqual(r.code, 1, r.stderr);
+      assert.match(r.stderr, new RegExp(`node-kube-install\\(worker1\\): SystemdCgroup = true is not set in ${cfg}: .*containerd containerd\\.io 2\\.1\\.3.*containerd/containerd#12101`));
+      assert.ok(!fs.existsSync(path.join(dir, 'systemctl')), 'containerd must not be (re)started with the wrong cgroup driver');
+    });
+  });
+});
+
+describe('every apt call of the VM scripts goes through the lock-waiting wrappers', () => {
+  const dir = path.join(repoRoot, 'scripts/vm');
+  const scripts = fs.readdirSync(dir).filter((f) => f.endsWith('.sh') && f !== 'lib.sh');
+  it('finds the scripts that install packages', () => {
+    // As a command or as the command a wrapper runs (`retry 5 10 apt_get update`).
+    const users = scripts.filter((f) => /^[^#]*\bapt_get (update|install)\b/m.test(fs.readFileSync(path.join(dir, f), 'utf8')));
+    assert.deepStrictEqual(users.sort(), ['node-kube-install.sh', 'router-setup.sh']);
+  });
+  for (const f of scripts) {
+    it(`${f}: no direct apt-get, apt, apt-mark or dpkg -i`, () => {
+      const direct = parseShellFile(path.join(dir, f), f).calls.filter((c) => ['apt-get', 'apt', 'apt-mark', 'aptitude'].includes(c.name));
+      assert.deepStrictEqual(direct.map((c) => `${c.file}:${c.line} ${c.name}`), []);
+    });
+  }
+  it('lib.sh passes DPkg::Lock::Timeout on every apt call it makes', () => {
+    const text = fs.readFileSync(LIB, 'utf8');
+    assert.match(text, /"\$tool" -o "DPkg::Lock::Timeout=\$LAB_APT_LOCK_TIMEOUT" "\$sub"/);
+    const r = spawnSync('bash', ['-c', `. ${JSON.stringify(LIB)}; echo "$LAB_APT_LOCK_TIMEOUT"`], { encoding: 'utf8' });
+    assert.ok(Number(r.stdout.trim()) >= 300, `default lock timeout ${r.stdout.trim()}s is not several minutes`);
+  });
+});
