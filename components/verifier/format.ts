@@ -20,6 +20,11 @@ const HEADLINE: Record<Report['verdict'], string> = {
   inconclusive: 'INCONCLUSIVE: neither ESP nor pod-to-pod traffic: this capture proves nothing',
 };
 
+/** A capture timestamp as ISO 8601 UTC with milliseconds. */
+export function isoTime(t: number): string {
+  return new Date(Math.round(t * 1000)).toISOString();
+}
+
 export function formatReport(r: Report): string {
   const out: string[] = [];
   out.push(`verdict: ${HEADLINE[r.verdict]}`);
@@ -54,6 +59,10 @@ export function formatReport(r: Report): string {
     out.push(`  ${f.src} -> ${f.dst} ${f.protocol}: ${n(f.packets)} packets (frames ${f.firstFrame}..${f.lastFrame}) via ${f.paths.join(', ')}`);
   }
   if (r.cleartext.flows.length > 20) out.push(`  ... ${r.cleartext.flows.length - 20} more flows`);
+  const windows = r.cleartext.windows ?? [];
+  if (windows.length > 0) {
+    out.push(`  seen in ${windows.length} time window(s) (gaps over 1 s): ${windows.slice(0, 5).map((w) => `${isoTime(w.start)} .. ${isoTime(w.end)} (${n(w.packets)})`).join(', ')}${windows.length > 5 ? ', ...' : ''}`);
+  }
   const nt = r.cleartext.nodeTraffic;
   if (nt) {
     out.push(`host traffic to/from ESP endpoints in the pod range (${nt.addresses.join(', ')}): ${n(nt.packets)} packets, not pod-to-pod`);

@@ -22,6 +22,8 @@ export type { XfrmState } from './crypto/xfrm';
 export { writeWiresharkConfig } from './crypto/wireshark';
 export type { WiresharkSa } from './crypto/wireshark';
 export { formatReport } from './format';
+export { FRAME_CLASSES, VERDICTS } from './report';
+export type { ClassCounts, FrameClass, FrameSample, TimeWindow, Timeline } from './report';
 
 /** Defaults applied by verifyCapture (and the CLI) when an option is not given. */
 // (The analyzer's own defaults: one source of truth. 10.0.0.0/8, [8472, 4789], [6081].)

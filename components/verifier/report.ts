@@ -29,6 +29,9 @@ export interface EspFlowReport {
   seqRepeats: number;
   firstFrame: number;
   lastFrame: number;
+  /** Capture timestamps (seconds since the epoch) of the earliest and the latest packet of this SA. */
+  firstTime: number;
+  lastTime: number;
   /** Packets of this SA that carry their payload in the clear (NULL encryption / GMAC). */
   nullPackets: number;
   decryption?: { ok: number; failed: number; sa?: string; unsupported?: string };
@@ -56,6 +59,59 @@ export interface PodTraffic {
    * cilium_host router IPs): host-to-pod traffic, not pod-to-pod, so not in podPackets. Present when any.
    */
   nodeTraffic?: { addresses: string[]; packets: number; flows: PodFlowReport[] };
+}
+
+/** Cleartext pod packets close together in time: a new window starts after a gap of more than a second. */
+export interface TimeWindow {
+  /** Capture timestamps (seconds since the epoch) of the window's first and last packet. */
+  start: number;
+  end: number;
+  packets: number;
+}
+
+/**
+ * The class of a frame in the timeline and the samples; every frame has exactly one:
+ *   podCleartext  the frame carries a cleartext pod-to-pod packet as cleartext.podPackets counts it (even when that
+ *                 packet travels inside integrity-only ESP)
+ *   esp           otherwise, the frame carries ESP
+ *   wireguard     otherwise, the frame carries a WireGuard message
+ *   host          otherwise, the frame carries IP: node-to-node traffic, pod-range traffic to or from ESP endpoints
+ *                 (cleartext.nodeTraffic), anything not between two pods
+ *   other         no IP header decoded (ARP, an unsupported link type, ...)
+ */
+export type FrameClass = 'esp' | 'wireguard' | 'podCleartext' | 'host' | 'other';
+export const FRAME_CLASSES: readonly FrameClass[] = ['esp', 'wireguard', 'podCleartext', 'host', 'other'];
+
+export type ClassCounts = Record<FrameClass, number>;
+
+/**
+ * Frames per time bucket and class. Buckets start at the first frame's second (floored) and are
+ * `bucketSeconds` wide; the width starts at 1/8 s and doubles (neighbouring buckets merged) whenever the capture
+ * would need more than 240, so the timeline stays bounded. Buckets run without holes from the first to the last
+ * non-empty one; frames time-stamped before the first frame count in the first bucket. Empty capture: no buckets.
+ */
+export interface Timeline {
+  bucketSeconds: number;
+  buckets: { start: number; counts: ClassCounts }[];
+}
+
+/** One representative frame of a class (the first one; for podCleartext preferably one containing the nonce). */
+export interface FrameSample {
+  class: FrameClass;
+  /** 1-based frame number. */
+  frame: number;
+  /** Capture timestamp, seconds since the epoch. */
+  time: number;
+  linkType: number;
+  origLen: number;
+  /** The captured bytes, at most 4096 of them, in hex. */
+  dataHex: string;
+  /** ESP whose decryption succeeded: the decrypted payload (the inner packet), at most 4096 bytes, in hex. */
+  plaintextHex?: string;
+  /** With plaintextHex: the ESP next header (4 IPv4, 41 IPv6, ...). */
+  innerProto?: number;
+  /** With a nonce given: whether it is in the frame's bytes (for ESP with plaintextHex: in the plaintext). */
+  nonceFound?: boolean;
 }
 
 export interface Report {
@@ -92,7 +148,12 @@ export interface Report {
     /** How pod addresses were recognised. */
     podCidrs: string[];
     pods?: string[];
+    /** When the cleartext pod packets (those in podPackets) were seen, grouped by gaps of more than a second. */
+    windows: TimeWindow[];
   };
+  timeline: Timeline;
+  /** With the `samples` option: one representative frame per class seen, in FRAME_CLASSES order. */
+  samples?: FrameSample[];
   nonce?: {
     text: string;
     /** Frames whose raw bytes contain the nonce: cleartext on the wire. */
