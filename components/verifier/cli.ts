@@ -19,7 +19,7 @@ import { formatReport } from './format';
 import { addressText, CidrError, parseCidr } from './net/cidr';
 import { VERDICTS } from './report';
 import {
-  DEFAULT_GENEVE_PORTS, DEFAULT_POD_CIDRS, DEFAULT_VXLAN_PORTS, InputError, loadXfrmFiles, verifyCapture,
+  DEFAULT_GENEVE_PORTS, DEFAULT_POD_CIDRS, DEFAULT_VXLAN_PORTS, DEFAULT_WIREGUARD_PORTS, InputError, loadXfrmFiles, verifyCapture,
   VerifyOptions,
 } from './index';
 
@@ -70,6 +70,8 @@ export const OPTIONS: Readonly<Record<string, OptionSpec>> = {
     help: 'UDP port decoded as VXLAN, repeatable; given values replace the default' },
   'geneve-port': { type: 'string', multiple: true, arg: 'P', group: 'Analysis', default: DEFAULT_GENEVE_PORTS.join(', '),
     help: 'UDP port decoded as Geneve, repeatable; given values replace the default' },
+  'wireguard-port': { type: 'string', multiple: true, arg: 'P', group: 'Analysis', default: `${DEFAULT_WIREGUARD_PORTS.join(', ')} (Cilium's)`,
+    help: 'UDP port decoded as WireGuard, repeatable; given values replace the default' },
   key: { type: 'string', multiple: true, arg: 'SPI:HEX40', group: 'Decryption (AES-GCM, RFC 4106)', default: 'none',
     help: 'key for every SA with this SPI: 40 hex digits = 16-byte AES key + 4-byte salt; repeatable' },
   xfrm: { type: 'string', multiple: true, arg: 'FILE', group: 'Decryption (AES-GCM, RFC 4106)', default: 'none',
@@ -313,7 +315,7 @@ export function parseCommandLine(argv: string[]): Parsed | 'help' | 'version' {
     }
     opts.expect = expect as Verdict;
   }
-  for (const [k, field] of [['vxlan-port', 'vxlanPorts'], ['geneve-port', 'genevePorts']] as const) {
+  for (const [k, field] of [['vxlan-port', 'vxlanPorts'], ['geneve-port', 'genevePorts'], ['wireguard-port', 'wireguardPorts']] as const) {
     if (values[k] === undefined) continue;
     opts[field] = strs(k).map((p) => {
       const v = parsePort(p);

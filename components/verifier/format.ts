@@ -14,10 +14,10 @@ function rec(r: Record<string, number>): string {
 }
 
 const HEADLINE: Record<Report['verdict'], string> = {
-  encrypted: 'ENCRYPTED: pod-to-pod traffic crossed the wire only inside ESP',
+  encrypted: 'ENCRYPTED: pod-to-pod traffic crossed the wire only inside ESP or WireGuard',
   cleartext: 'CLEARTEXT: pod-to-pod traffic is readable on the wire',
-  partial: 'PARTIAL: ESP seen, but some pod-to-pod traffic is readable on the wire',
-  inconclusive: 'INCONCLUSIVE: neither ESP nor pod-to-pod traffic: this capture proves nothing',
+  partial: 'PARTIAL: encryption seen, but some pod-to-pod traffic is readable on the wire',
+  inconclusive: 'INCONCLUSIVE: neither encryption nor pod-to-pod traffic: this capture proves nothing',
 };
 
 /** A capture timestamp as ISO 8601 UTC with milliseconds. */
@@ -51,6 +51,17 @@ export function formatReport(r: Report): string {
       + (f.decryption ? `, decrypted ${f.decryption.ok} ok / ${f.decryption.failed} failed` : '')
       + (f.nullPackets ? `, ${f.nullPackets} NULL-encrypted` : ''));
     for (const p of f.paths) out.push(`      via ${p}`);
+  }
+
+  const wg = r.wireguard;
+  if (wg && (wg.packets > 0 || wg.invalid > 0)) {
+    out.push('');
+    out.push(`WireGuard (UDP ${wg.ports.join(', ')}): ${n(wg.packets)} messages, ${n(wg.dataPackets)} transport data (${n(wg.keepalives)} keepalives), ${n(wg.handshakes)} handshake, ${n(wg.cookieReplies)} cookie reply${wg.invalid ? `, ${n(wg.invalid)} NOT valid WireGuard` : ''}`);
+    for (const f of wg.flows.slice(0, 40)) {
+      out.push(`  ${f.src} -> ${f.dst} receiver ${f.receiverIndex} (0x${f.receiverIndex.toString(16).padStart(8, '0')}): ${n(f.packets)} packets, counter ${f.firstCounter}..${f.lastCounter}`
+        + `${f.counterIncreasing ? ' increasing' : ` NOT increasing (${f.counterDecreases} decreases)`}${f.counterRepeats ? `, ${f.counterRepeats} repeated` : ''}`
+        + `, ${isoTime(f.firstTime)} .. ${isoTime(f.lastTime)}, size ${f.sizes.min}/${f.sizes.mean}/${f.sizes.max}`);
+    }
   }
 
   out.push('');

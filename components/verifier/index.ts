@@ -23,13 +23,14 @@ export { writeWiresharkConfig } from './crypto/wireshark';
 export type { WiresharkSa } from './crypto/wireshark';
 export { formatReport } from './format';
 export { FRAME_CLASSES, VERDICTS } from './report';
-export type { ClassCounts, FrameClass, FrameSample, TimeWindow, Timeline } from './report';
+export type { ClassCounts, FrameClass, FrameSample, TimeWindow, Timeline, WireguardFlowReport, WireguardReport } from './report';
 
 /** Defaults applied by verifyCapture (and the CLI) when an option is not given. */
 // (The analyzer's own defaults: one source of truth. 10.0.0.0/8, [8472, 4789], [6081].)
 export const DEFAULT_POD_CIDRS: readonly string[] = DEFAULT_ANALYZER_OPTIONS.podCidrs;
 export const DEFAULT_VXLAN_PORTS: readonly number[] = DEFAULT_ANALYZER_OPTIONS.vxlanPorts;
 export const DEFAULT_GENEVE_PORTS: readonly number[] = DEFAULT_ANALYZER_OPTIONS.genevePorts;
+export const DEFAULT_WIREGUARD_PORTS: readonly number[] = DEFAULT_ANALYZER_OPTIONS.wireguardPorts;
 
 /** A named input other than the capture (an --xfrm file) cannot be used. `file` names it, `problem` says why. */
 export class InputError extends Error {
@@ -77,13 +78,14 @@ export async function loadXfrmFiles(files: readonly string[]): Promise<{ states:
   return { states, warnings };
 }
 
-/** Completes partial options with the defaults (pod CIDR 10.0.0.0/8, VXLAN 8472+4789, Geneve 6081, no keys). */
+/** Completes partial options with the defaults (pod CIDR 10.0.0.0/8, VXLAN 8472+4789, Geneve 6081, WireGuard 51871, no keys). */
 export function analyzerOptions(opts: Partial<AnalyzerOptions>): AnalyzerOptions {
   return {
     ...opts,
     podCidrs: opts.podCidrs ?? [...DEFAULT_POD_CIDRS],
     vxlanPorts: opts.vxlanPorts ?? [...DEFAULT_VXLAN_PORTS],
     genevePorts: opts.genevePorts ?? [...DEFAULT_GENEVE_PORTS],
+    wireguardPorts: opts.wireguardPorts ?? [...DEFAULT_WIREGUARD_PORTS],
     keys: opts.keys ?? [],
     xfrm: opts.xfrm ?? [],
   };

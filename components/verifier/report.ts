@@ -37,6 +37,51 @@ export interface EspFlowReport {
   decryption?: { ok: number; failed: number; sa?: string; unsupported?: string };
 }
 
+/**
+ * WireGuard transport data as seen on the wire, keyed by (outer source, outer destination, receiver index): the
+ * receiver index names the session at the receiving peer, the counter is the message's nonce, and per receiver
+ * index it must only grow (as an ESP sequence number per SA).
+ */
+export interface WireguardFlowReport {
+  src: string;
+  dst: string;
+  receiverIndex: number;
+  packets: number;
+  firstCounter: number;
+  lastCounter: number;
+  /** No counter lower than the one before it. */
+  counterIncreasing: boolean;
+  counterDecreases: number;
+  /** Counters equal to their predecessor (the same message captured twice, e.g. `tcpdump -i any`). */
+  counterRepeats: number;
+  /** Capture timestamps (seconds since the epoch) of the earliest and the latest message. */
+  firstTime: number;
+  lastTime: number;
+  firstFrame: number;
+  lastFrame: number;
+  /** Frame sizes on the wire (original length). */
+  sizes: SizeStats;
+}
+
+export interface WireguardReport {
+  /** UDP ports decoded as WireGuard. */
+  ports: number[];
+  /** Valid WireGuard messages of any type. */
+  packets: number;
+  /** Transport data messages (type 4), keepalives included. */
+  dataPackets: number;
+  /** Transport data messages with nothing inside (32 octets): they carry no traffic. */
+  keepalives: number;
+  /** Handshake initiations and responses (types 1, 2). */
+  handshakes: number;
+  cookieReplies: number;
+  /** Datagrams on a WireGuard port that are not a valid message (wrong type, reserved octets or length). */
+  invalid: number;
+  /** First few frame numbers of those. */
+  invalidFrames: number[];
+  flows: WireguardFlowReport[];
+}
+
 /** Cleartext traffic between two pod addresses, keyed by (src, dst, protocol). */
 export interface PodFlowReport {
   src: string;
@@ -144,6 +189,7 @@ export interface Report {
     /** ESP over UDP 4500 (RFC 3948) among `packets`. */
     inUdp: number;
   };
+  wireguard: WireguardReport;
   cleartext: PodTraffic & {     // CONTRACT (cleartext.podPackets)
     /** How pod addresses were recognised. */
     podCidrs: string[];

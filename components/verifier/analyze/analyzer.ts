@@ -1,7 +1,7 @@
 /**
  * The analyzer: decodes every frame into a reused layer stack and feeds it to one small collector per kind of
- * evidence (decode statistics, ESP per SA, cleartext pod traffic, pod traffic inside ESP, nonce, timeline,
- * samples); at the end the
+ * evidence (decode statistics, ESP per SA, WireGuard per peer, cleartext pod traffic, pod traffic inside ESP,
+ * nonce, timeline, samples); at the end the
  * collectors' findings become a Report, and the verdict (./verdict.ts) reads them, never the frames.
  *
  * Hot path rules (addFrame and every collector's per-frame method): no strings, closures or exceptions per frame;
@@ -10,7 +10,7 @@
  */
 import type { CaptureSummary, Frame } from '../capture/types';
 import { PacketDecoder } from '../decode/decoder';
-import { L, LayerStack } from '../decode/layers';
+import { DEFAULT_WIREGUARD_PORTS, L, LayerStack } from '../decode/layers';
 import { KeySpec, SaTable } from '../crypto/sa';
 import type { XfrmState } from '../crypto/xfrm';
 import type { Report, Verdict } from '../report';
@@ -23,7 +23,8 @@ import { NonceCollector } from './nonce-collector';
 import { PathNames } from './paths';
 import { PodCollector } from './pod-collector';
 import { SampleCollector } from './sample-collector';
-import { C_ESP, C_HOST, C_OTHER, TimelineCollector } from './timeline';
+import { C_ESP, C_HOST, C_OTHER, C_WIREGUARD, TimelineCollector } from './timeline';
+import { WireguardCollector } from './wireguard-collector';
 import { decideVerdict } from './verdict';
 
 export type { Report, Verdict } from '../report';
@@ -45,6 +46,8 @@ export interface AnalyzerOptions {
   expect?: Verdict;
   vxlanPorts: number[];
   genevePorts: number[];
+  /** UDP ports decoded as WireGuard (default [51871], Cilium's). */
+  wireguardPorts: number[];
   /** Decryption keys: RFC 4106 key material (20 bytes for AES-128) for every SA with that SPI. */
   keys: { spi: number; key: Buffer }[];
   /** States from parseXfrmState (`ip xfrm state` on the nodes). */
@@ -56,7 +59,8 @@ export interface AnalyzerOptions {
 }
 
 export const DEFAULT_ANALYZER_OPTIONS: AnalyzerOptions = {
-  podCidrs: ['10.0.0.0/8'], vxlanPorts: [8472, 4789], genevePorts: [6081], keys: [], xfrm: [],
+  podCidrs: ['10.0.0.0/8'], vxlanPorts: [8472, 4789], genevePorts: [6081], wireguardPorts: [...DEFAULT_WIREGUARD_PORTS],
+  keys: [], xfrm: [],
 };
 
 /** Report at most this many pod flows (the rest are still counted). */
@@ -74,6 +78,7 @@ export class Analyzer {
   private bytes = 0;
   private readonly stats = new DecodeStats();
   private readonly esp: EspCollector;
+  private readonly wireguard: WireguardCollector;
   private readonly clear: PodCollector;
   private readonly inner: PodCollector;
   private readonly nonce?: NonceCollector;
@@ -84,7 +89,8 @@ export class Analyzer {
   constructor(options: Partial<AnalyzerOptions> = {}) {
     const o: AnalyzerOptions = { ...DEFAULT_ANALYZER_OPTIONS, ...stripUndefined(options) };
     this.opts = o;
-    this.decoder = new PacketDecoder({ vxlanPorts: o.vxlanPorts, genevePorts: o.genevePorts });
+    this.decoder = new PacketDecoder({ vxlanPorts: o.vxlanPorts, genevePorts: o.genevePorts, wireguardPorts: o.wireguardPorts });
+    this.wireguard = new WireguardCollector(o.wireguardPorts);
     this.pods = new AddressMatcher(o.pods && o.pods.length > 0 ? o.pods : o.podCidrs);
     if (o.nonce !== undefined) this.nonce = new NonceCollector(o.nonce);
     if (o.endpoints) for (const e of o.endpoints) normalizeAddress(e);
@@ -114,6 +120,8 @@ export class Analyzer {
     const stamp = this.frames;
     let lastIp = -1;
     let espIdx = -1;
+    let wgIdx = -1;
+    let wgValid = false;
     let innerStart = -1;
     let clearCounted = false;
     let innerCounted = false;
@@ -140,6 +148,9 @@ export class Analyzer {
           innerStart = i + 1;
           if (nonce !== undefined && nonce.inPlaintext(st.bufs[1])) nonceDec = true;
         } else if (res === ESP_FAILED) decrypted = 2;
+      } else if (t === L.WIREGUARD && wgIdx < 0 && !isInner && lastIp >= 0) {
+        wgIdx = i;
+        wgValid = this.wireguard.add(st, i, lastIp, f.index, time, f.origLen);
       } else if (t === L.FRAG && !isInner) {
         stats.fragments++;
       }
@@ -151,7 +162,7 @@ export class Analyzer {
     if (clearCounted) {
       if (samples !== undefined) samples.addPod(this.clear.last!, f, time, nonceFound);
     } else {
-      const cls = espIdx >= 0 ? C_ESP : lastIp >= 0 ? C_HOST : C_OTHER;
+      const cls = espIdx >= 0 ? C_ESP : wgValid ? C_WIREGUARD : lastIp >= 0 ? C_HOST : C_OTHER;
       this.timeline.add(cls, time);
       if (samples !== undefined) samples.add(cls, f, time, nonceFound);
     }
@@ -160,7 +171,7 @@ export class Analyzer {
     }
     if (this.opts.onFrameFacts) {
       this.opts.onFrameFacts(frameFacts(st, f.index, {
-        espIdx, decrypted, nonce: nonce !== undefined ? nonceHit : undefined, nonceDecrypted: nonceDec, nullEsp,
+        espIdx, wgIdx, decrypted, nonce: nonce !== undefined ? nonceHit : undefined, nonceDecrypted: nonceDec, nullEsp,
       }));
     }
   }
@@ -186,6 +197,7 @@ export class Analyzer {
     }
 
     const allWarnings = [...warnings];
+    if (this.wireguard.untrackedPackets > 0) allWarnings.push(`more than ${MAX_TRACKED_FLOWS} WireGuard flows: ${this.wireguard.untrackedPackets} packets of further flows counted but not listed`);
     if (this.esp.untrackedPackets > 0) allWarnings.push(`more than ${MAX_TRACKED_FLOWS} ESP SAs: ${this.esp.untrackedPackets} packets of further SAs counted but not listed`);
     if (this.clear.other || this.inner.other) allWarnings.push(`more than ${MAX_TRACKED_FLOWS} pod flows: the rest are counted as "other flows"`);
     allWarnings.push(...this.stats.warnings());
@@ -198,6 +210,7 @@ export class Analyzer {
       frames: this.frames, bytes: this.bytes, warnings: allWarnings, capture, protocols: this.stats.protocols(),
       decode: this.stats.decode(),
       esp,
+      wireguard: this.wireguard.report(),
       cleartext: { ...this.clear.report(MAX_POD_FLOWS, nodeAddrs), podCidrs: o.pods && o.pods.length > 0 ? [] : this.pods.cidrs,
         ...(o.pods && o.pods.length > 0 ? { pods: o.pods.map(normalizeAddress) } : {}), windows: this.clearTimes.windows },
       timeline: this.timeline.report(),

@@ -3,6 +3,7 @@
  * (they allocate strings), after the collectors have seen the frame.
  */
 import { L, LayerStack } from '../decode/layers';
+import { WG_INVALID, wgCounter, wgReceiverIndex, wgSenderIndex } from '../decode/wireguard';
 import { formatV4, formatV6 } from './addr';
 
 export interface FrameFacts {
@@ -14,6 +15,11 @@ export interface FrameFacts {
   /** Outermost ESP and the IP header that carried it. */
   esp?: { src: string; dst: string; spi: number; seq: number };
   decrypted?: 'ok' | 'failed';
+  /**
+   * Outermost WireGuard datagram (added field): its type octet, whether it is a valid message, and the indexes
+   * and counter the type carries.
+   */
+  wireguard?: { type: number; valid: boolean; senderIndex?: number; receiverIndex?: number; counter?: number };
   /** The nonce is in the frame's raw bytes (cleartext). */
   nonce?: boolean;
   /** The nonce is in the decrypted ESP payload (added field). */
@@ -26,6 +32,7 @@ export interface FrameFacts {
 /** What the analyzer learnt about the frame beyond its layers. */
 export interface FrameOutcome {
   espIdx: number;
+  wgIdx: number;
   /** 0 not tried, 1 ok, 2 failed. */
   decrypted: number;
   /** undefined: no nonce given. */
@@ -58,6 +65,21 @@ export function frameFacts(st: LayerStack, frame: number, o: FrameOutcome): Fram
       dst: v4 ? formatV4(ib.readUInt32BE(io + 16)) : formatV6(ib, io + 24),
       spi: b.readUInt32BE(off), seq: b.readUInt32BE(off + 4),
     };
+  }
+  if (o.wgIdx >= 0) {
+    const b = st.bufs[st.src[o.wgIdx]];
+    const off = st.off[o.wgIdx];
+    const len = st.len[o.wgIdx];
+    const type = len > 0 ? b[off] : -1;
+    const wg: NonNullable<FrameFacts['wireguard']> = { type, valid: st.aux[o.wgIdx] !== WG_INVALID };
+    if (wg.valid) {
+      const s = wgSenderIndex(b, off, len, type);
+      const r = wgReceiverIndex(b, off, len, type);
+      if (s >= 0) wg.senderIndex = s;
+      if (r >= 0) wg.receiverIndex = r;
+      if (type === 4 && wgCounter(b, off, len) >= 0) wg.counter = wgCounter(b, off, len);
+    }
+    facts.wireguard = wg;
   }
   if (o.decrypted === 1) facts.decrypted = 'ok';
   else if (o.decrypted === 2) facts.decrypted = 'failed';

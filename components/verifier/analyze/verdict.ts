@@ -1,15 +1,19 @@
 /**
  * The verdict, from positive evidence only (cilium-cli's rule: a check that saw nothing proves nothing).
  *
- *   encrypted     ESP that really encrypts was seen, zero cleartext pod-to-pod packets, and the nonce (when given)
- *                 never appears in a frame's raw bytes.
- *   cleartext     pod-to-pod traffic (or the nonce) is visible in the clear, and no encrypting ESP was seen.
- *   partial       both: encrypting ESP and cleartext pod traffic / nonce.
+ *   encrypted     encryption evidence was seen (ESP that really encrypts, or WireGuard transport data that carries
+ *                 something), zero cleartext pod-to-pod packets, and the nonce (when given) never appears in a
+ *                 frame's raw bytes.
+ *   cleartext     pod-to-pod traffic (or the nonce) is visible in the clear, and no encryption evidence was seen.
+ *   partial       both: encryption evidence and cleartext pod traffic / nonce.
  *   inconclusive  neither. An empty capture, or one with only host traffic, can never read as encrypted.
  *
  * ESP whose payload is readable without a key (NULL encryption, RFC 2410; GMAC, RFC 4543; told by the xfrm
  * state or by the payload starting with a valid IPv4 header) is integrity only: it is not counted as encrypting
- * ESP, and the pod packets inside it are cleartext.
+ * ESP, and the pod packets inside it are cleartext. WireGuard keepalives (transport data with nothing inside) and
+ * handshakes carry no traffic, and a datagram on the WireGuard port that is not a valid message is not WireGuard:
+ * neither is evidence. WireGuard cannot be decrypted (ephemeral session keys), so unlike ESP its payload is never
+ * checked for the pod packets.
  */
 import type { Report } from '../report';
 import type { AnalyzerOptions } from './analyzer';
@@ -27,21 +31,30 @@ export function decideVerdict(r: Report, o: AnalyzerOptions): void {
   const reasons: string[] = [];
   const failures: string[] = [];
   const encryptingEsp = r.esp.packets - r.esp.nullPackets;
+  const wg = r.wireguard;
+  const wgTraffic = wg.dataPackets - wg.keepalives;
+  const evidence = encryptingEsp + wgTraffic;
   const pod = r.cleartext.podPackets;
   const nonceClear = r.nonce !== undefined && r.nonce.hits > 0;
   const cleartextEvidence = pod > 0 || nonceClear;
   const podWhat = r.cleartext.pods ? `pod addresses ${r.cleartext.pods.join(', ')}` : `pod CIDRs ${r.cleartext.podCidrs.join(', ')}`;
 
-  if (encryptingEsp > 0 && !cleartextEvidence) r.verdict = 'encrypted';
-  else if (encryptingEsp > 0) r.verdict = 'partial';
+  if (evidence > 0 && !cleartextEvidence) r.verdict = 'encrypted';
+  else if (evidence > 0) r.verdict = 'partial';
   else if (cleartextEvidence) r.verdict = 'cleartext';
   else r.verdict = 'inconclusive';
 
   if (encryptingEsp > 0) {
     const pairs = r.esp.flows.filter((f) => f.packets > f.nullPackets).map((f) => `${f.src} -> ${f.dst} SPI ${f.spi}`);
     reasons.push(`ESP seen: ${plural(encryptingEsp, 'packet')} in ${plural(pairs.length, 'SA')} (${pairs.slice(0, 6).join('; ')}${pairs.length > 6 ? '; ...' : ''})`);
-  } else if (r.esp.packets === 0) {
+  } else if (r.esp.packets === 0 && wg.packets === 0) {
     reasons.push('no ESP seen');
+  }
+  if (wgTraffic > 0) {
+    const flows = wg.flows.map((f) => `${f.src} -> ${f.dst} receiver ${f.receiverIndex}`);
+    reasons.push(`WireGuard seen: ${plural(wgTraffic, 'transport data packet')} carrying traffic in ${plural(wg.flows.length, 'flow')} (${flows.slice(0, 6).join('; ')}${flows.length > 6 ? '; ...' : ''}), ${plural(wg.handshakes, 'handshake message')}; session keys are ephemeral, so it is not decrypted`);
+  } else if (wg.packets > 0) {
+    reasons.push(`WireGuard seen but no transport data carrying traffic (${plural(wg.handshakes, 'handshake message')}, ${plural(wg.keepalives, 'keepalive')}): not counted as encryption`);
   }
   if (r.esp.nullPackets > 0) {
     reasons.push(`${plural(r.esp.nullPackets, 'ESP packet')} with NULL encryption (integrity only, payload readable): not counted as encryption`);
@@ -68,7 +81,7 @@ export function decideVerdict(r: Report, o: AnalyzerOptions): void {
   if (r.verdict === 'inconclusive') {
     reasons.push(r.frames === 0
       ? 'the capture has no frames: a capture that saw nothing proves nothing'
-      : `neither ESP nor pod-to-pod traffic in ${plural(r.frames, 'frame')}: nothing proves encryption or its absence`);
+      : `neither ESP, WireGuard nor pod-to-pod traffic in ${plural(r.frames, 'frame')}: nothing proves encryption or its absence`);
   }
 
   // Expectations.
@@ -110,6 +123,12 @@ export function decideVerdict(r: Report, o: AnalyzerOptions): void {
   }
   if (r.nonce && r.esp.packets > 0 && r.nonce.hits === 0 && r.decryption && r.nonce.decryptedHits === 0 && r.decryption.ok > 0) {
     r.warnings.push(`nonce "${r.nonce.text}" found neither in cleartext nor in decrypted ESP: was the traffic captured?`);
+  }
+  if (wg.invalid > 0) {
+    r.warnings.push(`${plural(wg.invalid, 'datagram')} on WireGuard port ${wg.ports.join(', ')} not a valid WireGuard message (wrong type, reserved octets or length; first: frame ${wg.invalidFrames.slice(0, 5).join(', ')}): not counted as evidence`);
+  }
+  for (const f of wg.flows) {
+    if (!f.counterIncreasing) r.warnings.push(`WireGuard ${f.src} -> ${f.dst} receiver ${f.receiverIndex}: counter went down ${plural(f.counterDecreases, 'time')} (replay, reordering, or a new session reusing the index)`);
   }
   for (const f of r.esp.flows) {
     if (!f.seqIncreasing) r.warnings.push(`ESP ${f.src} -> ${f.dst} SPI ${f.spi}: sequence number went down ${plural(f.seqDecreases, 'time')} (replay, reordering, or an SA reset)`);

@@ -20,10 +20,13 @@ import { decodeTcp } from './tcp';
 import { decodeUdp } from './udp';
 import { decodeVlan } from './vlan';
 import { decodeVxlan } from './vxlan';
+import { decodeWireguard } from './wireguard';
 
 export interface DecoderOptions {
   vxlanPorts: readonly number[];
   genevePorts: readonly number[];
+  /** UDP ports decoded as WireGuard (default 51871, Cilium's). */
+  wireguardPorts?: readonly number[];
 }
 
 /** First layer for a LINKTYPE_*, or L.NONE when we do not decode that link type. */
@@ -83,6 +86,7 @@ export class PacketDecoder {
         case L.NATKEEPALIVE: t = decodeNatKeepalive(buf, o, e, st, ctx); break;
         case L.HTTP: t = decodeHttp(buf, o, e, st, ctx); break;
         case L.ARP: t = decodeArp(buf, o, e, st, ctx); break;
+        case L.WIREGUARD: t = decodeWireguard(buf, o, e, st, ctx); break;
         default: return;
       }
       o = st.next;

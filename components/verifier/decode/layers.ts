@@ -35,12 +35,14 @@ export enum L {
   NATKEEPALIVE = 19,
   /** Bytes the decoders do not interpret (a payload, an unknown protocol). Never pushed. */
   UNKNOWN = 20,
+  /** A WireGuard message on a WireGuard port (`aux` = its type, 0 when it is not a valid message). */
+  WIREGUARD = 21,
 }
 
 /** Names used in paths ("eth/ipv4/udp/vxlan/eth/ipv4/esp") and in FrameFacts.layers. */
 export const LAYER_NAMES: readonly string[] = [
   'none', 'eth', 'vlan', 'sll', 'sll2', 'ipv4', 'ipv6', 'frag', 'udp', 'tcp', 'icmp', 'icmpv6', 'vxlan',
-  'geneve', 'esp', 'ike', 'http', 'arp', 'raw', 'nat-keepalive', 'unknown',
+  'geneve', 'esp', 'ike', 'http', 'arp', 'raw', 'nat-keepalive', 'unknown', 'wireguard',
 ];
 export const LAYER_TYPE_COUNT = LAYER_NAMES.length;
 
@@ -84,11 +86,19 @@ export function geneveProtoLayer(t: number): L {
   return t === 0x6558 ? L.ETH : etherTypeLayer(t);
 }
 
-/** UDP port -> layer, configurable per decoder (VXLAN ports 8472 + 4789, Geneve 6081, ESP-in-UDP 4500). */
+/** Cilium's WireGuard port (Wireshark's default is 51820, the port of wg-quick examples). */
+export const DEFAULT_WIREGUARD_PORTS: readonly number[] = [51871];
+
+/**
+ * UDP port -> layer, configurable per decoder (VXLAN ports 8472 + 4789, Geneve 6081, ESP-in-UDP 4500, WireGuard
+ * 51871). On a port given twice, the later kind wins: VXLAN over Geneve over WireGuard over ESP-in-UDP.
+ */
 export class PortTable {
   readonly byPort = new Uint8Array(65536);
-  constructor(opts: { vxlanPorts: readonly number[]; genevePorts: readonly number[]; espInUdpPorts?: readonly number[] }) {
+  constructor(opts: { vxlanPorts: readonly number[]; genevePorts: readonly number[]; espInUdpPorts?: readonly number[];
+    wireguardPorts?: readonly number[] }) {
     for (const p of opts.espInUdpPorts ?? [4500]) this.set(p, L.ESP);
+    for (const p of opts.wireguardPorts ?? DEFAULT_WIREGUARD_PORTS) this.set(p, L.WIREGUARD);
     for (const p of opts.genevePorts) this.set(p, L.GENEVE);
     for (const p of opts.vxlanPorts) this.set(p, L.VXLAN);
   }

@@ -10,8 +10,9 @@
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  *
  * The next layer comes from the port table (destination port first, then source): VXLAN (8472, 4789 by default,
- * configurable), Geneve (6081), ESP-in-UDP (4500, RFC 3948). On the ESP-in-UDP port a payload starting with the
- * 4-octet non-ESP marker (zero) is IKE, a single 0xff octet is a NAT-keepalive; anything else is ESP.
+ * configurable), Geneve (6081), WireGuard (51871, configurable), ESP-in-UDP (4500, RFC 3948). On the ESP-in-UDP
+ * port a payload starting with the 4-octet non-ESP marker (zero) is IKE, a single 0xff octet is a NAT-keepalive;
+ * anything else is ESP.
  * `aux` = destination port.
  */
 import { DecodeContext, L, LayerStack } from './layers';

@@ -29,6 +29,7 @@ export interface ExpectedFrame {
   caplen?: number;
   nullEncryption?: boolean;
   sa?: { spi: number; src: string; dst: string };
+  wireguard?: WireguardFrameFact;
 }
 
 export interface RunOptions {
@@ -39,7 +40,15 @@ export interface RunOptions {
   xfrm?: string[];
   vxlanPorts?: number[];
   genevePorts?: number[];
+  wireguardPorts?: number[];
 }
+
+export interface WireguardFlowFact { src: string; dst: string; receiverIndex: number; packets: number; firstCounter: number; lastCounter: number; counterIncreasing: boolean }
+export interface WireguardFacts {
+  packets: number; dataPackets: number; keepalives: number; handshakes: number; cookieReplies: number; invalid: number;
+  flows: WireguardFlowFact[];
+}
+export interface WireguardFrameFact { port: number; type: number; valid: boolean; senderIndex?: number; receiverIndex?: number; counter?: number; keepalive?: boolean }
 
 export interface ExpectedRun {
   name: string;
@@ -48,6 +57,7 @@ export interface ExpectedRun {
   acceptVerdicts?: string[];
   esp: { packets: number; spis: number[]; flows: FlowFact[] };
   cleartext: { podPackets: number | null };
+  wireguard?: WireguardFacts;
   nonce?: { hits: number };
   nonceDecryptedFrames?: number[];
   decryption?: { ok: number; failed: number };
@@ -92,6 +102,7 @@ export function libraryOptions(o: RunOptions): Record<string, unknown> {
   if (o.pods) out.pods = o.pods;
   if (o.vxlanPorts) out.vxlanPorts = o.vxlanPorts;
   if (o.genevePorts) out.genevePorts = o.genevePorts;
+  if (o.wireguardPorts) out.wireguardPorts = o.wireguardPorts;
   if (o.keys) out.keys = o.keys.map((k) => ({ spi: k.spi, key: Buffer.from(k.key, 'hex') }));
   if (o.xfrm) out.xfrmFiles = o.xfrm.map((x) => path.join(CAPTURES, x));
   return out;
@@ -105,6 +116,7 @@ export function cliArgs(o: RunOptions): string[] {
   if (o.pods) a.push('--pods', o.pods.join(','));
   for (const p of o.vxlanPorts ?? []) a.push('--vxlan-port', String(p));
   for (const p of o.genevePorts ?? []) a.push('--geneve-port', String(p));
+  for (const p of o.wireguardPorts ?? []) a.push('--wireguard-port', String(p));
   for (const k of o.keys ?? []) a.push('--key', `${k.spi}:${k.key}`);
   for (const x of o.xfrm ?? []) a.push('--xfrm', path.join(CAPTURES, x));
   return a;
@@ -162,6 +174,16 @@ export function compareReport(e: Expected, run: ExpectedRun, report: AnyReport):
     if (f.seqIncreasing) want(`esp.flows[${flowKey(f)}].seqIncreasing`, g.seqIncreasing, true);
   }
   if (run.cleartext.podPackets !== null) want('cleartext.podPackets', report.cleartext?.podPackets, run.cleartext.podPackets);
+  if (run.wireguard) {
+    const w = report.wireguard ?? {};
+    const { flows: wantFlows, ...counts } = run.wireguard;
+    want('wireguard counts', Object.fromEntries(Object.keys(counts).map((k) => [k, w[k]])), counts);
+    const wkey = (f: AnyReport) => `${f.src}>${f.dst}#${f.receiverIndex}`;
+    const got: AnyReport[] = Array.isArray(w.flows) ? w.flows : [];
+    want('wireguard.flows', got.map((f) => ({ src: f.src, dst: f.dst, receiverIndex: f.receiverIndex, packets: f.packets,
+      firstCounter: f.firstCounter, lastCounter: f.lastCounter, counterIncreasing: f.counterIncreasing })).sort((a, b) => (wkey(a) < wkey(b) ? -1 : 1)),
+    [...wantFlows].sort((a, b) => (wkey(a) < wkey(b) ? -1 : 1)));
+  }
   if (run.nonce) want('nonce.hits', report.nonce?.hits, run.nonce.hits);
   if (run.decryption) {
     want('decryption.ok', report.decryption?.ok, run.decryption.ok);
@@ -178,6 +200,7 @@ export interface FrameFactsLike {
   decrypted?: 'ok' | 'failed';
   nonce?: boolean;
   truncated?: boolean;
+  wireguard?: { type: number; valid: boolean; senderIndex?: number; receiverIndex?: number; counter?: number };
 }
 
 const ipStr = (h: IpFact) => `v${h.version} ${h.src}>${h.dst}`;
@@ -220,6 +243,13 @@ export function compareFrames(e: Expected, run: ExpectedRun, facts: FrameFactsLi
     if (JSON.stringify(gotEsp) !== JSON.stringify(x.esp ? { src: x.esp.src, dst: x.esp.dst, spi: x.esp.spi, seq: x.esp.seq } : undefined)) {
       bad.push(`frame ${x.frame}: esp ${JSON.stringify(gotEsp)}, expected ${JSON.stringify(x.esp)}`);
     }
+    // WireGuard: decoded only on the ports configured for the run
+    const wgPorts = run.options.wireguardPorts ?? [51871];
+    const wx = x.wireguard && wgPorts.includes(x.wireguard.port)
+      ? { type: x.wireguard.type, valid: x.wireguard.valid, senderIndex: x.wireguard.senderIndex, receiverIndex: x.wireguard.receiverIndex, counter: x.wireguard.counter }
+      : undefined;
+    const wg = g.wireguard ? { type: g.wireguard.type, valid: g.wireguard.valid, senderIndex: g.wireguard.senderIndex, receiverIndex: g.wireguard.receiverIndex, counter: g.wireguard.counter } : undefined;
+    if (JSON.stringify(wg) !== JSON.stringify(wx)) bad.push(`frame ${x.frame}: wireguard ${JSON.stringify(wg)}, expected ${JSON.stringify(wx)}`);
     const dec = run.decryptedFrames?.ok.includes(x.frame) ? 'ok' : run.decryptedFrames?.failed.includes(x.frame) ? 'failed' : undefined;
     if (g.decrypted !== dec) bad.push(`frame ${x.frame}: decrypted ${JSON.stringify(g.decrypted)}, expected ${JSON.stringify(dec)}`);
     // nonce: true when the raw bytes contain it; false when neither the bytes nor a decrypted plaintext do
