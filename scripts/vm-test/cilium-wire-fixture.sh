@@ -29,6 +29,8 @@
 #   sa-add      add the two SAs (out, in) of XFRM_SPI beside the existing ones; policies unchanged
 #   out-switch  point the outbound policy at XFRM_SPI (`ip xfrm policy update`, atomic: no gap)
 #   out-remove  delete the outbound policy (pod traffic to the peer then leaves in clear)
+#   out-gap     out-remove, GAP_SECONDS (default 2) with no outbound policy, then out-switch: a rotation
+#               done badly, timed on the node itself
 #   sa-remove   delete the two SAs of XFRM_SPI (the old key, once the peer no longer sends with it)
 # WireGuard (Cilium's cilium_wg0, UDP 51871 between the node IPs; pod traffic routed through it):
 #   wg-up    WG_PRIVATE_KEY, WG_PEER_PUBLIC_KEY (base64); WG_PORT (default 51871)
@@ -179,6 +181,14 @@ rotate_step() {
     sa-add) need_keys; layout; sa_add ;;
     out-switch) need NODE_IP PEER_NODE_IP HOST_IP PEER_HOST_IP POD_CIDR PEER_POD_CIDR XFRM_LAYOUT XFRM_SPI; layout; out_policy update ;;
     out-remove) need NODE_IP PEER_NODE_IP HOST_IP PEER_HOST_IP POD_CIDR PEER_POD_CIDR XFRM_LAYOUT; layout; ip xfrm policy delete "${sel_out[@]}" dir out ;;
+    out-gap)
+      need NODE_IP PEER_NODE_IP HOST_IP PEER_HOST_IP POD_CIDR PEER_POD_CIDR XFRM_LAYOUT XFRM_SPI
+      layout
+      ip xfrm policy delete "${sel_out[@]}" dir out
+      echo "out-remove at $(date +%s.%N)"
+      sleep "${GAP_SECONDS:-2}"
+      out_policy update
+      ;;
     sa-remove)
       need NODE_IP PEER_NODE_IP HOST_IP PEER_HOST_IP XFRM_LAYOUT XFRM_SPI
       layout
@@ -257,8 +267,8 @@ case ${1:-${FIXTURE_ACTION:-}} in
   down) down; echo "down: removed" ;;
   serve) serve ;;
   status) status ;;
-  sa-add | out-switch | out-remove | sa-remove) rotate_step "${1:-$FIXTURE_ACTION}" ;;
+  sa-add | out-switch | out-remove | out-gap | sa-remove) rotate_step "${1:-$FIXTURE_ACTION}" ;;
   wg-up) wg_up ;;
   wg-down) wg_down ;;
-  *) die "usage: $0 up|xfrm|clear|down|serve|status|sa-add|out-switch|out-remove|sa-remove|wg-up|wg-down" ;;
+  *) die "usage: $0 up|xfrm|clear|down|serve|status|sa-add|out-switch|out-remove|out-gap|sa-remove|wg-up|wg-down" ;;
 esac

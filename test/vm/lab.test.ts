@@ -346,7 +346,7 @@ interface RotationRun {
   steps: { name: string; at: number }[];
 }
 
-const ROTATION_PINGS = 200; // 0.2 s apart: 40 s of steady traffic around the rotation steps
+const ROTATION_PINGS = 1000; // 0.2 s apart, at most 200 s; ended once the rotation steps are done
 
 /**
  * A rotation during continuous traffic, step by step on the nodes as Cilium's agents do it (see the
@@ -364,36 +364,41 @@ async function rotationCapture(label: string, layout: Layout, mode: RotationMode
   const envNew = xfrmEnv(layout, to, newKeys);
   await fixture('xfrm', envOld);
   const steps: { name: string; at: number }[] = [];
-  let texts: string[] = [];
   const step = async (i: 0 | 1, action: string, env: Record<string, string>) => {
     const w = lab.workers[i];
     await onNode(`fixture ${action} on ${w.name}`, w.ip, FIXTURE, { ...fixtureEnv(i), ...env, FIXTURE_ACTION: action });
     steps.push({ name: `${action} ${w.name}`, at: Date.now() / 1000 });
   };
+  // The pings run until the steps are done (traffic.sh with a large count, ended by SIGINT: ping then
+  // prints its counts and traffic.sh goes on with the HTTP requests), so the traffic covers the whole
+  // rotation however long the steps take on a loaded machine.
+  const stopPings = () =>
+    onRouter('stop the pings on worker1', lab.routerSsh(), lab.inlineText(`ip netns exec ${POD_NS} pkill -INT -x ping || true`, {}, lab.workers[0].ip));
   const during = async () => {
-    await sleep(3000);
-    await Promise.all(mode === 'one-node' ? [step(0, 'sa-add', envNew[0])] : [step(0, 'sa-add', envNew[0]), step(1, 'sa-add', envNew[1])]);
-    texts = await xfrmTexts(); // both generations, as the nodes hold them during the rotation
-    await sleep(1000);
-    if (mode === 'gap') {
-      await step(0, 'out-remove', envNew[0]);
-      await sleep(2000);
-    }
-    await step(0, 'out-switch', envNew[0]);
     await sleep(2000);
+    await Promise.all(mode === 'one-node' ? [step(0, 'sa-add', envNew[0])] : [step(0, 'sa-add', envNew[0]), step(1, 'sa-add', envNew[1])]);
+    await sleep(1000);
+    // The 2 s gap is timed on the node (out-gap), not across two SSH round trips.
+    await step(0, mode === 'gap' ? 'out-gap' : 'out-switch', envNew[0]);
+    await sleep(1000);
     if (mode !== 'one-node') {
       await step(1, 'out-switch', envNew[1]);
-      await sleep(3000); // old inbound SAs kept while packets sent with them may still arrive
+      await sleep(2000); // old inbound SAs kept while packets sent with them may still arrive
       await Promise.all([step(0, 'sa-remove', envOld[0]), step(1, 'sa-remove', envOld[1])]);
     }
+    await sleep(4000); // traffic on the new key only
+    await stopPings();
   };
   const before = await snapshots('before rotation');
+  const textsBefore = await xfrmTexts(); // the old generation
   const c = await capture(label, lab.cfg.captureInterface, { pingCount: ROTATION_PINGS, httpRequests: HTTP_REQUESTS, during });
   const after = await snapshots('after rotation');
+  const textsAfter = await xfrmTexts(); // the new generation (and, on one node only, both)
+  const texts = [...textsBefore, ...textsAfter];
   const grown = grownCounters(before, after);
   const dir = fs.mkdtempSync(path.join(tmp, 'xfrm-'));
   const xfrmFiles = texts.map((t, i) => {
-    const f = path.join(dir, `worker${i + 1}.xfrm`);
+    const f = path.join(dir, `state${i}.xfrm`);
     fs.writeFileSync(f, t, { mode: 0o600 });
     return f;
   });
@@ -703,7 +708,7 @@ describe('VM suite: the lab\'s VM half on real libvirt VMs (router, worker1, wor
       const w = rot.cleartextWindows[0];
       assert.ok(w.end >= w.start && w.packets > 0, JSON.stringify(w));
       // The window lies between the policy's removal and the new policy (2 s apart on the node).
-      const removed = run.steps.find((x) => x.name === 'out-remove worker1');
+      const removed = run.steps.find((x) => x.name === 'out-gap worker1');
       assert.ok(removed, JSON.stringify(run.steps));
       assert.ok(w.end - w.start <= 4, `window ${w.start}..${w.end} is longer than the 2 s gap (+ slack)`);
       assert.ok(rot.failures.some((f) => /clear/i.test(f)), rot.failures.join(' | '));
