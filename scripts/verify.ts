@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 /**
- * Thin bin for the capture verifier: `npm run verify -- CAPTURE [options]` (see components/verifier/cli.ts).
+ * Thin bin for the capture verifier (see components/verifier/cli.ts), compiled into build/verify/scripts/verify.js by
+ * `npm run build` and started by bin/cilium-ipsec-verify.js (`npm run verify -- CAPTURE [options]`), which checks
+ * first that the build matches the sources.
  * Sets process.exitCode instead of calling process.exit so stdout drains; an uncaught error (even one while
  * loading the verifier's modules) maps to exit 2 with one stderr line, and a later 0 or 1 never overwrites it.
  */

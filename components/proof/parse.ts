@@ -1,6 +1,6 @@
 /**
  * Pure parsers for the key=value output of the scripts under scripts/vm/ (capture-stop.sh,
- * traffic-*.sh, facts.sh) and for `cilium-dbg encrypt status`.
+ * traffic-*.sh, facts.sh); `cilium-dbg encrypt status` is parsed by components/verifier/status/encrypt-status.ts.
  */
 
 /** `a=1\nb=x y\n` -> { a: '1', b: 'x y' }. Lines without `=` are ignored; the last value of a key wins. */
@@ -131,40 +131,6 @@ export function xfrmGrowth(
   return grown;
 }
 
-/** `cilium-dbg encrypt status` (plus facts-cilium.sh's `agent=` line), parsed. */
-export interface EncryptStatus {
-  agent?: string;
-  /** "Encryption:" line, e.g. IPsec or Disabled. */
-  mode?: string;
-  keysInUse?: number;
-  maxSeqNumber?: string;
-  errors?: number;
-  /** Every "Name: value" line as printed (for anything not parsed above, e.g. per-reason errors). */
-  fields: Record<string, string>;
-}
-
-export function parseEncryptStatus(stdout: string): EncryptStatus {
-  const fields: Record<string, string> = {};
-  let agent: string | undefined;
-  for (const line of stdout.split(/\r?\n/)) {
-    if (line.startsWith('agent=')) {
-      agent = line.slice('agent='.length).trim();
-      continue;
-    }
-    const m = /^\s*([^:]+?)\s*:\s*(.*?)\s*$/.exec(line);
-    if (m) fields[m[1]] = m[2];
-  }
-  const num = (k: string): number | undefined => {
-    const v = fields[k];
-    return v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined;
-  };
-  const st: EncryptStatus = { fields };
-  if (agent !== undefined) st.agent = agent;
-  if (fields['Encryption'] !== undefined) st.mode = fields['Encryption'];
-  const keys = num('Keys in use');
-  if (keys !== undefined) st.keysInUse = keys;
-  if (fields['Max Seq. Number'] !== undefined) st.maxSeqNumber = fields['Max Seq. Number'];
-  const errors = num('Errors');
-  if (errors !== undefined) st.errors = errors;
-  return st;
-}
+// The `cilium-dbg encrypt status` parser lives with the verifier (pure, no Pulumi); re-exported here for the lab.
+export { parseEncryptStatus } from '../verifier/status/encrypt-status';
+export type { EncryptStatus, EncryptionKind, WireguardInterfaceStatus } from '../verifier/status/encrypt-status';

@@ -4,7 +4,7 @@
  * `execute(argv, io)` parses and validates, runs the verifier, prints, and RETURNS the exit code; it never calls
  * process.exit (testable, embeddable; the bin sets process.exitCode so output drains).
  *
- * Exit codes: 0 the report meets the expectations given (--expect, --spi, --endpoints; none: 0), 1 it does not,
+ * Exit codes: 0 the report meets the expectations given (--expect, --spi, --rotation, --endpoints; none: 0), 1 it does not,
  * 2 unusable input or options, or an internal error. Expected failures print exactly one stderr line `verify: <file or option>: <problem>`, never a
  * stack trace (VERIFY_DEBUG=1 adds the stack of an internal error).
  */
@@ -49,7 +49,7 @@ export const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   json: { type: 'boolean', group: 'Output', default: 'off: a readable summary',
     help: 'print exactly one JSON object (the report) on stdout' },
   frames: { type: 'boolean', group: 'Output', default: 'off',
-    help: 'print one JSON object per frame (NDJSON: frame, layers, ips, esp, decrypted, nonce, truncated) on stdout, '
+    help: 'print one JSON object per frame (NDJSON: frame, layers, ips, esp, wireguard, decrypted, nonce, truncated) on stdout, '
       + 'and NOTHING else on stdout; the summary (or, with --json, the report JSON) goes to stderr instead' },
   'pod-cidr': { type: 'string', multiple: true, arg: 'CIDR', group: 'Analysis', default: DEFAULT_POD_CIDRS.join(', '),
     help: 'pod address range (host bits zero), repeatable; given values replace the default' },
@@ -62,6 +62,10 @@ export const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   spi: { type: 'string', arg: 'N', group: 'Analysis', default: 'none: any SPI',
     help: 'expected ESP SPI (1..4294967295, decimal or 0x hex): no ESP with it, or ESP with another SPI, fails '
       + 'the expectation' },
+  rotation: { type: 'string', arg: 'FROM:TO', group: 'Analysis', default: 'none',
+    help: 'expected key rotation from SPI FROM to SPI TO (decimal or 0x hex): both carry traffic, every direction '
+      + 'switches from FROM to TO, no cleartext pod packet and no nonce in clear; both SPIs (and --spi) are then the '
+      + 'expected ones' },
   endpoints: { type: 'string', multiple: true, arg: 'A,B[,...]', group: 'Analysis', default: 'none: any addresses',
     help: 'expected ESP endpoints (node IPs, cilium_host addresses), two or more, comma-separated or repeated: no '
       + 'ESP between them, or ESP between other addresses, fails the expectation; any of them inside the pod range '
@@ -133,7 +137,7 @@ export function helpText(): string {
     }
   }
   out.push('',
-    'Exit codes: 0 the capture meets every expectation given (--expect, --spi, --endpoints; none given: 0),',
+    'Exit codes: 0 the capture meets every expectation given (--expect, --spi, --rotation, --endpoints; none: 0),',
     '1 it does not (the report says why), 2 unusable capture or options (one line on stderr:',
     '"verify: FILE-OR-OPTION: problem").',
     'Verdicts: encrypted (ESP seen, no cleartext pod packet, nonce never in cleartext), cleartext (pod traffic,',
@@ -191,9 +195,22 @@ export function parsePort(s: string): number | undefined {
   return v !== undefined && v >= 1 && v <= 65535 ? v : undefined;
 }
 
+/** "FROM:TO", two SPIs (decimal or 0x hex) that differ. */
+export function parseRotation(s: string): { from: number; to: number } | { problem: string } {
+  const parts = s.split(':');
+  if (parts.length !== 2) return { problem: `expected FROM:TO (two SPIs), got "${s}"` };
+  const [from, to] = parts.map(parseSpi);
+  if (from === undefined || to === undefined) {
+    return { problem: `SPIs must be integers 1..4294967295 (decimal or 0x hex), got "${s}"` };
+  }
+  if (from === to) return { problem: `FROM and TO must differ, got "${s}"` };
+  return { from, to };
+}
+
 export function parseKey(s: string): { spi: number; key: Buffer } | { problem: string } {
   const i = s.indexOf(':');
-  if (i < 0) return { problem: `expected SPI:HEX40, got "${s}"` };
+  // Never echo the value: without its colon it is most likely the key itself.
+  if (i < 0) return { problem: `expected SPI:HEX40, got ${s.length} characters without a ":"` };
   const spi = parseSpi(s.slice(0, i));
   if (spi === undefined) return { problem: `SPI must be an integer 1..4294967295, got "${s.slice(0, i)}"` };
   const hex = s.slice(i + 1).trim().replace(/^0x/i, '');
@@ -302,6 +319,12 @@ export function parseCommandLine(argv: string[]): Parsed | 'help' | 'version' {
     const v = parseSpi(spi);
     if (v === undefined) throw new UsageError('--spi', `must be an integer 1..4294967295, got "${spi}"`);
     opts.spi = v;
+  }
+  const rotation = str('rotation');
+  if (rotation !== undefined) {
+    const r = parseRotation(rotation);
+    if ('problem' in r) throw new UsageError('--rotation', r.problem);
+    opts.rotation = r;
   }
   if (values.endpoints !== undefined) {
     // Comma-separated, repeated, or both: the lab passes every node IP and cilium_host address.

@@ -2,7 +2,10 @@
  * The human-readable summary the CLI prints by default: the verdict and why first, then what was seen (ESP SAs,
  * cleartext pod flows, nonce, decryption), then warnings. Plain text, no colours, stable line order.
  */
+import { isoTime } from './report';
 import type { Report } from './report';
+
+export { isoTime };
 
 function n(x: number): string {
   return x.toLocaleString('en-US');
@@ -20,15 +23,10 @@ const HEADLINE: Record<Report['verdict'], string> = {
   inconclusive: 'INCONCLUSIVE: neither encryption nor pod-to-pod traffic: this capture proves nothing',
 };
 
-/** A capture timestamp as ISO 8601 UTC with milliseconds. */
-export function isoTime(t: number): string {
-  return new Date(Math.round(t * 1000)).toISOString();
-}
-
 export function formatReport(r: Report): string {
   const out: string[] = [];
   out.push(`verdict: ${HEADLINE[r.verdict]}`);
-  if (r.expect !== undefined || r.expectationFailures.length > 0) {
+  if (r.expect !== undefined || r.rotation !== undefined || r.expectationFailures.length > 0) {
     out.push(`expectation: ${r.meetsExpectation ? 'met' : 'NOT met'}${r.expect ? ` (expected ${r.expect})` : ''}`);
   }
   out.push('why:');
@@ -80,6 +78,16 @@ export function formatReport(r: Report): string {
     for (const f of nt.flows.slice(0, 10)) out.push(`  ${f.src} -> ${f.dst} ${f.protocol}: ${n(f.packets)} packets via ${f.paths.join(', ')}`);
   }
 
+  const rot = r.rotation;
+  if (rot) {
+    out.push('');
+    out.push(`rotation SPI ${rot.from} -> ${rot.to}: ${rot.met ? 'proven' : 'NOT proven'}`);
+    const t = (x: number | null) => (x === null ? 'never' : isoTime(x));
+    for (const d of rot.directions) {
+      out.push(`  ${d.src} -> ${d.dst}: ${d.switched ? 'switched' : 'NOT switched'}; ${n(d.oldPackets)} old, ${n(d.newPackets)} new; last old ${t(d.lastOld)}, first new ${t(d.firstNew)}; ${n(d.oldAfterSwitch)} old after the switch`);
+    }
+    for (const w of rot.cleartextWindows.slice(0, 10)) out.push(`  cleartext window ${isoTime(w.start)} .. ${isoTime(w.end)}: ${n(w.packets)} pod packets`);
+  }
   if (r.nonce) {
     out.push('');
     out.push(`nonce "${r.nonce.text}": ${n(r.nonce.hits)} frames in cleartext${r.nonce.frames.length ? ` (frames ${r.nonce.frames.slice(0, 10).join(', ')})` : ''}, ${n(r.nonce.decryptedHits)} inside decrypted ESP`);

@@ -10,14 +10,16 @@ import * as fs from 'node:fs';
 import { Analyzer, DEFAULT_ANALYZER_OPTIONS } from './analyze/analyzer';
 import type { AnalyzerOptions, Report } from './analyze/analyzer';
 import { readCapture } from './capture';
-import { parseXfrmState, XfrmParseError } from './crypto/xfrm';
+import { parseXfrmText, XfrmParseError } from './crypto/xfrm';
 import type { XfrmState } from './crypto/xfrm';
 
+export { parseEncryptStatus } from './status';
+export type { EncryptStatus, EncryptionKind, WireguardInterfaceStatus } from './status';
 export { readCapture, CaptureError, MAXIMUM_SNAPLEN } from './capture';
 export type { Frame, CaptureSummary, ReadCaptureOptions, FrameCallback } from './capture';
 export { Analyzer, DEFAULT_ANALYZER_OPTIONS } from './analyze/analyzer';
 export type { AnalyzerOptions, FrameFacts, Report, Verdict } from './analyze/analyzer';
-export { parseXfrmState, XfrmParseError } from './crypto/xfrm';
+export { parseXfrmState, parseXfrmText, XfrmParseError } from './crypto/xfrm';
 export type { XfrmState } from './crypto/xfrm';
 export { writeWiresharkConfig } from './crypto/wireshark';
 export type { WiresharkSa } from './crypto/wireshark';
@@ -67,7 +69,9 @@ export async function loadXfrmFiles(files: readonly string[]): Promise<{ states:
     }
     let parsed: XfrmState[];
     try {
-      parsed = parseXfrmState(text);
+      const r = parseXfrmText(text);
+      parsed = r.states;
+      warnings.push(...r.warnings.map((w) => `${file}: ${w}`));
     } catch (e) {
       if (e instanceof XfrmParseError) throw new InputError(file, e.message);
       throw e;

@@ -7,6 +7,11 @@ import type { CaptureSummary } from './capture/types';
 export type Verdict = 'encrypted' | 'cleartext' | 'partial' | 'inconclusive';
 export const VERDICTS: readonly Verdict[] = ['encrypted', 'cleartext', 'partial', 'inconclusive'];
 
+/** A capture timestamp (seconds since the epoch) as ISO 8601 UTC with milliseconds, for messages. */
+export function isoTime(t: number): string {
+  return new Date(Math.round(t * 1000)).toISOString();
+}
+
 export interface SizeStats { min: number; max: number; mean: number }
 
 /** One ESP security association as seen on the wire: (outer source, outer destination, SPI). */
@@ -159,6 +164,38 @@ export interface FrameSample {
   nonceFound?: boolean;
 }
 
+/** One direction (outer ESP source -> destination) during a key rotation. Times: capture timestamps or null. */
+export interface RotationDirection {
+  src: string;
+  dst: string;
+  /** Packets with the old (FROM) and the new (TO) SPI. */
+  oldPackets: number;
+  newPackets: number;
+  firstOld: number | null;
+  /** The last old-SPI packet. */
+  lastOld: number | null;
+  /** The first new-SPI packet: the switchover. */
+  firstNew: number | null;
+  lastNew: number | null;
+  /** Old-SPI packets time-stamped after the first new-SPI packet (in flight while the policy moved). */
+  oldAfterSwitch: number;
+  /** Both SPIs seen and the direction ends on the new one (its last packet carries TO). */
+  switched: boolean;
+}
+
+/** The `rotation` expectation (option rotation {from, to}, CLI --rotation FROM:TO). */
+export interface RotationReport {
+  from: number;
+  to: number;
+  /** Both SPIs carried traffic, every direction switched from FROM to TO, no cleartext pod packet, no nonce in clear. */
+  met: boolean;
+  directions: RotationDirection[];
+  /** When cleartext pod packets were seen (the same as cleartext.windows): any is a failure. */
+  cleartextWindows: TimeWindow[];
+  /** Why it is not met (also in expectationFailures). */
+  failures: string[];
+}
+
 export interface Report {
   verdict: Verdict;            // CONTRACT
   /** Why the verdict, in plain sentences, positive evidence first. */
@@ -189,6 +226,7 @@ export interface Report {
     /** ESP over UDP 4500 (RFC 3948) among `packets`. */
     inUdp: number;
   };
+  /** WireGuard messages on the WireGuard ports (always present; zeros when there are none). */
   wireguard: WireguardReport;
   cleartext: PodTraffic & {     // CONTRACT (cleartext.podPackets)
     /** How pod addresses were recognised. */
@@ -198,6 +236,8 @@ export interface Report {
     windows: TimeWindow[];
   };
   timeline: Timeline;
+  /** With the `rotation` option: the key rotation findings and whether they prove it. */
+  rotation?: RotationReport;
   /** With the `samples` option: one representative frame per class seen, in FRAME_CLASSES order. */
   samples?: FrameSample[];
   nonce?: {

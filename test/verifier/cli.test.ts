@@ -362,6 +362,7 @@ describe('verifier CLI (in-process execute)', () => {
     [['--vxlan-port', '65536'], /^verify: --vxlan-port: /],
     [['--geneve-port', 'abc'], /^verify: --geneve-port: /],
     [['--key', '3'], /^verify: --key: expected SPI:HEX40/],
+    [['--key', 'ab'.repeat(20)], /^verify: --key: expected SPI:HEX40, got 40 characters without a ":"$/],
     [['--key', `0:${'ab'.repeat(20)}`], /^verify: --key: SPI must be an integer 1\.\.4294967295/],
     [['--key', `3:${'ab'.repeat(19)}`], /^verify: --key: key must be 40 hex digits .* got 38/],
     [['--key', `3:${'zz'.repeat(20)}`], /^verify: --key: key must be hexadecimal/],
@@ -376,6 +377,7 @@ describe('verifier CLI (in-process execute)', () => {
       assert.equal(r.code, 2, r.stderr);
       oneLine(r.stderr, re);
       assert.equal(r.stdout, '');
+      assert.doesNotMatch(r.stderr, /[0-9a-f]{32,}/i, 'no key material in the error');
     });
   }
 
@@ -390,6 +392,33 @@ describe('verifier CLI (in-process execute)', () => {
     r = await run([files.encrypted, '--xfrm', files.xfrmBad]);
     assert.equal(r.code, 2);
     oneLine(r.stderr, new RegExp(`^verify: ${files.xfrmBad}: line 3: aead key`));
+  });
+
+  it('--xfrm with redacted keys: SAs known, "no usable key" for them, one warning; no key text in any output', async () => {
+    // cilium-bugtool's form (cilium/cilium bugtool/cmd/helper.go) for the SA of the ESP in files.encrypted
+    const xfrm = write('redacted.xfrm', Buffer.from(`src ${NODE_A} dst ${NODE_B}\n\tproto esp spi 0x00000003 reqid 1 mode tunnel\n`
+      + `\treplay-window 0\n\taead rfc4106(gcm(aes)) [hash:${'5e'.repeat(32)}] 128\n\tanti-replay context: seq 0x0, oseq 0xa, bitmap 0x00000000\n`));
+    const r = await run([files.encrypted, '--json', '--xfrm', xfrm]);
+    assert.equal(r.code, 0, r.stderr);
+    const rep = JSON.parse(r.stdout);
+    assert.equal(rep.decryption.sas, 1);
+    assert.equal(rep.decryption.noKey, 4);
+    assert.equal(rep.decryption.ok + rep.decryption.failed, 0);
+    assert.equal(rep.esp.flows[0].decryption.unsupported, 'no usable key (redacted in the xfrm text)');
+    const mine = rep.warnings.filter((w: string) => /redacted/.test(w));
+    assert.deepEqual(mine, [`${xfrm}: 1 of 1 states have redacted keys (first at line 1): their SAs are kept, with no usable key`,
+      `SA ${NODE_A} -> ${NODE_B} SPI 3 has no usable key (redacted in the xfrm text)`]);
+    assert.doesNotMatch(JSON.stringify(rep.warnings) + JSON.stringify(rep.reasons ?? []) + JSON.stringify(rep.expectationFailures ?? []), /[0-9a-f]{32,}/i);
+  });
+
+  it('--xfrm with a damaged key: exit 2 naming the file, the line and the token length, never the key', async () => {
+    const key = `0x${'4f'.repeat(19)}7`; // 39 hex digits: one lost in the paste
+    const xfrm = write('damaged.xfrm', Buffer.from(`src ${NODE_A} dst ${NODE_B}\n\tproto esp spi 0x00000003 reqid 1 mode tunnel\n`
+      + `\taead rfc4106(gcm(aes)) ${key} 128\n`));
+    const r = await run([files.encrypted, '--xfrm', xfrm]);
+    assert.equal(r.code, 2);
+    oneLine(r.stderr, new RegExp(`^verify: ${xfrm}: line 3: aead key is not 0x followed by an even number of hex digits \\(got a token of 41 characters\\)`));
+    assert.doesNotMatch(r.stderr, /[0-9a-f]{32,}/i);
   });
 
   it('the capture is a directory -> exit 2; --wireshark on a file -> exit 2', async () => {

@@ -22,6 +22,7 @@ import { FrameFacts, frameFacts } from './frame-facts';
 import { NonceCollector } from './nonce-collector';
 import { PathNames } from './paths';
 import { PodCollector } from './pod-collector';
+import { RotationCollector } from './rotation-collector';
 import { SampleCollector } from './sample-collector';
 import { C_ESP, C_HOST, C_OTHER, C_WIREGUARD, TimelineCollector } from './timeline';
 import { WireguardCollector } from './wireguard-collector';
@@ -41,6 +42,12 @@ export interface AnalyzerOptions {
   nonce?: string;
   /** Expected SPI: any other SPI on the wire is an expectation failure. */
   spi?: number;
+  /**
+   * Expected key rotation from SPI `from` to SPI `to`: both carried traffic, every direction switched, no cleartext
+   * pod packet and no nonce in clear (report.rotation; failures in expectationFailures). With it, both SPIs are
+   * expected on the wire (an SPI that is neither, nor `spi`, is an expectation failure).
+   */
+  rotation?: { from: number; to: number };
   /** Expected ESP endpoints [A, B]: ESP between other addresses is an expectation failure. */
   endpoints?: string[];
   expect?: Verdict;
@@ -84,6 +91,7 @@ export class Analyzer {
   private readonly nonce?: NonceCollector;
   private readonly timeline = new TimelineCollector();
   private readonly samples?: SampleCollector;
+  private readonly rotation?: RotationCollector;
   private clearTimes: ReturnType<PodCollector['reportTimes']> | undefined;
 
   constructor(options: Partial<AnalyzerOptions> = {}) {
@@ -98,6 +106,7 @@ export class Analyzer {
     this.esp = new EspCollector(this.sas, this.decoder, this.paths);
     this.clear = new PodCollector(this.pods, this.paths, this.timeline);
     if (o.samples === true) this.samples = new SampleCollector();
+    if (o.rotation !== undefined) this.rotation = new RotationCollector(o.rotation.from >>> 0, o.rotation.to >>> 0);
     this.inner = new PodCollector(this.pods, this.paths);
   }
 
@@ -142,6 +151,7 @@ export class Analyzer {
       } else if (t === L.ESP && espIdx < 0 && !isInner && lastIp >= 0) {
         espIdx = i;
         const res = this.esp.add(st, i, lastIp, f, time);
+        if (this.rotation !== undefined) this.rotation.add(st, i, lastIp, time);
         if (res === ESP_NULL) nullEsp = true;
         else if (res === ESP_DECRYPTED) {
           decrypted = 1;
@@ -203,6 +213,7 @@ export class Analyzer {
     allWarnings.push(...this.stats.warnings());
     // Once: it moves the pod flows' packets into the timeline.
     if (this.clearTimes === undefined) this.clearTimes = this.clear.reportTimes(nodeAddrs);
+    if (this.timeline.podOverflow) allWarnings.push('timeline: too many pod flows to keep apart in time: some packets of flows to or from ESP endpoints may show as podCleartext instead of host');
     if (this.clearTimes.capped) allWarnings.push('more cleartext pod packet windows than reported: neighbouring windows were merged');
 
     const report: Report = {
@@ -215,6 +226,11 @@ export class Analyzer {
         ...(o.pods && o.pods.length > 0 ? { pods: o.pods.map(normalizeAddress) } : {}), windows: this.clearTimes.windows },
       timeline: this.timeline.report(),
     };
+    if (this.rotation !== undefined) {
+      report.rotation = { from: this.rotation.from, to: this.rotation.to, met: false, directions: this.rotation.directions(),
+        cleartextWindows: report.cleartext.windows, failures: [] };
+      if (this.rotation.untracked > 0) allWarnings.push(`more than ${MAX_TRACKED_FLOWS} ESP directions: ${this.rotation.untracked} packets of the rotation SPIs not judged`);
+    }
     if (this.samples !== undefined) report.samples = this.samples.report((fl) => PodCollector.isNodeFlow(fl, nodeAddrs));
     if (o.expect !== undefined) report.expect = o.expect;
     if (this.nonce !== undefined) report.nonce = this.nonce.report();

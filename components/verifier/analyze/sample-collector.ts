@@ -34,6 +34,11 @@ function take(f: Frame, t: number, nonceFound: boolean | undefined): Taken {
   return s;
 }
 
+function hasFlow(list: Taken[], flow: PodFlow): boolean {
+  for (let i = 0; i < list.length; i++) if (list[i].flow === flow) return true;
+  return false;
+}
+
 export class SampleCollector {
   private readonly first: (Taken | undefined)[] = [undefined, undefined, undefined, undefined, undefined];
   private decrypted: Taken | undefined;
@@ -56,11 +61,15 @@ export class SampleCollector {
 
   /** A frame counted as a cleartext pod packet of `flow`. */
   addPod(flow: PodFlow, f: Frame, t: number, nonceFound: boolean | undefined): void {
-    if (nonceFound === true && this.podNonce.length < MAX_POD_CANDIDATES && !this.podNonce.some((s) => s.flow === flow)) {
-      this.podNonce.push({ ...take(f, t, true), flow });
+    if (nonceFound === true && this.podNonce.length < MAX_POD_CANDIDATES && !hasFlow(this.podNonce, flow)) {
+      const s = take(f, t, true);
+      s.flow = flow;
+      this.podNonce.push(s);
     }
-    if (this.podFirst.length < MAX_POD_CANDIDATES && !this.podFirst.some((s) => s.flow === flow)) {
-      this.podFirst.push({ ...take(f, t, nonceFound), flow });
+    if (this.podFirst.length < MAX_POD_CANDIDATES && !hasFlow(this.podFirst, flow)) {
+      const s = take(f, t, nonceFound);
+      s.flow = flow;
+      this.podFirst.push(s);
     }
   }
 

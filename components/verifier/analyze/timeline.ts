@@ -24,6 +24,10 @@ export class TimelineCollector {
   private counts = new Float64Array(MAX_BUCKETS * CLASS_COUNT);
   /** One past the highest bucket used. */
   private used = 0;
+  /** (time, packets) entries held by all pod flows together (bounded by MAX_POD_ENTRIES). */
+  podEntries = 0;
+  /** Some pod flows' packets went straight to podCleartext once MAX_POD_ENTRIES was reached. */
+  podOverflow = false;
 
   /** The bucket of time t at the current width (widening first if needed). */
   bucket(t: number): number {
@@ -83,7 +87,14 @@ export class TimelineCollector {
  * time windows (a new window after a gap of more than WINDOW_GAP seconds). Both bounded per flow.
  */
 export const WINDOW_GAP = 1;
-const MAX_ENTRIES = 4 * MAX_BUCKETS;
+/** Entries one flow keeps before merging them to the current width (then at most MAX_BUCKETS). */
+const MAX_ENTRIES = 2 * MAX_BUCKETS;
+/**
+ * Entries all flows keep together (4 MB): past that, a pod flow's packets count as podCleartext at once, and one
+ * that later turns out to be host traffic stays there (reported as a warning). Reaching it takes thousands of
+ * pod flows each active over hundreds of buckets.
+ */
+export const MAX_POD_ENTRIES = 250_000;
 const MAX_WINDOWS_PER_FLOW = 256;
 
 export class PodFlowTimes {
@@ -105,9 +116,16 @@ export class PodFlowTimes {
     if (b === this.lastBucket && timeline.generation === this.lastGeneration) e[e.length - 1]++;
     else {
       if (e.length >= 2 * MAX_ENTRIES) this.compact(timeline);
-      e.push(t, 1);
-      this.lastBucket = b;
-      this.lastGeneration = timeline.generation;
+      if (timeline.podEntries >= MAX_POD_ENTRIES) {
+        timeline.podOverflow = true;
+        timeline.add(C_POD, t);
+        this.lastBucket = -1;
+      } else {
+        this.entries.push(t, 1);
+        timeline.podEntries++;
+        this.lastBucket = b;
+        this.lastGeneration = timeline.generation;
+      }
     }
     if (this.wPackets === 0) {
       this.wStart = t;
@@ -135,7 +153,9 @@ export class PodFlowTimes {
       if (b === last) out[out.length - 1] += e[i + 1];
       else { out.push(e[i], e[i + 1]); last = b; }
     }
+    timeline.podEntries -= (e.length - out.length) / 2;
     this.entries = out;
+    this.lastBucket = -1;
   }
 
   /** Adds this flow's packets to the timeline as class cls (report time). */

@@ -15,8 +15,10 @@
  * neither is evidence. WireGuard cannot be decrypted (ephemeral session keys), so unlike ESP its payload is never
  * checked for the pod packets.
  */
-import type { Report } from '../report';
+import { isoTime } from '../report';
+import type { Report, RotationReport } from '../report';
 import type { AnalyzerOptions } from './analyzer';
+import { NO_USABLE_KEY_REDACTED } from '../crypto/sa';
 import { normalizeAddress } from './addr';
 
 function plural(n: number, one: string, many = `${one}s`): string {
@@ -25,6 +27,33 @@ function plural(n: number, one: string, many = `${one}s`): string {
 
 function top(rec: Record<string, number>): string {
   return Object.entries(rec).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
+}
+
+/**
+ * Whether the capture proves a key rotation from rot.from to rot.to (and marks each direction switched): both SPIs
+ * carried encrypting ESP, every direction that carried either SPI went from the old to the new one and ended on
+ * it, and nothing was in clear: no cleartext pod packet (its windows are named) and no nonce.
+ */
+function rotationFailures(r: Report, rot: RotationReport, nonceClear: boolean): string[] {
+  const f: string[] = [];
+  const { from, to } = rot;
+  const carried = (spi: number) => r.esp.flows.filter((x) => x.spi === spi).reduce((n, x) => n + x.packets - x.nullPackets, 0);
+  if (carried(from) === 0) f.push(`rotation ${from} -> ${to}: the old SPI ${from} carried no traffic (the capture must start before the rotation)`);
+  if (carried(to) === 0) f.push(`rotation ${from} -> ${to}: the new SPI ${to} carried no traffic: the rotation did not happen in this capture`);
+  for (const d of rot.directions) {
+    d.switched = d.oldPackets > 0 && d.newPackets > 0 && d.lastNew! >= d.lastOld!;
+    if (d.switched) continue;
+    if (d.newPackets === 0) f.push(`rotation: ${d.src} -> ${d.dst} never switched: ${plural(d.oldPackets, 'packet')} with SPI ${from}, none with ${to}`);
+    else if (d.oldPackets === 0) f.push(`rotation: ${d.src} -> ${d.dst} carried only SPI ${to}: its switch from ${from} is not in the capture`);
+    else f.push(`rotation: ${d.src} -> ${d.dst} went back to SPI ${from} (last old ${isoTime(d.lastOld!)} after last new ${isoTime(d.lastNew!)})`);
+  }
+  const pod = r.cleartext.podPackets;
+  if (pod > 0) {
+    const w = rot.cleartextWindows;
+    f.push(`rotation: ${plural(pod, 'cleartext pod packet')} in ${plural(w.length, 'window')} (${w.slice(0, 5).map((x) => `${isoTime(x.start)} .. ${isoTime(x.end)}: ${x.packets}`).join('; ')}${w.length > 5 ? '; ...' : ''})`);
+  }
+  if (nonceClear) f.push(`rotation: nonce seen in cleartext in ${plural(r.nonce!.hits, 'frame')}`);
+  return f;
 }
 
 export function decideVerdict(r: Report, o: AnalyzerOptions): void {
@@ -86,11 +115,22 @@ export function decideVerdict(r: Report, o: AnalyzerOptions): void {
 
   // Expectations.
   if (o.expect !== undefined && r.verdict !== o.expect) failures.push(`expected verdict "${o.expect}", got "${r.verdict}"`);
-  if (o.spi !== undefined) {
+  if (o.spi !== undefined && r.rotation === undefined) {
     const spi = o.spi >>> 0;
     if (!r.esp.spis.includes(spi)) failures.push(`expected ESP with SPI ${spi}, saw ${r.esp.spis.length ? `SPI ${r.esp.spis.join(', ')}` : 'no ESP'}`);
     const other = r.esp.spis.filter((s) => s !== spi);
     if (other.length > 0 && r.esp.spis.includes(spi)) failures.push(`unexpected SPI ${other.join(', ')} (expected only ${spi})`);
+  }
+  if (r.rotation !== undefined) {
+    // During a rotation both SPIs are expected (and --spi, if given, must be seen too); any other is a failure.
+    const rot = r.rotation;
+    const expected = [rot.from, rot.to, ...(o.spi !== undefined ? [o.spi >>> 0] : [])];
+    if (o.spi !== undefined && !r.esp.spis.includes(o.spi >>> 0)) failures.push(`expected ESP with SPI ${o.spi >>> 0}, saw ${r.esp.spis.length ? `SPI ${r.esp.spis.join(', ')}` : 'no ESP'}`);
+    const other = r.esp.spis.filter((s) => !expected.includes(s));
+    if (other.length > 0) failures.push(`unexpected SPI ${other.join(', ')} (expected only ${[...new Set(expected)].join(' and ')} during the rotation)`);
+    rot.failures = rotationFailures(r, rot, nonceClear);
+    rot.met = rot.failures.length === 0;
+    failures.push(...rot.failures);
   }
   if (o.endpoints && o.endpoints.length > 0) {
     const want = new Set(o.endpoints.map(normalizeAddress));
@@ -118,7 +158,10 @@ export function decideVerdict(r: Report, o: AnalyzerOptions): void {
       const missing = r.esp.flows.filter((f) => !f.decryption).map((f) => `${f.src} -> ${f.dst} SPI ${f.spi}`);
       r.warnings.push(`${d.noKey} ESP packets had no key (${missing.slice(0, 5).join('; ')})`);
     }
-    for (const f of r.esp.flows) if (f.decryption?.unsupported) r.warnings.push(`SA ${f.src} -> ${f.dst} SPI ${f.spi} uses ${f.decryption.unsupported}: not decrypted (only rfc4106(gcm(aes)))`);
+    for (const f of r.esp.flows) {
+      const why = f.decryption?.unsupported;
+      if (why) r.warnings.push(`SA ${f.src} -> ${f.dst} SPI ${f.spi} ${why === NO_USABLE_KEY_REDACTED ? `has ${why}` : `uses ${why}: not decrypted (only rfc4106(gcm(aes)))`}`);
+    }
     if (d.ok > 0 && d.inner.podPackets === 0) r.warnings.push('decrypted ESP carried no pod-to-pod packet: check --pod-cidr / --pods');
   }
   if (r.nonce && r.esp.packets > 0 && r.nonce.hits === 0 && r.decryption && r.nonce.decryptedHits === 0 && r.decryption.ok > 0) {

@@ -19,7 +19,7 @@ export interface SaSpec {
   seqHi: number;
   /** Integrity only (NULL encryption, GMAC): the payload is readable without a key. */
   nullEncryption: boolean;
-  /** Algorithm we cannot decrypt (e.g. "cbc(aes)"), for the report. */
+  /** Why we cannot decrypt: an algorithm we do not decrypt (e.g. "cbc(aes)"), or NO_USABLE_KEY_REDACTED. */
   unsupported?: string;
   /** Where it came from: "--key 3" or "xfrm line 12". */
   origin: string;
@@ -28,6 +28,9 @@ export interface SaSpec {
 export interface KeySpec { spi: number; key: Buffer; icvBits?: number }
 
 const RFC4106 = /^rfc4106\(gcm\(aes\)\)$/;
+
+/** `unsupported` of an SA whose key the xfrm text had redacted: known SA, no usable key. */
+export const NO_USABLE_KEY_REDACTED = 'no usable key (redacted in the xfrm text)';
 
 export function saFromXfrm(s: XfrmState): SaSpec | undefined {
   if (s.proto !== 'esp') return undefined;
@@ -42,6 +45,10 @@ export function saFromXfrm(s: XfrmState): SaSpec | undefined {
   };
   if (s.aead && RFC4106.test(s.aead.name) && s.aead.key.length > 0) {
     return { ...base, key: new GcmKey(s.aead.key, s.aead.bits ?? 128) };
+  }
+  // Redacted: the AES-GCM key, or a whole key line (cilium-bugtool's "[redacted]"), so no algorithm to blame.
+  if (s.redacted && !s.nullEncryption && (s.aead ? RFC4106.test(s.aead.name) : !s.enc)) {
+    return { ...base, unsupported: NO_USABLE_KEY_REDACTED };
   }
   const algo = s.aead?.name ?? s.enc?.name ?? 'none';
   return { ...base, unsupported: s.nullEncryption ? undefined : algo };

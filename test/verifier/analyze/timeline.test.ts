@@ -6,7 +6,7 @@
  */
 import * as assert from 'node:assert/strict';
 import { Analyzer, AnalyzerOptions } from '../../../components/verifier/analyze/analyzer';
-import { MAX_BUCKETS, TimelineCollector } from '../../../components/verifier/analyze/timeline';
+import { C_HOST, C_POD, MAX_BUCKETS, MAX_POD_ENTRIES, PodFlowTimes, TimelineCollector } from '../../../components/verifier/analyze/timeline';
 import type { Frame } from '../../../components/verifier/capture/types';
 import { parseXfrmState } from '../../../components/verifier/crypto/xfrm';
 import { FRAME_CLASSES, Report } from '../../../components/verifier/report';
@@ -139,6 +139,21 @@ describe('verifier analyzer: timeline', () => {
     assert.ok(r.buckets.length <= MAX_BUCKETS && r.buckets.length > MAX_BUCKETS / 2, String(r.buckets.length));
     assert.equal(Math.log2(r.bucketSeconds * 8) % 1, 0);
     assert.equal(r.buckets.reduce((s, b) => s + Object.values(b.counts).reduce((x, y) => x + y, 0), 0), n);
+  });
+
+  it('pod flows keep at most MAX_POD_ENTRIES time entries together, and no packet is lost past that bound', () => {
+    const tl = new TimelineCollector();
+    const flows = Array.from({ length: 1200 }, () => new PodFlowTimes());
+    let n = 0;
+    // every flow active in 300 buckets of 1/8 s (~37 s): 360000 entries would be needed
+    for (let k = 0; k < 300; k++) for (const f of flows) { f.add(T0 + k * 0.125 + 0.01, tl); n++; }
+    assert.ok(tl.podEntries <= MAX_POD_ENTRIES, String(tl.podEntries));
+    assert.equal(tl.podOverflow, true);
+    flows.forEach((f, i) => f.addTo(tl, i % 2 ? C_HOST : C_POD));
+    const r = tl.report();
+    assert.equal(r.buckets.reduce((s, b) => s + b.counts.podCleartext + b.counts.host, 0), n);
+    // one flow's windows are unaffected: one window of 300 packets
+    assert.deepEqual(flows[0].allWindows().map((w) => w.packets), [300]);
   });
 
   it('an empty capture has no buckets', () => {

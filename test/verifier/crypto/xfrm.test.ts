@@ -1,11 +1,13 @@
 /**
  * parseXfrmState on realistic `ip xfrm state` / `ip -s xfrm state` text (layouts of iproute2's xfrm_state_print:
  * Cilium's per-direction states with the 0.0.0.0 inbound source, an ESN state with its replay context, the -s
- * layout with "(160 bits)", "spi 0x..(N)", lifetime and stats blocks, a NULL-encryption and a CBC state).
+ * layout with "(160 bits)", "spi 0x..(N)", lifetime and stats blocks, a NULL-encryption and a CBC state), and
+ * texts as people paste them: redacted keys, ESN contexts without ESN, lost indentation (sources cited per text).
  */
 import * as assert from 'node:assert/strict';
-import { XfrmParseError, parseXfrmState } from '../../../components/verifier/crypto/xfrm';
-import { SaTable } from '../../../components/verifier/crypto/sa';
+import * as crypto from 'node:crypto';
+import { XfrmParseError, isRedactedKey, parseXfrmState, parseXfrmText } from '../../../components/verifier/crypto/xfrm';
+import { NO_USABLE_KEY_REDACTED, SaTable } from '../../../components/verifier/crypto/sa';
 
 // `ip xfrm state` on a Cilium 1.16 node (three nodes: states for both peers, plus the 0.0.0.0 inbound state)
 const CILIUM = `src 10.84.1.32 dst 10.84.0.30
@@ -166,5 +168,186 @@ describe('verifier parseXfrmState (ip xfrm state text)', () => {
   it('SaTable: the same state listed twice (from both nodes) counts once', () => {
     const t = new SaTable([], parseXfrmState(CILIUM + CILIUM));
     assert.equal(t.size, 3);
+  });
+});
+
+// From Cilium's XFRM reference guide (cilium/cilium Documentation/reference-guides/xfrm/index.rst, added by
+// cilium/cilium#35322): one Cilium state as `ip xfrm state` prints it (iproute2 6.1).
+const GUIDE = `src 10.56.0.17 dst 10.56.1.238
+    proto esp spi 0x00000003 reqid 1 mode tunnel
+    replay-window 0
+    mark 0xcb93e00/0xffffff00 output-mark 0xe00/0xffffff00
+    aead rfc4106(gcm(aes)) 0x6254fced5f7a5ea9401b9015ecf10d65eac51a69 128
+    anti-replay context: seq 0x0, oseq 0x36, bitmap 0x00000000
+    sel src 0.0.0.0/0 dst 0.0.0.0/0
+`;
+const GUIDE_KEY = '0x6254fced5f7a5ea9401b9015ecf10d65eac51a69';
+
+// The same guide's `ip -s xfrm state` state (its explanatory comment lines left out).
+const GUIDE_STATS = `src 10.92.1.189 dst 10.92.0.164
+    proto esp spi 0x00000003(3) reqid 1(0x00000001) mode tunnel
+    replay-window 0 seq 0x00000000 flag  (0x00000000)
+    mark 0x4db50d00/0xffff0f00 output-mark 0xd00/0xffffff00
+    aead rfc4106(gcm(aes)) 0x856f15d0ccabe682286b4286bccf5d595b88b168 (160 bits) 128
+    anti-replay context: seq 0x0, oseq 0x0, bitmap 0x00000000
+    sel src 0.0.0.0/0 dst 0.0.0.0/0 uid 0
+    lifetime config:
+      limit: soft (INF)(bytes), hard (INF)(bytes)
+      limit: soft (INF)(packets), hard (INF)(packets)
+      expire add: soft 0(sec), hard 0(sec)
+      expire use: soft 0(sec), hard 0(sec)
+    lifetime current:
+      20124(bytes), 83(packets)
+      add 2024-06-17 11:15:48 use 2024-06-17 11:16:02
+    stats:
+      replay-window 0 replay 0 failed 0
+`;
+
+/**
+ * cilium-bugtool's redaction, as cilium/cilium bugtool/cmd/helper.go (hashEncryptionKeys) does it: on a line
+ * matching (auth|enc|aead|comp)(.*[[:blank:]](0[xX][[:xdigit:]]+))? the key becomes "[hash:" + hex(sha256(key
+ * text)) + "]"; a matching line without a hex key becomes "[redacted]" as a whole, indentation included.
+ */
+function bugtool(text: string): string {
+  return text.split('\n').map((line) => {
+    const m = /(auth|enc|aead|comp)(.*[ \t](0[xX][0-9a-fA-F]+))?/.exec(line);
+    if (!m) return line;
+    if (m[3] === undefined) return '[redacted]';
+    const at = m.index + m[0].length - m[3].length;
+    return `${line.slice(0, at)}[hash:${crypto.createHash('sha256').update(m[3]).digest('hex')}]${line.slice(at + m[3].length)}`;
+  }).join('\n');
+}
+
+// From libreswan/libreswan#1569 (a strongSwan/libreswan node's `ip -s xfrm state`, first state, keys as posted):
+// an "anti-replay esn context" for a 128-packet window, and flags "af-unspec (0x00100000)": no ESN.
+const LIBRESWAN_1569 = `src 192.168.2.170 dst 192.168.2.246
+	proto esp spi 0x4267e0d8(1114104024) reqid 16393(0x00004009) mode tunnel
+	replay-window 0 seq 0x00000000 flag af-unspec (0x00100000)
+	output-mark 0x4000/0xffffffff
+	auth-trunc hmac(sha256) 0xf3c3c12fc0edca21867dfc425cfc2f4251765ea1e3d5fd28d7e956788f036dd5 (256 bits) 128
+	enc cbc(aes) 0x0a5118a072134507854db98e8d117ab731e7bc5487fbaa91 (192 bits)
+	anti-replay esn context:
+	 seq-hi 0x0, seq 0x32, oseq-hi 0x0, oseq 0x0
+	 replay_window 128, bitmap-length 4
+	 00000000 00000000 0003ffff ffffffff 
+	if_id 0x4000
+	stats:
+	  replay-window 0 replay 0 failed 0
+`;
+
+const LONG_HEX = /[0-9a-fA-F]{32,}/;
+
+describe('verifier parseXfrmText (texts as people paste them)', () => {
+  it('the guide\'s state parses (as the reference for the variants below)', () => {
+    const [s] = parseXfrmState(GUIDE);
+    assert.deepEqual([s.src, s.dst, s.spi, s.oseq, s.redacted, s.aead?.key.toString('hex')],
+      ['10.56.0.17', '10.56.1.238', 3, 0x36, false, GUIDE_KEY.slice(2)]);
+  });
+
+  it('cilium-bugtool [hash:...] keys: states, SPIs, addresses and counters kept, key unusable, one warning', () => {
+    const text = bugtool(GUIDE + GUIDE_STATS);
+    assert.match(text, /aead rfc4106\(gcm\(aes\)\) \[hash:[0-9a-f]{64}\] 128/, 'the redaction as bugtool writes it');
+    const { states, warnings } = parseXfrmText(text);
+    assert.deepEqual(states.map((s) => [s.src, s.dst, s.spi, s.oseq, s.aead?.bits, s.redacted, s.aead?.redacted, s.aead?.key.length]), [
+      ['10.56.0.17', '10.56.1.238', 3, 0x36, 128, true, true, 0],
+      ['10.92.1.189', '10.92.0.164', 3, 0, 128, true, true, 0],
+    ]);
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+    assert.match(warnings[0], /^2 of 2 states have redacted keys \(first at line 1\): their SAs are kept, with no usable key$/);
+    const sas = new SaTable([], states);
+    const [sa] = sas.lookup('10.56.0.17', '10.56.1.238', 3);
+    assert.equal(sa.key, undefined);
+    assert.equal(sa.unsupported, NO_USABLE_KEY_REDACTED);
+  });
+
+  it('cilium-bugtool "[redacted]" in place of a whole key line keeps the state (the line is unindented)', () => {
+    const text = GUIDE.replace(/^.*aead.*$/m, '[redacted]');
+    const { states, warnings } = parseXfrmText(text);
+    assert.equal(states.length, 1);
+    assert.deepEqual([states[0].spi, states[0].oseq, states[0].redacted, states[0].aead], [3, 0x36, true, undefined]);
+    assert.equal(new SaTable([], states).specs[0].unsupported, NO_USABLE_KEY_REDACTED);
+    assert.equal(warnings.length, 1);
+  });
+
+  for (const [how, token] of [['0xXXXX...', '0xXXXX...'], ['0xXXXXXXXX', '0xXXXXXXXX'], ['an elided middle', '0x6254...1a69'],
+    ['libreswan\'s sanitizer placeholder', '0xENCAUTHKEY'], ['<redacted>', '<redacted>']] as const) {
+    it(`hand-redacted key (${how}): state kept, key unusable`, () => {
+      const { states, warnings } = parseXfrmText(GUIDE.replace(GUIDE_KEY, token));
+      assert.equal(states.length, 1);
+      assert.equal(states[0].redacted, true);
+      assert.equal(states[0].spi, 3);
+      assert.equal(warnings.length, 1);
+    });
+  }
+
+  it('isRedactedKey: placeholders only, never a real or a broken hex key', () => {
+    for (const t of ['[hash:21d466b4]', '0xXXXX', '0xxxxx...', '0x64ad\u2026719f', '0xHASHKEY', '[REDACTED]', '****']) assert.ok(isRedactedKey(t), t);
+    for (const t of [GUIDE_KEY, '0x', '0xabc', '0xZZZZ', '128', 'X']) assert.ok(!isRedactedKey(t), t);
+  });
+
+  it('an ESN replay context without the esn flag is not ESN (libreswan/libreswan#1569); flag esn and old iproute2\'s hex 80 are', () => {
+    const [s] = parseXfrmState(LIBRESWAN_1569);
+    assert.equal(s.spi, 0x4267e0d8);
+    assert.deepEqual(s.flags, ['af-unspec']);
+    assert.equal(s.esn, false);
+    assert.equal(s.seq, 0x32, 'the counters of the context are still read');
+    assert.equal(s.replayWindow, 0);
+    const esn = parseXfrmState(LIBRESWAN_1569.replace('flag af-unspec (0x00100000)', 'flag af-unspec esn (0x00100080)'));
+    assert.equal(esn[0].esn, true);
+    // libreswan's testing/sanitizers/guest-ip-xfrm-state.sed: "some versions print the flag 80, others print esn"
+    const old = parseXfrmState(LIBRESWAN_1569.replace('flag af-unspec (0x00100000)', 'flag af-unspec 80'));
+    assert.equal(old[0].esn, true);
+    assert.equal(new SaTable([], parseXfrmState(LIBRESWAN_1569)).specs[0].esn, false);
+  });
+
+  it('a paste that lost its indentation parses to the same states', () => {
+    const flat = (t: string) => t.split('\n').map((l) => l.trimStart()).join('\n');
+    const want = parseXfrmState(GUIDE + GUIDE_STATS + CILIUM + STATS);
+    const got = parseXfrmState(flat(GUIDE + GUIDE_STATS + CILIUM + STATS));
+    assert.equal(got.length, 7);
+    assert.deepEqual(got, want);
+    // a prompt and a policy between states (lost indentation too) still end the state before them
+    const mixed = flat(`root@node:~# ip xfrm state\n${GUIDE}root@node:~# ip xfrm policy\nsrc 0.0.0.0/0 dst 10.56.1.0/24\n`
+      + '    dir out priority 0\n    tmpl src 10.56.0.17 dst 10.56.1.238\n        proto esp spi 0x00000003 reqid 1 mode tunnel\n');
+    const r = parseXfrmText(mixed);
+    assert.equal(r.states.length, 1);
+    assert.deepEqual(r.warnings, []);
+  });
+
+  it('state lines with no "src A dst B" before them: an error naming the line when nothing parsed, else a warning', () => {
+    const headless = GUIDE.split('\n').slice(1).join('\n');
+    assert.throws(() => parseXfrmText(headless), (e: unknown) => e instanceof XfrmParseError && e.line === 1
+      && /^line 1: a state's "proto", "aead" or "enc" line with no "src A dst B" line before it/.test(e.message));
+    const r = parseXfrmText(`${GUIDE}root@node:~# ip xfrm state\n${headless}`);
+    assert.equal(r.states.length, 1);
+    assert.deepEqual(r.warnings, ['lines 9, 12: state lines with no "src A dst B" line before them were skipped']);
+    const noProto = parseXfrmText(`src 10.0.0.1 dst 10.0.0.2\n${GUIDE}`);
+    assert.deepEqual(noProto.warnings, ['line 1: "src A dst B" with no "proto ... spi ..." line after it: skipped']);
+  });
+
+  it('bad keys: errors name the line and the token\'s length, never 32+ hex digits of it', () => {
+    const bad = [
+      GUIDE_KEY.slice(0, -1), // odd length: a character lost in the paste
+      `${GUIDE_KEY.slice(0, 20)}g${GUIDE_KEY.slice(21)}`, // one character damaged
+      `${GUIDE_KEY}0x`, // two tokens run together
+      GUIDE_KEY.slice(2), // no 0x
+    ];
+    for (const key of bad) {
+      const text = GUIDE.replace(GUIDE_KEY, key);
+      let err: unknown;
+      try {
+        parseXfrmText(text);
+      } catch (e) {
+        err = e;
+      }
+      assert.ok(err instanceof XfrmParseError, `${key.length}-character key refused`);
+      assert.equal(err.line, 5);
+      assert.match(err.message, new RegExp(`^line 5: aead key is not 0x followed by an even number of hex digits \\(got a token of ${key.length} characters\\)`));
+      assert.doesNotMatch(err.message, LONG_HEX);
+      assert.ok(!err.message.includes(key.slice(2, 18)), 'no part of the key');
+    }
+    for (const { warnings } of [parseXfrmText(bugtool(GUIDE)), parseXfrmText(`${GUIDE}\n${GUIDE.split('\n').slice(1).join('\n')}`)]) {
+      for (const w of warnings) assert.doesNotMatch(w, LONG_HEX);
+    }
   });
 });

@@ -41,6 +41,13 @@ export interface RunOptions {
   vxlanPorts?: number[];
   genevePorts?: number[];
   wireguardPorts?: number[];
+  rotation?: { from: number; to: number };
+}
+
+export interface WindowFact { start: number; end: number; packets: number }
+export interface RotationFacts {
+  from: number; to: number; met: boolean; cleartextWindows: WindowFact[];
+  directions: { src: string; dst: string; oldPackets: number; newPackets: number; lastOld: number | null; firstNew: number | null; oldAfterSwitch: number; switched: boolean }[];
 }
 
 export interface WireguardFlowFact { src: string; dst: string; receiverIndex: number; packets: number; firstCounter: number; lastCounter: number; counterIncreasing: boolean }
@@ -56,8 +63,11 @@ export interface ExpectedRun {
   verdict: string;
   acceptVerdicts?: string[];
   esp: { packets: number; spis: number[]; flows: FlowFact[] };
-  cleartext: { podPackets: number | null };
+  cleartext: { podPackets: number | null; windows?: WindowFact[] };
   wireguard?: WireguardFacts;
+  /** Frames per timeline class (esp, wireguard, podCleartext, host, other). */
+  classes?: Record<string, number>;
+  rotation?: RotationFacts;
   nonce?: { hits: number };
   nonceDecryptedFrames?: number[];
   decryption?: { ok: number; failed: number };
@@ -103,6 +113,7 @@ export function libraryOptions(o: RunOptions): Record<string, unknown> {
   if (o.vxlanPorts) out.vxlanPorts = o.vxlanPorts;
   if (o.genevePorts) out.genevePorts = o.genevePorts;
   if (o.wireguardPorts) out.wireguardPorts = o.wireguardPorts;
+  if (o.rotation) out.rotation = o.rotation;
   if (o.keys) out.keys = o.keys.map((k) => ({ spi: k.spi, key: Buffer.from(k.key, 'hex') }));
   if (o.xfrm) out.xfrmFiles = o.xfrm.map((x) => path.join(CAPTURES, x));
   return out;
@@ -117,6 +128,7 @@ export function cliArgs(o: RunOptions): string[] {
   for (const p of o.vxlanPorts ?? []) a.push('--vxlan-port', String(p));
   for (const p of o.genevePorts ?? []) a.push('--geneve-port', String(p));
   for (const p of o.wireguardPorts ?? []) a.push('--wireguard-port', String(p));
+  if (o.rotation) a.push('--rotation', `${o.rotation.from}:${o.rotation.to}`);
   for (const k of o.keys ?? []) a.push('--key', `${k.spi}:${k.key}`);
   for (const x of o.xfrm ?? []) a.push('--xfrm', path.join(CAPTURES, x));
   return a;
@@ -174,6 +186,41 @@ export function compareReport(e: Expected, run: ExpectedRun, report: AnyReport):
     if (f.seqIncreasing) want(`esp.flows[${flowKey(f)}].seqIncreasing`, g.seqIncreasing, true);
   }
   if (run.cleartext.podPackets !== null) want('cleartext.podPackets', report.cleartext?.podPackets, run.cleartext.podPackets);
+  // capture times: the file's resolution (microseconds for most) against the generator's nanoseconds
+  const near = (a: unknown, b: number | null) => (b === null ? a === null : typeof a === 'number' && Math.abs(a - b) < 2e-6);
+  const windows = (what: string, got: unknown, exp: WindowFact[]) => {
+    const g = Array.isArray(got) ? got as WindowFact[] : [];
+    if (g.length !== exp.length || exp.some((w, i) => !near(g[i].start, w.start) || !near(g[i].end, w.end) || g[i].packets !== w.packets)) {
+      bad.push(`${what}: got ${JSON.stringify(got)}, expected ${JSON.stringify(exp)}`);
+    }
+  };
+  if (run.cleartext.windows) windows('cleartext.windows', report.cleartext?.windows, run.cleartext.windows);
+  if (run.classes) {
+    const totals: Record<string, number> = Object.fromEntries(Object.keys(run.classes).map((k) => [k, 0]));
+    for (const b of report.timeline?.buckets ?? []) for (const k of Object.keys(totals)) totals[k] += b.counts?.[k] ?? 0;
+    want('timeline frames per class', totals, run.classes);
+  }
+  if (run.rotation) {
+    const g = report.rotation ?? {};
+    want('rotation from/to/met', { from: g.from, to: g.to, met: g.met }, { from: run.rotation.from, to: run.rotation.to, met: run.rotation.met });
+    windows('rotation.cleartextWindows', g.cleartextWindows, run.rotation.cleartextWindows);
+    const gd: AnyReport[] = Array.isArray(g.directions) ? g.directions : [];
+    want('rotation.directions (src>dst)', gd.map((d) => `${d.src}>${d.dst}`), run.rotation.directions.map((d) => `${d.src}>${d.dst}`));
+    run.rotation.directions.forEach((d, i) => {
+      const x = gd[i];
+      if (!x) return;
+      want(`rotation.directions[${d.src}>${d.dst}] counts`, { oldPackets: x.oldPackets, newPackets: x.newPackets, oldAfterSwitch: x.oldAfterSwitch, switched: x.switched },
+        { oldPackets: d.oldPackets, newPackets: d.newPackets, oldAfterSwitch: d.oldAfterSwitch, switched: d.switched });
+      if (!near(x.lastOld, d.lastOld) || !near(x.firstNew, d.firstNew)) {
+        bad.push(`rotation.directions[${d.src}>${d.dst}] lastOld/firstNew: got ${x.lastOld}/${x.firstNew}, expected ${d.lastOld}/${d.firstNew}`);
+      }
+    });
+    // not met: the reasons are expectation failures (the CLI exits 1)
+    if (!run.rotation.met && !(report.expectationFailures ?? []).some((m: string) => /^rotation/.test(m))) {
+      bad.push(`rotation not met but no "rotation" expectation failure: ${JSON.stringify(report.expectationFailures)}`);
+    }
+    if (run.rotation.met && (report.expectationFailures ?? []).length > 0) bad.push(`rotation met but expectation failures ${JSON.stringify(report.expectationFailures)}`);
+  }
   if (run.wireguard) {
     const w = report.wireguard ?? {};
     const { flows: wantFlows, ...counts } = run.wireguard;

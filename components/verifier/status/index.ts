@@ -1,0 +1,2 @@
+export { parseEncryptStatus } from './encrypt-status';
+export type { EncryptStatus, EncryptionKind, WireguardInterfaceStatus } from './encrypt-status';
