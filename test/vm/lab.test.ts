@@ -436,7 +436,10 @@ interface RotationView extends RotationReport {
 
 function rotationOf(r: Report, from: number, to: number): RotationView {
   const own = (r as unknown as { rotation?: RotationReport }).rotation;
-  if (own) return { ...own, source: 'verifier', met: r.meetsExpectation, failures: r.expectationFailures };
+  if (own) {
+    const v = own as RotationReport & { met?: boolean; failures?: string[] };
+    return { ...own, source: 'verifier', met: (v.met ?? true) && r.meetsExpectation, failures: v.failures ?? r.expectationFailures };
+  }
   const flows = r.esp.flows as unknown as { src: string; dst: string; spi: number; packets: number; firstTime: number; lastTime: number }[];
   const pairs = [...new Set(flows.map((f) => `${f.src}>${f.dst}`))];
   const directions = pairs.map((pair) => {
