@@ -4,7 +4,7 @@
 # capture scripts on the router and the verifier on the fetched pcaps. See test/vm/lab.test.ts.
 #
 # This script prepares the host, then runs mocha on test/vm/ (extra arguments go to mocha):
-#   - installs what is missing from Debian (qemu, libvirt, dnsmasq-base, debootstrap, genisoimage,
+#   - installs what is missing from Debian (qemu, libvirt, dnsmasq-base for NAT networks, debootstrap, genisoimage,
 #     e2fsprogs, tcpdump, openssh-client, iptables),
 #   - starts virtlogd and libvirtd when they are not running (no systemd here) and stops what it started,
 #   - the libvirt domain type is chosen by the suite once the guest image exists: kvm when a libvirt
@@ -22,7 +22,7 @@ phase() { echo "[vm-suite] $*" >&2; }
 
 t0=$(date +%s)
 ensure_commands qemu-system-x86_64:qemu-system-x86 qemu-img:qemu-utils virsh:libvirt-clients \
-  libvirtd:libvirt-daemon-system virtlogd:libvirt-daemon-system dnsmasq:dnsmasq-base debootstrap:debootstrap \
+  libvirtd:libvirt-daemon-system virtlogd:libvirt-daemon-system debootstrap:debootstrap \
   genisoimage:genisoimage mkfs.ext4:e2fsprogs tcpdump:tcpdump \
   ssh:openssh-client ssh-keygen:openssh-client ip:iproute2 iptables:iptables dnsmasq:dnsmasq-base curl:curl pgrep:procps
 ensure_node_modules "$root"
