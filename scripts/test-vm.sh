@@ -4,10 +4,11 @@
 # capture scripts on the router and the verifier on the fetched pcaps. See test/vm/lab.test.ts.
 #
 # This script prepares the host, then runs mocha on test/vm/ (extra arguments go to mocha):
-#   - installs what is missing from Debian (qemu, libvirt, debootstrap, genisoimage, e2fsprogs, tcpdump,
-#     openssh-client, iptables),
+#   - installs what is missing from Debian (qemu, libvirt, dnsmasq-base for NAT networks, debootstrap, genisoimage,
+#     e2fsprogs, tcpdump, openssh-client, iptables),
 #   - starts virtlogd and libvirtd when they are not running (no systemd here) and stops what it started,
-#   - chooses the libvirt domain type: kvm when /dev/kvm can run a guest, else qemu (software emulation).
+#   - the libvirt domain type is chosen by the suite once the guest image exists: kvm when a libvirt
+#     KVM guest boots the image's kernel (scripts/vm-test/kvm-probe.sh), else qemu (software emulation).
 # Environment: VM_TEST_DOMAIN_TYPE (kvm|qemu, skip the probe), VM_TEST_KEEP=1 (leave the lab up for
 # debugging; the suite then does not tear down), CACHE_DIR (guest image cache).
 set -euo pipefail
@@ -71,18 +72,13 @@ for _ in $(seq 1 60); do
 done
 [ -n "$ok" ] || { echo "test-vm: libvirtd does not answer on qemu:///system" >&2; exit 1; }
 
-# --- domain type: kvm only when a KVM guest really runs --------------------------------------------
-# /dev/kvm may exist and open yet be unable to run guests (nested virtualisation without the needed
-# features): probe by running a few instructions of firmware under KVM; anything else uses TCG.
-domain_type=${VM_TEST_DOMAIN_TYPE:-}
-if [ -z "$domain_type" ]; then
-  domain_type=qemu
-  if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
-    if bash "$root/scripts/vm-test/kvm-probe.sh" >&2; then domain_type=kvm; fi
-  fi
-fi
-export VM_TEST_DOMAIN_TYPE=$domain_type
-phase "domain type: $domain_type"
+# --- domain type --------------------------------------------------------------------------------
+# Probed by the suite after the image build (the probe boots the image's kernel through libvirt);
+# VM_TEST_DOMAIN_TYPE=kvm|qemu skips the probe.
+case ${VM_TEST_DOMAIN_TYPE:-} in
+  '' | kvm | qemu) ;;
+  *) echo "test-vm: VM_TEST_DOMAIN_TYPE must be kvm or qemu, got '$VM_TEST_DOMAIN_TYPE'" >&2; exit 2 ;;
+esac
 
 cd "$root"
 set +e

@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# Builds the VM test's guest image: Debian bookworm from Debian's mirror with debootstrap, every package
+# Builds the VM test's guest image: Debian trixie from Debian's mirror with debootstrap, every package
 # the lab's cloud-init and scripts use already installed (the VMs have no internet), GRUB on an MBR disk
 # (no loop device or mount needed), written as qcow2.
 #
+# Trixie rather than bookworm because it is the closest Debian to what lab users boot (Ubuntu 24.04):
+# cloud-init 25.1 (24.04 ships 24.x/25.x: both have the return codes of 23.4+, where `cloud-init status`
+# exits 2 for "done with recoverable errors"), kernel 6.12, systemd 257. Bookworm's cloud-init 22.4
+# predates those codes, so the wait scripts could not meet them here.
+#
 # Cached under CACHE_DIR (default <repo>/.cache/vm-image) keyed by a hash of this file, so a second run
-# with the same recipe skips the build. Prints the image path on stdout (the only stdout line).
+# with the same recipe skips the build. Prints the image path on stdout (the only stdout line). The
+# image's kernel and initrd are kept beside it (vmlinuz, initrd.img): scripts/vm-test/kvm-probe.sh boots
+# that kernel to decide whether KVM works here.
 #
 # Environment: CACHE_DIR, DEBIAN_MIRROR (default http://deb.debian.org/debian; not part of the key).
 set -euo pipefail
@@ -14,18 +21,21 @@ cache=${CACHE_DIR:-$root/.cache/vm-image}
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
 # The recipe. Changing anything in this file changes the key and rebuilds the image.
-suite=bookworm
+suite=trixie
 packages=(
   linux-image-amd64 systemd-sysv udev dbus kmod procps cloud-init cloud-guest-utils python3
   python3-cffi-backend iproute2 tcpdump nftables iptables openssh-server openssh-client iputils-ping
-  curl netcat-openbsd sudo grub-pc-bin ca-certificates less fdisk
+  curl netcat-openbsd sudo grub-pc-bin ca-certificates less fdisk wireguard-tools rsyslog
 )
+# wireguard-tools: the WireGuard fixture (`wg`; the module is in linux-image-amd64). rsyslog: Ubuntu's
+# cloud image writes /var/log/auth.log through it (sudo logs each command there); the suite checks that
+# no secret lands in it, so the guest must have it as users' nodes do.
 fs_size=4G          # ext4 size (sparse: only used blocks take space in the qcow2)
 fs_label=labroot
 
 key=$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-16)
 image=$cache/$key/debian-$suite-lab.qcow2
-if [ -s "$image" ] && [ -s "$image.sha256" ]; then
+if [ -s "$image" ] && [ -s "$image.sha256" ] && [ -s "$cache/$key/vmlinuz" ]; then
   echo "guest image: cache hit $image" >&2
   echo "$image"
   exit 0
@@ -88,6 +98,8 @@ echo 'ttyS0' >>"$rootfs/etc/securetty" 2>/dev/null || true
 kernel=$(find "$rootfs/boot" -maxdepth 1 -name 'vmlinuz-*' -printf '%f\n' | sort -V | tail -n 1)
 initrd=initrd.img-${kernel#vmlinuz-}
 [ -f "$rootfs/boot/$initrd" ] || { echo "build-image: no initrd for $kernel" >&2; exit 1; }
+cp "$rootfs/boot/$kernel" "$work/vmlinuz"
+cp "$rootfs/boot/$initrd" "$work/initrd.img"
 
 # GRUB (i386-pc): modules on the disk, core.img in the MBR gap, boot.img in the MBR.
 mkdir -p "$rootfs/boot/grub"
@@ -132,6 +144,7 @@ printf '\x90\x90' | dd of="$disk" bs=1 seek=$((0x66)) conv=notrunc status=none
 dd if="$work/core.img" of="$disk" bs=512 seek=1 conv=notrunc status=none
 
 mkdir -p "$cache/$key"
+cp "$work/vmlinuz" "$work/initrd.img" "$cache/$key/"
 qemu-img convert -f raw -O qcow2 "$disk" "$image.tmp"
 (cd "$cache/$key" && sha256sum "$(basename "$image.tmp")" | sed 's/\.tmp$//' >"$image.sha256")
 mv "$image.tmp" "$image"

@@ -21,10 +21,20 @@
 # command text runs scripts as `bash -c TEXT` without arguments). ACTION is one of:
 #   up     create cilium_host, the pod namespace, cilium_vxlan and the routes (idempotent: recreates)
 #   xfrm   install xfrm states and policies for XFRM_LAYOUT (replaces any earlier ones)
-#   clear  remove every xfrm state and policy (cleartext VXLAN again)
-#   down   remove everything `up` and `xfrm` created (idempotent)
+#   clear  remove every xfrm state and policy and the WireGuard device (cleartext VXLAN again)
+#   down   remove everything `up`, `xfrm` and `wg-up` created (idempotent)
 #   serve  start a small HTTP server in the pod namespace on POD_HTTP_PORT (idempotent)
 #   status print interfaces, routes and `ip xfrm state` (keys included: run as root, for the test only)
+# Key rotation, step by step as Cilium performs it (each step on one node; the test orders them):
+#   sa-add      add the two SAs (out, in) of XFRM_SPI beside the existing ones; policies unchanged
+#   out-switch  point the outbound policy at XFRM_SPI (`ip xfrm policy update`, atomic: no gap)
+#   out-remove  delete the outbound policy (pod traffic to the peer then leaves in clear)
+#   out-gap     out-remove, GAP_SECONDS (default 2) with no outbound policy, then out-switch: a rotation
+#               done badly, timed on the node itself
+#   sa-remove   delete the two SAs of XFRM_SPI (the old key, once the peer no longer sends with it)
+# WireGuard (Cilium's cilium_wg0, UDP 51871 between the node IPs; pod traffic routed through it):
+#   wg-up    WG_PRIVATE_KEY, WG_PEER_PUBLIC_KEY (base64); WG_PORT (default 51871)
+#   wg-down  remove cilium_wg0 and route the peer's pods over cilium_vxlan again
 # Environment (all required for up/xfrm unless a default is given):
 #   NODE_IP, PEER_NODE_IP            this node's and the peer node's lab addresses (the VXLAN endpoints)
 #   HOST_IP, PEER_HOST_IP            cilium_host /32 addresses, e.g. 10.0.1.124 and 10.0.2.104
@@ -36,6 +46,15 @@
 #                                    outgoing and incoming direction; the peer uses them swapped
 #   POD_HTTP_PORT                    default 8080
 #   VXLAN_MTU_POD                    pod veth MTU (default 1300, leaves room for VXLAN + ESP on a 1500 link)
+#
+# How Cilium rotates (Cilium docs, "Transparent Encryption / IPsec", "Key Rotation"; cilium/cilium
+# pkg/datapath/linux/ipsec): the agents add the SAs of the new key id next to the old ones, switch the
+# outbound path to the new SPI, and keep the old SAs for encryption.ipsec.keyRotationDuration (5 min by
+# default) so packets still in flight with the old SPI are accepted, then delete them. Nodes do this
+# independently, so for a while one direction of a pair uses the new SPI and the other the old one.
+# Cilium selects the outbound SA by an skb mark carrying the key id; here the outbound policy's
+# template names the SPI instead (the kernel then picks only that SA). The inbound and forward
+# policies name no SPI, so both generations are accepted while both exist, as with Cilium.
 set -euo pipefail
 
 die() { echo "cilium-wire-fixture: $*" >&2; exit 1; }
@@ -45,6 +64,8 @@ need() { local v; for v in "$@"; do [ -n "${!v:-}" ] || die "$v is required"; do
 ns=labpod
 vxlan=cilium_vxlan
 host=cilium_host
+wg=cilium_wg0
+wg_port=${WG_PORT:-51871}
 veth=lxc_labpod
 port=${POD_HTTP_PORT:-8080}
 pod_mtu=${VXLAN_MTU_POD:-1300}
@@ -58,6 +79,7 @@ node_dev() { # the interface that reaches the peer node
 down() {
   ip xfrm policy flush
   ip xfrm state flush
+  ip link del "$wg" 2>/dev/null || true
   [ ! -e "/run/netns/$ns" ] || ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true
   ip netns del "$ns" 2>/dev/null || true
   ip link del "$veth" 2>/dev/null || true
@@ -103,13 +125,8 @@ up() {
   echo "up: $host=$HOST_IP/32 pod=$POD_IP ($ns) $vxlan=$NODE_IP->$PEER_NODE_IP:8472 via $dev"
 }
 
-xfrm() {
-  need NODE_IP PEER_NODE_IP HOST_IP PEER_HOST_IP POD_CIDR PEER_POD_CIDR XFRM_LAYOUT XFRM_SPI XFRM_KEY_OUT XFRM_KEY_IN
-  [[ $XFRM_KEY_OUT =~ ^[0-9a-fA-F]{40}$ ]] || die "XFRM_KEY_OUT must be 40 hex digits"
-  [[ $XFRM_KEY_IN =~ ^[0-9a-fA-F]{40}$ ]] || die "XFRM_KEY_IN must be 40 hex digits"
-  ip xfrm policy flush
-  ip xfrm state flush
-  local aead=(aead 'rfc4106(gcm(aes))') src dst sel_out sel_in
+# Sets src/dst (the SA endpoints) and sel_out/sel_in (policy selectors) for XFRM_LAYOUT.
+layout() {
   case $XFRM_LAYOUT in
     esp-in-vxlan)   # tunnel-mode ESP between the cilium_host addresses, pod /24 -> pod /24
       src=$HOST_IP dst=$PEER_HOST_IP
@@ -123,19 +140,99 @@ xfrm() {
       ;;
     *) die "XFRM_LAYOUT must be esp-in-vxlan or vxlan-in-esp, got '$XFRM_LAYOUT'" ;;
   esac
+}
+
+need_keys() {
+  need NODE_IP PEER_NODE_IP HOST_IP PEER_HOST_IP POD_CIDR PEER_POD_CIDR XFRM_LAYOUT XFRM_SPI XFRM_KEY_OUT XFRM_KEY_IN
+  [[ $XFRM_SPI =~ ^[0-9]+$ ]] || die "XFRM_SPI must be a number, got '$XFRM_SPI'"
+  [[ $XFRM_KEY_OUT =~ ^[0-9a-fA-F]{40}$ ]] || die "XFRM_KEY_OUT must be 40 hex digits"
+  [[ $XFRM_KEY_IN =~ ^[0-9a-fA-F]{40}$ ]] || die "XFRM_KEY_IN must be 40 hex digits"
+}
+
+# The two SAs of XFRM_SPI: this node -> peer with XFRM_KEY_OUT, peer -> this node with XFRM_KEY_IN.
+sa_add() {
+  local aead=(aead 'rfc4106(gcm(aes))')
   ip xfrm state add src "$src" dst "$dst" proto esp spi "$XFRM_SPI" reqid 1 mode tunnel \
     "${aead[@]}" "0x$XFRM_KEY_OUT" 128
   ip xfrm state add src "$dst" dst "$src" proto esp spi "$XFRM_SPI" reqid 1 mode tunnel \
     "${aead[@]}" "0x$XFRM_KEY_IN" 128
-  ip xfrm policy add "${sel_out[@]}" dir out tmpl src "$src" dst "$dst" proto esp reqid 1 mode tunnel
+}
+
+out_policy() { # VERB (add|update): the outbound policy, its template bound to XFRM_SPI
+  ip xfrm policy "$1" "${sel_out[@]}" dir out tmpl src "$src" dst "$dst" proto esp spi "$XFRM_SPI" reqid 1 mode tunnel
+}
+
+xfrm() {
+  need_keys
+  ip xfrm policy flush
+  ip xfrm state flush
+  local src dst sel_out sel_in
+  layout
+  sa_add
+  out_policy add
   ip xfrm policy add "${sel_in[@]}" dir in tmpl src "$dst" dst "$src" proto esp reqid 1 mode tunnel
   ip xfrm policy add "${sel_in[@]}" dir fwd tmpl src "$dst" dst "$src" proto esp reqid 1 mode tunnel
   echo "xfrm: $XFRM_LAYOUT spi=$XFRM_SPI $src<->$dst"
 }
 
+rotate_step() {
+  local src dst sel_out sel_in
+  case $1 in
+    sa-add) need_keys; layout; sa_add ;;
+    out-switch) need NODE_IP PEER_NODE_IP HOST_IP PEER_HOST_IP POD_CIDR PEER_POD_CIDR XFRM_LAYOUT XFRM_SPI; layout; out_policy update ;;
+    out-remove) need NODE_IP PEER_NODE_IP HOST_IP PEER_HOST_IP POD_CIDR PEER_POD_CIDR XFRM_LAYOUT; layout; ip xfrm policy delete "${sel_out[@]}" dir out ;;
+    out-gap)
+      need NODE_IP PEER_NODE_IP HOST_IP PEER_HOST_IP POD_CIDR PEER_POD_CIDR XFRM_LAYOUT XFRM_SPI
+      layout
+      ip xfrm policy delete "${sel_out[@]}" dir out
+      echo "out-remove at $(date +%s.%N)"
+      sleep "${GAP_SECONDS:-2}"
+      out_policy update
+      ;;
+    sa-remove)
+      need NODE_IP PEER_NODE_IP HOST_IP PEER_HOST_IP XFRM_LAYOUT XFRM_SPI
+      layout
+      ip xfrm state delete src "$src" dst "$dst" proto esp spi "$XFRM_SPI"
+      ip xfrm state delete src "$dst" dst "$src" proto esp spi "$XFRM_SPI"
+      ;;
+  esac
+  echo "$1: $XFRM_LAYOUT spi=${XFRM_SPI:-} at $(date +%s.%N)"
+}
+
+# Kernel WireGuard between the node IPs, as Cilium's cilium_wg0: the peer's pod /24 and cilium_host
+# address are its allowed IPs and are routed through the device, so pod packets leave as UDP 51871.
+wg_up() {
+  need NODE_IP PEER_NODE_IP PEER_HOST_IP PEER_POD_CIDR WG_PRIVATE_KEY WG_PEER_PUBLIC_KEY
+  [[ $WG_PEER_PUBLIC_KEY =~ ^[A-Za-z0-9+/]{43}=$ ]] || die "WG_PEER_PUBLIC_KEY must be a base64 WireGuard key"
+  ip link del "$wg" 2>/dev/null || true
+  modprobe -q wireguard 2>/dev/null || true
+  ip link add "$wg" type wireguard
+  local keyfile
+  keyfile=$(mktemp)
+  chmod 0600 "$keyfile"
+  printf '%s\n' "$WG_PRIVATE_KEY" >"$keyfile"
+  wg set "$wg" listen-port "$wg_port" private-key "$keyfile" \
+    peer "$WG_PEER_PUBLIC_KEY" endpoint "$PEER_NODE_IP:$wg_port" allowed-ips "$PEER_POD_CIDR,$PEER_HOST_IP/32"
+  rm -f "$keyfile"
+  ip link set "$wg" mtu 1420 up
+  sysctl -qw "net.ipv4.conf.$wg.rp_filter=0"
+  ip route replace "$PEER_POD_CIDR" dev "$wg"
+  echo "wg-up: $wg port $wg_port -> $PEER_NODE_IP:$wg_port allowed $PEER_POD_CIDR"
+}
+
+wg_down() {
+  need PEER_HOST_IP PEER_POD_CIDR
+  ip link del "$wg" 2>/dev/null || true
+  if ip link show "$vxlan" >/dev/null 2>&1; then
+    ip route replace "$PEER_POD_CIDR" via "$PEER_HOST_IP" dev "$vxlan" onlink
+  fi
+  echo "wg-down: $PEER_POD_CIDR over $vxlan"
+}
+
 clear_xfrm() {
   ip xfrm policy flush
   ip xfrm state flush
+  wg_down >/dev/null
   echo "xfrm: cleared"
 }
 
@@ -160,6 +257,7 @@ status() {
   ip -s xfrm state
   ip xfrm policy
   cat /proc/net/xfrm_stat 2>/dev/null || true
+  wg show "$wg" 2>/dev/null || true
 }
 
 case ${1:-${FIXTURE_ACTION:-}} in
@@ -169,5 +267,8 @@ case ${1:-${FIXTURE_ACTION:-}} in
   down) down; echo "down: removed" ;;
   serve) serve ;;
   status) status ;;
-  *) die "usage: $0 up|xfrm|clear|down|serve|status" ;;
+  sa-add | out-switch | out-remove | out-gap | sa-remove) rotate_step "${1:-$FIXTURE_ACTION}" ;;
+  wg-up) wg_up ;;
+  wg-down) wg_down ;;
+  *) die "usage: $0 up|xfrm|clear|down|serve|status|sa-add|out-switch|out-remove|out-gap|sa-remove|wg-up|wg-down" ;;
 esac

@@ -20,13 +20,18 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Lab, makeKeyPair, vmTestConfig, STACK, type NamedCommand } from './helpers/lab';
-import { mustRun, onRouter, parseKv, run, runHostCommand, runOnRouter, waitFor, sshArgv, REPO_ROOT } from './helpers/run';
+import { Lab, loadKeyPair, makeKeyPair, vmTestConfig, STACK, DELIBERATE_WARNING_KEY, type NamedCommand } from './helpers/lab';
+import { mustRun, onRouter, run, runHostCommand, runOnRouter, waitFor, sshArgv, sleep, REPO_ROOT } from './helpers/run';
 import { Timings } from './helpers/timing';
 import { addEgressGuard, removeEgressGuard } from './helpers/guard';
 import { scriptWithLib, shellQuote, type ScriptCommand } from '../../components/remote';
 import { parseImageFetchOutput } from '../../components/libvirt/commands';
 import type { Report } from '../../components/verifier/report';
+import { verifyCapture, type VerifyOptions as VerifierOptions } from '../../components/verifier';
+import { parseCaptureStop, parseTraffic, parseFacts, parseKeyValues, xfrmGrowth, type CaptureCounts, type NodeSnapshot, type TrafficResult } from '../../components/proof/parse';
+import { expectationsFor, runVerification, type VerificationResult, type VerifyFn } from '../../components/proof/verification';
+import { NONCE_LENGTH, NONCE_PATTERN, NONCE_PREFIX } from '../../components/proof/nonce';
+import { routerCaptureFile, fetchEnvironment, CAPTURE_MAX_PACKETS, CAPTURE_MAX_SECONDS } from '../../components/proof/capture';
 
 const FIXTURE = 'scripts/vm-test/cilium-wire-fixture.sh';
 const POD_NS = 'labpod';
@@ -45,12 +50,23 @@ type Layout = 'esp-in-vxlan' | 'vxlan-in-esp';
 interface Capture {
   label: string;
   nonce: string;
+  /** Absolute path of the fetched pcap, and the same relative to the repository (as the lab states it). */
   pcap: string;
-  stop: Record<string, string>;
-  traffic: Record<string, string>;
+  rel: string;
+  tcpdump: CaptureCounts;
+  traffic: TrafficResult;
+}
+
+/** Traffic shape of one capture: traffic.sh's counts, and steps run on the nodes while it flows. */
+interface TrafficPlan {
+  pingCount?: number;
+  httpRequests?: number;
+  during?: () => Promise<void>;
 }
 
 const timings = new Timings();
+/** VM_TEST_REUSE=DIR: attach to the lab a VM_TEST_KEEP=1 run left up (DIR is the key directory it printed). */
+const reuseDir = process.env.VM_TEST_REUSE && fs.existsSync(path.join(process.env.VM_TEST_REUSE, 'id_ed25519')) ? process.env.VM_TEST_REUSE : undefined;
 const done = new Set<string>();
 const failed = new Map<string, string>();
 let lab: Lab | undefined;
@@ -87,10 +103,13 @@ function L(): Lab {
   return lab;
 }
 
+/** A nonce of the program's form (components/proof/nonce.ts: prefix, length, alphabet). */
 function newNonce(): string {
   const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
-  const bytes = crypto.randomBytes(12);
-  return 'lab-' + Array.from(bytes, (b) => alphabet[b % alphabet.length]).join('');
+  const bytes = crypto.randomBytes(NONCE_LENGTH - NONCE_PREFIX.length);
+  const nonce = NONCE_PREFIX + Array.from(bytes, (b) => alphabet[b % alphabet.length]).join('');
+  assert.match(nonce, NONCE_PATTERN);
+  return nonce;
 }
 
 async function runGroup(group: NamedCommand[], verb: 'create' | 'delete'): Promise<void> {
@@ -130,7 +149,7 @@ async function fixture(action: string, extra: [Record<string, string>, Record<st
 }
 
 /** The project's traffic.sh, unchanged, run inside the client pod's namespace on worker1. */
-function trafficText(nonce: string): ScriptCommand {
+function trafficText(nonce: string, pingCount = PING_COUNT, httpRequests = HTTP_REQUESTS): ScriptCommand {
   const traffic = scriptWithLib(fs.readFileSync(path.join(REPO_ROOT, 'scripts/vm/traffic.sh'), 'utf8'));
   const wrapper = `exec ip netns exec ${POD_NS} bash -c ${shellQuote(traffic)} traffic.sh`;
   return L().inlineText(
@@ -138,169 +157,291 @@ function trafficText(nonce: string): ScriptCommand {
     {
       TARGET_IP: FIXTURE_NODES[1].podIp,
       NONCE: nonce,
-      PING_COUNT: String(PING_COUNT),
-      HTTP_REQUESTS: String(HTTP_REQUESTS),
+      PING_COUNT: String(pingCount),
+      HTTP_REQUESTS: String(httpRequests),
       HTTP_PORT,
     },
     L().workers[0].ip,
   );
 }
 
-/** start -> traffic -> stop -> fetch, with D's scripts and the program's file naming and fetch environment. */
-async function capture(label: string, iface: string): Promise<Capture> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const proof = require('../../components/proof/capture') as typeof import('../../components/proof/capture');
+/** start -> traffic -> stop -> fetch, with the project's scripts and the program's file naming and fetch environment. */
+async function capture(label: string, iface: string, plan: TrafficPlan = {}): Promise<Capture> {
   const lab = L();
   const ssh = lab.routerSsh();
   const nonce = newNonce();
   captureRun += 1;
-  const file = proof.routerCaptureFile(STACK, captureRun, nonce);
+  const file = routerCaptureFile(STACK, captureRun, nonce);
   const startEnv = {
     CAPTURE_INTERFACE: iface,
     CAPTURE_FILE: file,
-    CAPTURE_MAX_PACKETS: String(proof.CAPTURE_MAX_PACKETS),
-    CAPTURE_MAX_SECONDS: String(proof.CAPTURE_MAX_SECONDS),
+    CAPTURE_MAX_PACKETS: String(CAPTURE_MAX_PACKETS),
+    CAPTURE_MAX_SECONDS: String(CAPTURE_MAX_SECONDS),
   };
   await onRouter(`capture-start (${label})`, ssh, lab.scriptText('scripts/vm/capture-start.sh', startEnv));
   const stopText = lab.scriptText('scripts/vm/capture-stop.sh', { CAPTURE_FILE: file });
-  let traffic: Record<string, string>;
+  let traffic: TrafficResult;
   try {
-    traffic = parseKv((await onRouter(`traffic (${label})`, ssh, trafficText(nonce))).stdout);
+    const sent = onRouter(`traffic (${label})`, ssh, trafficText(nonce, plan.pingCount, plan.httpRequests));
+    const steps = plan.during ? plan.during() : Promise.resolve();
+    const [out] = await Promise.all([sent, steps]);
+    traffic = parseTraffic(out.stdout);
   } catch (e) {
     await runOnRouter(ssh, stopText); // never leave tcpdump running on a failed traffic step
     throw e;
   }
   const stopped = await onRouter(`capture-stop (${label})`, ssh, stopText);
-  const local = path.join(REPO_ROOT, 'captures', STACK, `${label}.pcap`);
-  const env = proof.fetchEnvironment(
-    { host: ssh.host, port: ssh.port, user: ssh.user, privateKey: lab.keys.privateKey },
-    file,
-    local,
-  );
+  const rel = path.join('captures', STACK, `${label}.pcap`);
+  const local = path.join(REPO_ROOT, rel);
+  const env = fetchEnvironment({ host: ssh.host, port: ssh.port, user: ssh.user, privateKey: lab.keys.privateKey }, file, local);
   const fetchCmd = `bash ${JSON.stringify(path.join(REPO_ROOT, 'scripts/vm/capture-fetch.sh'))}`;
-  const fetched = parseKv((await mustRun(`capture-fetch (${label})`, ['/bin/sh', '-c', fetchCmd], { env, cwd: REPO_ROOT })).stdout);
+  const fetched = parseKeyValues((await mustRun(`capture-fetch (${label})`, ['/bin/sh', '-c', fetchCmd], { env, cwd: REPO_ROOT })).stdout);
   assert.equal(fetched.local, local);
   await onRouter(`capture-clean (${label})`, ssh, lab.scriptText('scripts/vm/capture-clean.sh', { CAPTURE_FILE: file }));
-  return { label, nonce, pcap: local, stop: parseKv(stopped.stdout), traffic };
+  return { label, nonce, pcap: local, rel, tcpdump: parseCaptureStop(stopped.stdout), traffic };
 }
 
-async function verify(c: Capture, opts: Record<string, unknown>): Promise<Report> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const verifier = require('../../components/verifier') as typeof import('../../components/verifier');
-  const report = await verifier.verifyCapture(c.pcap, {
-    nonce: c.nonce,
-    pods: [FIXTURE_NODES[0].podIp, FIXTURE_NODES[1].podIp],
-    ...opts,
-  });
+/** The verifier library, as the program's proof component calls it. */
+const verifyFn: VerifyFn = (pcap, opts) => verifyCapture(pcap, opts);
+
+function summarize(c: Capture, r: Partial<Report> | VerificationResult, extra = ''): void {
+  const rep = r as Report;
   const line =
-    `${c.label}${opts.xfrmFiles ? ' +keys' : ''}: verdict ${report.verdict}, frames ${report.frames}, ` +
-    `link types ${report.capture.linkTypes.join('/')}, ESP ${report.esp.packets} SPIs [${report.esp.spis}], ` +
-    `cleartext pod packets ${report.cleartext.podPackets}, nonce hits ${report.nonce?.hits ?? '-'}` +
-    (report.decryption ? `, decrypted ok ${report.decryption.ok} failed ${report.decryption.failed}, nonce inside ${report.nonce?.decryptedHits ?? '-'}` : '') +
-    `; tcpdump captured ${c.stop.captured ?? '?'} dropped ${c.stop.dropped ?? '?'}; ping ${c.traffic.ping_received ?? '?'}/${c.traffic.ping_transmitted ?? '?'}, http ${c.traffic.http_answered ?? '?'}/${c.traffic.http_total ?? '?'}`;
+    `${c.label}: verdict ${rep.verdict}, frames ${rep.frames}, link types ${rep.capture?.linkTypes?.join('/')}, ` +
+    `ESP ${rep.esp?.packets} SPIs [${rep.esp?.spis}], cleartext pod packets ${rep.cleartext?.podPackets}, nonce hits ${rep.nonce?.hits ?? '-'}` +
+    (rep.decryption ? `, decrypted ok ${rep.decryption.ok} failed ${rep.decryption.failed}, nonce inside ${rep.nonce?.decryptedHits ?? '-'}` : '') +
+    `; tcpdump captured ${c.tcpdump.captured} dropped ${c.tcpdump.dropped}; ping ${c.traffic.pingReceived}/${c.traffic.pingTransmitted}, ` +
+    `http ${c.traffic.httpAnswered}/${c.traffic.httpTotal}${extra}`;
   summaries.push(line);
   console.log(`      ${line}`);
-  return report;
+}
+
+/** Both workers' facts (scripts/vm/facts.sh, parsed by the program's parseFacts). */
+async function snapshots(phaseName: string): Promise<NodeSnapshot[]> {
+  return Promise.all(L().workers.map(async (w) => parseFacts((await onNode(`facts on ${w.name}`, w.ip, 'scripts/vm/facts.sh', { PHASE: phaseName })).stdout)));
+}
+
+/** XFRM error counters that grew between two snapshots, per node (the program's xfrmGrowth). */
+function grownCounters(before: NodeSnapshot[], after: NodeSnapshot[]): Record<string, Record<string, [number, number]>> {
+  const out: Record<string, Record<string, [number, number]>> = {};
+  L().workers.forEach((w, i) => {
+    const g = xfrmGrowth(before[i].xfrmStat, after[i].xfrmStat);
+    if (Object.keys(g).length > 0) out[w.name] = g;
+  });
+  return out;
+}
+
+/** Both workers' root `ip xfrm state` texts (scripts/vm/facts-xfrm.sh): SECRET, kept in memory only. */
+async function xfrmTexts(): Promise<string[]> {
+  return Promise.all(L().workers.map(async (w) => (await onNode(`facts-xfrm on ${w.name}`, w.ip, 'scripts/vm/facts-xfrm.sh', {})).stdout));
+}
+
+/** The program's expectations for this capture: the lab's pods, nodes and cilium_host addresses. */
+function expectations(c: Capture, encryption: 'ipsec' | 'none', grown: Record<string, Record<string, [number, number]>>, decrypt: boolean) {
+  return expectationsFor({
+    encryption,
+    spi: L().cfg.ipsecKeyId,
+    pods: [FIXTURE_NODES[0].podIp, FIXTURE_NODES[1].podIp],
+    nodeIps: L().workers.map((w) => w.ip),
+    ciliumHosts: FIXTURE_NODES.map((n) => n.hostIp),
+    nonce: c.nonce,
+    decrypt,
+    xfrmErrorsGrown: grown,
+    tcpdump: c.tcpdump,
+  });
+}
+
+/** The program's verification of a capture (runVerification: verifier library + judge), as the stack output states it. */
+async function programVerdict(c: Capture, encryption: 'ipsec' | 'none', texts: string[], grown: Record<string, Record<string, [number, number]>>): Promise<VerificationResult> {
+  return runVerification(
+    { capturePath: c.rel, root: REPO_ROOT, podCidr: L().cfg.podCidr, expectations: expectations(c, encryption, grown, texts.length > 0), xfrmTexts: texts, traffic: c.traffic },
+    verifyFn,
+  );
 }
 
 function assertTrafficFlowed(c: Capture): void {
-  assert.ok(Number(c.traffic.ping_received) > 0, `no ping reply in ${c.label}: ${JSON.stringify(c.traffic)}`);
-  assert.ok(Number(c.traffic.http_answered) > 0, `no HTTP answer in ${c.label}: ${JSON.stringify(c.traffic)}`);
-  assert.equal(c.stop.dropped, '0', `tcpdump dropped packets in ${c.label}: ${JSON.stringify(c.stop)}`);
+  assert.ok(c.traffic.pingReceived > 0, `no ping reply in ${c.label}: ${JSON.stringify(c.traffic)}`);
+  assert.ok(c.traffic.httpAnswered > 0, `no HTTP answer in ${c.label}: ${JSON.stringify(c.traffic)}`);
 }
 
-/** `rest` is the layer path after the link layer, e.g. "ipv4/esp"; `any` = Linux cooked capture. */
-function assertEncrypted(r: Report, spi: number, endpoints: string[], rest: string, any: boolean): void {
+/** The fixture's wire format (not a rule of the lab's judge): the layout's ESP path and link type. */
+function assertLayout(r: VerificationResult, rest: string, any: boolean): void {
   const paths = any ? [`sll2/${rest}`, `sll/${rest}`] : [`eth/${rest}`];
-  const why = `reasons: ${r.reasons.join(' | ')}; failures: ${r.expectationFailures.join(' | ')}`;
-  assert.equal(r.verdict, 'encrypted', why);
-  assert.ok(r.meetsExpectation, why);
-  assert.deepEqual(r.esp.spis, [spi]);
-  assert.ok(r.esp.packets >= 2 * PING_COUNT, `only ${r.esp.packets} ESP packets`);
-  for (const f of r.esp.flows) {
-    assert.ok(endpoints.includes(f.src) && endpoints.includes(f.dst), `ESP flow ${f.src} -> ${f.dst} outside ${endpoints}`);
-    assert.ok(f.paths.some((p) => paths.includes(p)), `ESP flow ${f.src} -> ${f.dst} paths ${f.paths} lack ${paths}`);
+  for (const f of r.esp?.flows ?? []) {
+    const fp = (f.paths ?? []) as string[];
+    assert.ok(fp.some((x) => paths.includes(x)), `ESP flow ${f.src} -> ${f.dst} paths ${fp} lack ${paths}`);
   }
-  assert.equal(r.cleartext.podPackets, 0);
-  assert.equal(r.nonce?.hits, 0);
+  const linkTypes = (r.capture as { linkTypes: number[] }).linkTypes;
+  if (any) assert.ok(linkTypes.some((t) => t === 276 || t === 113), `link types ${linkTypes}`);
+  else assert.deepEqual(linkTypes, [1]);
 }
 
-function assertDecrypted(r: Report): void {
-  assert.ok(r.decryption, 'no decryption section with keys');
-  assert.ok(r.decryption.ok > 0, `nothing decrypted: ${JSON.stringify(r.decryption)}`);
-  assert.equal(r.decryption.failed, 0, `decryption failures: ${JSON.stringify(r.decryption)}`);
-  assert.equal(r.decryption.noKey, 0, `ESP without a key: ${JSON.stringify(r.decryption)}`);
-  assert.ok((r.nonce?.decryptedHits ?? 0) > 0, `the nonce was not found inside the decrypted ESP: ${JSON.stringify(r.nonce)}`);
-  assert.ok(r.decryption.inner.podPackets > 0, 'no pod packet inside the decrypted ESP');
+function randomKeys(): { k12: string; k21: string } {
+  return { k12: crypto.randomBytes(20).toString('hex'), k21: crypto.randomBytes(20).toString('hex') };
 }
 
-/** Reads both workers' root `ip xfrm state` with D's facts-xfrm.sh into files for --xfrm. */
-async function readXfrm(label: string): Promise<string[]> {
-  const lab = L();
-  return Promise.all(
-    lab.workers.map(async (w) => {
-      const r = await onNode(`facts-xfrm on ${w.name}`, w.ip, 'scripts/vm/facts-xfrm.sh', {});
-      const file = path.join(tmp, `${label}-${w.name}.xfrm`);
-      fs.writeFileSync(file, r.stdout, { mode: 0o600 });
-      return file;
-    }),
-  );
-}
-
-/** XFRM error counters (D's facts.sh) on both workers. */
-async function xfrmCounters(): Promise<Record<string, string>[]> {
-  const lab = L();
-  return Promise.all(
-    lab.workers.map(async (w) => {
-      const kv = parseKv((await onNode(`facts on ${w.name}`, w.ip, 'scripts/vm/facts.sh', { PHASE: 'vm-suite' })).stdout);
-      return Object.fromEntries(Object.entries(kv).filter(([k]) => k.startsWith('xfrm_stat.')));
-    }),
-  );
+/** Fixture env for one SPI generation: worker1 sends with k12, worker2 with k21. */
+function xfrmEnv(layout: Layout, spi: number, k: { k12: string; k21: string }): [Record<string, string>, Record<string, string>] {
+  return [
+    { XFRM_LAYOUT: layout, XFRM_SPI: String(spi), XFRM_KEY_OUT: k.k12, XFRM_KEY_IN: k.k21 },
+    { XFRM_LAYOUT: layout, XFRM_SPI: String(spi), XFRM_KEY_OUT: k.k21, XFRM_KEY_IN: k.k12 },
+  ];
 }
 
 async function layoutPhase(layout: Layout, iface: string, label: string): Promise<void> {
   const lab = L();
   const spi = lab.cfg.ipsecKeyId;
-  const k12 = crypto.randomBytes(20).toString('hex');
-  const k21 = crypto.randomBytes(20).toString('hex');
-  await fixture('xfrm', [
-    { XFRM_LAYOUT: layout, XFRM_SPI: String(spi), XFRM_KEY_OUT: k12, XFRM_KEY_IN: k21 },
-    { XFRM_LAYOUT: layout, XFRM_SPI: String(spi), XFRM_KEY_OUT: k21, XFRM_KEY_IN: k12 },
-  ]);
-  const before = await xfrmCounters();
+  const keys = randomKeys();
+  await fixture('xfrm', xfrmEnv(layout, spi, keys));
+  const before = await snapshots('before');
   const c = await capture(label, iface);
-  const after = await xfrmCounters();
+  const after = await snapshots('after');
   assertTrafficFlowed(c);
-  const endpoints =
-    layout === 'esp-in-vxlan' ? FIXTURE_NODES.map((n) => n.hostIp as string) : lab.workers.map((w) => w.ip);
+  const texts = await xfrmTexts();
+  assert.ok(texts.join('\n').includes(keys.k12) && texts.join('\n').includes(keys.k21), "the workers' xfrm state does not hold the fixture keys");
+  const r = await programVerdict(c, 'ipsec', texts, grownCounters(before, after));
+  summarize(c, r, `; judge ${r.pass ? 'pass' : 'FAIL'}`);
+  assert.ok(r.pass, `the lab's judge failed ${label}: ${r.failures.join(' | ')}`);
   const rest = layout === 'esp-in-vxlan' ? 'ipv4/udp/vxlan/eth/ipv4/esp' : 'ipv4/esp';
-  const any = iface === 'any';
+  assertLayout(r, rest, iface === 'any');
+  // The ESP endpoints are the layout's own: cilium_host addresses for ESP in VXLAN, node IPs around it.
+  const endpoints = layout === 'esp-in-vxlan' ? FIXTURE_NODES.map((n) => n.hostIp as string) : lab.workers.map((w) => w.ip);
+  for (const f of r.esp?.flows ?? []) assert.ok(endpoints.includes(f.src) && endpoints.includes(f.dst), `ESP flow ${f.src} -> ${f.dst} outside ${endpoints}`);
+  // Without the keys the same judge must fail: it cannot show the ESP carried our traffic.
+  const blind = await programVerdict(c, 'ipsec', [], {});
+  assert.ok(!blind.pass && blind.failures.some((f) => /xfrm states/.test(f)), `judge without keys: ${blind.failures.join(' | ')}`);
+}
 
-  const r = await verify(c, { spi, endpoints, expect: 'encrypted' });
-  assertEncrypted(r, spi, endpoints, rest, any);
+/** The verifier's rotation findings (report.rotation with a rotation expectation). */
+interface RotationReport {
+  from: number;
+  to: number;
+  directions: { src: string; dst: string; lastOld?: number | null; firstNew?: number | null; oldAfterSwitch: number }[];
+  cleartextWindows: { start: number; end: number; packets: number }[];
+}
 
-  const xfrmFiles = await readXfrm(label);
-  const text = xfrmFiles.map((f) => fs.readFileSync(f, 'utf8')).join('\n');
-  assert.ok(text.includes(k12) && text.includes(k21), 'the workers\' xfrm state does not hold the fixture keys');
-  const rk = await verify(c, { spi, endpoints, expect: 'encrypted', xfrmFiles });
-  assertEncrypted(rk, spi, endpoints, rest, any);
-  assertDecrypted(rk);
-  for (let i = 0; i < 2; i++) {
-    for (const [k, v] of Object.entries(after[i])) {
-      assert.equal(v, before[i][k], `${lab.workers[i].name}: ${k} grew from ${before[i][k]} to ${v} during the traffic`);
+/** The verifier's WireGuard findings (report.wireguard). */
+interface WireguardReport {
+  packets: number;
+  dataPackets: number;
+  handshakes: number;
+  flows: { src: string; dst: string; receiverIndex: number; packets: number; counterIncreasing?: boolean; firstTime?: number; lastTime?: number }[];
+}
+
+/** A WireGuard key pair (Curve25519, base64 as `wg genkey | wg pubkey` prints them). */
+function wireguardKeyPair(): { privateKey: string; publicKey: string } {
+  const { publicKey, privateKey } = crypto.generateKeyPairSync('x25519');
+  const b64 = (s: string | undefined) => Buffer.from(s ?? '', 'base64url').toString('base64');
+  return { privateKey: b64(privateKey.export({ format: 'jwk' }).d), publicKey: b64(publicKey.export({ format: 'jwk' }).x) };
+}
+
+type RotationMode = 'cilium' | 'gap' | 'one-node';
+
+interface RotationRun {
+  from: number;
+  to: number;
+  capture: Capture;
+  report: Report;
+  grown: Record<string, Record<string, [number, number]>>;
+  steps: { name: string; at: number }[];
+}
+
+const ROTATION_PINGS = 1000; // 0.2 s apart, at most 200 s; ended once the rotation steps are done
+
+/**
+ * A rotation during continuous traffic, step by step on the nodes as Cilium's agents do it (see the
+ * fixture's header): new SAs on both nodes, outbound switched on worker1 then worker2, old SAs kept a
+ * while, then removed. `gap`: worker1's outbound policy is removed 2 s before the new one is in place.
+ * `one-node`: only worker1 gets the new SAs and switches; worker2 never does.
+ */
+async function rotationCapture(label: string, layout: Layout, mode: RotationMode): Promise<RotationRun> {
+  const lab = L();
+  const from = lab.cfg.ipsecKeyId;
+  const to = (from % 15) + 1; // Cilium's next key id: 15 wraps to 1
+  const oldKeys = randomKeys();
+  const newKeys = randomKeys();
+  const envOld = xfrmEnv(layout, from, oldKeys);
+  const envNew = xfrmEnv(layout, to, newKeys);
+  await fixture('xfrm', envOld);
+  const steps: { name: string; at: number }[] = [];
+  const step = async (i: 0 | 1, action: string, env: Record<string, string>) => {
+    const w = lab.workers[i];
+    await onNode(`fixture ${action} on ${w.name}`, w.ip, FIXTURE, { ...fixtureEnv(i), ...env, FIXTURE_ACTION: action });
+    steps.push({ name: `${action} ${w.name}`, at: Date.now() / 1000 });
+  };
+  // The pings run until the steps are done (traffic.sh with a large count, ended by SIGINT: ping then
+  // prints its counts and traffic.sh goes on with the HTTP requests), so the traffic covers the whole
+  // rotation however long the steps take on a loaded machine.
+  const stopPings = () =>
+    onRouter('stop the pings on worker1', lab.routerSsh(), lab.inlineText(`ip netns exec ${POD_NS} pkill -INT -x ping || true`, {}, lab.workers[0].ip));
+  const during = async () => {
+    await sleep(2000);
+    await Promise.all(mode === 'one-node' ? [step(0, 'sa-add', envNew[0])] : [step(0, 'sa-add', envNew[0]), step(1, 'sa-add', envNew[1])]);
+    await sleep(1000);
+    // The 2 s gap is timed on the node (out-gap), not across two SSH round trips.
+    await step(0, mode === 'gap' ? 'out-gap' : 'out-switch', envNew[0]);
+    await sleep(1000);
+    if (mode !== 'one-node') {
+      await step(1, 'out-switch', envNew[1]);
+      await sleep(2000); // old inbound SAs kept while packets sent with them may still arrive
+      await Promise.all([step(0, 'sa-remove', envOld[0]), step(1, 'sa-remove', envOld[1])]);
     }
-  }
-  if (any) {
-    // Linux cooked capture: SLL (113) or SLL2 (276), each forwarded packet seen twice (in and out).
-    assert.ok(r.capture.linkTypes.some((t) => t === 276 || t === 113), `link types ${r.capture.linkTypes}`);
-  } else {
-    assert.deepEqual(r.capture.linkTypes, [1]);
-  }
+    await sleep(4000); // traffic on the new key only
+    await stopPings();
+  };
+  const before = await snapshots('before rotation');
+  const textsBefore = await xfrmTexts(); // the old generation
+  const c = await capture(label, lab.cfg.captureInterface, { pingCount: ROTATION_PINGS, httpRequests: HTTP_REQUESTS, during });
+  const after = await snapshots('after rotation');
+  const textsAfter = await xfrmTexts(); // the new generation (and, on one node only, both)
+  const texts = [...textsBefore, ...textsAfter];
+  const grown = grownCounters(before, after);
+  const dir = fs.mkdtempSync(path.join(tmp, 'xfrm-'));
+  const xfrmFiles = texts.map((t, i) => {
+    const f = path.join(dir, `state${i}.xfrm`);
+    fs.writeFileSync(f, t, { mode: 0o600 });
+    return f;
+  });
+  const endpoints = [...lab.workers.map((w) => w.ip), ...FIXTURE_NODES.map((n) => n.hostIp as string)];
+  const opts = { nonce: c.nonce, podCidrs: [lab.cfg.podCidr], endpoints, xfrmFiles, rotation: { from, to } } as VerifierOptions;
+  const report = await verifyCapture(c.pcap, opts);
+  fs.rmSync(dir, { recursive: true, force: true });
+  const rot = rotationOf(report, from, to);
+  const t0 = steps[0]?.at ?? 0;
+  const switches = (rot?.directions ?? [])
+    .map((d) => `${d.src}->${d.dst} lastOld ${fmtT(d.lastOld)} firstNew ${fmtT(d.firstNew)} gap ${d.lastOld != null && d.firstNew != null ? `${((d.firstNew - d.lastOld) * 1000).toFixed(0)} ms` : '-'} oldAfterSwitch ${d.oldAfterSwitch}`)
+    .join('; ');
+  const windows = (rot?.cleartextWindows ?? []).map((w) => `${fmtT(w.start)}..${fmtT(w.end)} (${w.packets} pkts)`).join(', ');
+  summarize(
+    c,
+    report,
+    `; rotation ${from}->${to} ${mode} (${rot.source}): met ${rot.met}; ${switches}; cleartext windows [${windows}]; ` +
+      `pings lost ${c.traffic.pingTransmitted - c.traffic.pingReceived}; XFRM grown ${JSON.stringify(grown)}; ` +
+      `steps ${steps.map((x) => `${x.name}@+${(x.at - t0).toFixed(1)}s`).join(', ')}; failures: ${rot.failures.join(' | ')}`,
+  );
+  return { from, to, capture: c, report, grown, steps };
+}
+
+/** The verifier's rotation findings and verdict (the `rotation` expectation: report.rotation). */
+interface RotationView extends RotationReport {
+  source: 'verifier';
+  met: boolean;
+  failures: string[];
+}
+
+function rotationOf(r: Report, from: number, to: number): RotationView {
+  const own = (r as unknown as { rotation?: RotationReport & { met: boolean; failures: string[] } }).rotation;
+  if (!own) throw new Error(`the verifier report has no rotation section for ${from} -> ${to}`);
+  return { ...own, source: 'verifier', met: own.met && r.meetsExpectation, failures: own.failures };
+}
+
+function fmtT(t: number | null | undefined): string {
+  return t == null ? '-' : new Date(t * 1000).toISOString().slice(11, 23);
 }
 
 describe('VM suite: the lab\'s VM half on real libvirt VMs (router, worker1, worker2)', function () {
   before(function () {
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vm-suite-'));
+    tmp = reuseDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'vm-suite-'));
     const install = process.env.VM_TEST_INSTALL_SECONDS;
     if (install !== undefined) timings.add('install (scripts/test-vm.sh)', Number(install) * 1000, 'ok');
   });
@@ -321,9 +462,17 @@ describe('VM suite: the lab\'s VM half on real libvirt VMs (router, worker1, wor
     }
     let domainType = process.env.VM_TEST_DOMAIN_TYPE as 'kvm' | 'qemu' | undefined;
     if (domainType !== 'kvm' && domainType !== 'qemu') {
-      domainType = (await run(['bash', 'scripts/vm-test/kvm-probe.sh'])).code === 0 ? 'kvm' : 'qemu';
+      // Boots the image's own kernel in a libvirt kvm domain, as the lab's domains will run.
+      const dir = path.dirname(p);
+      const probe = await timings.time(
+        'kvm probe',
+        () => run(['bash', 'scripts/vm-test/kvm-probe.sh'], { env: { PROBE_KERNEL: path.join(dir, 'vmlinuz'), PROBE_INITRD: path.join(dir, 'initrd.img') }, timeoutMs: 180_000 }),
+        (r) => (r.code === 0 ? 'kvm' : 'qemu'),
+      );
+      for (const line of probe.stderr.trim().split('\n')) console.log(`      ${line}`);
+      domainType = probe.code === 0 ? 'kvm' : 'qemu';
     }
-    const keys = await makeKeyPair(tmp);
+    const keys = reuseDir ? loadKeyPair(reuseDir) : await makeKeyPair(tmp);
     lab = new Lab(vmTestConfig(image, domainType, path.join(tmp, 'images')), keys);
     console.log(`      image ${p} (${image.cached ? 'cache hit' : 'built'}), domain type ${domainType}, prefix ${lab.plan.prefix}`);
   });
@@ -333,6 +482,18 @@ describe('VM suite: the lab\'s VM half on real libvirt VMs (router, worker1, wor
     await timings.time('define+boot', async () => {
       // A previous run that was killed may have left objects: the program's deletes clear them.
       const stale = await l.leftovers();
+      if (reuseDir) {
+        // VM_TEST_REUSE: the lab a VM_TEST_KEEP=1 run left up, with its key; its domains must be running.
+        const states = await Promise.all(l.vms.map(async (vm) => (await run(['virsh', '-q', '-c', l.uri, 'domstate', vm.domain])).stdout.trim()));
+        assert.deepEqual(states, ['running', 'running', 'running'], `VM_TEST_REUSE=${reuseDir}: the kept lab is not running`);
+        const fetched = parseImageFetchOutput((await runHostCommand('image fetch', l.imageFetch().cmd, 'create')).stdout);
+        l.base = { file: fetched.path, format: fetched.format };
+        created = true;
+        guardBridge = l.plan.networks.uplink.bridge;
+        await addEgressGuard(guardBridge);
+        console.log(`      reusing the running lab (${stale.length} objects) and the key in ${reuseDir}`);
+        return;
+      }
       if (stale.length > 0) {
         console.log(`      clearing leftovers of an earlier run: ${stale.join(', ')}`);
         await l.deleteAll();
@@ -376,17 +537,94 @@ describe('VM suite: the lab\'s VM half on real libvirt VMs (router, worker1, wor
   phase('reaches worker1 and worker2 through the router (the program\'s remote command text)', 'workers', ['router'], 900_000, async () => {
     const l = L();
     const ssh = l.routerSsh();
+    const warned = l.warnedWorker;
+    const plain = l.workers.filter((w) => w.name !== warned.name);
     await timings.time('ssh workers', async () => {
       // As the program's cluster component does: scripts/vm/node-wait.sh on the router, per node.
       await Promise.all(
-        l.workers.map((w) =>
+        plain.map((w) =>
           onRouter(`node-wait for ${w.name}`, ssh, l.scriptText('scripts/vm/node-wait.sh', { NODE_IP: w.ip, TIMEOUT_SECONDS: '600' }), 660_000),
         ),
       );
     });
     // Routed between the segments by the router (worker1 on seg1, worker2 on seg2).
+    await waitFor(`SSH from the router to ${warned.name}`, 600_000, 5_000, async () => {
+      const r = await runOnRouter(ssh, l.inlineText('true', {}, warned.ip), { timeoutMs: 60_000 });
+      return r.code === 0 || `exit ${r.code}`;
+    });
     const ping = await onRouter('worker1 -> worker2 ping', ssh, l.inlineText(`ping -n -c 2 -W 3 ${l.workers[1].ip}`, {}, l.workers[0].ip));
     assert.match(ping.stdout, / 0% packet loss/);
+  });
+
+  phase(`a worker whose cloud-init finished with a recoverable warning (${DELIBERATE_WARNING_KEY}) counts as done, the warning reported`, 'warned', ['workers'], 900_000, async () => {
+    const l = L();
+    const ssh = l.routerSsh();
+    const warned = l.warnedWorker;
+    const statusText = (node: string) =>
+      l.inlineText('rc=0; cloud-init status --wait --format json >/tmp/ci-status.json 2>&1 || rc=$?; cat /tmp/ci-status.json; echo; echo "exit=$rc"', {}, node);
+    // cloud-init's own answer on both workers: the control (no warning) exits 0, the warned one 2.
+    const [control, mine] = await Promise.all(
+      [l.workers[0], warned].map(async (w) => (await runOnRouter(ssh, statusText(w.ip), { timeoutMs: 600_000 })).stdout),
+    );
+    const exitOf = (out: string) => /exit=(\d+)/.exec(out)?.[1];
+    const jsonOf = (out: string) => JSON.parse(out.slice(out.indexOf('{'), out.lastIndexOf('}') + 1)) as { status: string; recoverable_errors?: Record<string, string[]> };
+    assert.equal(exitOf(control), '0', `cloud-init status on ${l.workers[0].name}: ${control}`);
+    assert.equal(exitOf(mine), '2', `cloud-init status on ${warned.name} should exit 2 (done, recoverable errors): ${mine}`);
+    const st = jsonOf(mine);
+    assert.equal(st.status, 'done');
+    const warnings = Object.values(st.recoverable_errors ?? {}).flat();
+    assert.ok(warnings.length > 0, `no recoverable_errors in ${mine}`);
+    console.log(`      ${warned.name}: cloud-init status exit 2, status done, recoverable errors: ${warnings.map((w) => JSON.stringify(w.slice(0, 160))).join('; ')}`);
+    // The project's wait on that node: done at once (cloud-init finished above), and says what it saw.
+    const t0 = Date.now();
+    const r = await runOnRouter(ssh, l.scriptText('scripts/vm/node-wait.sh', { NODE_IP: warned.ip, TIMEOUT_SECONDS: '60' }), { timeoutMs: 120_000 });
+    const secs = ((Date.now() - t0) / 1000).toFixed(1);
+    timings.add('node-wait on the warned worker', Date.now() - t0, r.code === 0 ? 'ok' : 'failed', `exit ${r.code}`);
+    const said = `${r.stdout}\n${r.stderr}`;
+    console.log(`      node-wait.sh on ${warned.name}: exit ${r.code} after ${secs}s: ${said.trim().replace(/\n/g, ' | ').slice(0, 400)}`);
+    assert.equal(r.code, 0, `node-wait.sh did not accept cloud-init's "done with recoverable errors" on ${warned.name} (${secs}s): ${said}`);
+    assert.ok(warnings.some((w) => said.includes(w.slice(0, 40))), `node-wait.sh did not report the recoverable errors: ${said}`);
+  });
+
+  phase('a secret passed to a remote script (router, worker) is in no process list, journal or auth log, during the run or after', 'secrets', ['workers'], 600_000, async () => {
+    const l = L();
+    const ssh = l.routerSsh();
+    await timings.time('secret not in ps/journal/auth.log', async () => {
+      const secret = `s3cr3t-${crypto.randomBytes(16).toString('hex')}`;
+      // The script uses the secret (a digest of it) and runs long enough to be seen in `ps`.
+      const script = 'set -euo pipefail; printf %s "$LAB_SECRET_PROBE" | sha256sum | cut -c1-16; sleep 20';
+      const digest = crypto.createHash('sha256').update(secret).digest('hex').slice(0, 16);
+      const targets = [
+        { name: l.router.name, node: undefined as string | undefined },
+        { name: l.warnedWorker.name, node: l.warnedWorker.ip },
+      ];
+      // What each machine shows: every process's argv, the journal and the auth log, read as root and
+      // searched here (a grep for the secret on the machine would put it in grep's own argv).
+      const reveal = (node?: string) =>
+        // The section markers are computed ($((...))), so the text that prints them (in ps) does not hold them.
+        l.inlineText('ps -eo args; echo "@@journal$((6*7))@@"; journalctl --no-pager 2>/dev/null || true; echo "@@auth$((6*7))@@"; cat /var/log/auth.log 2>/dev/null || true', {}, node);
+      const leaks = async (when: string) => {
+        const found: string[] = [];
+        for (const t of targets) {
+          const out = (await onRouter(`ps/journal/auth.log on ${t.name}`, ssh, reveal(t.node), 120_000)).stdout;
+          const [ps, rest = ''] = out.split('@@journal42@@');
+          const [journal, auth = ''] = rest.split('@@auth42@@');
+          if (ps.includes(secret)) found.push(`${t.name} ps (${when})`);
+          if (when !== 'after' && !ps.includes('sleep 20')) found.push(`${t.name}: the probe script was not running when ps was read: the check saw nothing`);
+          if (journal.includes(secret)) found.push(`${t.name} journal (${when})`);
+          if (auth.includes(secret)) found.push(`${t.name} /var/log/auth.log (${when})`);
+          if (when === 'after' && !/sudo/.test(auth + journal)) found.push(`${t.name}: neither the journal nor auth.log records sudo: the check would see nothing`);
+        }
+        return found;
+      };
+      const running = targets.map((t) => onRouter(`secret probe on ${t.name}`, ssh, l.inlineText(script, { LAB_SECRET_PROBE: secret }, t.node), 120_000));
+      await sleep(3000);
+      const during = await leaks('during the run');
+      const outs = await Promise.all(running);
+      for (const o of outs) assert.equal(o.stdout.trim(), digest, 'the remote script did not receive the secret');
+      const after = await leaks('after');
+      assert.deepEqual([...during, ...after], [], `the secret was visible: ${[...during, ...after].join('; ')}`);
+    });
   });
 
   phase('fixture (NOT Cilium): cilium_host /32, pod namespaces and VXLAN 8472 between the workers', 'fixture', ['workers'], 300_000, async () => {
@@ -395,23 +633,8 @@ describe('VM suite: the lab\'s VM half on real libvirt VMs (router, worker1, wor
       await onNode('fixture serve on worker2', L().workers[1].ip, FIXTURE, { ...fixtureEnv(1), FIXTURE_ACTION: 'serve' });
     });
     const l = L();
-    const facts = parseKv((await onNode('facts on worker1', l.workers[0].ip, 'scripts/vm/facts.sh', { PHASE: 'fixture' })).stdout);
-    assert.equal(facts.cilium_host, FIXTURE_NODES[0].hostIp);
-  });
-
-  phase('without xfrm: the router capture is cleartext and the nonce is seen (sanity)', 'cleartext', ['fixture'], 300_000, async () => {
-    await timings.time('capture+verify cleartext', async () => {
-      await fixture('clear');
-      const c = await capture('cleartext', L().cfg.captureInterface);
-      assertTrafficFlowed(c);
-      const r = await verify(c, { expect: 'cleartext' });
-      assert.equal(r.verdict, 'cleartext', r.reasons.join(' | '));
-      assert.ok(r.meetsExpectation, r.expectationFailures.join(' | '));
-      assert.ok((r.nonce?.hits ?? 0) > 0, 'the nonce was not seen in cleartext');
-      assert.ok(r.cleartext.podPackets >= 2 * PING_COUNT, `only ${r.cleartext.podPackets} cleartext pod packets`);
-      assert.equal(r.esp.packets, 0);
-      assert.ok(r.cleartext.flows.some((f) => f.paths.includes('eth/ipv4/udp/vxlan/eth/ipv4')), 'pod packets not inside VXLAN');
-    });
+    const facts = parseFacts((await onNode('facts on worker1', l.workers[0].ip, 'scripts/vm/facts.sh', { PHASE: 'fixture' })).stdout);
+    assert.equal(facts.ciliumHost, FIXTURE_NODES[0].hostIp);
   });
 
   phase('ESP inside VXLAN (Cilium <= 1.17 layout): encrypted, lab SPI, cilium_host endpoints; keys decrypt it', 'esp-in-vxlan', ['fixture'], 300_000, async () => {
@@ -424,6 +647,107 @@ describe('VM suite: the lab\'s VM half on real libvirt VMs (router, worker1, wor
 
   phase('tcpdump -i any on the router (Linux cooked capture) is handled by the verifier', 'any', ['fixture'], 300_000, async () => {
     await timings.time('capture+verify any', () => layoutPhase('vxlan-in-esp', 'any', 'any-vxlan-in-esp'));
+  });
+
+  for (const layout of ['esp-in-vxlan', 'vxlan-in-esp'] as const) {
+    phase(`key rotation as Cilium does it (${layout}): both SPIs, each direction switched, no cleartext, both generations decrypt`, `rotate-${layout}`, ['fixture'], 600_000, async () => {
+      await timings.time(`rotation ${layout}`, async () => {
+        const run = await rotationCapture(`rotation-${layout}`, layout, 'cilium');
+        const rot = rotationOf(run.report, run.from, run.to);
+        assert.ok(rot.met, `rotation not met (${rot.source}): ${rot.failures.join(' | ')}`);
+        assert.equal(run.report.verdict, 'encrypted', run.report.reasons.join(' | '));
+        assert.deepEqual([...run.report.esp.spis].sort((a, b) => a - b), [run.from, run.to].sort((a, b) => a - b));
+        assert.equal(rot.directions.length, 2, JSON.stringify(rot));
+        for (const d of rot.directions) assert.ok(d.lastOld != null && d.firstNew != null, `direction ${d.src} -> ${d.dst} did not switch: ${JSON.stringify(d)}`);
+        assert.deepEqual(rot.cleartextWindows, []);
+        assert.equal(run.report.cleartext.podPackets, 0);
+        assert.equal(run.report.nonce?.hits, 0);
+        assert.ok(run.report.decryption && run.report.decryption.failed === 0 && run.report.decryption.noKey === 0, JSON.stringify(run.report.decryption));
+        assert.ok((run.report.nonce?.decryptedHits ?? 0) > 0, 'the nonce was not found inside either generation');
+        // No failure and no packet without a key, with both SPIs on the wire: both generations decrypted.
+        assert.equal(run.report.decryption.ok, run.report.esp.packets, `not every ESP packet decrypted: ${JSON.stringify(run.report.decryption)}`);
+        assert.deepEqual(run.grown, {}, `XFRM error counters grew during a correct rotation: ${JSON.stringify(run.grown)}`);
+        assert.equal(run.capture.tcpdump.dropped, 0);
+      });
+    });
+  }
+
+  phase('a rotation with the outbound policy removed 2 s before the new one fails: a cleartext window, with its time range', 'rotate-gap', ['fixture'], 600_000, async () => {
+    await timings.time('rotation with a policy gap', async () => {
+      const run = await rotationCapture('rotation-gap', 'vxlan-in-esp', 'gap');
+      const rot = rotationOf(run.report, run.from, run.to);
+      assert.equal(rot.met, false, 'a rotation with a cleartext window must not pass');
+      assert.ok(rot.cleartextWindows.length > 0, `no cleartext window reported: ${JSON.stringify(rot)}`);
+      const w = rot.cleartextWindows[0];
+      assert.ok(w.end >= w.start && w.packets > 0, JSON.stringify(w));
+      // The window lies between the policy's removal and the new policy (2 s apart on the node).
+      const removed = run.steps.find((x) => x.name === 'out-gap worker1');
+      assert.ok(removed, JSON.stringify(run.steps));
+      assert.ok(w.end - w.start <= 4, `window ${w.start}..${w.end} is longer than the 2 s gap (+ slack)`);
+      assert.ok(rot.failures.some((f) => /clear/i.test(f)), rot.failures.join(' | '));
+    });
+  });
+
+  phase('a rotation with the new SA on one node only fails: one direction never switches, drops, XfrmInNoStates grows', 'rotate-one-node', ['fixture'], 600_000, async () => {
+    await timings.time('rotation on one node only', async () => {
+      const run = await rotationCapture('rotation-one-node', 'vxlan-in-esp', 'one-node');
+      const rot = rotationOf(run.report, run.from, run.to);
+      assert.equal(rot.met, false, 'a rotation that one node never did must not pass');
+      const w2 = L().workers[1].name;
+      assert.ok(run.grown[w2]?.XfrmInNoStates, `XfrmInNoStates did not grow on ${w2}: ${JSON.stringify(run.grown)}`);
+      assert.ok(run.capture.traffic.pingReceived < run.capture.traffic.pingTransmitted, `no ping lost: ${JSON.stringify(run.capture.traffic)}`);
+      const unswitched = rot.directions.filter((d) => d.firstNew === undefined || d.firstNew === null);
+      assert.ok(unswitched.length > 0 || rot.directions.length < 2, `every direction switched: ${JSON.stringify(rot.directions)}`);
+    });
+  });
+
+  phase('WireGuard (cilium_wg0, UDP 51871 between the node IPs): encrypted, WireGuard data in both directions at least the pod packets sent', 'wireguard', ['fixture'], 300_000, async () => {
+    await timings.time('capture+verify wireguard', async () => {
+      const l = L();
+      await fixture('clear');
+      const [k1, k2] = [wireguardKeyPair(), wireguardKeyPair()];
+      await fixture('wg-up', [
+        { WG_PRIVATE_KEY: k1.privateKey, WG_PEER_PUBLIC_KEY: k2.publicKey },
+        { WG_PRIVATE_KEY: k2.privateKey, WG_PEER_PUBLIC_KEY: k1.publicKey },
+      ]);
+      const c = await capture('wireguard', l.cfg.captureInterface);
+      assertTrafficFlowed(c);
+      const nodeIps = l.workers.map((w) => w.ip);
+      // No --endpoints: they are the ESP expectation; the WireGuard flows' ends are checked below.
+      const r = await verifyCapture(c.pcap, { nonce: c.nonce, podCidrs: [l.cfg.podCidr], expect: 'encrypted' });
+      const wg = (r as unknown as { wireguard: WireguardReport }).wireguard;
+      summarize(c, r, `; WireGuard packets ${wg?.packets} data ${wg?.dataPackets} handshakes ${wg?.handshakes} flows ${wg?.flows?.length}`);
+      assert.equal(r.verdict, 'encrypted', r.reasons.join(' | '));
+      assert.ok(r.meetsExpectation, r.expectationFailures.join(' | '));
+      assert.equal(r.cleartext.podPackets, 0);
+      assert.equal(r.nonce?.hits, 0);
+      assert.equal(r.esp.packets, 0);
+      assert.ok(wg && wg.handshakes > 0, `no WireGuard handshake: ${JSON.stringify(wg)}`);
+      for (const f of wg.flows) assert.ok(nodeIps.includes(f.src) && nodeIps.includes(f.dst), `WireGuard flow ${f.src} -> ${f.dst} not between the node IPs`);
+      // WireGuard's session keys are ephemeral: instead of decrypting, the data packets per direction
+      // must account for the pod packets (each ping and each TCP segment is one transport message).
+      const dataFrom = (src: string) => wg.flows.filter((f) => f.src === src).reduce((n, f) => n + f.packets, 0);
+      assert.ok(dataFrom(nodeIps[0]) >= c.traffic.pingTransmitted, `worker1 -> worker2: ${dataFrom(nodeIps[0])} WireGuard packets < ${c.traffic.pingTransmitted} pings sent`);
+      assert.ok(dataFrom(nodeIps[1]) >= c.traffic.pingReceived, `worker2 -> worker1: ${dataFrom(nodeIps[1])} WireGuard packets < ${c.traffic.pingReceived} replies`);
+      for (const f of wg.flows) assert.ok(f.counterIncreasing !== false, `counter not increasing on ${JSON.stringify(f)}`);
+    });
+  });
+
+  phase('WireGuard down, no xfrm: the router capture is cleartext and the nonce is seen (sanity); the IPsec judge fails it', 'cleartext', ['fixture'], 300_000, async () => {
+    await timings.time('capture+verify cleartext', async () => {
+      await fixture('clear');
+      const c = await capture('cleartext', L().cfg.captureInterface);
+      assertTrafficFlowed(c);
+      const r = await programVerdict(c, 'none', [], {});
+      summarize(c, r, `; judge ${r.pass ? 'pass' : 'FAIL'}`);
+      assert.ok(r.pass, `the lab's judge failed the cleartext sanity capture: ${r.failures.join(' | ')}`);
+      assert.ok((r.cleartext?.podPackets ?? 0) >= 2 * PING_COUNT, `only ${r.cleartext?.podPackets} cleartext pod packets`);
+      const flows = (r.cleartext as unknown as { flows: { paths: string[] }[] }).flows;
+      assert.ok(flows.some((f) => f.paths.includes('eth/ipv4/udp/vxlan/eth/ipv4')), 'pod packets not inside VXLAN');
+      // The same capture judged as IPsec must fail, naming the cleartext.
+      const asIpsec = await programVerdict(c, 'ipsec', [], {});
+      assert.ok(!asIpsec.pass && asIpsec.failures.some((f) => /verdict is cleartext/.test(f)), asIpsec.failures.join(' | '));
+    });
   });
 
   phase('tears the lab down through the program\'s delete commands, twice (idempotent)', 'teardown', ['define'], 600_000, async () => {
@@ -456,7 +780,7 @@ describe('VM suite: the lab\'s VM half on real libvirt VMs (router, worker1, wor
       }
       if (guardBridge) await removeEgressGuard(guardBridge);
       if (tmp && process.env.VM_TEST_KEEP === '1') console.log(`      VM_TEST_KEEP=1: SSH key and xfrm files kept in ${tmp} (ssh -i ${tmp}/id_ed25519 lab@${lab?.router.ip})`);
-      else if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+      else if (tmp && !reuseDir) fs.rmSync(tmp, { recursive: true, force: true });
     } finally {
       console.log('\nVM suite verdicts:\n' + summaries.map((s) => `  ${s}`).join('\n'));
       console.log('\nVM suite phase timings:\n' + timings.table() + '\n');

@@ -16,6 +16,14 @@ import { mustRun, runHostCommand, run, type HostCommandLike, type RouterSsh, REP
 
 export const STACK = 'vmtest';
 
+/**
+ * A top-level key cloud-init's schema does not know. cloud-init >= 23.4 logs the schema failure as a
+ * WARNING, finishes the boot, and `cloud-init status` then exits 2 ("done" with recoverable errors,
+ * cloud-init doc/rtd/explanation/return_codes.rst): the state a real node reaches with one harmless
+ * warning. One worker boots with it so the wait scripts meet exit 2 on a real cloud-init.
+ */
+export const DELIBERATE_WARNING_KEY = 'lab_vm_suite_deliberate_warning';
+
 export interface LabKeys {
   privateKey: string;
   publicKey: string;
@@ -28,6 +36,12 @@ export async function makeKeyPair(dir: string): Promise<LabKeys> {
   fs.rmSync(keyFile, { force: true });
   fs.rmSync(`${keyFile}.pub`, { force: true });
   await mustRun('ssh-keygen', ['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `cil-${STACK}`, '-f', keyFile]);
+  return { privateKey: fs.readFileSync(keyFile, 'utf8'), publicKey: fs.readFileSync(`${keyFile}.pub`, 'utf8').trim(), keyFile };
+}
+
+/** The key pair of an earlier run kept with VM_TEST_KEEP=1 (its lab's VMs trust only that key). */
+export function loadKeyPair(dir: string): LabKeys {
+  const keyFile = path.join(dir, 'id_ed25519');
   return { privateKey: fs.readFileSync(keyFile, 'utf8'), publicKey: fs.readFileSync(`${keyFile}.pub`, 'utf8').trim(), keyFile };
 }
 
@@ -101,11 +115,19 @@ export class Lab {
   overlay(vm: VmPlan, baseFormat: 'qcow2' | 'raw'): NamedCommand {
     return { what: `volume ${vm.diskVolume}`, cmd: libvirt.overlayVolumeCommands(this.uri, this.plan, vm, baseFormat) };
   }
+  /** The worker whose user-data carries DELIBERATE_WARNING_KEY. */
+  get warnedWorker(): VmPlan {
+    return this.plan.workers[this.plan.workers.length - 1];
+  }
+
   seed(vm: VmPlan): NamedCommand {
     const files = seedFiles(this.plan, vm, {
       sshPublicKey: this.keys.publicKey,
       routerPrivateKey: vm.role === 'router' ? this.keys.privateKey : undefined,
     });
+    if (vm.name === this.warnedWorker.name) {
+      files.userData = `${files.userData.replace(/\n*$/, '\n')}${DELIBERATE_WARNING_KEY}: true\n`;
+    }
     return { what: `seed ${vm.seedVolume}`, cmd: libvirt.seedVolumeCommands(this.uri, this.plan, vm, files) };
   }
   domain(vm: VmPlan): NamedCommand {

@@ -99,16 +99,6 @@ export function runHostCommand(what: string, cmd: HostCommandLike, verb: 'create
   });
 }
 
-/** key=value lines (the project's scripts' output convention) -> object. */
-export function parseKv(stdout: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of stdout.split('\n')) {
-    const m = /^([A-Za-z0-9_.]+)=(.*)$/.exec(line);
-    if (m) out[m[1]] = m[2];
-  }
-  return out;
-}
-
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** SSH to the router as remote.Command does: user, host, private key; one exec of `text`. */
