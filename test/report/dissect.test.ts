@@ -39,7 +39,7 @@ function tsharkVerbose(file: string, extra: string[]): Map<number, TsharkFrame> 
       continue;
     }
     if (!cur) continue;
-    if (line === '' || /^[0-9a-f]{4,}  /.test(line)) continue;
+    if (line === '' || /^[0-9a-f]{4,} {2}/.test(line)) continue;
     if (!line.startsWith(' ')) {
       layer = { title: line, fields: [] };
       cur.layers.push(layer);
@@ -173,7 +173,7 @@ describe('report: frame dissection agrees with tshark -V', function () {
     assert.match(text[0], /^Frame \d+: \d+ bytes on wire \(\d+ bits\), \d+ bytes captured/);
     assert.ok(text.includes('Virtual eXtensible Local Area Network'), text.join('\n'));
     assert.ok(text.some((l) => /^ {4}VXLAN Network Identifier \(VNI\): \d+$/.test(l)), text.join('\n'));
-    const row = text.findIndex((l) => /^[0-9a-f]{4}  /.test(l) && l.includes(e.nonce.slice(0, 8)));
+    const row = text.findIndex((l) => /^[0-9a-f]{4} {2}/.test(l) && l.includes(e.nonce.slice(0, 8)));
     assert.ok(row >= 0, `no hex row shows the nonce:\n${text.join('\n')}`);
     assert.match(text[row + 1], /\^\^/, 'the row under the nonce does not mark it');
   });
