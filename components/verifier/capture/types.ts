@@ -1,6 +1,7 @@
 /**
- * Shared contract between the capture readers (A1) and the analyzer (A2).
- * See /work/team/BRIEF.md "Capture reader (A1) -> analyzer (A2)". Do not change without telling the team.
+ * The interface between the capture readers and the analyzer: the readers yield Frames (a view of the
+ * captured bytes plus link type and time), the analyzer consumes them. Both sides depend on it, so a
+ * change here is a change to both.
  *
  * The implementation of `readCapture` lives in ./reader.ts and is re-exported from ./index.ts
  * (`import { readCapture } from '../capture'`).

@@ -1,5 +1,5 @@
 /**
- * One-off measurement of the capture reader alone (not a test; B's scripts/bench.ts measures the whole verifier).
+ * One-off measurement of the capture reader alone (not a test; scripts/bench.ts measures the whole verifier).
  *   npx ts-node --transpile-only test/verifier/capture/measure-throughput.ts [FILE] [FRAMES] [FRAME_LEN]
  * Writes FILE (default /tmp/reader-bench.pcap, 760k frames of 1500 bytes, ~1.15 GB) unless it already has the
  * expected size, reads it once to warm the page cache, then reads it 3 times and prints frames/s and MB/s.
