@@ -3,7 +3,7 @@
  *
  * The values differ between stacks only under `encryption`: the VM and cluster graph never depends on
  * lab:encryption, so switching none -> ipsec (or none -> wireguard) upgrades the Release in place (the
- * guide's own flow); `rollOutCiliumPods` restarts the agents so they take the new mode.
+ * manual method's flow, README); `rollOutCiliumPods` restarts the agents so they take the new mode.
  */
 import { STRICT_INGRESS_SINCE, versionAtLeast, type LabConfig } from './config';
 import type { TopologyPlan } from './topology';

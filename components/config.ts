@@ -117,10 +117,10 @@ export const CONFIG_KEYS = {
   kubernetesVersion: { default: '1.33.2', description: 'Kubernetes version (kubeadm, kubelet, kubectl from pkgs.k8s.io).' },
   ciliumVersion: {
     default: '1.18.12',
-    description: 'Cilium Helm chart version. 1.18+: VXLAN inside ESP; 1.17.x reproduces the guide (ESP inside VXLAN).',
+    description: 'Cilium Helm chart version. 1.18+: VXLAN inside ESP; 1.17.x reproduces the manual method's frame (ESP inside VXLAN).',
   },
-  seg1Subnet: { default: '192.168.211.0/24', description: "Segment 1 (router, control-plane, worker1); the guide's worker1 side." },
-  seg2Subnet: { default: '192.168.44.0/24', description: "Segment 2 (router, worker2); the guide's worker2 side." },
+  seg1Subnet: { default: '192.168.211.0/24', description: "Segment 1 (router, control-plane, worker1); the manual method's worker1 side." },
+  seg2Subnet: { default: '192.168.44.0/24', description: "Segment 2 (router, worker2); the manual method's worker2 side." },
   uplinkSubnet: { default: '192.168.210.0/24', description: 'NAT uplink of the router (libvirt host side is .1).' },
   podCidr: { default: '10.0.0.0/8', description: "Cilium cluster-pool IPv4 CIDR = kubeadm podSubnet (Cilium's default)." },
   podCidrMaskSize: { default: '24', description: 'Per-node pod CIDR mask size (Cilium clusterPoolIPv4MaskSize).' },
@@ -138,7 +138,7 @@ export const CONFIG_KEYS = {
   workerVcpus: { default: '2', description: 'Worker vCPUs (each).' },
   workerMemoryMiB: { default: '2048', description: 'Worker memory (MiB, each).' },
   workerDiskGiB: { default: '20', description: 'Worker disk (GiB, thin overlay, each).' },
-  ipsecKeyId: { default: '3', description: 'IPsec key id = SPI, 1..15 (the guide shows SPI 3). Raise by one to rotate.' },
+  ipsecKeyId: { default: '3', description: 'IPsec key id = SPI, 1..15 (the manual method in the README uses SPI 3). Raise by one to rotate.' },
   wireguardNodeEncryption: {
     default: 'false',
     description: 'WireGuard only: true also encrypts node-to-node host traffic (Cilium encryption.nodeEncryption).',

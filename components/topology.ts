@@ -81,7 +81,7 @@ export interface TopologyPlan {
   apiServer: { host: string; port: number };
 }
 
-/** Host offsets inside each subnet (the guide's workers are .128). */
+/** Host offsets inside each subnet (the manual method's workers are .128). */
 export const HOST_OFFSETS = { gateway: 1, routerUplink: 2, controlPlane: 10, worker: 128 } as const;
 
 function hash(text: string): Buffer {

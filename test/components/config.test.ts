@@ -47,7 +47,7 @@ describe('lab config', () => {
     const cfgs = STACKS.map((s) => parseLabConfig(rawLab(s), s));
     assert.strictEqual(cfgs[1].encryption, 'none');
     assert.strictEqual(cfgs[2].encryption, 'ipsec');
-    assert.strictEqual(cfgs[1].seg1Subnet, '192.168.211.0/24', 'unencrypted keeps the guide subnets');
+    assert.strictEqual(cfgs[1].seg1Subnet, '192.168.211.0/24', 'unencrypted keeps the manual method subnets');
     for (let i = 0; i < cfgs.length; i++) {
       for (let j = i + 1; j < cfgs.length; j++) {
         for (const a of [cfgs[i].seg1Subnet, cfgs[i].seg2Subnet, cfgs[i].uplinkSubnet]) {

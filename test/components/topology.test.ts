@@ -22,7 +22,7 @@ describe('topology plan', () => {
     });
   }
 
-  it("uses the guide's addresses on the unencrypted stack; nodes route via the router only", () => {
+  it("uses the manual method's addresses on the unencrypted stack; nodes route via the router only", () => {
     const p = planTopology(parseLabConfig(rawLab('unencrypted'), 'unencrypted'));
     assert.strictEqual(p.workers[0].ip, '192.168.211.128');
     assert.strictEqual(p.workers[1].ip, '192.168.44.128');

@@ -39,7 +39,7 @@ const HTTP_PORT = '8080';
 const PING_COUNT = 10;
 const HTTP_REQUESTS = 5;
 
-/** Cilium-like addressing of the fixture (the guide's cilium_host addresses). */
+/** Cilium-like addressing of the fixture (the manual method's cilium_host addresses). */
 const FIXTURE_NODES = [
   { hostIp: '10.0.1.124', podIp: '10.0.1.50', podCidr: '10.0.1.0/24', index: 1 },
   { hostIp: '10.0.2.104', podIp: '10.0.2.50', podCidr: '10.0.2.0/24', index: 2 },

@@ -41,7 +41,7 @@ def add(name, pkt, what, link=1):
     frames[name] = (bytes(pkt), link)
     doc[name] = what
 
-# Cilium <= 1.17: ESP inside VXLAN (the guide's frame: SPI 3, sequence 15)
+# Cilium <= 1.17: ESP inside VXLAN (the manual method's frame: SPI 3, sequence 15)
 add('espInVxlan', vx(sa(K1, H1, H2, seq=15).encrypt(ping)), 'Cilium <= 1.17: eth/ipv4/udp(8472)/vxlan/eth/ipv4(cilium_host)/esp SPI 3 seq 15; decrypts (K1) to a pod ICMP echo carrying the nonce')
 add('espInVxlanReply', vx(sa(K2, H2, H1, seq=11).encrypt(pong), sport=40211, a=N2, b=N1), 'reverse direction, same SPI 3, seq 11, key K2')
 add('espInVxlanHttp', vx(sa(K1, H1, H2, seq=16).encrypt(get)), 'seq 16: HTTP GET with the nonce inside')
