@@ -117,7 +117,7 @@ export const CONFIG_KEYS = {
   kubernetesVersion: { default: '1.33.2', description: 'Kubernetes version (kubeadm, kubelet, kubectl from pkgs.k8s.io).' },
   ciliumVersion: {
     default: '1.18.12',
-    description: 'Cilium Helm chart version. 1.18+: VXLAN inside ESP; 1.17.x reproduces the manual method's frame (ESP inside VXLAN).',
+    description: "Cilium Helm chart version. 1.18+: VXLAN inside ESP; 1.17.x reproduces the manual method's frame (ESP inside VXLAN).",
   },
   seg1Subnet: { default: '192.168.211.0/24', description: "Segment 1 (router, control-plane, worker1); the manual method's worker1 side." },
   seg2Subnet: { default: '192.168.44.0/24', description: "Segment 2 (router, worker2); the manual method's worker2 side." },

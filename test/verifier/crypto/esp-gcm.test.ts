@@ -21,7 +21,7 @@ function espOf(f: F.TestFrame): { buf: Buffer; off: number; end: number } {
 }
 
 describe('verifier ESP AES-GCM decryption (RFC 4106, scapy-made ESP)', () => {
-  it('tunnel mode: the manual method's frame decrypts to the pod ICMP echo with the nonce (next header 4)', () => {
+  it('tunnel mode: the manual method frame decrypts to the pod ICMP echo with the nonce (next header 4)', () => {
     const { buf, off, end } = espOf(F.espInVxlan);
     const r = decryptEspGcm(buf, off, end, new GcmKey(F.K1), -1);
     assert.ok(r);
