@@ -31,7 +31,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-const REPO = path.resolve(__dirname, '..');
+import { REPO_ROOT as REPO } from '../components/repo';
 
 interface Args { frames: number; decryptFrames: number; startupRuns: number; dir: string; keep: boolean; tshark: boolean }
 

@@ -21,7 +21,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { bashBuiltins, parseShell, parseShellFile, tsCommands, type CommandUse, type ParsedScript } from './commands';
 
-const root = path.resolve(__dirname, '..', '..');
+import { REPO_ROOT as root } from '../../components/repo';
 const rel = (f: string) => path.relative(root, f);
 /** The README's prerequisites: Node.js and npm run the tests themselves. */
 const RUNTIME = new Set(['node', 'npm', 'npx']);

@@ -17,7 +17,7 @@ import { execute, OPTIONS, optionLabel, PARSE_ARGS_OPTIONS } from '../../compone
 import { DEFAULT_GENEVE_PORTS, DEFAULT_POD_CIDRS, DEFAULT_VXLAN_PORTS } from '../../components/verifier';
 import { pcapFile, pcapHeader, pcapRecord, payload, PcapRecord } from './capture/writer';
 
-const REPO = path.resolve(__dirname, '..', '..');
+import { REPO_ROOT as REPO } from '../../components/repo';
 let dir: string;
 
 function ipv4(src: string, dst: string, proto: number, body: Buffer): Buffer {

@@ -9,7 +9,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-export const REPO = path.resolve(__dirname, '..', '..', '..');
+import { REPO_ROOT } from '../../../components/repo';
+export const REPO = REPO_ROOT;
 export const CAPTURES = path.join(REPO, 'test', 'fixtures', 'captures');
 export const GENERATOR = path.join(REPO, 'scripts', 'fixtures', 'make-fixtures.py');
 export const PYTHON = '/usr/bin/python3';
