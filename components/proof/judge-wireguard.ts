@@ -20,25 +20,8 @@ import { tcpdumpComplete, type Expectations, type LabCheck } from './verificatio
 /** Cilium's WireGuard port (encryption-wireguard.rst: "exposed on UDP port 51871 on each node"). */
 export const CILIUM_WIREGUARD_PORT = 51871;
 
-/** The verifier's WireGuard findings. */
-export interface WireguardFindings {
-  packets: number;
-  dataPackets: number;
-  handshakes: number;
-  /** Packets on a WireGuard port that are not a valid message (wrong type or length). */
-  invalid?: number;
-  flows: {
-    src: string;
-    dst: string;
-    receiverIndex: number;
-    packets: number;
-    firstCounter?: number;
-    lastCounter?: number;
-    counterIncreasing?: boolean;
-    firstTime?: number;
-    lastTime?: number;
-  }[];
-}
+/** The verifier's WireGuard findings (report.wireguard). */
+export type WireguardFindings = Report['wireguard'];
 
 export interface WireguardExpectations {
   /** The node IPs: where WireGuard may run. */
@@ -71,7 +54,8 @@ export const WIREGUARD_CORRELATION_NOTE =
   'instead, in each direction between the client and server nodes, WireGuard transport data packets must be at least ' +
   'the pod packets the traffic generator sent that way (pings, plus the fewest TCP segments an HTTP request needs).';
 
-export const findingsOf = (r: Report): WireguardFindings | undefined => (r as Report & { wireguard?: WireguardFindings }).wireguard;
+/** Lab outputs recorded before the verifier had WireGuard findings lack them. */
+export const findingsOf = (r: Report): WireguardFindings | undefined => (r as Partial<Report>).wireguard;
 
 /** Pure: the correlation between WireGuard data packets and the traffic generator's pod packets. */
 export function wireguardCorrelation(r: Report, w: WireguardExpectations): WireguardCorrelation | undefined {

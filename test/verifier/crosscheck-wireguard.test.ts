@@ -8,34 +8,14 @@
  * tshark and an invalid datagram for us.
  */
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 
 import { readCapture } from '../../components/verifier/capture';
 import { FrameFactsLike, cliArgs, loadFixtures, parseNdjson, runCliInProcess } from './helpers/fixtures';
+import { tsharkWg } from './helpers/tshark';
 
 /** Where the WireGuard message starts in these fixtures: Ethernet (14) + IPv4 without options (20) + UDP (8). */
 const WG_AT = 42;
 const fixtures = loadFixtures().filter((e) => e.frameFacts.some((f) => f.wireguard));
-
-interface TsharkWg { type: number; sender?: number; receiver?: number; counter?: number }
-
-function tsharkWg(file: string): Map<number, TsharkWg> {
-  const args = ['-n', '-r', file, '-d', 'udp.port==51871,wg', '-T', 'fields', '-E', 'separator=\t',
-    '-e', 'frame.number', '-e', 'wg.type', '-e', 'wg.sender', '-e', 'wg.receiver', '-e', 'wg.counter'];
-  const r = spawnSync('tshark', args, { encoding: 'utf8', timeout: 60_000 });
-  assert.equal(r.status, 0, `tshark ${args.join(' ')}: ${r.stderr}`);
-  const out = new Map<number, TsharkWg>();
-  for (const line of r.stdout.split('\n').filter(Boolean)) {
-    const [frame, type, sender, receiver, counter] = line.split('\t');
-    if (type === '') continue;
-    const w: TsharkWg = { type: Number(type) };
-    if (sender) w.sender = Number(sender);
-    if (receiver) w.receiver = Number(receiver);
-    if (counter) w.counter = Number(counter);
-    out.set(Number(frame), w);
-  }
-  return out;
-}
 
 describe('verifier cross-check with tshark: WireGuard frame by frame', function () {
   this.timeout(120_000);

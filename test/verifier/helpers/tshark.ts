@@ -2,6 +2,7 @@
  * tshark (Wireshark 4.0) as an independent reference: field extraction per frame, with ESP decryption through
  * `uat:esp_sa` entries (8 fields: family, src, dst, spi, encryption, key, authentication, auth key).
  */
+import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 
 export interface TsharkSa { v6: boolean; src: string; dst: string; spi: number | '*'; key: string /* 40 hex */; null?: boolean; authKey?: string }
@@ -78,4 +79,25 @@ export function tsharkFrames(file: string, extra: string[] = [], env?: NodeJS.Pr
 export function tsharkVersion(): string {
   const r = spawnSync('tshark', ['--version'], { encoding: 'utf8' });
   return (r.stdout ?? '').split('\n')[0];
+}
+
+/** One WireGuard message as tshark's wg dissector reads it (Wireshark decodes 51820 by default; Cilium uses 51871). */
+export interface TsharkWg { type: number; sender?: number; receiver?: number; counter?: number }
+
+export function tsharkWg(file: string): Map<number, TsharkWg> {
+  const args = ['-n', '-r', file, '-d', 'udp.port==51871,wg', '-T', 'fields', '-E', 'separator=\t',
+    '-e', 'frame.number', '-e', 'wg.type', '-e', 'wg.sender', '-e', 'wg.receiver', '-e', 'wg.counter'];
+  const r = spawnSync('tshark', args, { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, `tshark ${args.join(' ')}: ${r.stderr}`);
+  const out = new Map<number, TsharkWg>();
+  for (const line of r.stdout.split('\n').filter(Boolean)) {
+    const [frame, type, sender, receiver, counter] = line.split('\t');
+    if (type === '') continue;
+    const w: TsharkWg = { type: Number(type) };
+    if (sender) w.sender = Number(sender);
+    if (receiver) w.receiver = Number(receiver);
+    if (counter) w.counter = Number(counter);
+    out.set(Number(frame), w);
+  }
+  return out;
 }
