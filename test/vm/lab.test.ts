@@ -30,6 +30,8 @@ import type { Report } from '../../components/verifier/report';
 import { verifyCapture, type VerifyOptions as VerifierOptions } from '../../components/verifier';
 import { parseCaptureStop, parseTraffic, parseFacts, parseKeyValues, xfrmGrowth, type CaptureCounts, type NodeSnapshot, type TrafficResult } from '../../components/proof/parse';
 import { expectationsFor, runVerification, type VerificationResult, type VerifyFn } from '../../components/proof/verification';
+import { wireguardChecks, wireguardCorrelation, type WireguardExpectations } from '../../components/proof/judge-wireguard';
+import type { Encryption } from '../../components/config';
 import { NONCE_LENGTH, NONCE_PATTERN, NONCE_PREFIX } from '../../components/proof/nonce';
 import { routerCaptureFile, fetchEnvironment, CAPTURE_MAX_PACKETS, CAPTURE_MAX_SECONDS } from '../../components/proof/capture';
 
@@ -238,7 +240,11 @@ async function xfrmTexts(): Promise<string[]> {
 
 /** The program's expectations for this capture: the lab's pods, nodes and cilium_host addresses. */
 function expectations(c: Capture, encryption: 'ipsec' | 'none', grown: Record<string, Record<string, [number, number]>>, decrypt: boolean) {
-  return expectationsFor({
+  return expectationsFor(expectationArgs(c, encryption, grown, decrypt));
+}
+
+function expectationArgs(c: Capture, encryption: Encryption, grown: Record<string, Record<string, [number, number]>>, decrypt: boolean): Parameters<typeof expectationsFor>[0] {
+  return {
     encryption,
     spi: L().cfg.ipsecKeyId,
     pods: [FIXTURE_NODES[0].podIp, FIXTURE_NODES[1].podIp],
@@ -248,7 +254,7 @@ function expectations(c: Capture, encryption: 'ipsec' | 'none', grown: Record<st
     decrypt,
     xfrmErrorsGrown: grown,
     tcpdump: c.tcpdump,
-  });
+  };
 }
 
 /** The program's verification of a capture (runVerification: verifier library + judge), as the stack output states it. */
@@ -313,20 +319,7 @@ async function layoutPhase(layout: Layout, iface: string, label: string): Promis
 }
 
 /** The verifier's rotation findings (report.rotation with a rotation expectation). */
-interface RotationReport {
-  from: number;
-  to: number;
-  directions: { src: string; dst: string; lastOld?: number | null; firstNew?: number | null; oldAfterSwitch: number }[];
-  cleartextWindows: { start: number; end: number; packets: number }[];
-}
-
-/** The verifier's WireGuard findings (report.wireguard). */
-interface WireguardReport {
-  packets: number;
-  dataPackets: number;
-  handshakes: number;
-  flows: { src: string; dst: string; receiverIndex: number; packets: number; counterIncreasing?: boolean; firstTime?: number; lastTime?: number }[];
-}
+type RotationReport = NonNullable<Report['rotation']>;
 
 /** A WireGuard key pair (Curve25519, base64 as `wg genkey | wg pubkey` prints them). */
 function wireguardKeyPair(): { privateKey: string; publicKey: string } {
@@ -425,12 +418,10 @@ async function rotationCapture(label: string, layout: Layout, mode: RotationMode
 /** The verifier's rotation findings and verdict (the `rotation` expectation: report.rotation). */
 interface RotationView extends RotationReport {
   source: 'verifier';
-  met: boolean;
-  failures: string[];
 }
 
 function rotationOf(r: Report, from: number, to: number): RotationView {
-  const own = (r as unknown as { rotation?: RotationReport & { met: boolean; failures: string[] } }).rotation;
+  const own = r.rotation;
   if (!own) throw new Error(`the verifier report has no rotation section for ${from} -> ${to}`);
   return { ...own, source: 'verifier', met: own.met && r.meetsExpectation, failures: own.failures };
 }
@@ -713,23 +704,23 @@ describe('VM suite: the lab\'s VM half on real libvirt VMs (router, worker1, wor
       const c = await capture('wireguard', l.cfg.captureInterface);
       assertTrafficFlowed(c);
       const nodeIps = l.workers.map((w) => w.ip);
-      // No --endpoints: they are the ESP expectation; the WireGuard flows' ends are checked below.
-      const r = await verifyCapture(c.pcap, { nonce: c.nonce, podCidrs: [l.cfg.podCidr], expect: 'encrypted' });
-      const wg = (r as unknown as { wireguard: WireguardReport }).wireguard;
-      summarize(c, r, `; WireGuard packets ${wg?.packets} data ${wg?.dataPackets} handshakes ${wg?.handshakes} flows ${wg?.flows?.length}`);
-      assert.equal(r.verdict, 'encrypted', r.reasons.join(' | '));
-      assert.ok(r.meetsExpectation, r.expectationFailures.join(' | '));
-      assert.equal(r.cleartext.podPackets, 0);
-      assert.equal(r.nonce?.hits, 0);
-      assert.equal(r.esp.packets, 0);
+      // The program's WireGuard judge: the verifier's expectations (encrypted, no cleartext pod packet, the
+      // nonce never in clear) and the lab's WireGuard checks (data on the wire, flows between the node
+      // IPs, counters growing, data packets per direction accounting for the pod packets sent). The
+      // kernel fixture runs no Cilium agent, so the agents' encrypt-status check is the one left out.
+      const w: WireguardExpectations = { nodeIps, clientNodeIp: nodeIps[0], serverNodeIp: nodeIps[1], traffic: c.traffic, expectedPeers: 1 };
+      const checks = wireguardChecks(w).filter((k) => !/Cilium agent/.test(k.name));
+      assert.equal(checks.length, wireguardChecks(w).length - 1, 'the agents check is the only one left out');
+      const x = expectationsFor(expectationArgs(c, 'wireguard', {}, false));
+      const r = await runVerification({ capturePath: c.rel, root: REPO_ROOT, podCidr: l.cfg.podCidr, expectations: x, xfrmTexts: [], traffic: c.traffic, checks }, verifyFn);
+      const wg = r.wireguard;
+      summarize(c, r, `; WireGuard packets ${wg?.packets} data ${wg?.dataPackets} handshakes ${wg?.handshakes} flows ${wg?.flows?.length}; judge ${r.pass ? 'pass' : 'FAIL'}`);
+      assert.ok(r.pass, `the lab's WireGuard judge failed: ${r.failures.join(' | ')}`);
+      assert.equal(r.verdict, 'encrypted', (r.reasons ?? []).join(' | '));
+      assert.equal(r.esp?.packets, 0);
       assert.ok(wg && wg.handshakes > 0, `no WireGuard handshake: ${JSON.stringify(wg)}`);
-      for (const f of wg.flows) assert.ok(nodeIps.includes(f.src) && nodeIps.includes(f.dst), `WireGuard flow ${f.src} -> ${f.dst} not between the node IPs`);
-      // WireGuard's session keys are ephemeral: instead of decrypting, the data packets per direction
-      // must account for the pod packets (each ping and each TCP segment is one transport message).
-      const dataFrom = (src: string) => wg.flows.filter((f) => f.src === src).reduce((n, f) => n + f.packets, 0);
-      assert.ok(dataFrom(nodeIps[0]) >= c.traffic.pingTransmitted, `worker1 -> worker2: ${dataFrom(nodeIps[0])} WireGuard packets < ${c.traffic.pingTransmitted} pings sent`);
-      assert.ok(dataFrom(nodeIps[1]) >= c.traffic.pingReceived, `worker2 -> worker1: ${dataFrom(nodeIps[1])} WireGuard packets < ${c.traffic.pingReceived} replies`);
-      for (const f of wg.flows) assert.ok(f.counterIncreasing !== false, `counter not increasing on ${JSON.stringify(f)}`);
+      const c2s = wireguardCorrelation(r as Report, w);
+      assert.ok(c2s?.holds, `correlation: ${JSON.stringify(c2s)}`);
     });
   });
 
@@ -742,11 +733,11 @@ describe('VM suite: the lab\'s VM half on real libvirt VMs (router, worker1, wor
       summarize(c, r, `; judge ${r.pass ? 'pass' : 'FAIL'}`);
       assert.ok(r.pass, `the lab's judge failed the cleartext sanity capture: ${r.failures.join(' | ')}`);
       assert.ok((r.cleartext?.podPackets ?? 0) >= 2 * PING_COUNT, `only ${r.cleartext?.podPackets} cleartext pod packets`);
-      const flows = (r.cleartext as unknown as { flows: { paths: string[] }[] }).flows;
+      const flows = r.cleartext?.flows ?? [];
       assert.ok(flows.some((f) => f.paths.includes('eth/ipv4/udp/vxlan/eth/ipv4')), 'pod packets not inside VXLAN');
       // The same capture judged as IPsec must fail, naming the cleartext.
       const asIpsec = await programVerdict(c, 'ipsec', [], {});
-      assert.ok(!asIpsec.pass && asIpsec.failures.some((f) => /verdict is cleartext/.test(f)), asIpsec.failures.join(' | '));
+      assert.ok(!asIpsec.pass && asIpsec.failures.some((f) => /got "cleartext"/.test(f)), asIpsec.failures.join(' | '));
     });
   });
 
