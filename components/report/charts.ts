@@ -7,7 +7,7 @@
  * vega and vega-lite are loaded on first use: the verifier CLI loads this module only for --html.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { CLASSES, CLASS_COLOR, CLASS_LABEL, type Timeline, type TimeWindow, type TrafficClass } from './evidence';
+import { CLASSES, CLASS_COLOR, CLASS_LABEL, type Span, type Timeline, type TrafficClass } from './evidence';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
 const WIDTH = 640;
@@ -41,7 +41,7 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
 
 export interface TimelineMarks {
   /** The span of the lab's traffic, shaded. */
-  window?: TimeWindow;
+  window?: Span;
   /** Rotation switchovers (first packet with the new SPI per direction). */
   switchovers?: { time: number; label: string }[];
   /** Chart height in pixels (default 180). */

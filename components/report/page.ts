@@ -9,7 +9,7 @@ import type { Report } from '../verifier/report';
 import { pathsSpec, protocolsSpec, renderSvg, timelineSpec, type PathRow } from './charts';
 import { dissectFrame, type Dissection } from './dissect';
 import {
-  CLASSES, CLASS_LABEL, innerNextHeader, switchovers, trafficWindow, type EvidenceReport, type Sample, type TrafficClass,
+  CLASSES, CLASS_LABEL, switchovers, trafficWindow, type EvidenceReport, type Sample, type TrafficClass,
 } from './evidence';
 import { dissectionHtml, esc, isoTime, num, page, table } from './html';
 
@@ -76,7 +76,6 @@ export function pathRows(r: EvidenceReport): PathRow[] {
     }
   };
   for (const f of r.esp.flows) add(f.paths, 'esp', f.packets);
-  for (const f of r.wireguard?.flows ?? []) add(f.paths, 'wireguard', Number(f.packets ?? 0));
   for (const f of r.cleartext.flows) add(f.paths, 'podCleartext', f.packets);
   for (const f of r.cleartext.nodeTraffic?.flows ?? []) add(f.paths, 'host', f.packets);
   return [...byKey.values()];
@@ -161,7 +160,7 @@ export function sampleDissections(r: EvidenceReport, opts: Pick<PageOptions, 'vx
   for (const s of Array.isArray(r.samples) ? r.samples : []) {
     if (seen.has(s.class) || typeof s.dataHex !== 'string') continue;
     seen.add(s.class);
-    const nh = innerNextHeader(s.innerProto);
+    const nh = s.innerProto;
     const plaintext = s.plaintextHex && nh !== undefined ? { data: Buffer.from(s.plaintextHex, 'hex'), nextHeader: nh } : undefined;
     out.push({ sample: s, dissection: dissectFrame({
       frame: s.frame, linkType: s.linkType, data: Buffer.from(s.dataHex, 'hex'), origLen: s.origLen, time: s.time, plaintext,
