@@ -9,8 +9,7 @@ import { L, LayerStack, ipProtoLayer } from '../decode/layers';
 import { GcmResult, decryptEspGcm, minGcmLength } from '../crypto/esp-gcm';
 import { SaSpec, SaTable } from '../crypto/sa';
 import type { EspFlowReport, Report } from '../report';
-import { formatV4, formatV6 } from './addr';
-import { MAX_TRACKED_FLOWS, V6Table } from './flow-table';
+import { PairFlowTable } from './flow-table';
 import { nullEspPayload } from './null-esp';
 import type { PathNames } from './paths';
 
@@ -29,9 +28,6 @@ interface EspFlow {
   lastSeq: number;
   /** Low half of the last sequence number seen by the ESN guess. */
   lastSeqForHi: number;
-  /** Outer IPv4 addresses as numbers (-1 for IPv6) for the last-flow shortcut. */
-  srcN: number;
-  dstN: number;
 }
 
 export class EspCollector {
@@ -41,12 +37,8 @@ export class EspCollector {
   decOk = 0;
   decFailed = 0;
   noKey = 0;
-  private readonly v4 = new Map<number, Map<number, Map<number, EspFlow>>>();
-  private readonly v6 = new V6Table<EspFlow>();
-  private readonly flows: EspFlow[] = [];
-  private lastFlow: EspFlow | undefined;
-  /** The one flow that counts ESP packets of SAs beyond MAX_TRACKED_FLOWS (not in the flow list). */
-  private other: EspFlow | undefined;
+  /** Per SA (outer source, destination, SPI); beyond MAX_TRACKED_FLOWS one untracked flow counts the rest. */
+  private readonly table = new PairFlowTable<EspFlow>((src, dst, spi, frame, tracked) => this.newFlow(src, dst, spi, frame, tracked));
 
   constructor(private readonly sas: SaTable, private readonly decoder: PacketDecoder, private readonly paths: PathNames) {}
 
@@ -60,7 +52,7 @@ export class EspCollector {
     const end = off + st.len[i];
     const spi = b.readUInt32BE(off);
     const seq = b.readUInt32BE(off + 4);
-    const flow = this.flow(st, ipIdx, spi, f.index);
+    const flow = this.table.get(st, ipIdx, spi, f.index);
     const r = flow.r;
     this.packets++;
     if (ipIdx + 1 < i && st.type[i - 1] === L.UDP) this.inUdp++;
@@ -161,49 +153,9 @@ export class EspCollector {
     return null;
   }
 
-  private flow(st: LayerStack, ipIdx: number, spi: number, frame: number): EspFlow {
-    const b = st.bufs[st.src[ipIdx]];
-    const off = st.off[ipIdx];
-    if (st.type[ipIdx] === L.IPV4) {
-      const s = b.readUInt32BE(off + 12);
-      const d = b.readUInt32BE(off + 16);
-      const last = this.lastFlow;
-      if (last !== undefined && last.srcN === s && last.dstN === d && last.r.spi === spi) return last;
-      let m1 = this.v4.get(s);
-      if (m1 === undefined) { m1 = new Map(); this.v4.set(s, m1); }
-      let m2 = m1.get(d);
-      if (m2 === undefined) { m2 = new Map(); m1.set(d, m2); }
-      let flow = m2.get(spi);
-      if (flow === undefined) {
-        if (this.flows.length >= MAX_TRACKED_FLOWS) return this.overflow(frame);
-        flow = this.newFlow(formatV4(s), formatV4(d), spi, frame, s, d);
-        m2.set(spi, flow);
-      }
-      this.lastFlow = flow;
-      return flow;
-    }
-    let flow = this.v6.get(b, off + 8, spi);
-    if (flow === undefined) {
-      if (this.flows.length >= MAX_TRACKED_FLOWS) return this.overflow(frame);
-      flow = this.newFlow(formatV6(b, off + 8), formatV6(b, off + 24), spi, frame, -1, -1);
-      this.v6.set(b, off + 8, spi, flow);
-    }
-    this.lastFlow = undefined;
-    return flow;
-  }
-
-  private overflow(frame: number): EspFlow {
-    if (this.other === undefined) {
-      const f = this.newFlow('*', '*', 0, frame, -1, -1);
-      this.flows.pop();
-      f.candidates = [];
-      this.other = f;
-    }
-    return this.other;
-  }
-
-  private newFlow(src: string, dst: string, spi: number, frame: number, srcN: number, dstN: number): EspFlow {
-    const candidates = this.sas.lookup(src, dst, spi);
+  private newFlow(src: string, dst: string, spi: number, frame: number, tracked: boolean): EspFlow {
+    // The untracked flow stands for many SAs: no key can be tried on it.
+    const candidates = tracked ? this.sas.lookup(src, dst, spi) : [];
     const usable = candidates.filter((c) => c.key !== undefined);
     const nullEncryption = candidates.length > 0 && candidates.every((c) => c.nullEncryption);
     const r: EspFlowReport = {
@@ -217,20 +169,19 @@ export class EspCollector {
     }
     const flow: EspFlow = {
       r, pathKeys: new Set(), sizeSum: 0, candidates: usable, pinned: 0,
-      seqHi: usable.length > 0 ? usable[0].seqHi : 0, nullEncryption, lastSeq: 0, srcN, dstN,
+      seqHi: usable.length > 0 ? usable[0].seqHi : 0, nullEncryption, lastSeq: 0,
       lastSeqForHi: 0,
     };
-    this.flows.push(flow);
     return flow;
   }
 
   /** Packets of SAs beyond MAX_TRACKED_FLOWS (counted, not listed), or 0. */
   get untrackedPackets(): number {
-    return this.other ? this.other.r.packets : 0;
+    return this.table.untracked ? this.table.untracked.r.packets : 0;
   }
 
   report(): Report['esp'] {
-    const flows: EspFlowReport[] = this.flows.map((f) => ({
+    const flows: EspFlowReport[] = this.table.flows.map((f) => ({
       ...f.r,
       paths: [...f.pathKeys].map(this.paths.name).sort(),
       sizes: f.r.packets > 0

@@ -1,9 +1,13 @@
 /**
- * What every flow table of the analyzer shares: the bound on tracked flows and the IPv6 table.
+ * What every flow table of the analyzer shares: the bound on tracked flows, the IPv6 table, and the table of
+ * flows keyed by (outer source, outer destination, a number such as the SPI or the receiver index).
  *
  * IPv4 flows are keyed by nested Maps on the 32-bit addresses; IPv6 flows by the 32 address octets plus a number,
  * without building a string per packet: a numeric hash picks a bucket, the stored copy of the octets confirms.
  */
+
+import { L, type LayerStack } from '../decode/layers';
+import { formatV4, formatV6 } from './addr';
 
 /** Track at most this many flows per table: a damaged or hostile capture must not grow memory without bound. */
 export const MAX_TRACKED_FLOWS = 10000;
@@ -35,5 +39,71 @@ export class V6Table<T> {
     let list = this.buckets.get(h);
     if (list === undefined) { list = []; this.buckets.set(h, list); }
     list.push({ key: Buffer.from(b.subarray(off, off + 32)), extra, value });
+  }
+}
+
+/**
+ * Flows keyed by an IP header's addresses and a number (ESP: the SPI; WireGuard: the receiver index), in the
+ * order first seen. Consecutive packets of one IPv4 flow skip the lookups. Beyond MAX_TRACKED_FLOWS, packets
+ * of new flows all go to one untracked flow that is not listed.
+ */
+export class PairFlowTable<F> {
+  private readonly v4 = new Map<number, Map<number, Map<number, F>>>();
+  private readonly v6 = new V6Table<F>();
+  /** The tracked flows, in the order first seen. */
+  readonly flows: F[] = [];
+  private last: F | undefined;
+  private lastSrc = 0;
+  private lastDst = 0;
+  private lastKey = 0;
+  /** The one flow of everything beyond the bound (undefined until the bound is hit). */
+  untracked: F | undefined;
+
+  /** `make` builds a flow; `tracked` is false for the untracked one (its addresses are '*'). */
+  constructor(private readonly make: (src: string, dst: string, key: number, frame: number, tracked: boolean) => F) {}
+
+  /** The flow of the IP header at `ipIdx` of the stack with `key`, made when first seen. */
+  get(st: LayerStack, ipIdx: number, key: number, frame: number): F {
+    const b = st.bufs[st.src[ipIdx]];
+    const off = st.off[ipIdx];
+    if (st.type[ipIdx] === L.IPV4) {
+      const s = b.readUInt32BE(off + 12);
+      const d = b.readUInt32BE(off + 16);
+      if (this.last !== undefined && this.lastSrc === s && this.lastDst === d && this.lastKey === key) return this.last;
+      let m1 = this.v4.get(s);
+      if (m1 === undefined) { m1 = new Map(); this.v4.set(s, m1); }
+      let m2 = m1.get(d);
+      if (m2 === undefined) { m2 = new Map(); m1.set(d, m2); }
+      let flow = m2.get(key);
+      if (flow === undefined) {
+        if (this.flows.length >= MAX_TRACKED_FLOWS) return this.overflow(frame);
+        flow = this.add(formatV4(s), formatV4(d), key, frame);
+        m2.set(key, flow);
+      }
+      this.last = flow;
+      this.lastSrc = s;
+      this.lastDst = d;
+      this.lastKey = key;
+      return flow;
+    }
+    let flow = this.v6.get(b, off + 8, key);
+    if (flow === undefined) {
+      if (this.flows.length >= MAX_TRACKED_FLOWS) return this.overflow(frame);
+      flow = this.add(formatV6(b, off + 8), formatV6(b, off + 24), key, frame);
+      this.v6.set(b, off + 8, key, flow);
+    }
+    this.last = undefined;
+    return flow;
+  }
+
+  private add(src: string, dst: string, key: number, frame: number): F {
+    const flow = this.make(src, dst, key, frame, true);
+    this.flows.push(flow);
+    return flow;
+  }
+
+  private overflow(frame: number): F {
+    if (this.untracked === undefined) this.untracked = this.make('*', '*', 0, frame, false);
+    return this.untracked;
   }
 }

@@ -6,19 +6,16 @@
  * WireGuard's session keys are ephemeral (rotated every two minutes, never exposed by the nodes), so transport
  * data cannot be decrypted: its presence, and the absence of cleartext pod packets beside it, is the evidence.
  */
-import { L, LayerStack } from '../decode/layers';
+import type { LayerStack } from '../decode/layers';
 import {
   WG_COOKIE_REPLY, WG_INITIATION, WG_INVALID, WG_RESPONSE, WG_TRANSPORT, WG_TRANSPORT_MIN_LEN, wgCounter, wgReceiverIndex,
 } from '../decode/wireguard';
 import type { WireguardFlowReport, WireguardReport } from '../report';
-import { formatV4, formatV6 } from './addr';
-import { MAX_TRACKED_FLOWS, V6Table } from './flow-table';
+import { PairFlowTable } from './flow-table';
 
 interface WgFlow {
   r: WireguardFlowReport;
   sizeSum: number;
-  srcN: number;
-  dstN: number;
 }
 
 export class WireguardCollector {
@@ -29,11 +26,8 @@ export class WireguardCollector {
   cookieReplies = 0;
   invalid = 0;
   private readonly invalidFrames: number[] = [];
-  private readonly v4 = new Map<number, Map<number, Map<number, WgFlow>>>();
-  private readonly v6 = new V6Table<WgFlow>();
-  private readonly flows: WgFlow[] = [];
-  private lastFlow: WgFlow | undefined;
-  private other: WgFlow | undefined;
+  /** Per (outer source, destination, receiver index); beyond MAX_TRACKED_FLOWS one untracked flow counts the rest. */
+  private readonly table = new PairFlowTable<WgFlow>((src, dst, receiver, frame) => newWgFlow(src, dst, receiver, frame));
 
   constructor(private readonly ports: readonly number[]) {}
 
@@ -60,7 +54,7 @@ export class WireguardCollector {
     const receiver = wgReceiverIndex(b, off, len, type);
     const counter = wgCounter(b, off, len);
     if (receiver < 0 || counter < 0) return true; // cut short by the snap length: counted, not tracked
-    const flow = this.flow(st, ipIdx, receiver, frame);
+    const flow = this.table.get(st, ipIdx, receiver, frame);
     const r = flow.r;
     r.packets++;
     r.lastFrame = frame;
@@ -83,61 +77,12 @@ export class WireguardCollector {
     return true;
   }
 
-  private flow(st: LayerStack, ipIdx: number, receiver: number, frame: number): WgFlow {
-    const b = st.bufs[st.src[ipIdx]];
-    const off = st.off[ipIdx];
-    if (st.type[ipIdx] === L.IPV4) {
-      const s = b.readUInt32BE(off + 12);
-      const d = b.readUInt32BE(off + 16);
-      const last = this.lastFlow;
-      if (last !== undefined && last.srcN === s && last.dstN === d && last.r.receiverIndex === receiver) return last;
-      let m1 = this.v4.get(s);
-      if (m1 === undefined) { m1 = new Map(); this.v4.set(s, m1); }
-      let m2 = m1.get(d);
-      if (m2 === undefined) { m2 = new Map(); m1.set(d, m2); }
-      let flow = m2.get(receiver);
-      if (flow === undefined) {
-        if (this.flows.length >= MAX_TRACKED_FLOWS) return this.overflow(frame);
-        flow = this.newFlow(formatV4(s), formatV4(d), receiver, frame, s, d);
-        m2.set(receiver, flow);
-      }
-      this.lastFlow = flow;
-      return flow;
-    }
-    let flow = this.v6.get(b, off + 8, receiver);
-    if (flow === undefined) {
-      if (this.flows.length >= MAX_TRACKED_FLOWS) return this.overflow(frame);
-      flow = this.newFlow(formatV6(b, off + 8), formatV6(b, off + 24), receiver, frame, -1, -1);
-      this.v6.set(b, off + 8, receiver, flow);
-    }
-    this.lastFlow = undefined;
-    return flow;
-  }
-
-  private overflow(frame: number): WgFlow {
-    if (this.other === undefined) {
-      this.other = this.newFlow('*', '*', 0, frame, -1, -1);
-      this.flows.pop();
-    }
-    return this.other;
-  }
-
-  private newFlow(src: string, dst: string, receiverIndex: number, frame: number, srcN: number, dstN: number): WgFlow {
-    const flow: WgFlow = {
-      r: { src, dst, receiverIndex, packets: 0, firstCounter: 0, lastCounter: 0, counterIncreasing: true, counterDecreases: 0,
-        counterRepeats: 0, firstTime: 0, lastTime: 0, firstFrame: frame, lastFrame: frame, sizes: { min: Infinity, max: 0, mean: 0 } },
-      sizeSum: 0, srcN, dstN,
-    };
-    this.flows.push(flow);
-    return flow;
-  }
-
   get untrackedPackets(): number {
-    return this.other ? this.other.r.packets : 0;
+    return this.table.untracked ? this.table.untracked.r.packets : 0;
   }
 
   report(): WireguardReport {
-    const flows = this.flows.map((f) => ({
+    const flows = this.table.flows.map((f) => ({
       ...f.r,
       sizes: f.r.packets > 0 ? { min: f.r.sizes.min, max: f.r.sizes.max, mean: Math.round((f.sizeSum / f.r.packets) * 10) / 10 }
         : { min: 0, max: 0, mean: 0 },
@@ -147,4 +92,12 @@ export class WireguardCollector {
       handshakes: this.handshakes, cookieReplies: this.cookieReplies, invalid: this.invalid, invalidFrames: [...this.invalidFrames], flows,
     };
   }
+}
+
+function newWgFlow(src: string, dst: string, receiverIndex: number, frame: number): WgFlow {
+  return {
+    r: { src, dst, receiverIndex, packets: 0, firstCounter: 0, lastCounter: 0, counterIncreasing: true, counterDecreases: 0,
+      counterRepeats: 0, firstTime: 0, lastTime: 0, firstFrame: frame, lastFrame: frame, sizes: { min: Infinity, max: 0, mean: 0 } },
+    sizeSum: 0,
+  };
 }
