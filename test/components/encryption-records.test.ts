@@ -8,7 +8,7 @@ import { spawnSync } from 'child_process';
 import * as path from 'path';
 import { IPSEC_KEY_BYTES, parseKeyRecord } from '../../components/encryption-records';
 
-const REPO = path.resolve(__dirname, '..', '..');
+import { REPO_ROOT as REPO } from '../../components/repo';
 
 function run(script: string, env: Record<string, string>, previous?: string) {
   const r = spawnSync('bash', [path.join(REPO, 'scripts', 'host', script)], {

@@ -11,7 +11,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-const REPO = path.resolve(__dirname, '..', '..');
+import { REPO_ROOT as REPO } from '../../components/repo';
 const SCRIPT = path.join(REPO, 'scripts', 'vm', 'ipsec-wait.sh');
 const KEY = 'aa'.repeat(20);
 

@@ -19,7 +19,7 @@ import { envOf, scriptOf as scriptOfText } from '../helpers/script-command';
 import type { RotationVerifyFn } from '../../components/proof/rotation';
 import { verifyCapture } from '../../components/verifier';
 
-const REPO = path.resolve(__dirname, '..', '..');
+import { REPO_ROOT as REPO } from '../../components/repo';
 const SECRET_MARK = '4dabf18193072939515e22adb298388d';
 const unwrap = (v: unknown): unknown => (v && typeof v === 'object' && SECRET_MARK in (v as object) ? (v as { value: unknown }).value : v);
 

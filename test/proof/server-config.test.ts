@@ -21,7 +21,7 @@ import {
 } from '../../components/proof/workloads';
 import { parseTraffic } from '../../components/proof/parse';
 
-const REPO = path.resolve(__dirname, '..', '..');
+import { REPO_ROOT as REPO } from '../../components/repo';
 const NONCE = 'lab-Zq3vK8pW1xYa';
 
 function freePort(): Promise<number> {

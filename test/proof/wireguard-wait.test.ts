@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-const REPO = path.resolve(__dirname, '..', '..');
+import { REPO_ROOT as REPO } from '../../components/repo';
 const NODES = ['control-plane', 'worker1', 'worker2'];
 const wg = (peers: number) => `Encryption: Wireguard\nInterface: cilium_wg0\n\tPublic key: aGVsbG8gd29ybGQgaGVsbG8gd29ybGQgaGVsbG8gd28=\n\tNumber of peers: ${peers}\n`;
 
