@@ -110,22 +110,7 @@ export function createCapture(name: string, a: CaptureArgs, opts: pulumi.CustomR
   const routerFile = a.nonce.apply((n) => routerCaptureFile(a.stack, a.run, n));
   const localPath = localCapturePath(a.stack, a.run);
 
-  const start = runScript(
-    `${name}-capture-start`,
-    {
-      target: a.router,
-      script: 'scripts/vm/capture-start.sh',
-      deleteScript: 'scripts/vm/capture-clean.sh',
-      env: {
-        CAPTURE_INTERFACE: a.captureInterface,
-        CAPTURE_FILE: routerFile,
-        CAPTURE_MAX_PACKETS: String(CAPTURE_MAX_PACKETS),
-        CAPTURE_MAX_SECONDS: String(CAPTURE_MAX_SECONDS),
-      },
-      triggers: [a.nonce],
-    },
-    { ...opts, dependsOn: a.dependsOn },
-  );
+  const start = captureStartStep(name, a.router, a.captureInterface, routerFile, [a.nonce], { ...opts, dependsOn: a.dependsOn });
 
   const traffic = runScript(
     `${name}-traffic`,
@@ -148,31 +133,66 @@ export function createCapture(name: string, a: CaptureArgs, opts: pulumi.CustomR
     { ...opts, dependsOn: [start] },
   );
 
-  const stop = runScript(
-    `${name}-capture-stop`,
-    {
-      target: a.router,
-      script: 'scripts/vm/capture-stop.sh',
-      env: { CAPTURE_FILE: routerFile },
-      triggers: [a.nonce, traffic.stdout],
-    },
-    { ...opts, dependsOn: [traffic] },
-  );
-
-  const localFile = fetchLocalFile(a.root, localPath);
-  const fetchEnv = pulumi
-    .all([pulumi.output(a.router.router), routerFile])
-    .apply(([conn, file]) => fetchEnvironment(conn as RouterConnection, file, localFile));
-  const fetch = new command.local.Command(
-    `${name}-capture-fetch`,
-    {
-      create: `bash ${CAPTURE_FETCH_SCRIPT}`,
-      environment: fetchEnv,
-      triggers: [a.nonce, stop.stdout],
-    },
-    // The environment holds the router's private key: secret in state.
-    { ...opts, dependsOn: [stop], additionalSecretOutputs: ['environment'] },
-  );
+  const stop = captureStopStep(name, a.router, routerFile, [a.nonce, traffic.stdout], { ...opts, dependsOn: [traffic] });
+  const fetch = captureFetchStep(name, a.router, routerFile, fetchLocalFile(a.root, localPath), [a.nonce, stop.stdout], { ...opts, dependsOn: [stop] });
 
   return { start, traffic, stop, fetch, routerFile, localPath };
+}
+
+/** tcpdump started on the router (capture-start.sh waits until it listens); capture-clean.sh on delete. */
+export function captureStartStep(
+  name: string,
+  router: SshTarget,
+  captureInterface: string,
+  routerFile: pulumi.Input<string>,
+  triggers: pulumi.Input<unknown>[],
+  opts: pulumi.CustomResourceOptions,
+): command.remote.Command {
+  return runScript(
+    `${name}-capture-start`,
+    {
+      target: router,
+      script: 'scripts/vm/capture-start.sh',
+      deleteScript: 'scripts/vm/capture-clean.sh',
+      env: {
+        CAPTURE_INTERFACE: captureInterface,
+        CAPTURE_FILE: routerFile,
+        CAPTURE_MAX_PACKETS: String(CAPTURE_MAX_PACKETS),
+        CAPTURE_MAX_SECONDS: String(CAPTURE_MAX_SECONDS),
+      },
+      triggers,
+    },
+    opts,
+  );
+}
+
+/** tcpdump stopped (SIGINT), its own counts on stdout. */
+export function captureStopStep(
+  name: string,
+  router: SshTarget,
+  routerFile: pulumi.Input<string>,
+  triggers: pulumi.Input<unknown>[],
+  opts: pulumi.CustomResourceOptions,
+): command.remote.Command {
+  return runScript(`${name}-capture-stop`, { target: router, script: 'scripts/vm/capture-stop.sh', env: { CAPTURE_FILE: routerFile }, triggers }, opts);
+}
+
+/** The pcap copied from the router to `localFile` (relative to the project root, or absolute). */
+export function captureFetchStep(
+  name: string,
+  router: SshTarget,
+  routerFile: pulumi.Input<string>,
+  localFile: string,
+  triggers: pulumi.Input<unknown>[],
+  opts: pulumi.CustomResourceOptions,
+): command.local.Command {
+  const fetchEnv = pulumi
+    .all([pulumi.output(router.router), routerFile])
+    .apply(([conn, file]) => fetchEnvironment(conn as RouterConnection, file, localFile));
+  return new command.local.Command(
+    `${name}-capture-fetch`,
+    { create: `bash ${CAPTURE_FETCH_SCRIPT}`, environment: fetchEnv, triggers },
+    // The environment holds the router's private key: secret in state.
+    { ...opts, additionalSecretOutputs: ['environment'] },
+  );
 }

@@ -27,7 +27,7 @@ import * as random from '@pulumi/random';
 import type { LabConfig } from '../config';
 import { ipsecKeyRecord, parseKeyRecord, type KeyRotation } from '../encryption-records';
 import { runScript, type SshTarget } from '../remote';
-import { CAPTURE_MAX_PACKETS, CAPTURE_MAX_SECONDS, REPO_ROOT, ROUTER_CAPTURE_DIR, fetchEnvironment, type RouterConnection } from './capture';
+import { CAPTURE_MAX_SECONDS, REPO_ROOT, ROUTER_CAPTURE_DIR, captureFetchStep, captureStartStep, captureStopStep } from './capture';
 import type { LabNode } from '../cluster';
 import { nodeFacts } from './facts';
 import { NONCE_LENGTH, NONCE_PREFIX } from './nonce';
@@ -116,22 +116,7 @@ export class IpsecRotation extends pulumi.ComponentResource {
       .filter((n) => n.role === 'worker')
       .map((n) => runScript(`${name}-xfrm-before-${n.name}`, { target: n.target, script: 'scripts/vm/facts-xfrm.sh', triggers: [tag], secretStdout: true }, child));
     const routerFile = nonce.apply((n) => `${ROUTER_CAPTURE_DIR}/${cfg.stack}-rotation-${r.from}-${r.to}-${n}.pcap`);
-    const captureStart = runScript(
-      `${name}-capture-start`,
-      {
-        target: a.router,
-        script: 'scripts/vm/capture-start.sh',
-        deleteScript: 'scripts/vm/capture-clean.sh',
-        env: {
-          CAPTURE_INTERFACE: cfg.captureInterface,
-          CAPTURE_FILE: routerFile,
-          CAPTURE_MAX_PACKETS: String(CAPTURE_MAX_PACKETS),
-          CAPTURE_MAX_SECONDS: String(CAPTURE_MAX_SECONDS),
-        },
-        triggers: [tag, nonce],
-      },
-      { ...child, dependsOn: [...factsBefore, ...xfrmBefore] },
-    );
+    const captureStart = captureStartStep(name, a.router, cfg.captureInterface, routerFile, [tag, nonce], { ...child, dependsOn: [...factsBefore, ...xfrmBefore] });
     const windowEnv = { NAMESPACE: PROOF_NAMESPACE, CLIENT_POD, SERVER_POD, HTTP_PORT: String(SERVER_PORT), TAG: `rotation-${r.from}-${r.to}` };
     const trafficStart = runScript(
       `${name}-traffic-start`,
@@ -191,11 +176,7 @@ export class IpsecRotation extends pulumi.ComponentResource {
       },
       { ...child, dependsOn: [wait, ...xfrmAfter] },
     );
-    const captureStop = runScript(
-      `${name}-capture-stop`,
-      { target: a.router, script: 'scripts/vm/capture-stop.sh', env: { CAPTURE_FILE: s.routerFile }, triggers: [tag, trafficStop.stdout] },
-      { ...child, dependsOn: [trafficStop] },
-    );
+    const captureStop = captureStopStep(name, a.router, s.routerFile, [tag, trafficStop.stdout], { ...child, dependsOn: [trafficStop] });
     const factsAfter = a.nodes.map((n) =>
       runScript(
         `${name}-facts-after-${n.name}`,
@@ -204,14 +185,7 @@ export class IpsecRotation extends pulumi.ComponentResource {
       ),
     );
     const localPath = rotationCapturePath(cfg.stack, cfg.captureRun);
-    const fetchEnv = pulumi
-      .all([pulumi.output(a.router.router), s.routerFile])
-      .apply(([conn, file]) => fetchEnvironment(conn as RouterConnection, file, localPath));
-    const fetch = new command.local.Command(
-      `${name}-capture-fetch`,
-      { create: 'bash scripts/vm/capture-fetch.sh', environment: fetchEnv, triggers: [tag, captureStop.stdout] },
-      { ...child, dependsOn: [captureStop], additionalSecretOutputs: ['environment'] },
-    );
+    const fetch = captureFetchStep(name, a.router, s.routerFile, localPath, [tag, captureStop.stdout], { ...child, dependsOn: [captureStop] });
 
     const verify = a.verify ?? defaultVerify;
     const xfrmTexts = pulumi.secret(pulumi.all([...s.xfrmBefore, ...xfrmAfter].map((c) => c.stdout)));
