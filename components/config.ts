@@ -111,8 +111,10 @@ export const CONFIG_KEYS = {
     description: 'Guest base image (qcow2): https:// URL, file:// URL or local path. Downloaded once to .lab/images.',
   },
   imageChecksum: {
-    default: 'sha256:8d6161defd323d24d66f85dda40e64e2b9021aefa4ca879dcbc4ec775ad1bbc5',
-    description: 'sha256:<hex>, or the URL of the release SHA256SUMS file; may be empty only for a local image.',
+    // Empty in the project file so that a stack that changes lab:imageUrl alone is seen without a
+    // checksum (a project value would reach the program as if the stack had set it).
+    default: '',
+    description: "sha256:<hex>, or the URL of the release SHA256SUMS file; empty = the default image's pinned digest (a custom https lab:imageUrl needs its own; a local image may have none).",
   },
   kubernetesVersion: { default: '1.33.2', description: 'Kubernetes version (kubeadm, kubelet, kubectl from pkgs.k8s.io).' },
   ciliumVersion: {
@@ -251,6 +253,31 @@ export function stackSlug(stack: string): string {
   return stack.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
 }
 
+/** The sha256 of the default lab:imageUrl (Ubuntu's SHA256SUMS for that release): an empty lab:imageChecksum stands for it. */
+export const DEFAULT_IMAGE_CHECKSUM = 'sha256:8d6161defd323d24d66f85dda40e64e2b9021aefa4ca879dcbc4ec775ad1bbc5';
+
+/**
+ * The checksum image-fetch.sh verifies. Empty (or unset) means the default image's digest, which
+ * belongs to the default image only: a custom remote image without its own checksum is refused here,
+ * before anything is created, instead of after a full download; a local image may go without one.
+ */
+function imageChecksumFor(imageUrl: string, given: string | undefined): string {
+  const checksum = (given ?? '').trim();
+  if (checksum === '') {
+    if (imageUrl === CONFIG_KEYS.imageUrl.default) return DEFAULT_IMAGE_CHECKSUM;
+    if (isLocalImage(imageUrl)) return '';
+    throw new LabConfigError(
+      'imageChecksum',
+      given,
+      `a checksum for lab:imageUrl ${JSON.stringify(imageUrl)} (sha256:<64 lowercase hex> or the URL of its SHA256SUMS file): the default checksum belongs to the default image only`,
+    );
+  }
+  if (!/^sha256:[0-9a-f]{64}$/.test(checksum) && !/^(https?|file):\/\/\S+$/.test(checksum)) {
+    throw new LabConfigError('imageChecksum', given, 'sha256:<64 lowercase hex> or the URL of a SHA256SUMS file (empty: the default image\'s digest, or none for a local image)');
+  }
+  return checksum;
+}
+
 /**
  * Pure: raw config strings (keys without the `lab:` prefix) -> LabConfig.
  * Throws LabConfigError on the first problem: key, value and expectation in the message.
@@ -281,18 +308,7 @@ export function parseLabConfig(raw: Raw, stack: string): LabConfig {
   if (!/^(https?|file):\/\/\S+$/.test(imageUrl) && !(isLocalImage(imageUrl) && !/\s/.test(imageUrl))) {
     throw new LabConfigError('imageUrl', raw.imageUrl, 'an http(s):// or file:// URL, or an absolute or ./relative path');
   }
-  const imageChecksum = raw.imageChecksum === undefined ? CONFIG_KEYS.imageChecksum.default : raw.imageChecksum.trim();
-  const checksumOk =
-    /^sha256:[0-9a-f]{64}$/.test(imageChecksum) ||
-    /^(https?|file):\/\/\S+$/.test(imageChecksum) ||
-    (imageChecksum === '' && isLocalImage(imageUrl));
-  if (!checksumOk) {
-    throw new LabConfigError('imageChecksum', raw.imageChecksum, 'sha256:<64 lowercase hex> or the URL of a SHA256SUMS file (empty only for a local image)');
-  }
-  // A default checksum belongs to the default image: a custom image must bring its own.
-  if (raw.imageChecksum === undefined && raw.imageUrl !== undefined && imageUrl !== CONFIG_KEYS.imageUrl.default && !isLocalImage(imageUrl)) {
-    throw new LabConfigError('imageChecksum', raw.imageChecksum, `a checksum for the custom lab:imageUrl ${imageUrl} (sha256:<hex> or a SHA256SUMS URL)`);
-  }
+  const imageChecksum = imageChecksumFor(imageUrl, raw.imageChecksum);
 
   const kubernetesVersion = get(raw, 'kubernetesVersion').replace(/^v/, '');
   if (!VERSION.test(kubernetesVersion)) {

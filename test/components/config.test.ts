@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as YAML from 'yaml';
 import * as pulumi from '@pulumi/pulumi';
-import { CONFIG_KEYS, CONFIG_KEY_NAMES, LabConfigError, cidrsOverlap, parseLabConfig, proxyFromUri } from '../../components/config';
+import { CONFIG_KEYS, CONFIG_KEY_NAMES, DEFAULT_IMAGE_CHECKSUM, LabConfigError, cidrsOverlap, parseLabConfig, proxyFromUri } from '../../components/config';
 import { planTopology } from '../../components/topology';
 import { STACKS, rawLab, repoRoot } from './helpers';
 
@@ -35,6 +35,7 @@ describe('lab config', () => {
     assert.match(c.ciliumVersion, /^1\.18\.\d+$/);
     // The default image is a dated Ubuntu LTS release pinned by its sha256, not a moving "current" link.
     assert.match(c.imageUrl, /^https:\/\/cloud-images(-archive)?\.ubuntu\.com\/releases\/noble\/release-\d{8}\/ubuntu-24\.04-server-cloudimg-amd64\.img$/);
+    assert.strictEqual(c.imageChecksum, DEFAULT_IMAGE_CHECKSUM, 'an empty lab:imageChecksum stands for the default image digest');
     assert.match(c.imageChecksum, /^sha256:[0-9a-f]{64}$/);
     assert.strictEqual(c.prefix, 'cil-dev-');
     assert.deepStrictEqual(c.sizes['control-plane'], { vcpus: 2, memoryMiB: 3072, diskGiB: 20 });
@@ -124,8 +125,8 @@ describe('lab config', () => {
     ['unpinned image', { clientImage: 'docker.io/nicolaka/netshoot:latest' }, /lab:clientImage .*pinned/],
     ['untagged image', { serverImage: 'nginx' }, /lab:serverImage = "nginx"/],
     ['checksum garbage', { imageChecksum: 'md5:abc' }, /lab:imageChecksum = "md5:abc": expected sha256:<64 lowercase hex>/],
-    ['custom URL without checksum', { imageUrl: 'https://e.example/a.img' }, /lab:imageChecksum = \(unset\): expected a checksum for the custom lab:imageUrl/],
-    ['remote image without checksum', { imageUrl: 'https://e.example/a.img', imageChecksum: '' }, /lab:imageChecksum = "": expected/],
+    ['custom URL without checksum', { imageUrl: 'https://e.example/a.img' }, /lab:imageChecksum = \(unset\): expected a checksum for lab:imageUrl "https:\/\/e\.example\/a\.img" .*the default checksum belongs to the default image only/],
+    ['remote image with an empty checksum', { imageUrl: 'https://e.example/a.img', imageChecksum: '' }, /lab:imageChecksum = "": expected a checksum for lab:imageUrl "https:\/\/e\.example\/a\.img"/],
     ['kubernetes version', { kubernetesVersion: '1.33' }, /lab:kubernetesVersion = "1.33": expected a Kubernetes release as MAJOR.MINOR.PATCH/],
     ['cilium too old', { ciliumVersion: '1.15.6' }, /lab:ciliumVersion = "1.15.6": expected Cilium 1.16 or newer/],
     ['control-plane 1 vCPU', { controlPlaneVcpus: '1' }, /lab:controlPlaneVcpus = "1": expected an integer from 2 to 64/],

@@ -10,13 +10,17 @@ export const STACKS = ['dev', 'unencrypted', 'ipsec', 'wireguard'] as const;
 
 /** The `lab:` config of a stack as the Pulumi CLI would merge it: project values, then the stack file. */
 export function stackConfig(stack: string): Record<string, string> {
+  return mergedConfig(fs.readFileSync(path.join(repoRoot, `Pulumi.${stack}.yaml`), 'utf8'));
+}
+
+/** The project values of Pulumi.yaml with a stack file's `config:` (its YAML text) over them. */
+export function mergedConfig(stackFileText: string): Record<string, string> {
   const project = YAML.parse(fs.readFileSync(path.join(repoRoot, 'Pulumi.yaml'), 'utf8'));
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(project.config ?? {})) {
     out[k] = String((v as { value: unknown }).value);
   }
-  const file = path.join(repoRoot, `Pulumi.${stack}.yaml`);
-  const st = YAML.parse(fs.readFileSync(file, 'utf8'));
+  const st = YAML.parse(stackFileText) ?? {};
   for (const [k, v] of Object.entries(st.config ?? {})) out[k] = String(v);
   return out;
 }
