@@ -2,15 +2,15 @@
  * Pure cloud-init NoCloud builders: user-data, meta-data and network-config (v2), built as data and
  * serialised with the `yaml` library (no string templates).
  *
- * Nothing here installs packages from the network unconditionally: the setup scripts install only what
- * is missing (`dpkg -s` first), so an image that already has them (the VM suite's offline Debian image)
- * boots with no network access. Kubernetes packages are NOT installed by cloud-init at all: that is a
- * separate command (scripts/vm/node-kube-install.sh) run after boot.
+ * The seed only makes a machine reachable: hostname, the lab user with its key, static addresses, and on
+ * the router the key it uses to reach the nodes. It carries no script of the project and installs
+ * nothing: the router's and the nodes' setup (scripts/vm/router-setup.sh, node-setup.sh) run after boot
+ * as commands (router.ts, cluster.ts), like every other VM script. A seed change rebuilds the VM, so
+ * editing a script must not change it: the edit re-runs the commands of that script and nothing else.
  *
  * Nothing here depends on lab:encryption, so switching encryption never rebuilds a VM.
  */
 import * as YAML from 'yaml';
-import { readRepoFile, scriptWithLib } from './vm-lib';
 import type { InterfacePlan, TopologyPlan, VmPlan } from './topology';
 
 /**
@@ -26,11 +26,6 @@ export const LAB_USER = 'lab';
 /** Where the router keeps the lab's private key to reach the nodes. */
 export const ROUTER_NODE_KEY_PATH = `/home/${LAB_USER}/.ssh/id_ed25519`;
 
-/** A script shipped to the VMs (repo-relative path, e.g. scripts/vm/router-setup.sh) with lib.sh in front. */
-export function readRepoScript(rel: string): string {
-  return scriptWithLib(readRepoFile(rel));
-}
-
 export interface UserDataOptions {
   /** OpenSSH public key authorised for LAB_USER on every VM. */
   sshPublicKey: string;
@@ -38,7 +33,7 @@ export interface UserDataOptions {
   routerPrivateKey?: string;
 }
 
-/** Environment file for scripts/vm/router-setup.sh (interface names, subnets, API DNAT target). */
+/** Environment of scripts/vm/router-setup.sh (interface names, subnets, API DNAT target). */
 export function routerEnv(plan: TopologyPlan): Record<string, string> {
   return {
     UPLINK_IF: 'uplink',
@@ -49,33 +44,18 @@ export function routerEnv(plan: TopologyPlan): Record<string, string> {
   };
 }
 
-function envFile(env: Record<string, string>): string {
-  return Object.entries(env)
-    .map(([k, v]) => `${k}='${v.replace(/'/g, `'\\''`)}'`)
-    .join('\n') + '\n';
-}
-
 /** `#cloud-config` user-data for one VM. */
 export function userData(plan: TopologyPlan, vm: VmPlan, opts: UserDataOptions): string {
   const writeFiles: Record<string, unknown>[] = [];
-  const runcmd: string[][] = [];
   if (vm.role === 'router') {
     if (!opts.routerPrivateKey) throw new Error('the router needs the lab private key (routerPrivateKey)');
-    writeFiles.push(
-      { path: '/etc/lab/router.env', permissions: '0644', content: envFile(routerEnv(plan)) },
-      { path: '/usr/local/sbin/lab-router-setup', permissions: '0755', content: readRepoScript('scripts/vm/router-setup.sh') },
-      {
-        path: ROUTER_NODE_KEY_PATH,
-        permissions: '0600',
-        owner: `${LAB_USER}:${LAB_USER}`,
-        content: opts.routerPrivateKey.endsWith('\n') ? opts.routerPrivateKey : opts.routerPrivateKey + '\n',
-        defer: true,
-      },
-    );
-    runcmd.push(['/usr/local/sbin/lab-router-setup']);
-  } else {
-    writeFiles.push({ path: '/usr/local/sbin/lab-node-setup', permissions: '0755', content: readRepoScript('scripts/vm/node-setup.sh') });
-    runcmd.push(['/usr/local/sbin/lab-node-setup']);
+    writeFiles.push({
+      path: ROUTER_NODE_KEY_PATH,
+      permissions: '0600',
+      owner: `${LAB_USER}:${LAB_USER}`,
+      content: opts.routerPrivateKey.endsWith('\n') ? opts.routerPrivateKey : opts.routerPrivateKey + '\n',
+      defer: true,
+    });
   }
   const doc = {
     hostname: vm.hostname,
@@ -95,8 +75,7 @@ export function userData(plan: TopologyPlan, vm: VmPlan, opts: UserDataOptions):
         ssh_authorized_keys: [opts.sshPublicKey.trim()],
       },
     ],
-    write_files: writeFiles,
-    runcmd,
+    ...(writeFiles.length > 0 ? { write_files: writeFiles } : {}),
   };
   return '#cloud-config\n' + toYaml(doc);
 }

@@ -1,10 +1,18 @@
 /**
  * The kubeadm cluster on the three node VMs: wait for each node (SSH + cloud-init, from the router),
- * install containerd and kubeadm, `kubeadm init` with the lab's CA on the control-plane (no
- * kube-proxy), `kubeadm join` on the workers with the pre-made bootstrap token. The exported
- * kubeconfig is assembled from the CA and the admin client certificate (no read-back from the VM);
- * the Provider built from it depends on the joins, so nothing talks to the API before it is up.
+ * prepare it (scripts/vm/node-setup.sh: modules, sysctls, swap off), install containerd and kubeadm,
+ * `kubeadm init` with the lab's CA on the control-plane (no kube-proxy), `kubeadm join` on the workers
+ * with the pre-made bootstrap token. The exported kubeconfig is assembled from the CA and the admin
+ * client certificate (no read-back from the VM); the Provider built from it depends on the joins, so
+ * nothing talks to the API before it is up.
+ *
+ * Every Kubernetes object of the lab stands on these nodes. The Provider's `clusterIdentifier` is the
+ * nodes' generation, read from their disks: a rebuilt node replaces the Provider and with it every
+ * object made through it, and because the disks are replaced delete-first the engine removes those
+ * objects (from the old cluster, or with the control-plane's domain) before the disk goes and creates
+ * them again on the new one.
  */
+import { createHash } from 'crypto';
 import * as pulumi from '@pulumi/pulumi';
 import * as k8s from '@pulumi/kubernetes';
 import type { LabConfig } from './config';
@@ -44,6 +52,10 @@ export class KubeadmCluster extends pulumi.ComponentResource {
   /** Every node joined (the API is up; nodes become Ready once Cilium runs). */
   public readonly joined: pulumi.Resource[];
   public readonly vms: LabVm[];
+  /** Per node, in plan order: the node answers SSH from the router and is set up (node-setup.sh). */
+  public readonly nodesReady: pulumi.Resource[];
+  /** The nodes' generations together: changes when any node is rebuilt (the Provider's clusterIdentifier). */
+  public readonly generation: pulumi.Output<string>;
 
   constructor(name: string, args: KubeadmClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super('lab:cluster:KubeadmCluster', name, {}, opts);
@@ -66,19 +78,26 @@ export class KubeadmCluster extends pulumi.ComponentResource {
       target: { router: routerTarget.router, node: vm.ip },
     }));
 
-    const prepared = plan.nodes.map((vm, i) => {
+    this.nodesReady = plan.nodes.map((vm, i) => {
       const lvm = this.vms[i];
-      const ready = runScript(
+      const booted = runScript(
         `${name}-${vm.name}-ready`,
         { target: routerTarget, script: 'scripts/vm/node-wait.sh', env: { NODE_IP: vm.ip, TIMEOUT_SECONDS: '1500' }, triggers: [lvm.generation] },
         { parent: this, dependsOn: [args.router.ready, lvm.domain] },
       );
       return runScript(
-        `${name}-${vm.name}-kube`,
-        { target: this.nodes[i].target, script: 'scripts/vm/node-kube-install.sh', env: { KUBERNETES_VERSION: cfg.kubernetesVersion }, triggers: [lvm.generation] },
-        { parent: this, dependsOn: [ready] },
+        `${name}-${vm.name}-setup`,
+        { target: this.nodes[i].target, script: 'scripts/vm/node-setup.sh', triggers: [lvm.generation] },
+        { parent: this, dependsOn: [booted] },
       );
     });
+    const prepared = plan.nodes.map((vm, i) =>
+      runScript(
+        `${name}-${vm.name}-kube`,
+        { target: this.nodes[i].target, script: 'scripts/vm/node-kube-install.sh', env: { KUBERNETES_VERSION: cfg.kubernetesVersion }, triggers: [this.vms[i].generation] },
+        { parent: this, dependsOn: [this.nodesReady[i]] },
+      ),
+    );
 
     const initConfig = pulumi.secret(keys.bootstrapToken.apply((t) => kubeadmInitConfig(cfg, plan, t)));
     const init = runScript(
@@ -119,9 +138,14 @@ export class KubeadmCluster extends pulumi.ComponentResource {
         kubeconfigYaml({ clusterName: `${cfg.prefix}cluster`, server: `https://${plan.apiEndpoint}`, caCertPem: ca, clientCertPem: cert, clientKeyPem: key }),
       ),
     );
+    this.generation = pulumi.all(this.vms.map((v) => v.generation)).apply((gs) => createHash('sha256').update(gs.join('/')).digest('hex').slice(0, 16));
     this.provider = new k8s.Provider(
       `${name}-k8s`,
-      { kubeconfig: this.kubeconfig, enableServerSideApply: true },
+      // pulumi-kubernetes v4.25.0 DiffConfig (provider/pkg/provider/provider.go): a changed
+      // clusterIdentifier replaces the Provider; with it set and unchanged, nothing else does (a new
+      // apiEndpoint in the kubeconfig updates it). Unknown while a disk is being replaced: the engine
+      // then plans the Provider, and every object made through it, for replacement.
+      { kubeconfig: this.kubeconfig, enableServerSideApply: true, clusterIdentifier: this.generation },
       { parent: this, dependsOn: this.joined },
     );
     this.registerOutputs({ kubeconfig: this.kubeconfig, apiEndpoint: this.apiEndpoint, nodes: this.nodes.map(({ name: n, role, ip }) => ({ name: n, role, ip })) });

@@ -1,12 +1,14 @@
 /**
  * The router VM: uplink (NAT) + both segments, forwarding and NAT (nftables), tcpdump, and the SSH
- * jump host through which every node command runs. Ready = SSH answers and cloud-init finished.
+ * jump host through which every node command runs. Ready = SSH answers, cloud-init finished and
+ * scripts/vm/router-setup.sh ran (a command of its own: editing the script re-runs it, never rebuilds
+ * the router).
  */
 import * as pulumi from '@pulumi/pulumi';
 import type * as command from '@pulumi/command';
 import type { LabConfig } from './config';
 import type { TopologyPlan } from './topology';
-import { LAB_USER, seedFiles } from './cloud-init';
+import { LAB_USER, routerEnv, seedFiles } from './cloud-init';
 import { LabVm } from './vm';
 import { runScript, SshTarget } from './remote';
 
@@ -59,7 +61,7 @@ export class Router extends pulumi.ComponentResource {
   public readonly uplinkIp: pulumi.Output<string>;
   public readonly domainName: pulumi.Output<string>;
   public readonly interfaces: pulumi.Output<{ name: string; network: string; address: string; mac: string }[]>;
-  /** cloud-init finished on the router (forwarding, NAT and tcpdump in place). */
+  /** The router is set up: forwarding, NAT and tcpdump in place (router-setup.sh after cloud-init). */
   public readonly ready: pulumi.Resource;
   public readonly vm: LabVm;
 
@@ -82,10 +84,15 @@ export class Router extends pulumi.ComponentResource {
       { parent: this },
     );
     this.target = { router: routerConnection(cfg, plan, args.sshPrivateKey) };
-    this.ready = runScript(
+    const booted = runScript(
       `${name}-cloud-init`,
       { target: this.target, script: 'scripts/vm/cloud-init-wait.sh', env: { TIMEOUT_SECONDS: '1200' }, triggers: [this.vm.generation] },
       { parent: this, dependsOn: [this.vm.domain] },
+    );
+    this.ready = runScript(
+      `${name}-setup`,
+      { target: this.target, script: 'scripts/vm/router-setup.sh', env: routerEnv(plan), triggers: [this.vm.generation] },
+      { parent: this, dependsOn: [booted] },
     );
     this.uplinkIp = pulumi.output(plan.router.ip);
     this.domainName = this.vm.domainName;

@@ -1,7 +1,7 @@
 /**
  * scripts/vm/lib.sh, the helpers every VM script uses, and how it ships with a script: concatenated
- * in front of the script's text (remote.ts sends that text on stdin; cloud-init.ts writes it as one
- * executable). The header of lib.sh says how each way of running a script finds it.
+ * in front of the script's text, which remote.ts sends on stdin. The header of lib.sh says how each way
+ * of running a script finds it.
  */
 import * as fs from 'fs';
 import * as path from 'path';

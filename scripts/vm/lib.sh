@@ -8,8 +8,6 @@
 #     and the script, concatenated, run by `bash -c` with stdin from /dev/null. Secrets (CA key,
 #     bootstrap token, kubeadm configs) therefore never appear in any argv: not in the auth log that
 #     sudo writes, not in `ps`, not in the Pulumi command text.
-#   - From cloud-init (router-setup.sh, node-setup.sh): cloud-init.ts writes this file and the script
-#     concatenated into one executable.
 #   - Run from a checkout (tests, capture-fetch.sh on the machine running Pulumi): the script sources
 #     this file next to itself. LAB_VM_LIB is set once this file is loaded, so a script whose text was
 #     shipped after it does not source it again:

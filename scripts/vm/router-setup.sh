@@ -1,16 +1,13 @@
 #!/usr/bin/env bash
-# Router VM setup, run once by cloud-init (runcmd) as root: IPv4 forwarding between the segments,
-# masquerading NAT to the uplink, DNAT of the API port to the control-plane, tcpdump for captures.
-# Packages are installed only when missing, so an image that has them needs no network.
-# Inputs: /etc/lab/router.env (written by cloud-init) or the environment:
-#   UPLINK_IF, SEGMENT_IFS ("seg1 seg2"), SEGMENT_SUBNETS, API_DNAT_TO (ip:port), API_PORT.
+# Router VM setup, run as root after the router's first boot (components/router.ts): IPv4 forwarding
+# between the segments, masquerading NAT to the uplink, DNAT of the API port to the control-plane,
+# tcpdump for captures. Written to /etc/sysctl.d and /etc/nftables.conf (nftables.service enabled), so a
+# reboot keeps it. Idempotent. Packages are installed only when missing, so an image that has them needs
+# no network.
+# Inputs (environment): UPLINK_IF, SEGMENT_IFS ("seg1 seg2"), SEGMENT_SUBNETS, API_DNAT_TO (ip:port), API_PORT.
 set -euo pipefail
 # shellcheck source=scripts/vm/lib.sh
 [ -n "${LAB_VM_LIB:-}" ] || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-if [[ -r /etc/lab/router.env ]]; then
-  # shellcheck disable=SC1091
-  . /etc/lab/router.env
-fi
 : "${UPLINK_IF:?}" "${SEGMENT_IFS:?}" "${SEGMENT_SUBNETS:?}" "${API_DNAT_TO:?}" "${API_PORT:?}"
 
 log() { echo "lab-router-setup: $*" >&2; }

@@ -6,124 +6,19 @@
  */
 /* eslint-disable @typescript-eslint/no-explicit-any -- mock resource inputs and outputs are untyped JSON; the checks read them loosely */
 import * as assert from 'assert';
-import { generateKeyPairSync } from 'crypto';
 import * as pulumi from '@pulumi/pulumi';
 import { stackConfig } from './helpers';
 import { envOf } from '../helpers/script-command';
+import { PRIV_PEM, runProgram, unwrap, type Rec } from './program-mocks';
 
-interface Rec {
-  type: string;
-  name: string;
-  inputs: any;
-  deps: string[];
-}
-
-const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 });
-const PUB_PEM = rsa.publicKey.export({ type: 'spki', format: 'pem' }).toString();
-const PRIV_PEM = rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-
-const SECRET_SIG = '4dabf18193072939515e22adb298388d';
-/** Mock inputs carry secrets wrapped ({ [SECRET_SIG]: ..., value }): unwrap them, remembering which were secret. */
-function unwrapSecrets(v: any, secrets: Set<any>): any {
-  if (Array.isArray(v)) return v.map((x) => unwrapSecrets(x, secrets));
-  if (v && typeof v === 'object') {
-    if (SECRET_SIG in v) {
-      const inner = unwrapSecrets(v.value, secrets);
-      secrets.add(inner);
-      return inner;
-    }
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrapSecrets(x, secrets)]));
-  }
-  return v;
-}
 const secretValues = new Set<any>();
-
-async function unwrap(v: any): Promise<any> {
-  if (pulumi.Output.isInstance(v)) return unwrap(await (v as any).promise());
-  if (Array.isArray(v)) return Promise.all(v.map(unwrap));
-  if (v && typeof v === 'object' && v.constructor === Object) {
-    const o: any = {};
-    for (const [k, x] of Object.entries(v)) o[k] = await unwrap(x);
-    return o;
-  }
-  return v;
-}
-
-async function runProgram(stack: string): Promise<{ recs: Rec[]; mod: any }> {
-  const recs: Rec[] = [];
-  pulumi.runtime.setAllConfig(stackConfig(stack));
-  pulumi.runtime.setMocks(
-    {
-      newResource(args: pulumi.runtime.MockResourceArgs) {
-        const i = unwrapSecrets(args.inputs, secretValues);
-        const out: any = { ...i };
-        switch (args.type) {
-          case 'tls:index/privateKey:PrivateKey':
-            Object.assign(out, { privateKeyPem: PRIV_PEM, publicKeyPem: PUB_PEM, privateKeyOpenssh: 'OPENSSH-PRIVATE', publicKeyOpenssh: 'ssh-ed25519 AAAAmock lab' });
-            break;
-          case 'tls:index/selfSignedCert:SelfSignedCert':
-          case 'tls:index/locallySignedCert:LocallySignedCert':
-            out.certPem = `CERT-${args.name}`;
-            break;
-          case 'tls:index/certRequest:CertRequest':
-            out.certRequestPem = 'CSR';
-            break;
-          case 'random:index/randomString:RandomString':
-            out.result = 'abcdefghijklmnopqrstuvwxyz0123456789'.slice(0, i.length);
-            break;
-          case 'random:index/randomId:RandomId':
-            out.hex = '0123456789abcdef0123456789abcdef01234567'.slice(0, i.byteLength * 2);
-            break;
-          case 'command:local:Command':
-            out.stdout = /image-fetch/.test(i.create) ? `/cache/base.img\tqcow2\t600\t${'e'.repeat(64)}\n` : 'ok';
-            out.stderr = '';
-            break;
-          case 'command:remote:Command':
-            out.stdout = '';
-            out.stderr = '';
-            break;
-        }
-        recs.push({ type: args.type, name: args.name, inputs: i, deps: [] });
-        return { id: `${args.name}-id`, state: out };
-      },
-      call(args: pulumi.runtime.MockCallArgs) {
-        return args.inputs;
-      },
-    },
-    'cilium-ipsec-lab',
-    stack,
-    true, // preview: the proof's verification only runs during a real `pulumi up`
-  );
-  // Re-run the program for each stack: only index.ts leaves the module cache (components hold no state).
-  delete require.cache[require.resolve('../../index')];
-  const mod = await import('../../index');
-  // Let every apply-created resource register.
-  let n = -1;
-  while (n !== recs.length) {
-    n = recs.length;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  for (const r of recs) r.deps = pendingDeps.get(r.name) ?? [];
-  return { recs, mod };
-}
-const pendingDeps = new Map<string, string[]>();
-
-// Mocks do not show dependsOn: record each registration's dependency URNs (as resource names).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { MockMonitor } = require('@pulumi/pulumi/runtime/mocks');
-const origRegister = MockMonitor.prototype.registerResource;
-MockMonitor.prototype.registerResource = function (req: any, cb: any) {
-  pendingDeps.set(req.getName(), (req.getDependenciesList() as string[]).map((u) => u.split('::').pop() as string));
-  return origRegister.call(this, req, cb);
-};
 
 describe('the Pulumi program under mocks', function () {
   this.timeout(120000);
   const results: Record<string, { recs: Rec[]; mod: any }> = {};
   before(async () => {
     for (const s of ['dev', 'unencrypted', 'ipsec', 'wireguard']) {
-      pendingDeps.clear();
-      results[s] = await runProgram(s);
+      results[s] = await runProgram(s, stackConfig(s), secretValues);
     }
   });
 
@@ -148,15 +43,12 @@ describe('the Pulumi program under mocks', function () {
       }
     });
 
-    it(`${stack}: cloud-init per role in the seeds (router gets the private key, nodes do not)`, () => {
+    it(`${stack}: cloud-init per role in the seeds (router gets the private key, nodes do not; no script in any)`, () => {
       for (const r of cmds(stack, /seed\.sh create/)) {
         const ud: string = r.inputs.environment.USER_DATA;
         assert.ok(ud.startsWith('#cloud-config'), r.name);
-        if (/router/.test(r.inputs.environment.VOL_NAME)) {
-          assert.ok(ud.includes('OPENSSH-PRIVATE') && ud.includes('lab-router-setup'), r.name);
-        } else {
-          assert.ok(!ud.includes('OPENSSH-PRIVATE') && ud.includes('lab-node-setup'), r.name);
-        }
+        assert.strictEqual(ud.includes('OPENSSH-PRIVATE'), /router/.test(r.inputs.environment.VOL_NAME), r.name);
+        assert.ok(!ud.includes('LAB_SSH_OPTIONS') && !ud.includes('runcmd'), `${r.name}: the setup scripts run as commands after boot`);
         assert.match(r.inputs.environment.NETWORK_CONFIG, /^version: 2/);
       }
     });
@@ -289,8 +181,10 @@ describe('the Pulumi program under mocks', function () {
     assert.ok(deps('image-volume').includes('net-pool'));
     assert.ok(deps('router-vm-domain').includes('image-volume'));
     assert.ok(deps('router-vm-domain').includes('router-vm-disk') && deps('router-vm-domain').includes('router-vm-seed'));
-    assert.ok(deps('cluster-worker1-ready').includes('router-cloud-init'));
-    assert.ok(deps('cluster-worker1-kube').includes('cluster-worker1-ready'));
+    assert.ok(deps('router-setup').includes('router-cloud-init'));
+    assert.ok(deps('cluster-worker1-ready').includes('router-setup'));
+    assert.ok(deps('cluster-worker1-setup').includes('cluster-worker1-ready'));
+    assert.ok(deps('cluster-worker1-kube').includes('cluster-worker1-setup'));
     assert.ok(deps('cluster-init').includes('cluster-control-plane-kube'));
     assert.ok(deps('cluster-worker2-join').includes('cluster-init'));
     assert.ok(deps('cluster-k8s').includes('cluster-worker2-join'));

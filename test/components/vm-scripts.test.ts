@@ -42,7 +42,7 @@ describe('VM scripts share scripts/vm/lib.sh', () => {
   for (const f of scripts) {
     it(`${f} sources lib.sh and copies none of its helpers`, () => {
       const text = fs.readFileSync(path.join(dir, f), 'utf8');
-      if (f !== 'node-setup.sh') assert.match(text, /^\[ -n "\$\{LAB_VM_LIB:-\}" \] \|\| \. "\$\(dirname "\$\{BASH_SOURCE\[0\]\}"\)\/lib\.sh"$/m);
+      assert.match(text, /^\[ -n "\$\{LAB_VM_LIB:-\}" \] \|\| \. "\$\(dirname "\$\{BASH_SOURCE\[0\]\}"\)\/lib\.sh"$/m);
       for (const [what, re] of copies) assert.doesNotMatch(text, re, `${f} has ${what}`);
     });
   }

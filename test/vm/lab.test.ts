@@ -26,6 +26,7 @@ import { Timings } from './helpers/timing';
 import { addEgressGuard, removeEgressGuard } from './helpers/guard';
 import { scriptWithLib, shellQuote, type ScriptCommand } from '../../components/remote';
 import { parseImageFetchOutput } from '../../components/libvirt/commands';
+import { routerEnv } from '../../components/cloud-init';
 import type { Report } from '../../components/verifier/report';
 import { verifyCapture, type VerifyOptions as VerifierOptions } from '../../components/verifier';
 import { parseCaptureStop, parseTraffic, parseFacts, parseKeyValues, xfrmGrowth, type CaptureCounts, type NodeSnapshot, type TrafficResult } from '../../components/proof/parse';
@@ -518,6 +519,8 @@ describe('VM suite: the lab\'s VM half on real libvirt VMs (router, worker1, wor
         return r.code === 0 || r.stderr.trim().split('\n').pop() || `exit ${r.code}`;
       });
       await onRouter('cloud-init-wait on the router', ssh, l.scriptText('scripts/vm/cloud-init-wait.sh', { TIMEOUT_SECONDS: '600' }), 660_000);
+      // As the program's router component does: the router's setup runs as a command after boot.
+      await onRouter('router-setup on the router', ssh, l.scriptText('scripts/vm/router-setup.sh', routerEnv(l.plan)), 660_000);
     });
     const links = (await onRouter('ip link on the router', ssh, 'ip -br link')).stdout;
     for (const ifname of ['uplink', 'seg1', 'seg2']) assert.match(links, new RegExp(`^${ifname}\\s+UP`, 'm'), links);
@@ -543,6 +546,8 @@ describe('VM suite: the lab\'s VM half on real libvirt VMs (router, worker1, wor
       const r = await runOnRouter(ssh, l.inlineText('true', {}, warned.ip), { timeoutMs: 60_000 });
       return r.code === 0 || `exit ${r.code}`;
     });
+    // As the program's cluster component does once a node answers: node-setup.sh on it.
+    await Promise.all(l.workers.map((w) => onRouter(`node-setup on ${w.name}`, ssh, l.scriptText('scripts/vm/node-setup.sh', {}, w.ip))));
     const ping = await onRouter('worker1 -> worker2 ping', ssh, l.inlineText(`ping -n -c 2 -W 3 ${l.workers[1].ip}`, {}, l.workers[0].ip));
     assert.match(ping.stdout, / 0% packet loss/);
   });
