@@ -16,6 +16,7 @@ import { BaseImage } from './image';
 import { Router } from './router';
 import { KubeadmCluster } from './cluster';
 import { Cilium } from './cilium';
+import { deletedWithMachines, labMachines } from './machines';
 import { EncryptionProof } from './proof';
 import { withRotation } from './proof/rotation';
 
@@ -49,6 +50,10 @@ export function labProgram() {
     dependsOn: vmDeps,
   });
 
+  // Everything from here on runs on the machines: it goes when they go (machines.ts).
+  const machines = labMachines({ config, plan, router: labRouter, cluster });
+  const onMachines = { transformations: [deletedWithMachines(machines)] };
+
   const cilium = new Cilium('cilium', {
     config,
     plan,
@@ -57,7 +62,7 @@ export function labProgram() {
     dependsOn: cluster.joined,
     router: labRouter.target,
     nodes: cluster.nodes,
-  });
+  }, onMachines);
 
   const proof = new EncryptionProof('proof', {
     config,
@@ -66,7 +71,7 @@ export function labProgram() {
     provider: cluster.provider,
     dependsOn: [cilium.ready, cilium.release],
     ipsecReadiness: cilium.ipsecReadiness,
-  });
+  }, onMachines);
 
   return {
     encryption: config.encryption,
@@ -91,5 +96,7 @@ export function labProgram() {
     verification: withRotation(proof.verification, cilium.rotation?.result),
     pods: proof.pods,
     capturePath: proof.capturePath,
+    /** The machines' identity (machines.ts): disk generation and the boot ids read by this run. */
+    machines: { generation: machines.generation, bootIds: machines.bootIds },
   };
 }

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Create (define + start) or delete (destroy + undefine) one VM. Idempotent: creating an existing
-# domain keeps its definition (libvirt refuses a redefinition under a new UUID; a changed definition
-# is a replacement, delete then create, in the Pulumi program) and starts it if it is not running;
-# deleting a missing domain succeeds.
+# Create (define + start + autostart) or delete (destroy + undefine) one VM. Idempotent: creating an
+# existing domain keeps its definition (libvirt refuses a redefinition under a new UUID; a changed
+# definition is a replacement, delete then create, in the Pulumi program) and starts it if it is not
+# running; deleting a missing domain succeeds. Autostart (virsh: "Configure a domain to be automatically
+# started at boot"): libvirt starts the domain when its daemon starts, so after a host reboot the lab's
+# VMs come back like its networks and pool; a domain libvirt-guests saved at shutdown resumes from that
+# saved state instead (virsh start: "either from the last managedsave state, or via a fresh boot").
 # Usage: domain.sh create|delete
 # Env: LIBVIRT_URI, DOMAIN_NAME, DOMAIN_XML (create only).
 set -euo pipefail
@@ -25,7 +28,8 @@ case "${1:-}" in
     if [[ "$(state)" != running ]]; then
       v start "$DOMAIN_NAME" >/dev/null
     fi
-    echo "domain $DOMAIN_NAME running"
+    v autostart "$DOMAIN_NAME" >/dev/null
+    echo "domain $DOMAIN_NAME running (autostart)"
     ;;
   delete)
     if ! vq dominfo "$DOMAIN_NAME"; then

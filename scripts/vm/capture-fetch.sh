@@ -14,46 +14,26 @@ set -euo pipefail
 
 # shellcheck source=scripts/vm/lib.sh
 [ -n "${LAB_VM_LIB:-}" ] || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=scripts/lib/router-ssh.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/router-ssh.sh"
 
-host=${FETCH_HOST:-}
-port=${FETCH_PORT:-22}
-user=${FETCH_USER:-}
 remote=${REMOTE_FILE:-}
 local_file=${LOCAL_FILE:-}
-[ -n "$host" ] || die "FETCH_HOST is required (the router's address)"
-[ -n "$user" ] || die "FETCH_USER is required (the router's SSH user)"
 [ -n "$remote" ] || die "REMOTE_FILE is required (the pcap on the router)"
 [ -n "$local_file" ] || die "LOCAL_FILE is required (where to write the pcap)"
-command -v ssh >/dev/null 2>&1 || die "ssh (openssh-client) is not installed on this machine"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# lib.sh's one set of options: no known_hosts (VMs are recreated), no prompts, and a keep-alive so a
-# stalled copy fails instead of hanging `pulumi up`.
-common=("${LAB_SSH_OPTIONS[@]}")
-opts=("${common[@]}" -p "$port")
-if [ -n "${FETCH_PRIVATE_KEY:-}" ]; then
-  (umask 077 && printf '%s\n' "$FETCH_PRIVATE_KEY" >"$tmp/key")
-  opts+=(-i "$tmp/key" -o IdentitiesOnly=yes)
-fi
-if [ -n "${FETCH_PROXY_HOST:-}" ]; then
-  proxy=(ssh "${common[@]}" -p "${FETCH_PROXY_PORT:-22}")
-  if [ -n "${FETCH_PROXY_PRIVATE_KEY:-}" ]; then
-    (umask 077 && printf '%s\n' "$FETCH_PROXY_PRIVATE_KEY" >"$tmp/proxy-key")
-    proxy+=(-i "$tmp/proxy-key" -o IdentitiesOnly=yes)
-  fi
-  proxy+=(-W '%h:%p' "${FETCH_PROXY_USER:+$FETCH_PROXY_USER@}$FETCH_PROXY_HOST")
-  opts+=(-o "ProxyCommand=${proxy[*]}")
-fi
+router_ssh_options "$tmp"
 
 quoted=$(printf '%q' "$remote")
 # shellcheck disable=SC2029 # $quoted is expanded here on purpose (already quoted for the remote shell)
-size=$(ssh "${opts[@]}" "$user@$host" "stat -c %s -- $quoted") ||
-  die "cannot stat $remote on $user@$host:$port (is the capture stopped and the router reachable?)"
+size=$(ssh "${ROUTER_SSH[@]}" "$ROUTER_SSH_DEST" "stat -c %s -- $quoted") ||
+  die "cannot stat $remote on $ROUTER_SSH_DEST:${FETCH_PORT:-22} (is the capture stopped and the router reachable?)"
 mkdir -p "$(dirname "$local_file")"
 part="$local_file.part"
 # shellcheck disable=SC2029
-ssh "${opts[@]}" "$user@$host" "cat -- $quoted" >"$part" || die "copying $remote from $user@$host failed"
+ssh "${ROUTER_SSH[@]}" "$ROUTER_SSH_DEST" "cat -- $quoted" >"$part" || die "copying $remote from $ROUTER_SSH_DEST failed"
 got=$(stat -c %s "$part")
 if [ "$got" != "$size" ]; then
   rm -f "$part"

@@ -74,6 +74,11 @@ describe('host scripts on a real libvirt daemon', function () {
     }
     const st = spawnSync('virsh', ['-c', URI, 'domstate', plan.router.domain], { encoding: 'utf8' }).stdout.trim();
     assert.strictEqual(st, 'running');
+    // Started again by libvirt after a host reboot, like the networks and the pool.
+    for (const [args, name] of [['dominfo', plan.router.domain], ['net-info', plan.networks.seg1.name], ['pool-info', plan.pool.name]]) {
+      const out = spawnSync('virsh', ['-c', URI, args, name], { encoding: 'utf8' }).stdout;
+      assert.match(out, /^Autostart:\s+(yes|enable)$/m, `${args} ${name}: ${out}`);
+    }
     const info = spawnSync('qemu-img', ['info', '-U', '--output=json', path.join(plan.pool.path, plan.router.diskVolume)], { encoding: 'utf8' });
     const j = JSON.parse(info.stdout);
     assert.strictEqual(j['backing-filename'], path.join(plan.pool.path, plan.baseVolume));

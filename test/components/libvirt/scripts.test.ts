@@ -63,6 +63,20 @@ describe('host scripts', () => {
       assert.match(r.stdout, /domain test deleted/);
     });
 
+    it('creating a domain marks it autostart, so libvirt starts it again after a host reboot', () => {
+      // The real virsh against the test driver, behind a recorder: its "test" domain is defined and
+      // running, so create goes straight to autostart, which the test driver accepts for a persistent domain.
+      const bin = fs.mkdtempSync(path.join(tmp, 'virsh-log-'));
+      const log = path.join(bin, 'calls');
+      const real = spawnSync('bash', ['-c', 'command -v virsh'], { encoding: 'utf8' }).stdout.trim();
+      fs.writeFileSync(path.join(bin, 'virsh'), `#!/bin/bash\nprintf '%s\\n' "$*" >>'${log}'\nexec '${real}' "$@"\n`, { mode: 0o755 });
+      const r = run('bash scripts/host/domain.sh create', { LIBVIRT_URI: TEST_URI, DOMAIN_NAME: 'test', DOMAIN_XML: '<domain/>', PATH: `${bin}:${process.env.PATH}` });
+      assert.strictEqual(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^domain test running \(autostart\)$/m);
+      const calls = fs.readFileSync(log, 'utf8').trim().split('\n');
+      assert.ok(calls.includes(`-q -c ${TEST_URI} autostart test`), calls.join('\n'));
+    });
+
     it("a failing create reports virsh's own error text", () => {
       const hc = networkCommands(TEST_URI, plan.networks.uplink);
       const r = run(hc.create, { ...hc.environment, NET_XML: '<network><name>x</name><forward mode="bogus"/></network>' });
