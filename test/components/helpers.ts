@@ -1,5 +1,7 @@
 /** Shared helpers for the lab program tests. */
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as YAML from 'yaml';
 
@@ -32,4 +34,25 @@ export function rawLab(stack: string): Record<string, string> {
     if (k.startsWith('lab:') && v !== '') raw[k.slice(4)] = v;
   }
   return raw;
+}
+
+/**
+ * Runs a repository script with stand-ins for the commands it drives: each shim is `#!/bin/bash` plus
+ * its body, on a PATH in front of /usr/bin:/bin (SHIM_DIR names that directory).
+ */
+export function withShims(shims: Record<string, string>, script: string, env: Record<string, string>) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-vmscripts-'));
+  try {
+    for (const [name, body] of Object.entries(shims)) {
+      fs.writeFileSync(path.join(dir, name), `#!/bin/bash\n${body}\n`, { mode: 0o755 });
+    }
+    const r = spawnSync('bash', [path.join(repoRoot, script)], {
+      env: { PATH: `${dir}:/usr/bin:/bin`, HOME: dir, SHIM_DIR: dir, ...env },
+      encoding: 'utf8',
+      timeout: 60000,
+    });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -3,28 +3,10 @@
  * kubectl): the waits are bounded and fail saying what was awaited and the last thing seen.
  */
 import * as assert from 'assert';
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { repoRoot } from './helpers';
-
-function withShims(shims: Record<string, string>, script: string, env: Record<string, string>) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-vmscripts-'));
-  try {
-    for (const [name, body] of Object.entries(shims)) {
-      fs.writeFileSync(path.join(dir, name), `#!/bin/bash\n${body}\n`, { mode: 0o755 });
-    }
-    const r = spawnSync('bash', [path.join(repoRoot, script)], {
-      env: { PATH: `${dir}:/usr/bin:/bin`, HOME: dir, SHIM_DIR: dir, ...env },
-      encoding: 'utf8',
-      timeout: 60000,
-    });
-    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
+import { repoRoot, withShims } from './helpers';
 
 describe('VM scripts share scripts/vm/lib.sh', () => {
   const dir = path.join(repoRoot, 'scripts/vm');
