@@ -15,7 +15,9 @@
  * object as deleted with the control-plane's domain and every remote command as deleted with the
  * router's, so `down` neither dials a router that no longer answers (a remote command's delete retries
  * its SSH dial for about 15 minutes) nor asks an unreachable API server to delete a Helm release
- * (pulumi-kubernetes refuses that even with `deleteUnreachable`).
+ * (pulumi-kubernetes v4.25.0 provider/pkg/provider/provider.go, Delete: a Helm release on an unreachable
+ * cluster is an error before its `deleteUnreachable` option is looked at; that option would also make a
+ * `pulumi refresh` forget every object while the VMs are down, Read in the same file).
  */
 import { createHash } from 'crypto';
 import * as command from '@pulumi/command';
