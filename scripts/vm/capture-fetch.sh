@@ -20,10 +20,7 @@ port=${FETCH_PORT:-22}
 user=${FETCH_USER:-}
 remote=${REMOTE_FILE:-}
 local_file=${LOCAL_FILE:-}
-[ -n "$host" ] || die "FETCH_HOST is required (the router's address)"
-[ -n "$user" ] || die "FETCH_USER is required (the router's SSH user)"
-[ -n "$remote" ] || die "REMOTE_FILE is required (the pcap on the router)"
-[ -n "$local_file" ] || die "LOCAL_FILE is required (where to write the pcap)"
+require_env FETCH_HOST FETCH_USER REMOTE_FILE LOCAL_FILE
 command -v ssh >/dev/null 2>&1 || die "ssh (openssh-client) is not installed on this machine"
 
 tmp=$(mktemp -d)
