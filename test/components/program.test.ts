@@ -10,6 +10,7 @@ import { generateKeyPairSync } from 'crypto';
 import * as pulumi from '@pulumi/pulumi';
 import { stackConfig } from './helpers';
 import { envOf } from '../helpers/script-command';
+import { xfrmToleranceEnv } from '../../components/proof/xfrm-counters';
 
 interface Rec {
   type: string;
@@ -254,6 +255,7 @@ describe('the Pulumi program under mocks', function () {
     assert.match(ready.inputs.create, /ipsec-wait\.sh/);
     assert.strictEqual(envOf(ready.inputs.stdin).KEY_ID, '3');
     assert.strictEqual(envOf(ready.inputs.stdin).EXPECTED_NODES, 'control-plane worker1 worker2');
+    assert.deepStrictEqual(envOf(ready.inputs.stdin).TOLERATED_XFRM_COUNTERS, xfrmToleranceEnv().TOLERATED_XFRM_COUNTERS, 'the one list of tolerated XFRM counters');
     assert.ok(pendingDepsOf(results.ipsec, 'cilium-ipsec-ready').includes('cilium-ready'));
     assert.ok(pendingDepsOf(results.ipsec, 'proof-ns').includes('cilium-ipsec-ready'));
   });
