@@ -20,6 +20,7 @@ import { CILIUM_NAMESPACE, CILIUM_REPO, IPSEC_SECRET_KEY, IPSEC_SECRET_NAME, cil
 import { encryptionModeRecord, IPSEC_KEY_BYTES } from './encryption-records';
 import { IpsecRotation } from './proof/rotation-path';
 import type { RotationVerifyFn } from './proof/rotation';
+import { xfrmToleranceEnv } from './proof/xfrm-counters';
 import type { LabNode } from './cluster';
 import { runScript, SshTarget } from './remote';
 
@@ -144,7 +145,7 @@ export class Cilium extends pulumi.ComponentResource {
         {
           target: args.controlPlane,
           script: 'scripts/vm/ipsec-wait.sh',
-          env: { EXPECTED_NODES: expectedNodes, KEY_ID: String(cfg.ipsecKeyId), TIMEOUT_SECONDS: String(IPSEC_READY_SECONDS) },
+          env: { EXPECTED_NODES: expectedNodes, KEY_ID: String(cfg.ipsecKeyId), TIMEOUT_SECONDS: String(IPSEC_READY_SECONDS), ...xfrmToleranceEnv() },
           triggers: [cfg.ciliumVersion, valuesHash, this.release.id, cfg.ipsecKeyId, cfg.captureRun, rolledOut.stdout],
         },
         {

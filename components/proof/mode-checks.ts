@@ -5,7 +5,7 @@
  */
 import type { Report } from '../verifier';
 import type { LabConfig } from '../config';
-import { agentEvidence, keyIdCheck, type AgentEvidence, type IpsecReadiness } from './agents';
+import { agentEvidence, agentsCheck, keyIdCheck, type AgentEvidence, type IpsecReadiness } from './agents';
 import type { NodeFacts } from './facts';
 import { wireguardChecks, wireguardCorrelation, type WireguardCorrelation, type WireguardExpectations } from './judge-wireguard';
 import type { TrafficResult } from './parse';
@@ -23,7 +23,7 @@ export function modeChecks(
     case 'none':
       return {};
     case 'ipsec':
-      return { checks: [...LAB_CHECKS, ...(readinessExpected ? [keyIdCheck(readiness, cfg.ipsecKeyId)] : [])] };
+      return { checks: [...LAB_CHECKS, agentsCheck(readiness, readinessExpected), ...(readinessExpected ? [keyIdCheck(readiness, cfg.ipsecKeyId)] : [])] };
     case 'wireguard': {
       const ipOf = (n: string) => nodes.find((f) => f.name === n)?.ip ?? '';
       const w: WireguardExpectations = {

@@ -5,7 +5,8 @@
  *   facts + xfrm state "before" on the nodes, rotation capture start on the router, traffic window start
  *   (ping at a steady rate + HTTP, nonce inside, from the client pod)
  *   -> [the Secret update, in Cilium: the Secret depends on `started`]
- *   -> bounded wait until every node has SAs for the new SPI in both directions for every peer
+ *   -> bounded wait until every node has SAs for the new SPI in both directions for every peer and the
+ *      window's traffic left the old SPI (ipsec-wait.sh PREVIOUS_KEY_ID)
  *   -> xfrm state "after"; traffic window stop (after SETTLE_SECONDS more on the new key) -> capture stop
  *   -> fetch captures/<stack>/<run>-rotation.pcap -> facts "after" -> verification.rotation.
  *
@@ -30,6 +31,7 @@ import { runScript, type SshTarget } from '../remote';
 import { CAPTURE_MAX_SECONDS, REPO_ROOT, ROUTER_CAPTURE_DIR, captureFetchStep, captureStartStep, captureStopStep } from './capture';
 import type { LabNode } from '../cluster';
 import { nodeFacts } from './facts';
+import { pickNodes } from './index';
 import { NONCE_LENGTH, NONCE_PREFIX } from './nonce';
 import { parseCaptureStop, parseKeyValues } from './parse';
 import { runRotationVerification, type RotationResult, type RotationVerifyFn, type WindowTraffic } from './rotation';
@@ -146,6 +148,7 @@ export class IpsecRotation extends pulumi.ComponentResource {
     const tag = `${r.from}:${r.to}`;
     const child = { parent: this };
     const cp = a.nodes.find((n) => n.role === 'control-plane') as LabNode;
+    const trafficNodes = pickNodes(a.nodes);
     const wait = runScript(
       `${name}-new-key-wait`,
       {
@@ -155,6 +158,10 @@ export class IpsecRotation extends pulumi.ComponentResource {
           EXPECTED_NODES: a.nodes.map((n) => n.name).join(' '),
           KEY_ID: String(r.to),
           SAS_ONLY: '1',
+          // Until the window's traffic (client node <-> server node) has left the old SPI, not only until
+          // the new SAs exist: a node sends with the lower of its key id and its peer's while they differ.
+          PREVIOUS_KEY_ID: String(r.from),
+          TRAFFIC_NODES: [trafficNodes.clientNode.name, trafficNodes.serverNode.name].join(' '),
           TIMEOUT_SECONDS: String(ROTATION_WAIT_SECONDS),
         },
         triggers: [tag, s.trafficStart.stdout],

@@ -2,6 +2,7 @@
 # Installs what a test run needs when it is missing, so `npm test` works on a fresh Debian machine.
 # Sourced by scripts/test.sh and scripts/test-vm.sh; each passes the commands it needs.
 set -euo pipefail
+ensure_deps_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # ensure_commands CMD:PACKAGE ... -- installs PACKAGE (Debian) for every CMD not on PATH.
 ensure_commands() {
@@ -20,8 +21,20 @@ ensure_commands() {
   fi
   echo "installing Debian packages: ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  ensure_apt_get update -qq
+  ensure_apt_get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
+# ensure_apt_get ARGS...: apt-get through the VM scripts' apt_get (scripts/vm/lib.sh), which waits, bounded
+# by LAB_APT_LOCK_TIMEOUT, for a dpkg or apt lists lock another process holds and names that process: a
+# fresh Ubuntu runs apt-daily and unattended-upgrades right after boot. In a subshell, so the rest of
+# lib.sh's helpers stay out of the calling script's namespace.
+ensure_apt_get() {
+  (
+    # shellcheck source=scripts/vm/lib.sh
+    . "$ensure_deps_dir/../vm/lib.sh"
+    apt_get "$@"
+  )
 }
 
 # ensure_python_module MODULE PACKAGE -- for the system python3 that Debian's packages install into.

@@ -12,8 +12,7 @@
 router_ssh_options() {
   local keydir=$1
   local -a proxy
-  [ -n "${FETCH_HOST:-}" ] || die "FETCH_HOST is required (the router's address)"
-  [ -n "${FETCH_USER:-}" ] || die "FETCH_USER is required (the router's SSH user)"
+  require_env FETCH_HOST FETCH_USER
   command -v ssh >/dev/null 2>&1 || die "ssh (openssh-client) is not installed on this machine"
   # lib.sh's one set of options: no known_hosts (VMs are recreated), no prompts, and a keep-alive so a
   # stalled connection fails instead of hanging `pulumi up`.

@@ -57,8 +57,9 @@
 # policies name no SPI, so both generations are accepted while both exist, as with Cilium.
 set -euo pipefail
 
-die() { echo "cilium-wire-fixture: $*" >&2; exit 1; }
-need() { local v; for v in "$@"; do [ -n "${!v:-}" ] || die "$v is required"; done; }
+# The VM suite ships it like the lab's own VM scripts (components/remote.ts: lib.sh in front of it).
+# shellcheck source=scripts/vm/lib.sh
+[ -n "${LAB_VM_LIB:-}" ] || . "$(dirname "${BASH_SOURCE[0]}")/../vm/lib.sh"
 [ "$(id -u)" -eq 0 ] || die "must run as root (xfrm, netns)"
 
 ns=labpod
@@ -70,7 +71,7 @@ veth=lxc_labpod
 port=${POD_HTTP_PORT:-8080}
 pod_mtu=${VXLAN_MTU_POD:-1300}
 
-mac() { printf '02:00:00:00:%02x:%02x' "$1" "$2"; }   # mac ROLE NODE_INDEX (role 1: vxlan)
+mac() { printf '02:00:00:00:%02x:%02x' "$1" "$2"; } # mac ROLE NODE_INDEX (role 1: vxlan)
 
 node_dev() { # the interface that reaches the peer node
   ip -o route get "$PEER_NODE_IP" | sed -n 's/.* dev \([^ ]*\).*/\1/p'
@@ -88,7 +89,7 @@ down() {
 }
 
 up() {
-  need NODE_IP PEER_NODE_IP HOST_IP PEER_HOST_IP POD_IP POD_CIDR PEER_POD_CIDR NODE_INDEX PEER_NODE_INDEX
+  require_env NODE_IP PEER_NODE_IP HOST_IP PEER_HOST_IP POD_IP POD_CIDR PEER_POD_CIDR NODE_INDEX PEER_NODE_INDEX
   down
   local dev
   dev=$(node_dev)
@@ -128,12 +129,12 @@ up() {
 # Sets src/dst (the SA endpoints) and sel_out/sel_in (policy selectors) for XFRM_LAYOUT.
 layout() {
   case $XFRM_LAYOUT in
-    esp-in-vxlan)   # tunnel-mode ESP between the cilium_host addresses, pod /24 -> pod /24
+    esp-in-vxlan) # tunnel-mode ESP between the cilium_host addresses, pod /24 -> pod /24
       src=$HOST_IP dst=$PEER_HOST_IP
       sel_out=(src "$POD_CIDR" dst "$PEER_POD_CIDR")
       sel_in=(src "$PEER_POD_CIDR" dst "$POD_CIDR")
       ;;
-    vxlan-in-esp)   # tunnel-mode ESP between the node IPs around the VXLAN UDP 8472 packets
+    vxlan-in-esp) # tunnel-mode ESP between the node IPs around the VXLAN UDP 8472 packets
       src=$NODE_IP dst=$PEER_NODE_IP
       sel_out=(src "$NODE_IP/32" dst "$PEER_NODE_IP/32" proto udp dport 8472)
       sel_in=(src "$PEER_NODE_IP/32" dst "$NODE_IP/32" proto udp dport 8472)
@@ -142,8 +143,8 @@ layout() {
   esac
 }
 
-need_keys() {
-  need NODE_IP PEER_NODE_IP HOST_IP PEER_HOST_IP POD_CIDR PEER_POD_CIDR XFRM_LAYOUT XFRM_SPI XFRM_KEY_OUT XFRM_KEY_IN
+require_keys() {
+  require_env NODE_IP PEER_NODE_IP HOST_IP PEER_HOST_IP POD_CIDR PEER_POD_CIDR XFRM_LAYOUT XFRM_SPI XFRM_KEY_OUT XFRM_KEY_IN
   [[ $XFRM_SPI =~ ^[0-9]+$ ]] || die "XFRM_SPI must be a number, got '$XFRM_SPI'"
   [[ $XFRM_KEY_OUT =~ ^[0-9a-fA-F]{40}$ ]] || die "XFRM_KEY_OUT must be 40 hex digits"
   [[ $XFRM_KEY_IN =~ ^[0-9a-fA-F]{40}$ ]] || die "XFRM_KEY_IN must be 40 hex digits"
@@ -163,7 +164,7 @@ out_policy() { # VERB (add|update): the outbound policy, its template bound to X
 }
 
 xfrm() {
-  need_keys
+  require_keys
   ip xfrm policy flush
   ip xfrm state flush
   local src dst sel_out sel_in
@@ -178,11 +179,23 @@ xfrm() {
 rotate_step() {
   local src dst sel_out sel_in
   case $1 in
-    sa-add) need_keys; layout; sa_add ;;
-    out-switch) need NODE_IP PEER_NODE_IP HOST_IP PEER_HOST_IP POD_CIDR PEER_POD_CIDR XFRM_LAYOUT XFRM_SPI; layout; out_policy update ;;
-    out-remove) need NODE_IP PEER_NODE_IP HOST_IP PEER_HOST_IP POD_CIDR PEER_POD_CIDR XFRM_LAYOUT; layout; ip xfrm policy delete "${sel_out[@]}" dir out ;;
+    sa-add)
+      require_keys
+      layout
+      sa_add
+      ;;
+    out-switch)
+      require_env NODE_IP PEER_NODE_IP HOST_IP PEER_HOST_IP POD_CIDR PEER_POD_CIDR XFRM_LAYOUT XFRM_SPI
+      layout
+      out_policy update
+      ;;
+    out-remove)
+      require_env NODE_IP PEER_NODE_IP HOST_IP PEER_HOST_IP POD_CIDR PEER_POD_CIDR XFRM_LAYOUT
+      layout
+      ip xfrm policy delete "${sel_out[@]}" dir out
+      ;;
     out-gap)
-      need NODE_IP PEER_NODE_IP HOST_IP PEER_HOST_IP POD_CIDR PEER_POD_CIDR XFRM_LAYOUT XFRM_SPI
+      require_env NODE_IP PEER_NODE_IP HOST_IP PEER_HOST_IP POD_CIDR PEER_POD_CIDR XFRM_LAYOUT XFRM_SPI
       layout
       ip xfrm policy delete "${sel_out[@]}" dir out
       echo "out-remove at $(date +%s.%N)"
@@ -190,7 +203,7 @@ rotate_step() {
       out_policy update
       ;;
     sa-remove)
-      need NODE_IP PEER_NODE_IP HOST_IP PEER_HOST_IP XFRM_LAYOUT XFRM_SPI
+      require_env NODE_IP PEER_NODE_IP HOST_IP PEER_HOST_IP XFRM_LAYOUT XFRM_SPI
       layout
       ip xfrm state delete src "$src" dst "$dst" proto esp spi "$XFRM_SPI"
       ip xfrm state delete src "$dst" dst "$src" proto esp spi "$XFRM_SPI"
@@ -202,7 +215,7 @@ rotate_step() {
 # Kernel WireGuard between the node IPs, as Cilium's cilium_wg0: the peer's pod /24 and cilium_host
 # address are its allowed IPs and are routed through the device, so pod packets leave as UDP 51871.
 wg_up() {
-  need NODE_IP PEER_NODE_IP PEER_HOST_IP PEER_POD_CIDR WG_PRIVATE_KEY WG_PEER_PUBLIC_KEY
+  require_env NODE_IP PEER_NODE_IP PEER_HOST_IP PEER_POD_CIDR WG_PRIVATE_KEY WG_PEER_PUBLIC_KEY
   [[ $WG_PEER_PUBLIC_KEY =~ ^[A-Za-z0-9+/]{43}=$ ]] || die "WG_PEER_PUBLIC_KEY must be a base64 WireGuard key"
   ip link del "$wg" 2>/dev/null || true
   modprobe -q wireguard 2>/dev/null || true
@@ -221,7 +234,7 @@ wg_up() {
 }
 
 wg_down() {
-  need PEER_HOST_IP PEER_POD_CIDR
+  require_env PEER_HOST_IP PEER_POD_CIDR
   ip link del "$wg" 2>/dev/null || true
   if ip link show "$vxlan" >/dev/null 2>&1; then
     ip route replace "$PEER_POD_CIDR" via "$PEER_HOST_IP" dev "$vxlan" onlink
@@ -264,7 +277,10 @@ case ${1:-${FIXTURE_ACTION:-}} in
   up) up ;;
   xfrm) xfrm ;;
   clear) clear_xfrm ;;
-  down) down; echo "down: removed" ;;
+  down)
+    down
+    echo "down: removed"
+    ;;
   serve) serve ;;
   status) status ;;
   sa-add | out-switch | out-remove | out-gap | sa-remove) rotate_step "${1:-$FIXTURE_ACTION}" ;;

@@ -8,7 +8,7 @@ set -euo pipefail
 [ -n "${LAB_VM_LIB:-}" ] || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 file=${CAPTURE_FILE:-}
-[ -n "$file" ] || die "CAPTURE_FILE is required"
+require_env CAPTURE_FILE
 pid=$(cat "$file.pid" 2>/dev/null || true)
 stop_pid "$pid" 10 || as_root kill -KILL "$pid" 2>/dev/null || true
 as_root rm -f "$file" "$file.log" "$file.pid"

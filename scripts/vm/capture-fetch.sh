@@ -19,8 +19,7 @@ set -euo pipefail
 
 remote=${REMOTE_FILE:-}
 local_file=${LOCAL_FILE:-}
-[ -n "$remote" ] || die "REMOTE_FILE is required (the pcap on the router)"
-[ -n "$local_file" ] || die "LOCAL_FILE is required (where to write the pcap)"
+require_env REMOTE_FILE LOCAL_FILE
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -30,12 +30,13 @@ snaplen=${CAPTURE_SNAPLEN:-0}
 start_timeout=${START_TIMEOUT:-30}
 buffer_kib=${CAPTURE_BUFFER_KIB:-32768}
 
-[ -n "$iface" ] || die "CAPTURE_INTERFACE is required (the interface to capture on)"
-[ -n "$file" ] || die "CAPTURE_FILE is required (absolute path of the pcap to write)"
+require_env CAPTURE_INTERFACE CAPTURE_FILE
 [[ $file == /* ]] || die "CAPTURE_FILE must be an absolute path, got '$file'"
-for v in max_packets max_seconds snaplen start_timeout buffer_kib; do
-  is_uint "${!v}" || die "$v must be a non-negative integer, got '${!v}'"
-done
+require_uint CAPTURE_MAX_PACKETS "$max_packets"
+require_uint CAPTURE_MAX_SECONDS "$max_seconds"
+require_uint CAPTURE_SNAPLEN "$snaplen"
+require_uint START_TIMEOUT "$start_timeout"
+require_uint CAPTURE_BUFFER_KIB "$buffer_kib"
 [ "$max_packets" -gt 0 ] || die "CAPTURE_MAX_PACKETS must be > 0"
 [ "$max_seconds" -gt 0 ] || die "CAPTURE_MAX_SECONDS must be > 0"
 command -v tcpdump >/dev/null 2>&1 || die "tcpdump is not installed on $(hostname)"

@@ -19,9 +19,9 @@ set -euo pipefail
 file=${CAPTURE_FILE:-}
 stop_timeout=${STOP_TIMEOUT:-30}
 settle=${STOP_SETTLE:-2}
-[ -n "$file" ] || die "CAPTURE_FILE is required (the pcap path given to capture-start.sh)"
-is_uint "$stop_timeout" || die "STOP_TIMEOUT must be a non-negative integer, got '$stop_timeout'"
-is_uint "$settle" || die "STOP_SETTLE must be a non-negative integer, got '$settle'"
+require_env CAPTURE_FILE
+require_uint STOP_TIMEOUT "$stop_timeout"
+require_uint STOP_SETTLE "$settle"
 pidfile="$file.pid"
 log="$file.log"
 [ -f "$log" ] || die "no capture log $log: was capture-start.sh run with CAPTURE_FILE=$file?"

@@ -5,8 +5,9 @@
 set -euo pipefail
 # shellcheck source=scripts/vm/lib.sh
 [ -n "${LAB_VM_LIB:-}" ] || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-: "${EXPECTED_NODES:?}"
+require_env EXPECTED_NODES
 timeout_s=${TIMEOUT_SECONDS:-900}
+require_uint TIMEOUT_SECONDS "$timeout_s"
 export KUBECONFIG=/etc/kubernetes/admin.conf
 read -ra nodes <<<"$EXPECTED_NODES"
 

@@ -7,7 +7,7 @@ set -euo pipefail
 # shellcheck source=scripts/vm/lib.sh
 [ -n "${LAB_VM_LIB:-}" ] || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 timeout_s=${TIMEOUT_SECONDS:-900}
-is_uint "$timeout_s" || die "TIMEOUT_SECONDS must be a non-negative integer, got '$timeout_s'"
+require_uint TIMEOUT_SECONDS "$timeout_s"
 host=$(hostname)
 # Errors name the machine: the Pulumi log interleaves several.
 LAB_SCRIPT="cloud-init-wait on $host"

@@ -12,15 +12,12 @@ set -euo pipefail
 # shellcheck source=scripts/vm/lib.sh
 [ -n "${LAB_VM_LIB:-}" ] || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-node=${NODE_NAME:-}
-ns=${CILIUM_NAMESPACE:-kube-system}
-kubeconfig=${KUBECONFIG:-/etc/kubernetes/admin.conf}
-[ -n "$node" ] || die "NODE_NAME is required"
-command -v kubectl >/dev/null 2>&1 || die "kubectl is not installed on $(hostname)"
-kc() { as_root env KUBECONFIG="$kubeconfig" kubectl -n "$ns" "$@"; }
+require_env NODE_NAME
+node=$NODE_NAME
+require_commands kubectl
 
-pod=$(kc get pods -l k8s-app=cilium --field-selector "spec.nodeName=$node" -o jsonpath="$CILIUM_AGENT_JSONPATH" 2>/dev/null | running_agent || true)
-[ -n "$pod" ] || die "no Running Cilium agent pod (k8s-app=cilium) on node $node in $ns"
+pod=$(cilium_agent_on "$node")
+[ -n "$pod" ] || die "no Running Cilium agent pod (k8s-app=cilium) on node $node in $LAB_CILIUM_NS"
 echo "agent=$pod"
-kc exec "$pod" -c cilium-agent -- cilium-dbg encrypt status ||
+cilium_exec "$pod" cilium-dbg encrypt status ||
   die "cilium-dbg encrypt status failed in $pod on node $node"

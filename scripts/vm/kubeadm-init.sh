@@ -18,11 +18,7 @@ if [[ ! -f /etc/kubernetes/admin.conf ]]; then
   printf '%s\n' "$KUBEADM_CONFIG" >/etc/kubernetes/lab-kubeadm.yaml
   # kubeadm prints the join command with the bootstrap token: keep its output on the VM.
   log=/var/log/lab-kubeadm-init.log
-  if ! kubeadm init --config /etc/kubernetes/lab-kubeadm.yaml >"$log" 2>&1; then
-    echo "kubeadm init failed; last lines of $log (tokens redacted):" >&2
-    tail -n 40 "$log" | redact_tokens >&2
-    exit 1
-  fi
+  run_logged "$log" "kubeadm init" kubeadm init --config /etc/kubernetes/lab-kubeadm.yaml || exit 1
   echo "kubeadm init done (log: $log)"
 else
   echo "control-plane already initialised" >&2

@@ -14,9 +14,5 @@ install -d -m 0755 /etc/kubernetes
 umask 077
 printf '%s\n' "$KUBEADM_CONFIG" >/etc/kubernetes/lab-join.yaml
 log=/var/log/lab-kubeadm-join.log
-if ! kubeadm join --config /etc/kubernetes/lab-join.yaml >"$log" 2>&1; then
-  echo "kubeadm join failed on $(hostname); last lines of $log (tokens redacted):" >&2
-  tail -n 40 "$log" | redact_tokens >&2
-  exit 1
-fi
+run_logged "$log" "kubeadm join" kubeadm join --config /etc/kubernetes/lab-join.yaml || exit 1
 echo "$(hostname) joined"

@@ -111,6 +111,49 @@ is_uint() {
   [[ $1 =~ ^[0-9]+$ ]]
 }
 
+# --- inputs ---------------------------------------------------------------------------------------
+# Every script takes its inputs from the environment and checks them before it touches anything, with
+# messages that name the variable, the value and what was expected.
+
+# require_env [-w WHEN] NAME...: dies "NAME is required[ WHEN]" for the first NAME that is unset or
+# empty; WHEN says under which condition (e.g. "with CLIENT_POD").
+require_env() {
+  local when='' v
+  if [ "${1:-}" = -w ]; then
+    when=" $2"
+    shift 2
+  fi
+  for v in "$@"; do
+    [ -n "${!v:-}" ] || die "$v is required$when"
+  done
+}
+
+# require_uint NAME VALUE: dies unless VALUE (what the script took from NAME, or its default) is a
+# non-negative decimal integer.
+require_uint() {
+  is_uint "$2" || die "$1 must be a non-negative integer, got '$2'"
+}
+
+# require_commands CMD...: dies naming the first CMD that is not installed on this machine.
+require_commands() {
+  local c
+  for c in "$@"; do
+    command -v "$c" >/dev/null 2>&1 || die "$c is not installed on $(hostname)"
+  done
+}
+
+# run_logged LOG WHAT CMD...: runs CMD with stdout and stderr in LOG only (kubeadm prints the bootstrap
+# token: its output stays on the VM, in a file the caller's umask makes private). When CMD fails: the
+# last 40 lines of LOG with tokens redacted on stderr, then returns 1.
+run_logged() {
+  local log=$1 what=$2
+  shift 2
+  "$@" >"$log" 2>&1 && return 0
+  echo "$LAB_SCRIPT: $what failed on $(hostname); last lines of $log (tokens redacted):" >&2
+  tail -n 40 "$log" | redact_tokens >&2
+  return 1
+}
+
 # cloud_init_check CMD...: one look at cloud-init's state, for wait_for. CMD prints
 # `cloud-init status --format json` (run here, or on a node over ssh). Returns 0 when cloud-init is
 # done, 1 while it still runs (or CMD could not ask yet: `last` says why), and exits the script with
@@ -246,12 +289,77 @@ apt_run() {
 apt_get() { apt_run apt-get "$@"; }
 apt_mark() { apt_run apt-mark "$@"; }
 
-# The Cilium agent pod of a node, as kubectl lists it: name, phase and deletion time, one pod a line.
-# shellcheck disable=SC2034 # used by the scripts that source this file
-CILIUM_AGENT_JSONPATH='{range .items[*]}{.metadata.name} {.status.phase} {.metadata.deletionTimestamp}{"\n"}{end}'
+# --- Kubernetes and Cilium, from the control-plane ---------------------------------------------------
 
-# running_agent: reads CILIUM_AGENT_JSONPATH lines on stdin and prints the first pod that is Running and
-# not being deleted (during a rollout the old agent may still be listed first).
-running_agent() {
-  awk '$2 == "Running" && $3 == "" { print $1; exit }'
+# kc NAMESPACE ARGS...: kubectl as root in NAMESPACE with the kubeadm admin kubeconfig (KUBECONFIG, when
+# set, names another).
+kc() {
+  local ns=$1
+  shift
+  as_root env KUBECONFIG="${KUBECONFIG:-/etc/kubernetes/admin.conf}" kubectl -n "$ns" "$@"
+}
+
+# The namespace of Cilium's agents (the chart's default).
+LAB_CILIUM_NS=${CILIUM_NAMESPACE:-kube-system}
+
+# cilium_agent_on NODE: prints the Cilium agent pod on NODE that is Running and not being deleted
+# (during a rollout the old agent may still be listed first), or nothing when there is none.
+cilium_agent_on() {
+  { kc "$LAB_CILIUM_NS" get pods -l k8s-app=cilium --field-selector "spec.nodeName=$1" \
+    -o jsonpath='{range .items[*]}{.metadata.name} {.status.phase} {.metadata.deletionTimestamp}{"\n"}{end}' 2>/dev/null || true; } |
+    awk '$2 == "Running" && $3 == "" { print $1; exit }'
+}
+
+# cilium_exec POD CMD...: runs CMD in the agent container of POD (host network namespace: `ip xfrm`
+# there is the node's).
+cilium_exec() {
+  kc "$LAB_CILIUM_NS" exec "$1" -c cilium-agent -- "${@:2}"
+}
+
+# encrypt_status_read: `cilium-dbg encrypt status` text (`cilium encrypt status` before 1.15) on stdin,
+# key=value lines on stdout:
+#   mode=AS_PRINTED  keys_in_use=N  errors=N  xfrm.COUNTER=N (one per reason listed under Errors)
+#   wireguard_interfaces=N  wireguard_peers=N (summed over the devices)  message=... (1.19's Msg line)
+# The same reading as components/verifier/status/encrypt-status.ts (which documents the forms, from
+# 1.11 to 1.19): the tests feed both the same texts and require the same result.
+encrypt_status_read() {
+  awk '
+    function trim(s) { sub(/^[ \t\r]+/, "", s); sub(/[ \t\r]+$/, "", s); return s }
+    function uint(s) { return s ~ /^[0-9]+$/ }
+    /^agent=/ { next }
+    {
+      line = trim($0)
+      if (line == "") next
+      # A per-reason error line: "XfrmInStateProtoError: 12", early releases "XfrmInStateProtoError 12".
+      if (line ~ /^Xfrm[A-Za-z]+[ \t]*:?[ \t]+[0-9]+$/ || (section == "errors" && line ~ /^[A-Za-z][A-Za-z0-9]*[ \t]*:?[ \t]+[0-9]+$/)) {
+        name = line; sub(/[ \t:].*$/, "", name)
+        count = line; sub(/^.*[ \t]/, "", count)
+        xfrm[name] = count
+        if (!(name in seen)) { seen[name] = 1; order[++reasons] = name }
+        next
+      }
+      i = index(line, ":")
+      if (i == 0) next
+      key = tolower(trim(substr(line, 1, i - 1)))
+      value = trim(substr(line, i + 1))
+      if (key == "encryption") { mode = value; has_mode = 1; section = "top" }
+      else if (key == "msg") message = value
+      else if (key == "keys in use" && uint(value)) keys = value
+      else if (key == "errors" && uint(value)) { errors = value; section = "errors" }
+      else if (key == "interface") { wg++; section = "wireguard" }
+      else if (section == "wireguard" && key == "number of peers" && uint(value)) peers += value
+    }
+    END {
+      if (has_mode) print "mode=" mode
+      if (keys != "") print "keys_in_use=" keys
+      if (errors != "") print "errors=" errors
+      for (r = 1; r <= reasons; r++) print "xfrm." order[r] "=" xfrm[order[r]]
+      if (wg) { print "wireguard_interfaces=" wg; print "wireguard_peers=" peers + 0 }
+      if (message != "") print "message=" message
+    }'
+}
+
+# kv KEY TEXT: the value of the first KEY=... line of TEXT (encrypt_status_read, facts), or nothing.
+kv() {
+  awk -v k="$1" 'index($0, k "=") == 1 { print substr($0, length(k) + 2); exit }' <<<"$2"
 }

@@ -7,9 +7,9 @@
 set -euo pipefail
 # shellcheck source=scripts/vm/lib.sh
 [ -n "${LAB_VM_LIB:-}" ] || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-: "${NODE_IP:?}"
+require_env NODE_IP
 timeout_s=${TIMEOUT_SECONDS:-1200}
-is_uint "$timeout_s" || die "TIMEOUT_SECONDS must be a non-negative integer, got '$timeout_s'"
+require_uint TIMEOUT_SECONDS "$timeout_s"
 user=${LAB_USER:-lab}
 key=/home/$user/.ssh/id_ed25519
 LAB_SCRIPT="node-wait for $NODE_IP"

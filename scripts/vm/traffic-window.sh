@@ -30,21 +30,22 @@ http_interval=${HTTP_INTERVAL:-1}
 http_port=${HTTP_PORT:-80}
 max_seconds=${MAX_SECONDS:-900}
 settle=${SETTLE_SECONDS:-0}
-kubeconfig=${KUBECONFIG:-/etc/kubernetes/admin.conf}
 case "$action" in start | stop) ;; *) die "ACTION must be start or stop, got '$action'" ;; esac
-for v in ns client server; do [ -n "${!v}" ] || die "$v is required (see the header of this script)"; done
+require_env NAMESPACE CLIENT_POD SERVER_POD
 [[ $tag =~ ^[A-Za-z0-9_-]+$ ]] || die "TAG must be letters, digits, - or _, got '$tag'"
-for v in http_port max_seconds settle http_interval; do is_uint "${!v}" || die "$v must be a non-negative integer, got '${!v}'"; done
+require_uint HTTP_PORT "$http_port"
+require_uint MAX_SECONDS "$max_seconds"
+require_uint SETTLE_SECONDS "$settle"
+require_uint HTTP_INTERVAL "$http_interval"
 [[ $ping_interval =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "PING_INTERVAL must be a number of seconds, got '$ping_interval'"
-command -v kubectl >/dev/null 2>&1 || die "kubectl is not installed on $(hostname)"
-kc() { as_root env KUBECONFIG="$kubeconfig" kubectl -n "$ns" "$@"; }
+require_commands kubectl
 window_dir=${WINDOW_DIR:-/tmp}
 base="$window_dir/lab-$tag"
 
 if [ "$action" = start ]; then
   [[ $nonce =~ ^[A-Za-z0-9-]{16}$ ]] || die "NONCE must be exactly 16 characters [A-Za-z0-9-], got '$nonce'"
   pattern=$(printf '%s' "$nonce" | od -An -tx1 | tr -d ' \n')
-  target=$(kc get pod "$server" -o jsonpath='{.status.podIP}' 2>/dev/null || true)
+  target=$(kc "$ns" get pod "$server" -o jsonpath='{.status.podIP}' 2>/dev/null || true)
   [ -n "$target" ] || die "pod $server in $ns has no IP (is it running?)"
   # The loops run in the pod, detached from this exec: the window outlives this command. Ping runs in
   # short counted segments, each printing its own statistics, so stopping needs no signal (a background
@@ -59,7 +60,7 @@ if [ "$action" = start ]; then
       c=$(curl -sS -m 2 -o /dev/null -w "%{http_code}" -H "X-Lab-Nonce: $N" "http://$T:$H/echo?msg=$N&i=$i" 2>/dev/null) || c=000
       echo "$c" >>"$B.http.log"; sleep "$S"; done; touch "$B.http.done"'
   # shellcheck disable=SC2016 # expanded by the pod's shell
-  kc exec "$client" -- env B="$base" T="$target" P="$pattern" I="$ping_interval" W="$max_seconds" N="$nonce" \
+  kc "$ns" exec "$client" -- env B="$base" T="$target" P="$pattern" I="$ping_interval" W="$max_seconds" N="$nonce" \
     H="$http_port" S="$http_interval" PING_LOOP="$ping_loop" HTTP_LOOP="$http_loop" sh -c '
     rm -f "$B".stop "$B".*.log "$B".*.done
     nohup sh -c "$PING_LOOP" >/dev/null 2>&1 &
@@ -72,7 +73,7 @@ fi
 
 sleep "$settle"
 # shellcheck disable=SC2016 # expanded by the pod's shell
-out=$(kc exec "$client" -- env B="$base" sh -c '
+out=$(kc "$ns" exec "$client" -- env B="$base" sh -c '
   [ -e "$B".ping.log ] || { echo "no window"; exit 0; }
   touch "$B".stop
   i=0; while [ $i -lt 100 ] && ! { [ -e "$B".ping.done ] && [ -e "$B".http.done ]; }; do sleep 0.2; i=$((i + 1)); done

@@ -37,25 +37,23 @@ server=${SERVER_POD:-}
 ns=${NAMESPACE:-}
 log_prefix=${SERVER_LOG_PREFIX:-}
 wait_timeout=${WAIT_TIMEOUT:-180}
-kubeconfig=${KUBECONFIG:-/etc/kubernetes/admin.conf}
-[ -n "$target" ] || die "TARGET_IP is required"
+require_env TARGET_IP
 [[ $nonce =~ ^[A-Za-z0-9-]{16}$ ]] || die "NONCE must be exactly 16 characters [A-Za-z0-9-], got '$nonce'"
-for v in ping_count ping_size http_requests http_port wait_timeout; do
-  [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a non-negative integer, got '${!v}'"
-done
+require_uint PING_COUNT "$ping_count"
+require_uint PING_SIZE "$ping_size"
+require_uint HTTP_REQUESTS "$http_requests"
+require_uint HTTP_PORT "$http_port"
+require_uint WAIT_TIMEOUT "$wait_timeout"
 pattern=$(printf '%s' "$nonce" | od -An -tx1 | tr -d ' \n')
 
 if [ -n "$client" ]; then
-  for v in SERVER_POD NAMESPACE SERVER_LOG_PREFIX; do
-    [ -n "${!v:-}" ] || die "$v is required with CLIENT_POD (see the header of this script)"
-  done
-  command -v kubectl >/dev/null 2>&1 || die "kubectl is not installed on $(hostname)"
-  kc() { as_root env KUBECONFIG="$kubeconfig" kubectl -n "$ns" "$@"; }
+  require_env -w "with CLIENT_POD" SERVER_POD NAMESPACE SERVER_LOG_PREFIX
+  require_commands kubectl
   # Runs a command where the traffic starts: in the client pod.
-  from() { kc exec "$client" -- "$@"; }
+  from() { kc "$ns" exec "$client" -- "$@"; }
   source_name="pod $client"
-  pods() { kc get pods -o wide 2>&1 | tr '\n' ';'; }
-  kc wait --for=condition=Ready "pod/$client" "pod/$server" --timeout="${wait_timeout}s" >/dev/null ||
+  pods() { kc "$ns" get pods -o wide 2>&1 | tr '\n' ';'; }
+  kc "$ns" wait --for=condition=Ready "pod/$client" "pod/$server" --timeout="${wait_timeout}s" >/dev/null ||
     die "pods $client and $server in $ns were not Ready within ${wait_timeout}s: $(pods)"
 else
   from() { "$@"; }
@@ -94,7 +92,7 @@ echo "http_answered=$ok"
 echo "http_echoed=$echoed"
 if [ -n "$client" ]; then
   # A failed `kubectl logs` is an error, not "no request arrived".
-  server_log=$(kc logs "$server" 2>&1) || die "kubectl logs $server in $ns failed: $server_log"
+  server_log=$(kc "$ns" logs "$server" 2>&1) || die "kubectl logs $server in $ns failed: $server_log"
   # Lines that start with the prefix and hold the nonce; index() compares plain text, not patterns.
   hits=$(awk -v p="$log_prefix " -v n="$nonce" 'index($0, p) == 1 && index($0, n) { c++ } END { print c + 0 }' <<<"$server_log")
   echo "server_log_hits=$hits"

@@ -7,6 +7,9 @@
  * real dpkg lock (other processes here may run apt). A process holds a lock the way apt and dpkg do,
  * with fcntl (POSIX record locks; flock(2) locks would not block apt).
  *
+ * The test command's own installs (scripts/lib/ensure-deps.sh) go through the same apt_get: a fresh Ubuntu
+ * holds the lock there too when `npm test` runs right after boot.
+ *
  * node-kube-install.sh also edits containerd's config and must check that `SystemdCgroup = true` took:
  * containerd 2.1.x printed no such line (containerd/containerd#12101).
  */
@@ -17,6 +20,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { repoRoot } from './helpers';
 import { parseShellFile } from '../scripts/commands';
+import { runCommandAsync } from '../helpers/stand-ins';
 
 /** A private apt root: apt.conf pointing every state, cache and config directory into DIR. */
 function aptRoot(dir: string): { env: Record<string, string>; frontendLock: string; listsLock: string } {
@@ -53,20 +57,8 @@ function holdLock(file: string, seconds: number): Promise<ChildProcess> {
   });
 }
 
-function run(cmd: string[], env: Record<string, string>, shimDir?: string) {
-  const started = Date.now();
-  return new Promise<{ code: number | null; stdout: string; stderr: string; seconds: number }>((resolve) => {
-    const p = spawn(cmd[0], cmd.slice(1), {
-      env: { PATH: `${shimDir ? `${shimDir}:` : ''}/usr/sbin:/usr/bin:/sbin:/bin`, HOME: os.tmpdir(), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('exit', (code) => resolve({ code, stdout, stderr, seconds: (Date.now() - started) / 1000 }));
-  });
-}
+/** CMD with only the system's directories on PATH after the stand-ins (`shimDir`), without blocking the lock holders. */
+const run = (cmd: string[], env: Record<string, string>, shimDir?: string) => runCommandAsync(cmd, { env, bins: shimDir ? [shimDir] : [], path: 'system' });
 
 const LIB = path.join(repoRoot, 'scripts/vm/lib.sh');
 const withLib = (body: string) => ['bash', '-c', `set -euo pipefail; . ${JSON.stringify(LIB)}; ${body}`];
@@ -124,6 +116,43 @@ describe('apt lock waits (real apt on a private root)', function () {
     assert.ok(r.seconds >= 1.5, `returned after ${r.seconds}s`);
     assert.match(r.stderr, new RegExp(`waiting up to 600s for the apt lists lock ${apt.listsLock}, held by python3 \\(pid ${h.pid}\\)`));
     assert.match(r.stderr, /apt lists lock free after \d+s/);
+  });
+
+  describe('scripts/lib/ensure-deps.sh (the test commands\' installs)', () => {
+    const ENSURE = path.join(repoRoot, 'scripts/lib/ensure-deps.sh');
+    // A command no system has, whose package the private root does not know: apt runs, then fails to find it.
+    const ensure = ['bash', '-c', `. ${JSON.stringify(ENSURE)}; ensure_commands lab-no-such-command:lab-no-such-package`, 'test'];
+    before(function () {
+      if (process.getuid?.() !== 0) this.skip(); // ensure_commands installs only as root
+    });
+
+    it('waits for a held apt lists lock, naming it and its holder, then runs apt', async () => {
+      const h = await holdLock(apt.listsLock, 3);
+      holders.push(h);
+      const r = await run(ensure, apt.env);
+      assert.ok(r.seconds >= 2, `returned after ${r.seconds}s while the lock was held for 3s`);
+      assert.match(r.stderr, new RegExp(`^test: waiting up to 600s for the apt lists lock ${apt.listsLock}, held by python3 \\(pid ${h.pid}\\)$`, 'm'));
+      // It went on: update ran, then install looked for the package (and found none on the private root).
+      assert.match(r.stderr, /Unable to locate package lab-no-such-package/);
+      assert.strictEqual(r.code, 100);
+    });
+
+    it('waits for a held dpkg lock before installing', async () => {
+      const h = await holdLock(apt.frontendLock, 3);
+      holders.push(h);
+      const r = await run(ensure, apt.env);
+      assert.ok(r.seconds >= 2, `returned after ${r.seconds}s while the lock was held for 3s`);
+      assert.match(r.stderr, new RegExp(`test: waiting up to 600s for the dpkg lock ${apt.frontendLock}, held by python3 \\(pid ${h.pid}\\)`));
+      assert.match(r.stderr, /Unable to locate package lab-no-such-package/);
+    });
+
+    it('the wait is bounded by LAB_APT_LOCK_TIMEOUT', async () => {
+      holders.push(await holdLock(apt.listsLock, 30));
+      const r = await run(ensure, { ...apt.env, LAB_APT_LOCK_TIMEOUT: '1' });
+      assert.notStrictEqual(r.code, 0);
+      assert.ok(r.seconds < 15, `took ${r.seconds}s`);
+      assert.match(r.stderr, /test: timed out after 1s waiting for the apt lists lock .*lists\/lock; last: held by python3/);
+    });
   });
 
   describe('node-kube-install.sh', () => {

@@ -1,10 +1,8 @@
 /** Shared helpers for the lab program tests. */
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import * as YAML from 'yaml';
-
+import { runWithStandIns } from '../helpers/stand-ins';
 import { REPO_ROOT as repoRoot } from '../../components/repo';
 
 export { repoRoot };
@@ -36,23 +34,7 @@ export function rawLab(stack: string): Record<string, string> {
   return raw;
 }
 
-/**
- * Runs a repository script with stand-ins for the commands it drives: each shim is `#!/bin/bash` plus
- * its body, on a PATH in front of /usr/bin:/bin (SHIM_DIR names that directory).
- */
+/** A repository script with stand-ins for the commands it drives, on a PATH of only the system directories. */
 export function withShims(shims: Record<string, string>, script: string, env: Record<string, string>) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-vmscripts-'));
-  try {
-    for (const [name, body] of Object.entries(shims)) {
-      fs.writeFileSync(path.join(dir, name), `#!/bin/bash\n${body}\n`, { mode: 0o755 });
-    }
-    const r = spawnSync('bash', [path.join(repoRoot, script)], {
-      env: { PATH: `${dir}:/usr/bin:/bin`, HOME: dir, SHIM_DIR: dir, ...env },
-      encoding: 'utf8',
-      timeout: 60000,
-    });
-    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  return runWithStandIns(script, shims, env, { path: 'system' });
 }

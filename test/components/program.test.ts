@@ -10,6 +10,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { stackConfig } from './helpers';
 import { envOf } from '../helpers/script-command';
 import { PRIV_PEM, runProgram, unwrap, type Rec } from './program-mocks';
+import { xfrmToleranceEnv } from '../../components/proof/xfrm-counters';
 
 const secretValues = new Set<any>();
 
@@ -146,6 +147,7 @@ describe('the Pulumi program under mocks', function () {
     assert.match(ready.inputs.create, /ipsec-wait\.sh/);
     assert.strictEqual(envOf(ready.inputs.stdin).KEY_ID, '3');
     assert.strictEqual(envOf(ready.inputs.stdin).EXPECTED_NODES, 'control-plane worker1 worker2');
+    assert.deepStrictEqual(envOf(ready.inputs.stdin).TOLERATED_XFRM_COUNTERS, xfrmToleranceEnv().TOLERATED_XFRM_COUNTERS, 'the one list of tolerated XFRM counters');
     assert.ok(pendingDepsOf(results.ipsec, 'cilium-ipsec-ready').includes('cilium-ready'));
     assert.ok(pendingDepsOf(results.ipsec, 'proof-ns').includes('cilium-ipsec-ready'));
   });

@@ -6,11 +6,19 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { repoRoot, withShims } from './helpers';
+import { repoRoot } from './helpers';
+import { runCommand, runWithStandIns } from '../helpers/stand-ins';
+
+/** A VM script with stand-ins for the guest's commands, and nothing else from this machine but /usr and /bin. */
+const withShims = (shims: Record<string, string>, script: string, env: Record<string, string>) => runWithStandIns(script, shims, env, { path: 'system' });
 
 describe('VM scripts share scripts/vm/lib.sh', () => {
   const dir = path.join(repoRoot, 'scripts/vm');
-  const scripts = fs.readdirSync(dir).filter((f) => f.endsWith('.sh') && f !== 'lib.sh');
+  // The VM suite's wire fixture is shipped the same way (remote.ts puts lib.sh in front of it).
+  const scripts = [
+    ...fs.readdirSync(dir).filter((f) => f.endsWith('.sh') && f !== 'lib.sh').map((f) => `scripts/vm/${f}`),
+    'scripts/vm-test/cilium-wire-fixture.sh',
+  ];
   // The helpers lib.sh defines, and the fingerprints of the copies it replaced.
   const copies: [string, RegExp][] = [
     ['a die() of its own', /^\s*die\(\)/m],
@@ -20,14 +28,59 @@ describe('VM scripts share scripts/vm/lib.sh', () => {
     ['its own token redaction', /\[a-z0-9\]\{6\}/],
     ['its own SSH options', /-o\s+BatchMode/],
     ['its own SIGINT-then-poll loop', /kill -INT[\s\S]{0,200}\/proc\//],
+    ['its own kubectl wrapper (lib.sh kc)', /kubectl -n "\$|^\s*kc\(\)/m],
+    ['its own Cilium agent lookup (lib.sh cilium_agent_on)', /k8s-app=cilium --field-selector/],
+    ['its own required-variable check (lib.sh require_env)', /\|\| die "[^"]*\bis required|^\s*need\(\)/m],
+    ['its own integer check (lib.sh require_uint)', /is_uint [^|]*\|\| die/],
+    ['its own log tail on failure (lib.sh run_logged)', /tail -n \d+ "\$log" \| redact_tokens/],
+    ['its own reading of cilium-dbg encrypt status (lib.sh encrypt_status_read)', /Encryption:\[\[:space:\]\]|number of peers\//i],
   ];
   for (const f of scripts) {
     it(`${f} sources lib.sh and copies none of its helpers`, () => {
-      const text = fs.readFileSync(path.join(dir, f), 'utf8');
-      assert.match(text, /^\[ -n "\$\{LAB_VM_LIB:-\}" \] \|\| \. "\$\(dirname "\$\{BASH_SOURCE\[0\]\}"\)\/lib\.sh"$/m);
+      const text = fs.readFileSync(path.join(repoRoot, f), 'utf8');
+      const lib = path.relative(path.dirname(f), 'scripts/vm/lib.sh');
+      const source = `[ -n "\${LAB_VM_LIB:-}" ] || . "$(dirname "\${BASH_SOURCE[0]}")/${lib}"`;
+      if (f !== 'scripts/vm/node-setup.sh') assert.ok(text.split('\n').includes(source), `${f} lacks: ${source}`);
       for (const [what, re] of copies) assert.doesNotMatch(text, re, `${f} has ${what}`);
     });
   }
+  it('kubeadm init and join keep their output on the VM through run_logged', () => {
+    for (const f of ['kubeadm-init.sh', 'kubeadm-join.sh']) assert.match(fs.readFileSync(path.join(dir, f), 'utf8'), /^\s*run_logged "\$log" "kubeadm (init|join)" kubeadm (init|join) --config \S+ \|\| exit 1$/m, f);
+  });
+});
+
+describe('lib.sh helpers', () => {
+  const lib = path.join(repoRoot, 'scripts/vm/lib.sh');
+  const inLib = (body: string, env: Record<string, string> = {}) => runCommand(['bash', '-c', `. ${JSON.stringify(lib)}; ${body}`, 'lab-test'], { env });
+
+  it('run_logged: output only in the log; on failure its tail with tokens redacted, and status 1', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-run-logged-'));
+    try {
+      const log = path.join(dir, 'kubeadm.log');
+      const token = 'abcdef.0123456789abcdef';
+      const ok = inLib(`run_logged ${log} "kubeadm join" sh -c 'echo joining with ${token}'; echo "rc=$?"`);
+      assert.strictEqual(ok.stdout, 'rc=0\n');
+      assert.strictEqual(ok.stderr, '');
+      assert.strictEqual(fs.readFileSync(log, 'utf8'), `joining with ${token}\n`);
+      const lines = Array.from({ length: 50 }, (_, i) => `line ${i + 1}`).join('\n');
+      const bad = inLib(`run_logged ${log} "kubeadm join" sh -c 'printf "%s\\n" "${lines}"; echo "kubeadm join --token ${token} failed" >&2; exit 3' || echo "rc=$?"`);
+      assert.strictEqual(bad.stdout, 'rc=1\n');
+      const err = bad.stderr.split('\n');
+      assert.match(err[0], new RegExp(`^lab-test: kubeadm join failed on \\S+; last lines of ${log} \\(tokens redacted\\):$`));
+      assert.deepStrictEqual([err[1], err[40]], ['line 12', 'kubeadm join --token <token> failed'], 'the last 40 lines');
+      assert.ok(!bad.stderr.includes(token));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('require_env, require_uint, require_commands: name the variable or command, the value, what was expected', () => {
+    assert.strictEqual(inLib('require_env A B', { A: 'x' }).stderr, 'lab-test: B is required\n');
+    assert.strictEqual(inLib('require_env -w "with CLIENT_POD" NAMESPACE').stderr, 'lab-test: NAMESPACE is required with CLIENT_POD\n');
+    assert.strictEqual(inLib('require_env A; echo ok', { A: 'x' }).stdout, 'ok\n');
+    assert.strictEqual(inLib('require_uint TIMEOUT_SECONDS 5m').stderr, "lab-test: TIMEOUT_SECONDS must be a non-negative integer, got '5m'\n");
+    assert.match(inLib('require_commands bash lab-no-such-command').stderr, /^lab-test: lab-no-such-command is not installed on \S+\n$/);
+  });
 });
 
 describe('VM scripts (with shims)', function () {

@@ -436,7 +436,7 @@ describe('EncryptionProof (mocks)', function () {
 
   describe('lab:encryption ipsec with the readiness report (ipsec-wait.sh) as evidence', () => {
     const stack = 'proof-mock-ipsec-ready';
-    const line = (n: string, spis: string) => `node=${n} agent=cilium-${n} mode=IPsec keys_in_use=4 errors=0 spis=${spis} peers_ok=2/2`;
+    const line = (n: string, spis: string) => `node=${n} agent=cilium-${n} mode=IPsec keys_in_use=4 errors=0 xfrm=none spis=${spis} peers_ok=2/2`;
     before(() => {
       fs.mkdirSync(path.join(ROOT, 'captures', stack), { recursive: true });
       encryptedCapture(path.join(ROOT, 'captures', stack, '1.pcap'));

@@ -16,6 +16,7 @@ import { parseLabConfig } from '../../components/config';
 import { planTopology } from '../../components/topology';
 import type { Report as VerifierReport } from '../../components/verifier';
 import { envOf, scriptOf as scriptOfText } from '../helpers/script-command';
+import { xfrmStateText } from '../helpers/xfrm';
 import type { RotationVerifyFn } from '../../components/proof/rotation';
 import { verifyCapture } from '../../components/verifier';
 
@@ -60,7 +61,7 @@ function stdoutFor(type: string, name: string, inputs: Record<string, unknown>, 
       return 'local=captures/rot/1-rotation.pcap\nbytes=9000\nsha256=00';
     case 'facts-xfrm.sh':
       if (scene.xfrmBefore) return /before/.test(name) ? scene.xfrmBefore : scene.xfrmAfter;
-      return 'src 192.168.211.128 dst 192.168.44.128\n\tproto esp spi 0x00000004 reqid 1 mode tunnel\n';
+      return xfrmStateText({ src: '192.168.211.128', dst: '192.168.44.128', spi: 4 });
     default:
       return type.startsWith('command:') ? 'ok' : '';
   }
@@ -198,11 +199,13 @@ describe('key rotation path (mocks)', function () {
       assert.ok(byName(r.recs, 'cilium-ipsec-ready').deps.includes('cilium-rotation-capture-fetch'));
     });
 
-    it('the wait asks every node for SAs with the new SPI in both directions, SAs only; the traffic carries the nonce', () => {
+    it('the wait asks every node for SAs with the new SPI in both directions, SAs only, and for the switch of the traffic; the traffic carries the nonce', () => {
       const wait = byName(r.recs, 'cilium-rotation-new-key-wait');
       assert.strictEqual(scriptOf(wait.inputs.create), 'ipsec-wait.sh');
       const we = envOf(unwrap(wait.inputs.stdin));
       assert.deepStrictEqual([we.KEY_ID, we.SAS_ONLY, we.EXPECTED_NODES], ['4', '1', 'control-plane worker1 worker2']);
+      // ... and until the window's traffic (client on worker1, server on worker2) left the old SPI.
+      assert.deepStrictEqual([we.PREVIOUS_KEY_ID, we.TRAFFIC_NODES], ['3', 'worker1 worker2']);
       const start = envOf(unwrap(byName(r.recs, 'cilium-rotation-traffic-start').inputs.stdin));
       assert.deepStrictEqual([start.ACTION, start.NONCE], ['start', 'lab-r0tat10nn0nc']);
       const cap = envOf(unwrap(byName(r.recs, 'cilium-rotation-capture-start').inputs.stdin));

@@ -12,6 +12,7 @@ import * as path from 'path';
 import { judgeRotation, mergeRotation, ROTATION_TOLERATED_XFRM_COUNTERS, runRotationVerification, type RotationExpectations } from '../../components/proof/rotation';
 import { writeWiresharkForXfrm } from '../../components/proof/wireshark';
 import type { Report as VerifierReport } from '../../components/verifier';
+import { xfrmStateText } from '../helpers/xfrm';
 
 const A = '192.168.211.128';
 const B = '192.168.44.128';
@@ -107,8 +108,7 @@ describe('judgeRotation', () => {
     try {
       fs.mkdirSync(path.join(root, 'captures', 'ipsec'), { recursive: true });
       fs.writeFileSync(path.join(root, 'captures', 'ipsec', '1-rotation.pcap'), 'stand-in');
-      const sa = (spi: number, key: string) =>
-        `src ${A} dst ${B}\n\tproto esp spi 0x${spi.toString(16).padStart(8, '0')} reqid 1 mode tunnel\n\treplay-window 0 \n\taead rfc4106(gcm(aes)) 0x${key} 128\n\tsel src 0.0.0.0/0 dst 0.0.0.0/0 \n`;
+      const sa = (spi: number, key: string) => xfrmStateText({ src: A, dst: B, spi, key });
       const seen: { files: string[]; modes: number[] } = { files: [], modes: [] };
       const r = await runRotationVerification(
         { capturePath: 'captures/ipsec/1-rotation.pcap', root, podCidr: '10.0.0.0/8', expectations: x(), xfrmTexts: [sa(3, '11'.repeat(20)), sa(4, '22'.repeat(20))], writeWireshark: writeWiresharkForXfrm },

@@ -5,7 +5,7 @@
  * The same files run on the lab router / nodes (through remote.ts) and in the VM suite.
  */
 import * as assert from 'assert';
-import { execFileSync, spawn, spawnSync } from 'child_process';
+import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as net from 'net';
@@ -15,34 +15,17 @@ import { REPO_ROOT } from '../../components/repo';
 import { parseCaptureStop, parseEncryptStatus, parseFacts, parseKeyValues, parseTraffic } from '../../components/proof/parse';
 import { verifyCapture } from '../../components/verifier';
 import { labSshOptions } from '../../components/remote';
+import { bashScript, kubectlStandIn, runCommand, runCommandAsync, StandIns } from '../helpers/stand-ins';
 
 const REPO = REPO_ROOT;
 const VM = path.join(REPO, 'scripts', 'vm');
 const MINE = fs.readdirSync(VM).filter((f) => /^(capture|traffic|facts)[\w-]*\.sh$/.test(f));
 const NONCE = 'lab-t3stn0nce5x9';
 
-function run(script: string, env: Record<string, string>, extraPath?: string) {
-  const r = spawnSync('bash', [path.join(VM, script)], {
-    encoding: 'utf8',
-    env: { PATH: `${extraPath ? extraPath + ':' : ''}${process.env.PATH}`, HOME: os.tmpdir(), ...env },
-    timeout: 60000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
+/** A script of scripts/vm/ with `bin` (stand-ins) first on PATH. */
+const run = (script: string, env: Record<string, string>, bin?: string) => runCommand(bashScript(`scripts/vm/${script}`), { env, bins: bin ? [bin] : [] });
 /** Like run, without blocking the event loop (the HTTP server under test lives in this process). */
-function runAsync(script: string, env: Record<string, string>, extraPath?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn('bash', [path.join(VM, script)], {
-      env: { PATH: `${extraPath ? extraPath + ':' : ''}${process.env.PATH}`, HOME: os.tmpdir(), ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const runAsync = (script: string, env: Record<string, string>, bin?: string) => runCommandAsync(bashScript(`scripts/vm/${script}`), { env, bins: bin ? [bin] : [] });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -65,10 +48,14 @@ async function loopbackTraffic(n: number): Promise<void> {
 describe('proof scripts (real runs, loopback only)', function () {
   this.timeout(60000);
   let dir: string;
+  const cleanups: (() => void)[] = [];
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proof-scripts-'));
   });
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  after(() => {
+    for (const c of cleanups.splice(0)) c();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 
   it('are shellcheck-clean and strict (set -euo pipefail)', () => {
     assert.ok(MINE.length >= 8, MINE.join(' '));
@@ -149,7 +136,7 @@ describe('proof scripts (real runs, loopback only)', function () {
       ['no interface given', { CAPTURE_FILE: '/tmp/x.pcap' }, /^capture-start: CAPTURE_INTERFACE is required/],
       ['no file given', { CAPTURE_INTERFACE: 'lo' }, /^capture-start: CAPTURE_FILE is required/],
       ['a relative file', { CAPTURE_INTERFACE: 'lo', CAPTURE_FILE: 'x.pcap' }, /must be an absolute path, got 'x\.pcap'/],
-      ['a bad bound', { CAPTURE_INTERFACE: 'lo', CAPTURE_FILE: '/tmp/x.pcap', CAPTURE_MAX_PACKETS: '10k' }, /max_packets must be a non-negative integer, got '10k'/],
+      ['a bad bound', { CAPTURE_INTERFACE: 'lo', CAPTURE_FILE: '/tmp/x.pcap', CAPTURE_MAX_PACKETS: '10k' }, /CAPTURE_MAX_PACKETS must be a non-negative integer, got '10k'/],
       ['an unknown interface', { CAPTURE_INTERFACE: 'seg9', CAPTURE_FILE: '/tmp/x.pcap' }, /no interface 'seg9' on .* \(interfaces: .*\blo\b.*\)/],
     ];
     for (const [what, env, msg] of startErrors) {
@@ -178,15 +165,15 @@ describe('proof scripts (real runs, loopback only)', function () {
   describe('capture-fetch (through a stand-in ssh)', () => {
     let bin: string;
     before(() => {
-      bin = path.join(dir, 'bin');
-      fs.mkdirSync(bin);
       // Logs its arguments, then runs the remote command (the last argument) locally; FAKE_SHORT cuts `cat`.
-      fs.writeFileSync(
-        path.join(bin, 'ssh'),
-        '#!/usr/bin/env bash\nprintf "%s\\n" "$*" >>"$SSH_LOG"\nargs=("$@")\ncmd=${args[-1]}\n' +
-          'if [ -n "${FAKE_SHORT:-}" ] && [[ $cmd == cat* ]]; then bash -c "$cmd" | head -c 10; else bash -c "$cmd"; fi\n',
-        { mode: 0o755 },
-      );
+      const ssh = new StandIns('proof-ssh-').add('ssh', [
+        'printf "%s\\n" "$*" >>"$SSH_LOG"',
+        'args=("$@")',
+        'cmd=${args[-1]}',
+        'if [ -n "${FAKE_SHORT:-}" ] && [[ $cmd == cat* ]]; then bash -c "$cmd" | head -c 10; else bash -c "$cmd"; fi',
+      ]);
+      bin = ssh.bin;
+      cleanups.push(() => ssh.remove());
     });
 
     it('copies the remote file into place, with the key in a private temp file and the jump host', () => {
@@ -249,14 +236,14 @@ describe('proof scripts (real runs, loopback only)', function () {
     let port: number;
     const seen: { url?: string; nonce?: string | string[] }[] = [];
     before(async () => {
-      bin = path.join(dir, 'pingbin');
-      fs.mkdirSync(bin);
       // Stand-in for iputils ping: logs its arguments, prints iputils' summary line.
-      fs.writeFileSync(
-        path.join(bin, 'ping'),
-        '#!/usr/bin/env bash\nprintf "%s\\n" "$*" >"$PING_LOG"\necho "--- statistics ---"\necho "10 packets transmitted, 9 received, 10% packet loss, time 1802ms"\n',
-        { mode: 0o755 },
-      );
+      const ping = new StandIns('proof-ping-').add('ping', [
+        'printf "%s\\n" "$*" >"$PING_LOG"',
+        'echo "--- statistics ---"',
+        'echo "10 packets transmitted, 9 received, 10% packet loss, time 1802ms"',
+      ]);
+      bin = ping.bin;
+      cleanups.push(() => ping.remove());
       server = http.createServer((req, res) => {
         seen.push({ url: req.url, nonce: req.headers['x-lab-nonce'] });
         res.statusCode = 404;
@@ -291,37 +278,30 @@ describe('proof scripts (real runs, loopback only)', function () {
     let bin: string;
     const log = () => path.join(dir, 'kubectl.log');
     before(() => {
-      bin = path.join(dir, 'kubebin');
-      fs.mkdirSync(bin);
-      // Stand-in for kubectl: logs "KUBECONFIG=... args", answers like a cluster with the lab's pods would.
-      fs.writeFileSync(
-        path.join(bin, 'kubectl'),
-        [
-          '#!/usr/bin/env bash',
-          'printf "KUBECONFIG=%s %s\\n" "$KUBECONFIG" "$*" >>"$KUBECTL_LOG"',
-          'case "$*" in',
-          '  *" wait "*) exit "${FAKE_WAIT_RC:-0}" ;;',
-          '  *"get pods -o wide"*) echo "NAME READY STATUS"; echo "client 0/1 Pending" ;;',
+      // Stand-in for kubectl: answers like a cluster with the lab's pods would.
+      const kube = new StandIns('proof-kubectl-').add('kubectl', [
+        ...kubectlStandIn([
+          '*" wait "*) exit "${FAKE_WAIT_RC:-0}" ;;',
+          '*"get pods -o wide"*) echo "NAME READY STATUS"; echo "client 0/1 Pending" ;;',
           // Like the jsonpath facts-cilium.sh asks for: a terminating agent listed first, then the Running one.
-          '  *"get pods -l k8s-app=cilium"*) [ -z "${FAKE_AGENT:-}" ] || printf "cilium-old Running 2026-01-01T00:00:00Z\\ncilium-new Pending \\n%s Running \\n" "$FAKE_AGENT" ;;',
-          '  *" -- ping "*) echo "--- statistics ---"; echo "10 packets transmitted, 10 received, 0% packet loss, time 1800ms"; exit 0 ;;',
+          '*"get pods -l k8s-app=cilium"*) [ -z "${FAKE_AGENT:-}" ] || printf "cilium-old Running 2026-01-01T00:00:00Z\\ncilium-new Pending \\n%s Running \\n" "$FAKE_AGENT" ;;',
+          '*" -- ping "*) echo "--- statistics ---"; echo "10 packets transmitted, 10 received, 0% packet loss, time 1800ms"; exit 0 ;;',
           // curl -w '\n%{http_code}': the body, then the status on its own line.
-          '  *" -- curl "*) printf "%s\\n%s" "${FAKE_BODY:-}" "${FAKE_HTTP:-404}"; [ "${FAKE_HTTP:-404}" != 000 ] ;;',
+          '*" -- curl "*) printf "%s\\n%s" "${FAKE_BODY:-}" "${FAKE_HTTP:-404}"; [ "${FAKE_HTTP:-404}" != 000 ] ;;',
           // The server's merged stdout+stderr: two prefixed access lines with the nonce, nginx's error
           // log repeating a request line, a prefixed line without the nonce, a stock-format line.
-          '  *" logs "*)',
-          '    [ -z "${FAKE_LOGS_FAIL:-}" ] || { echo "Error from server: the server could not find the requested resource" >&2; exit 1; }',
-          '    echo "lab-access 10.0.1.23 \\"GET /echo?msg=$NONCE&i=1 HTTP/1.1\\" 200 17 \\"$NONCE\\""',
-          '    echo "2026/01/01 00:00:00 [error] 29#29: *1 open() failed, client: 10.0.1.23, request: \\"GET /echo?msg=$NONCE&i=1 HTTP/1.1\\""',
-          '    echo "lab-access 10.0.1.23 \\"GET /echo?msg=$NONCE&i=2 HTTP/1.1\\" 200 17 \\"$NONCE\\""',
-          '    echo "lab-access 10.0.1.99 \\"GET / HTTP/1.1\\" 404 153 \\"-\\""',
-          '    echo "10.0.1.23 - - \\"GET /echo?msg=$NONCE&i=2 HTTP/1.1\\" 404" ;;',
-          '  *"cilium-dbg encrypt status"*) printf "Encryption: IPsec\\nDecryption interface(s): eth0\\nKeys in use: 4\\nMax Seq. Number: 0x1d/0xffffffff\\nErrors: 0\\n" ;;',
-          '  *) echo "unexpected kubectl $*" >&2; exit 9 ;;',
-          'esac',
-        ].join('\n') + '\n',
-        { mode: 0o755 },
-      );
+          '*" logs "*)',
+          '  [ -z "${FAKE_LOGS_FAIL:-}" ] || { echo "Error from server: the server could not find the requested resource" >&2; exit 1; }',
+          '  echo "lab-access 10.0.1.23 \\"GET /echo?msg=$NONCE&i=1 HTTP/1.1\\" 200 17 \\"$NONCE\\""',
+          '  echo "2026/01/01 00:00:00 [error] 29#29: *1 open() failed, client: 10.0.1.23, request: \\"GET /echo?msg=$NONCE&i=1 HTTP/1.1\\""',
+          '  echo "lab-access 10.0.1.23 \\"GET /echo?msg=$NONCE&i=2 HTTP/1.1\\" 200 17 \\"$NONCE\\""',
+          '  echo "lab-access 10.0.1.99 \\"GET / HTTP/1.1\\" 404 153 \\"-\\""',
+          '  echo "10.0.1.23 - - \\"GET /echo?msg=$NONCE&i=2 HTTP/1.1\\" 404" ;;',
+          '*"cilium-dbg encrypt status"*) printf "Encryption: IPsec\\nDecryption interface(s): eth0\\nKeys in use: 4\\nMax Seq. Number: 0x1d/0xffffffff\\nErrors: 0\\n" ;;',
+        ]),
+      ]);
+      bin = kube.bin;
+      cleanups.push(() => kube.remove());
     });
     beforeEach(() => fs.rmSync(log(), { force: true }));
     const env = {
@@ -403,17 +383,20 @@ describe('proof scripts (real runs, loopback only)', function () {
   });
 
   it('facts.sh fails when reading the xfrm state fails (a refused sudo is not "0 states")', () => {
-    const bin = fs.mkdtempSync(path.join(dir, 'nosudo-'));
-    // Not root, and sudo refuses (no NOPASSWD rule): as sudo -n prints it.
-    fs.writeFileSync(path.join(bin, 'id'), '#!/bin/sh\necho 1000\n', { mode: 0o755 });
-    fs.writeFileSync(path.join(bin, 'sudo'), '#!/bin/sh\necho "sudo: a password is required" >&2\nexit 1\n', { mode: 0o755 });
+    const nosudo = new StandIns('proof-nosudo-').add('id', 'echo 1000').add('sudo', ['echo "sudo: a password is required" >&2', 'exit 1']);
+    cleanups.push(() => nosudo.remove());
+    const bin = nosudo.bin;
     const refused = run('facts.sh', { PHASE: 'after' }, bin);
     assert.strictEqual(refused.code, 1);
     assert.match(refused.stderr, /^facts: ip xfrm state failed on \S+: sudo: a password is required$/m);
     assert.doesNotMatch(refused.stdout, /xfrm_states=/);
     // Root, but the kernel refuses: the same.
-    const ipBin = fs.mkdtempSync(path.join(dir, 'noxfrm-'));
-    fs.writeFileSync(path.join(ipBin, 'ip'), `#!/bin/sh\nif [ "$1" = xfrm ]; then echo "RTNETLINK answers: Operation not supported" >&2; exit 2; fi\nexec ${execFileSync('sh', ['-c', 'command -v ip']).toString().trim()} "$@"\n`, { mode: 0o755 });
+    const noxfrm = new StandIns('proof-noxfrm-').add('ip', [
+      'if [ "$1" = xfrm ]; then echo "RTNETLINK answers: Operation not supported" >&2; exit 2; fi',
+      `exec ${execFileSync('sh', ['-c', 'command -v ip']).toString().trim()} "$@"`,
+    ]);
+    cleanups.push(() => noxfrm.remove());
+    const ipBin = noxfrm.bin;
     const unsupported = run('facts.sh', { PHASE: 'after' }, ipBin);
     assert.strictEqual(unsupported.code, 1);
     assert.match(unsupported.stderr, /^facts: ip xfrm state failed on \S+: RTNETLINK answers: Operation not supported$/m);

@@ -20,8 +20,8 @@ import {
   serverNginxConfig,
 } from '../../components/proof/workloads';
 import { parseTraffic } from '../../components/proof/parse';
+import { runWithStandIns } from '../helpers/stand-ins';
 
-import { REPO_ROOT as REPO } from '../../components/repo';
 const NONCE = 'lab-Zq3vK8pW1xYa';
 
 function freePort(): Promise<number> {
@@ -113,16 +113,14 @@ describe('server pod nginx config (real nginx on loopback)', function () {
   });
 
   it('traffic.sh counts every answer that echoed the nonce', () => {
-    const bin = path.join(dir, 'bin');
-    fs.mkdirSync(bin, { recursive: true });
     // No ICMP here: a stand-in ping answers like iputils (the ping path is tested in scripts.test.ts).
-    fs.writeFileSync(path.join(bin, 'ping'), '#!/bin/sh\necho "3 packets transmitted, 3 received, 0% packet loss"\n', { mode: 0o755 });
-    const r = spawnSync('bash', [path.join(REPO, 'scripts/vm/traffic.sh')], {
-      env: { PATH: `${bin}:/usr/bin:/bin`, TARGET_IP: '127.0.0.1', HTTP_PORT: String(port), NONCE, PING_COUNT: '3', HTTP_REQUESTS: '4' },
-      encoding: 'utf8',
-      timeout: 30000,
-    });
-    assert.strictEqual(r.status, 0, r.stderr);
+    const r = runWithStandIns(
+      'scripts/vm/traffic.sh',
+      { ping: 'echo "3 packets transmitted, 3 received, 0% packet loss"' },
+      { TARGET_IP: '127.0.0.1', HTTP_PORT: String(port), NONCE, PING_COUNT: '3', HTTP_REQUESTS: '4' },
+      { path: 'system' },
+    );
+    assert.strictEqual(r.code, 0, r.stderr);
     assert.deepStrictEqual(parseTraffic(r.stdout), { pingTransmitted: 3, pingReceived: 3, httpTotal: 4, httpAnswered: 4, httpEchoed: 4 });
   });
 

@@ -8,54 +8,39 @@
 import * as assert from 'assert';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
+import { kubectlStandIn, StandIns } from '../helpers/stand-ins';
 
-import { REPO_ROOT as REPO } from '../../components/repo';
-const SCRIPT = path.join(REPO, 'scripts', 'vm', 'traffic-window.sh');
+const SCRIPT = 'scripts/vm/traffic-window.sh';
 const NONCE = 'lab-w1nd0wn0nce7';
 
 describe('traffic-window.sh (stand-in kubectl, ping and curl)', function () {
   this.timeout(60000);
-  let dir: string;
-  let bin: string;
-  const log = () => path.join(dir, 'calls.log');
+  const s = new StandIns('traffic-window-');
+  const dir = s.dir;
+  const log = () => s.file('calls.log');
 
   before(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'traffic-window-'));
-    bin = path.join(dir, 'bin');
-    fs.mkdirSync(bin);
-    const write = (name: string, lines: string[]) => fs.writeFileSync(path.join(bin, name), lines.join('\n') + '\n', { mode: 0o755 });
-    write('kubectl', [
-      '#!/usr/bin/env bash',
+    s.add('kubectl', [
       'printf "kubectl %s\\n" "$*" >>"$CALLS"',
-      'case "$*" in',
-      '  *"get pod server -o jsonpath={.status.podIP}"*) echo 10.0.2.187 ;;',
-      '  *" exec client -- "*) while [ "$1" != -- ]; do shift; done; shift; exec "$@" ;;',
-      '  *) echo "unexpected kubectl $*" >&2; exit 9 ;;',
-      'esac',
+      ...kubectlStandIn([
+        '*"get pod server -o jsonpath={.status.podIP}"*) echo 10.0.2.187 ;;',
+        '*" exec client -- "*) while [ "$1" != -- ]; do shift; done; shift; exec "$@" ;;',
+      ]),
     ]);
     // iputils-like for `-c N -i S`: N requests S apart (every third unanswered while LOSS is set), then the statistics.
-    write('ping', [
-      '#!/usr/bin/env bash',
+    s.add('ping', [
       'printf "ping %s\\n" "$*" >>"$CALLS"',
       'count=1; while [ $# -gt 0 ]; do [ "$1" = -c ] && count=$2; shift; done',
       'rx=0; for s in $(seq 1 "$count"); do seq=$((${PING_SEQ:-0} + s)); if [ -n "${LOSS:-}" ] && [ $(( ($RANDOM + s) % 3)) = 0 ]; then :; else rx=$((rx + 1)); echo "64 bytes from 10.0.2.187: icmp_seq=$s"; fi; sleep 0.1; done',
       'echo; echo "--- 10.0.2.187 ping statistics ---"; echo "$count packets transmitted, $rx received, 0% packet loss, time 1ms"',
     ]);
-    write('curl', ['#!/usr/bin/env bash', 'printf "curl %s\\n" "$*" >>"$CALLS"', '[ -e "$CURL_DOWN" ] && { echo 000; exit 7; }', 'echo 200']);
+    s.add('curl', ['printf "curl %s\\n" "$*" >>"$CALLS"', '[ -e "$CURL_DOWN" ] && { echo 000; exit 7; }', 'echo 200']);
   });
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  after(() => s.remove());
 
   const base = { NAMESPACE: 'lab-proof', CLIENT_POD: 'client', SERVER_POD: 'server' };
-  function run(env: Record<string, string>) {
-    const r = spawnSync('bash', [SCRIPT], {
-      encoding: 'utf8',
-      env: { PATH: `${bin}:${process.env.PATH}`, CALLS: log(), CURL_DOWN: path.join(dir, 'curl-down'), WINDOW_DIR: dir, ...base, ...env },
-      timeout: 30000,
-    });
-    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-  }
+  const run = (env: Record<string, string>) => s.run(SCRIPT, { CALLS: log(), CURL_DOWN: path.join(dir, 'curl-down'), WINDOW_DIR: dir, ...base, ...env });
 
   it('keeps ping and HTTP going between start and stop, then reports sent, answered and lost', () => {
     const tag = 'rot1';
@@ -95,8 +80,8 @@ describe('traffic-window.sh (stand-in kubectl, ping and curl)', function () {
     for (const [env, msg] of [
       [{ ACTION: 'go' }, /ACTION must be start or stop, got 'go'/],
       [{ ACTION: 'start', NONCE: 'short' }, /NONCE must be exactly 16 characters/],
-      [{ ACTION: 'start', NONCE, CLIENT_POD: '' }, /client is required/],
-      [{ ACTION: 'stop', SETTLE_SECONDS: 'a while' }, /settle must be a non-negative integer/],
+      [{ ACTION: 'start', NONCE, CLIENT_POD: '' }, /CLIENT_POD is required/],
+      [{ ACTION: 'stop', SETTLE_SECONDS: 'a while' }, /SETTLE_SECONDS must be a non-negative integer, got 'a while'/],
     ] as [Record<string, string>, RegExp][]) {
       const r = run(env);
       assert.strictEqual(r.code, 1);

@@ -18,6 +18,8 @@ import {
   type Expectations,
   type VerifyFn,
 } from '../../components/proof/verification';
+import { agentsCheck, parseIpsecReadiness } from '../../components/proof/agents';
+import { parseEncryptStatus } from '../../components/proof/parse';
 import { cleartextCapture, DEFAULT_TRAFFIC as T, encryptedCapture, writePcap, xfrmStateText } from './helpers/pcap';
 
 const verify: VerifyFn = verifyCapture;
@@ -254,17 +256,27 @@ describe('proof verification', () => {
       'tcpdump dropped nothing',
       'the nonce of this run is in the capture',
       'no XFRM error counter grew',
-      'every Cilium agent reports IPsec without errors',
     ]);
   });
 
-  it("ipsec fails when a node's Cilium agent does not report IPsec, or reports errors", async () => {
-    const status = (mode: string, errors?: number) => ({ mode, ...(errors === undefined ? {} : { errors }), errorsByReason: {}, fields: {}, unknownLines: [] });
-    const agents = { worker1: status('Disabled'), worker2: status('IPsec', 2), 'control-plane': status('IPsec', 0) };
-    const r = await run('enc.pcap', expectations('ipsec', { agents }), [xfrmStateText(T, 1), xfrmStateText(T, 2)]);
-    assert.deepStrictEqual(r.failures, [
+  it("ipsec fails when a node's Cilium agent does not report IPsec, or an XFRM error counter grew since the readiness wait", async () => {
+    const status = (mode: string, errorsByReason: Record<string, number> = {}) => parseEncryptStatus([`Encryption: ${mode}`, ...Object.entries(errorsByReason).map(([k, v]) => `\t${k}: ${v}`)].join('\n'));
+    // control-plane's errors are older than the wait (counters never reset): no failure.
+    const agents = { worker1: status('Disabled'), worker2: status('IPsec', { XfrmInNoStates: 3 }), 'control-plane': status('IPsec', { XfrmInNoStates: 5 }) };
+    const readiness = parseIpsecReadiness(['worker1', 'worker2', 'control-plane'].map((n) => `node=${n} agent=a mode=IPsec xfrm=${n === 'worker1' ? 'none' : 'XfrmInNoStates:5'} spis=3`).join('\n'));
+    const r = await runVerification(
+      { capturePath: 'enc.pcap', root: dir, podCidr: '10.0.0.0/8', expectations: expectations('ipsec', { agents }), xfrmTexts: [xfrmStateText(T, 1), xfrmStateText(T, 2)], checks: [...LAB_CHECKS, agentsCheck(readiness, true)] },
+      verify,
+    );
+    readiness.worker2.xfrmErrors = { XfrmInNoStates: 1 };
+    const grown = await runVerification(
+      { capturePath: 'enc.pcap', root: dir, podCidr: '10.0.0.0/8', expectations: expectations('ipsec', { agents }), xfrmTexts: [xfrmStateText(T, 1), xfrmStateText(T, 2)], checks: [...LAB_CHECKS, agentsCheck(readiness, true)] },
+      verify,
+    );
+    assert.deepStrictEqual(r.failures, ['node worker1: the Cilium agent reports encryption Disabled, expected IPsec']);
+    assert.deepStrictEqual(grown.failures, [
       'node worker1: the Cilium agent reports encryption Disabled, expected IPsec',
-      'node worker2: the Cilium agent reports 2 IPsec errors',
+      'node worker2: XFRM error counter XfrmInNoStates grew from 1 to 3 between the IPsec readiness wait and the end of the traffic (packets dropped)',
     ]);
   });
 });

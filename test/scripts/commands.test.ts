@@ -11,8 +11,8 @@
  *   scripts/vm-test/ that are not run that way are shipped to the guests, whose image provides them;
  *   when the unit tests run them here they put stand-ins for the guest's commands on PATH.
  * - What needs no install: commands of a package every Debian system has, `Essential: yes` or
- *   `Priority: required` (exactly what `debootstrap --variant=minbase` installs), asked of dpkg at
- *   test time; and node/npm/npx, the runtime the README's prerequisites name and that runs mocha.
+ *   `Priority: required`, and apt (exactly what `debootstrap --variant=minbase` installs), asked of dpkg
+ *   at test time; and node/npm/npx, the runtime the README's prerequisites name and that runs mocha.
  * Names built at run time (`"$d" -d`, process.execPath) cannot be read statically and are not checked.
  */
 import * as assert from 'assert';
@@ -81,7 +81,8 @@ function suites(): Suite[] {
   const unitTs = allTs.filter((f) => !rel(f).startsWith('test/vm/'));
   const make = (name: string, script: string, tsFiles: string[]): Suite => {
     const scripts = new Set<string>([script, ...host, ...scriptsRunBy(tsFiles)]);
-    for (const s of [...scripts]) for (const t of sourced(s)) scripts.add(t);
+    // What a sourced script sources runs too (ensure-deps.sh runs apt through scripts/vm/lib.sh).
+    for (const s of scripts) for (const t of sourced(s)) scripts.add(t);
     return { name, entry: script, scripts: [...scripts].sort(), tsFiles };
   };
   return [make('npm test', entry('test'), unitTs), make('npm run test:vm', entry('test:vm'), vmTs)];
@@ -102,11 +103,15 @@ function findOwner(file: string): string | undefined {
 }
 
 const baseCache = new Map<string, boolean>();
-/** Essential, or Priority required: the packages `debootstrap --variant=minbase` installs. */
+/**
+ * The packages `debootstrap --variant=minbase` installs: Essential or Priority required, plus apt, which
+ * minbase adds by name (debootstrap's scripts/debian-common: `elif doing_variant minbase; then base="apt"`)
+ * although its Priority is `important` (bookworm).
+ */
 function inBase(pkg: string): boolean {
   if (!baseCache.has(pkg)) {
     const r = spawnSync('dpkg-query', ['-W', '-f=${Essential} ${Priority}', pkg], { encoding: 'utf8' });
-    baseCache.set(pkg, r.status === 0 && /^yes |required$/.test(r.stdout.trim()));
+    baseCache.set(pkg, pkg === 'apt' || (r.status === 0 && /^yes |required$/.test(r.stdout.trim())));
   }
   return baseCache.get(pkg) as boolean;
 }
@@ -169,6 +174,8 @@ describe('every command the test suites run is installed by their test command',
         "execFileSync('nft', ['-f', x]);",
         "await mustRun('what', ['virsh', '-q']);",
         "await run(['iptables', '-C']);",
+        "runCommand(['stat', '-c', '%s', f]);",
+        "await runCommandAsync(['apt-get', 'update'], {});",
         "execSync('openssl pkey | sha256sum', {});",
         'spawn(process.execPath, []);',
         "spawn('ip', ['netns', 'exec', NS.a, 'tcpdump', '-i', x]);",
@@ -177,8 +184,8 @@ describe('every command the test suites run is installed by their test command',
       ].join('\n'),
       'sample.ts',
     );
-    assert.deepStrictEqual(uses.map((u) => u.name).sort(), ['ip', 'ip', 'iptables', 'nft', 'nft', 'openssl', 'sha256sum', 'sysctl', 'tcpdump', 'tshark', 'virsh']);
-    assert.deepStrictEqual(uses.filter((u) => u.name === 'nft').map((u) => u.line), [2, 10]);
+    assert.deepStrictEqual(uses.map((u) => u.name).sort(), ['apt-get', 'ip', 'ip', 'iptables', 'nft', 'nft', 'openssl', 'sha256sum', 'stat', 'sysctl', 'tcpdump', 'tshark', 'virsh']);
+    assert.deepStrictEqual(uses.filter((u) => u.name === 'nft').map((u) => u.line), [2, 12]);
   });
 
   for (const s of all) {
@@ -187,6 +194,7 @@ describe('every command the test suites run is installed by their test command',
         assert.ok(parse(s.entry).ensured.length > 0, `${rel(s.entry)} has no ensure_commands call`);
         assert.ok(s.scripts.some((f) => rel(f) === 'scripts/host/seed.sh'), s.scripts.map(rel).join(' '));
         assert.ok(s.scripts.some((f) => rel(f) === 'scripts/lib/ensure-deps.sh'), 'the sourced ensure-deps.sh is in scope');
+        assert.ok(s.scripts.some((f) => rel(f) === 'scripts/vm/lib.sh'), 'lib.sh, which ensure-deps.sh sources, is in scope');
       });
 
       it('runs no external command that is neither installed by it nor in every Debian base system', () => {

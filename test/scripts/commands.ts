@@ -161,8 +161,9 @@ export function bashBuiltins(): Set<string> {
 
 /**
  * Commands TypeScript code starts directly: the first argument of spawn/spawnSync/execFile/
- * execFileSync, the argv of the VM suite's run/mustRun helpers, and the commands inside execSync's
- * shell text. Names built at run time (variables, process.execPath) are not knowable here.
+ * execFileSync, the argv of the VM suite's run/mustRun helpers and of test/helpers/stand-ins.ts's
+ * runCommand/runCommandAsync, and the commands inside execSync's shell text. Names built at run time
+ * (variables, process.execPath) are not knowable here.
  */
 export function tsCommands(text: string, file: string): CommandUse[] {
   const uses: CommandUse[] = [];
@@ -170,7 +171,7 @@ export function tsCommands(text: string, file: string): CommandUse[] {
   for (const m of text.matchAll(/\b(?:spawn|spawnSync|execFile|execFileSync)\(\s*'([^']+)'/g)) {
     uses.push({ name: m[1], file, line: lineAt(m.index ?? 0) });
   }
-  for (const m of text.matchAll(/\b(?:run|mustRun|sh)\((?:\s*(?:'[^']*'|`[^`]*`)\s*,)?\s*\[\s*'([^']+)'/g)) {
+  for (const m of text.matchAll(/\b(?:run|mustRun|sh|runCommand|runCommandAsync)\((?:\s*(?:'[^']*'|`[^`]*`)\s*,)?\s*\[\s*'([^']+)'/g)) {
     uses.push({ name: m[1], file, line: lineAt(m.index ?? 0) });
   }
   // `ip netns exec NS CMD ...` as an argv: CMD runs too.

@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import { execute, OPTIONS, optionLabel, PARSE_ARGS_OPTIONS } from '../../components/verifier/cli';
 import { DEFAULT_GENEVE_PORTS, DEFAULT_POD_CIDRS, DEFAULT_VXLAN_PORTS } from '../../components/verifier';
 import { pcapFile, pcapHeader, pcapRecord, payload, PcapRecord } from './capture/writer';
+import { xfrmStateText } from '../helpers/xfrm';
 
 import { REPO_ROOT as REPO } from '../../components/repo';
 let dir: string;
@@ -396,8 +397,7 @@ describe('verifier CLI (in-process execute)', () => {
 
   it('--xfrm with redacted keys: SAs known, "no usable key" for them, one warning; no key text in any output', async () => {
     // cilium-bugtool's form (cilium/cilium bugtool/cmd/helper.go) for the SA of the ESP in files.encrypted
-    const xfrm = write('redacted.xfrm', Buffer.from(`src ${NODE_A} dst ${NODE_B}\n\tproto esp spi 0x00000003 reqid 1 mode tunnel\n`
-      + `\treplay-window 0\n\taead rfc4106(gcm(aes)) [hash:${'5e'.repeat(32)}] 128\n\tanti-replay context: seq 0x0, oseq 0xa, bitmap 0x00000000\n`));
+    const xfrm = write('redacted.xfrm', Buffer.from(xfrmStateText({ src: NODE_A, dst: NODE_B, spi: 3, keyText: `[hash:${'5e'.repeat(32)}]`, mark: null, afUnspec: false, oseq: 10, selector: false })));
     const r = await run([files.encrypted, '--json', '--xfrm', xfrm]);
     assert.equal(r.code, 0, r.stderr);
     const rep = JSON.parse(r.stdout);

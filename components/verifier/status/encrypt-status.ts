@@ -17,8 +17,17 @@
  * - "Decryption interface(s)" exists since 1.15 (cilium/cilium#28640) and may be empty (cilium/cilium#30294);
  * - the early form (cilium/cilium#17274) reads "Encryption: ipsec", "NodeEncryption: disabled",
  *   "Max. sequence number: ...", and per-reason error lines without a colon ("XfrmInStateProtoError 12");
- * - `Encryption: Disabled` has no other line.
- * Lines that fit none of these (kubectl's "Defaulted container ..." notes, a newer field) are kept, in order,
+ * - `Encryption: Disabled` has no other line;
+ * - 1.19 (cilium-dbg/cmd/encrypt_status.go at v1.19.0) reads the kernel's state even when the agent does
+ *   not answer: a first line "Msg: <what failed>" (e.g. the agent's API unreachable, or the WireGuard
+ *   state of the kernel and the agent differing), then "Encryption:" with the agent's mode, empty when it
+ *   did not answer; the IPsec block whenever Cilium's states (reqid 1) are installed and the WireGuard
+ *   block whenever cilium_wg0 exists, whatever the mode.
+ * The numbers under "Errors" are /proc/net/xfrm_stat's counters, summed and listed when not zero
+ * (getXfrmStats, same file, v1.18.4 and v1.19.0): they count since the node booted and never reset, so
+ * only their growth between two readings says something (components/proof/xfrm-counters.ts).
+ * scripts/vm/lib.sh encrypt_status_read reads the same text for the waits on the nodes; the tests hold
+ * the two to the same result on every form. Lines that fit none of these (kubectl's "Defaulted container ..." notes, a newer field) are kept, in order,
  * in `unknownLines`.
  */
 
@@ -38,6 +47,8 @@ export interface EncryptStatus {
   mode?: string;
   /** The mode, normalised. */
   encryption?: EncryptionKind;
+  /** 1.19's "Msg:" line: what cilium-dbg could not read or found inconsistent. */
+  message?: string;
   /** "NodeEncryption:" / "Node encryption:" of early releases, as printed. */
   nodeEncryption?: string;
   /** "Decryption interface(s):" (1.15+); empty when the line is there with no interface. */
@@ -107,6 +118,8 @@ export function parseEncryptStatus(stdout: string): EncryptStatus {
       const kind = MODES[value.toLowerCase()];
       if (kind !== undefined) st.encryption = kind;
       section = 'top';
+    } else if (key === 'msg') {
+      st.message = value;
     } else if (key === 'nodeencryption' || key === 'node encryption') {
       st.nodeEncryption = value;
     } else if (key === 'decryption interface(s)') {

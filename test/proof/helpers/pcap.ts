@@ -9,6 +9,7 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import { pcapFile } from '../../verifier/capture/writer';
+import { xfrmStatesText, type XfrmSa } from '../../helpers/xfrm';
 
 function ip4(a: string): Buffer {
   return Buffer.from(a.split('.').map(Number));
@@ -185,15 +186,10 @@ export function encryptedCapture(file: string, t: LabTraffic = DEFAULT_TRAFFIC):
 
 /** `ip xfrm state` as root on worker1 (both directions' SAs, like Cilium's per node-pair keys). */
 export function xfrmStateText(t: LabTraffic = DEFAULT_TRAFFIC, node: 1 | 2 = 1): string {
-  const sa = (src: string, dst: string, key: Buffer, out: boolean) =>
-    `src ${src} dst ${dst}\n` +
-    `\tproto esp spi 0x${t.spi.toString(16).padStart(8, '0')} reqid 1 mode tunnel\n` +
-    `\treplay-window 0 flag af-unspec\n` +
-    `\tmark 0x${out ? '3' : '2'}d00/0xff00 output-mark 0xe00/0xf00\n` +
-    `\taead rfc4106(gcm(aes)) 0x${key.toString('hex')} 128\n` +
-    `\tanti-replay context: seq 0x0, oseq 0x${out ? '5' : '0'}, bitmap 0x00000000\n` +
-    `\tsel src 0.0.0.0/0 dst 0.0.0.0/0 \n`;
-  return node === 1
-    ? sa(t.node1, t.node2, t.key12, true) + sa('0.0.0.0', t.node1, t.key21, false)
-    : sa(t.node2, t.node1, t.key21, true) + sa('0.0.0.0', t.node2, t.key12, false);
+  const sa = (src: string, dst: string, key: Buffer, out: boolean): XfrmSa => ({ src, dst, spi: t.spi, key, mark: `0x${out ? '3' : '2'}d00/0xff00 output-mark 0xe00/0xf00`, oseq: out ? 5 : 0 });
+  return xfrmStatesText(
+    node === 1
+      ? [sa(t.node1, t.node2, t.key12, true), sa('0.0.0.0', t.node1, t.key21, false)]
+      : [sa(t.node2, t.node1, t.key21, true), sa('0.0.0.0', t.node2, t.key12, false)],
+  );
 }

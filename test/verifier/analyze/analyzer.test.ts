@@ -11,6 +11,7 @@ import { formatReport } from '../../../components/verifier/format';
 import type { Report } from '../../../components/verifier/report';
 import * as F from '../decode/frames';
 import * as K from '../decode/kernel-frames';
+import { xfrmStateText, xfrmStatesText } from '../../helpers/xfrm';
 
 function summary(frames: F.TestFrame[]): CaptureSummary {
   return { format: 'pcap', gzip: false, frames: frames.length, bytes: frames.reduce((n, f) => n + f.hex.length / 2, 0),
@@ -33,17 +34,14 @@ function analyze(frames: F.TestFrame[], opts: Partial<AnalyzerOptions> = {}, fac
   return a.report(summary(frames), []);
 }
 
-const xfrmText = (k1: Buffer, k2: Buffer, extra = '') => `src 10.0.1.124 dst 10.0.2.104
-	proto esp spi 0x00000003 reqid 1 mode tunnel
-	replay-window 0
-	aead rfc4106(gcm(aes)) 0x${k1.toString('hex')} 128
-	sel src 0.0.0.0/0 dst 0.0.0.0/0
-src 0.0.0.0 dst 10.0.1.124
-	proto esp spi 0x00000003 reqid 1 mode tunnel
-	replay-window 0
-	aead rfc4106(gcm(aes)) 0x${k2.toString('hex')} 128
-	sel src 0.0.0.0/0 dst 0.0.0.0/0
-${extra}`;
+// The short form (no mark, flags or replay context): five lines a state, the second state at line 6.
+const xfrmText = (k1: Buffer, k2: Buffer) =>
+  xfrmStatesText(
+    [
+      { src: '10.0.1.124', dst: '10.0.2.104', spi: 3, key: k1 },
+      { src: '0.0.0.0', dst: '10.0.1.124', spi: 3, key: k2 },
+    ].map((sa) => ({ ...sa, mark: null, afUnspec: false, replayContext: false })),
+  );
 
 describe('verifier analyzer: verdict table', () => {
   const TABLE: [string, F.TestFrame[], Partial<AnalyzerOptions>, string][] = [
@@ -270,23 +268,13 @@ describe('verifier analyzer: decryption', () => {
     assert.equal(facts[0].decrypted, 'ok');
   });
   it('ESN from the xfrm state (seq-hi 1); a stale seq-hi 0 is corrected by trying the next half; no ESN fails', () => {
-    const st = (hi: number, esn: boolean) => parseXfrmState(`src 192.168.211.128 dst 192.168.44.128
-	proto esp spi 0x00000003 reqid 1 mode tunnel
-	replay-window 0 flag af-unspec${esn ? ' esn' : ''}
-	aead rfc4106(gcm(aes)) 0x${F.K1.toString('hex')} 128
-${esn ? `	anti-replay esn context:\n	 seq-hi 0x${hi.toString(16)}, seq 0x0, oseq-hi 0x${hi.toString(16)}, oseq 0x7\n` : ''}`);
+    const st = (hi: number, esn: boolean) => parseXfrmState(xfrmStateText({ src: '192.168.211.128', dst: '192.168.44.128', spi: 3, key: F.K1, esn, seqHi: hi, oseqHi: hi, oseq: 7 }));
     assert.equal(analyze([F.espEsn], { xfrm: st(1, true) }).decryption!.ok, 1);
     assert.equal(analyze([F.espEsn], { xfrm: st(0, true) }).decryption!.ok, 1);
     assert.equal(analyze([F.espEsn], { xfrm: st(0, false) }).decryption!.failed, 1);
   });
   it('ESN across the wrap of the low half, including a late packet from before it', () => {
-    const xfrm = parseXfrmState(`src 192.168.211.128 dst 192.168.44.128
-	proto esp spi 0x00000003 reqid 1 mode tunnel
-	replay-window 0 flag af-unspec esn
-	aead rfc4106(gcm(aes)) 0x${F.K1.toString('hex')} 128
-	anti-replay esn context:
-	 seq-hi 0x0, seq 0x0, oseq-hi 0x0, oseq 0x0
-`);
+    const xfrm = parseXfrmState(xfrmStateText({ src: '192.168.211.128', dst: '192.168.44.128', spi: 3, key: F.K1, esn: true }));
     const r = analyze([F.espEsnWrapLow, F.espEsnWrapHigh, F.espEsnWrapLate], { xfrm });
     assert.deepEqual([r.decryption!.ok, r.decryption!.failed], [3, 0]);
     const f = r.esp.flows[0];

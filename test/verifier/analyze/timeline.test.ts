@@ -11,6 +11,7 @@ import type { Frame } from '../../../components/verifier/capture/types';
 import { parseXfrmState } from '../../../components/verifier/crypto/xfrm';
 import { FRAME_CLASSES, Report } from '../../../components/verifier/report';
 import * as F from '../decode/frames';
+import { xfrmStatesText } from '../../helpers/xfrm';
 
 const T0 = 1764115200;
 
@@ -28,13 +29,13 @@ function analyzeAt(frames: F.TestFrame[], times: number[], opts: Partial<Analyze
   return a.report({ format: 'pcap', gzip: false, frames: frames.length, bytes: 0, truncated: false, linkTypes: [1] }, []);
 }
 
-const xfrm = () => parseXfrmState(`src 10.0.1.124 dst 10.0.2.104
-	proto esp spi 0x00000003 reqid 1 mode tunnel
-	aead rfc4106(gcm(aes)) 0x${F.K1.toString('hex')} 128
-src 0.0.0.0 dst 10.0.1.124
-	proto esp spi 0x00000003 reqid 1 mode tunnel
-	aead rfc4106(gcm(aes)) 0x${F.K2.toString('hex')} 128
-`);
+const xfrm = () =>
+  parseXfrmState(
+    xfrmStatesText([
+      { src: '10.0.1.124', dst: '10.0.2.104', spi: 3, key: F.K1 },
+      { src: '0.0.0.0', dst: '10.0.1.124', spi: 3, key: F.K2 },
+    ]),
+  );
 
 const close = (a: number, b: number) => Math.abs(a - b) < 1e-6;
 function classTotals(r: Report): Record<string, number> {

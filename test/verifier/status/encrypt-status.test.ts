@@ -1,48 +1,16 @@
 /**
- * parseEncryptStatus on `cilium-dbg encrypt status` / `cilium encrypt status` texts of the released forms, each
- * from a public source named above it, and the re-export the lab imports (components/proof/parse.ts).
+ * parseEncryptStatus on `cilium-dbg encrypt status` / `cilium encrypt status` texts of the released forms
+ * (./forms.ts, each from a public source), the re-export the lab imports (components/proof/parse.ts), and
+ * the waits' reader on the nodes (scripts/vm/lib.sh encrypt_status_read) held to the same reading of every
+ * form, so the readiness gate and the judge cannot read one agent differently.
  */
 import { strict as assert } from 'node:assert';
-import { parseEncryptStatus } from '../../../components/verifier/status/encrypt-status';
+import * as path from 'node:path';
+import { parseEncryptStatus, type EncryptStatus } from '../../../components/verifier/status/encrypt-status';
 import { parseEncryptStatus as fromProof } from '../../../components/proof/parse';
-
-// cilium/cilium#28640 (the pull request that added the decryption interfaces, 1.15), its description.
-const V115 = `Encryption: IPsec
-Decryption interface(s): eth0, eth1, eth2
-Keys in use: 1
-Max Seq. Number: 0x6e/0xffffffff
-Errors: 0
-`;
-
-// cilium/cilium#30294 (Cilium 1.14.5 in kind): the prompt, the padding after the values, an empty interface list
-// and "N/A" before any packet, as pasted.
-const V114 = `root@kind-worker2:/home/cilium# cilium encrypt status
-Encryption: IPsec                     
-Decryption interface(s): 
-Keys in use: 1                         
-Max Seq. Number: N/A
-Errors: 0   
-`;
-
-// cilium/cilium#17274 (2021, the first release of the command): indented, lower-case mode, NodeEncryption,
-// "Max. sequence number" and a per-reason error line without a colon.
-const V111 = `cilium encrypt status
-  Encryption: ipsec
-  NodeEncryption: disabled
-  Keys in use: 2
-  Max. sequence number: 0xffffbd4f/0xffffffff
-  Errors: 12
-    XfrmInStateProtoError 12
-`;
-
-// printEncryptionStatus in cilium/cilium cilium-dbg/cmd/encrypt_status.go prints errors as "\t%s: %-26d\n" and
-// each WireGuard device as "Interface: %s", "\tPublic key: %s", "\tNumber of peers: %d"; the key and the peer
-// count here are the ones cilium/cilium#15833 shows for cilium_wg0.
-const ERRORS = `Encryption: IPsec                     \nDecryption interface(s): enp1s0\nKeys in use: 4                         \n`
-  + `Max Seq. Number: 0x1d/0xffffffffffffffff\nErrors: 5                         \n`
-  + `\tXfrmInNoStates: 3                         \n\tXfrmInStateProtoError: 2                         \n`;
-const WIREGUARD = `Encryption: Wireguard                 \nInterface: cilium_wg0\n`
-  + `\tPublic key: GsIGt1Juo6p8gR93driyMD5FwFu2uOBBYGVsZtfQxho=\n\tNumber of peers: 1\n`;
+import { REPO_ROOT } from '../../../components/repo';
+import { runCommand } from '../../helpers/stand-ins';
+import { DISABLED_NOTES, ERRORS, FORMS, V111, V114, V115, V119_IPSEC_NO_KEYS, V119_WIREGUARD_MISMATCH, WIREGUARD_TWO, WITH_AGENT } from './forms';
 
 describe('verifier parseEncryptStatus (cilium-dbg encrypt status)', () => {
   it('1.15+ IPsec: mode, decryption interfaces, keys, max sequence number, errors', () => {
@@ -78,24 +46,61 @@ describe('verifier parseEncryptStatus (cilium-dbg encrypt status)', () => {
   });
 
   it('WireGuard: the interface, its public key and number of peers; no IPsec fields', () => {
-    const st = parseEncryptStatus(`agent=cilium-7xk2p\n${WIREGUARD}`);
+    const st = parseEncryptStatus(WITH_AGENT);
     assert.deepEqual([st.agent, st.mode, st.encryption], ['cilium-7xk2p', 'Wireguard', 'wireguard']);
     assert.deepEqual(st.wireguard, [{ name: 'cilium_wg0', publicKey: 'GsIGt1Juo6p8gR93driyMD5FwFu2uOBBYGVsZtfQxho=', peers: 1 }]);
     assert.deepEqual([st.keysInUse, st.errors, st.maxSeqNumber], [undefined, undefined, undefined]);
     assert.deepEqual(st.unknownLines, []);
-    const two = parseEncryptStatus(`${WIREGUARD}Interface: cilium_wg1\n\tPublic key: 6gdyrnQ9ahwDNv0Q7gj2UI2h9MUITh+O7xb2wdacKQA=\n\tNumber of peers: 3\n`);
+    const two = parseEncryptStatus(WIREGUARD_TWO);
     assert.deepEqual(two.wireguard?.map((w) => [w.name, w.peers]), [['cilium_wg0', 1], ['cilium_wg1', 3]]);
   });
 
   it('Disabled; kubectl notes and unknown fields are kept, not dropped', () => {
-    const st = parseEncryptStatus('Defaulted container "cilium-agent" out of: cilium-agent, config (init), mount-cgroup (init)\n'
-      + 'Encryption: Disabled                  \nStrict mode: enabled\n');
+    const st = parseEncryptStatus(DISABLED_NOTES);
     assert.deepEqual([st.mode, st.encryption], ['Disabled', 'disabled']);
     assert.deepEqual(st.unknownLines, ['Defaulted container "cilium-agent" out of: cilium-agent, config (init), mount-cgroup (init)',
       'Strict mode: enabled']);
   });
 
+  it('1.19: the Msg line as `message`; the IPsec mode alone before any key is installed', () => {
+    const wg = parseEncryptStatus(V119_WIREGUARD_MISMATCH);
+    assert.equal(wg.message, 'interface "cilium_wg0": peer count mismatch (agent=2, kernel=1)');
+    assert.deepEqual([wg.encryption, wg.wireguard?.[0].peers], ['wireguard', 1]);
+    assert.deepEqual(wg.unknownLines, []);
+    const bare = parseEncryptStatus(V119_IPSEC_NO_KEYS);
+    assert.deepEqual([bare.encryption, bare.keysInUse, bare.errors], ['ipsec', undefined, undefined]);
+  });
+
   it('the lab imports the same parser from components/proof/parse', () => {
     assert.equal(fromProof, parseEncryptStatus);
   });
+});
+
+/** What the waits read from a status, as parseEncryptStatus reads it. */
+function waitView(st: EncryptStatus): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (st.mode !== undefined) out.mode = st.mode;
+  if (st.keysInUse !== undefined) out.keys_in_use = String(st.keysInUse);
+  if (st.errors !== undefined) out.errors = String(st.errors);
+  for (const [k, v] of Object.entries(st.errorsByReason)) out[`xfrm.${k}`] = String(v);
+  if (st.wireguard) {
+    out.wireguard_interfaces = String(st.wireguard.length);
+    out.wireguard_peers = String(st.wireguard.reduce((n, w) => n + (w.peers ?? 0), 0));
+  }
+  if (st.message !== undefined) out.message = st.message;
+  return out;
+}
+
+describe('scripts/vm/lib.sh encrypt_status_read (the waits on the nodes) reads every form as parseEncryptStatus does', () => {
+  const lib = path.join(REPO_ROOT, 'scripts', 'vm', 'lib.sh');
+  for (const [name, text] of Object.entries(FORMS)) {
+    it(name, () => {
+      const r = runCommand(['bash', '-c', `. ${JSON.stringify(lib)}; encrypt_status_read`], { input: text });
+      assert.equal(r.code, 0, r.stderr);
+      const shell = Object.fromEntries(r.stdout.trim().split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+      const ts = waitView(parseEncryptStatus(text));
+      assert.ok(Object.keys(ts).length > 0, 'the parser read something');
+      assert.deepEqual(shell, ts);
+    });
+  }
 });
