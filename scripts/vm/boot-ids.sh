@@ -17,7 +17,7 @@ key=/home/$user/.ssh/id_ed25519
 uuid='^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
 
 echo "boot.$ROUTER_NAME=$(cat /proc/sys/kernel/random/boot_id)"
-deadline=$((SECONDS + timeout_s))
+started=$SECONDS
 read_boot_id() {
   last=$(sudo -u "$user" ssh -n -i "$key" "${LAB_SSH_OPTIONS[@]}" "$user@$1" cat /proc/sys/kernel/random/boot_id 2>&1) || return 1
   [[ $last =~ $uuid ]]
@@ -25,7 +25,9 @@ read_boot_id() {
 for pair in $NODES; do
   name=${pair%%=*}
   ip=${pair#*=}
-  left=$((deadline > SECONDS ? deadline - SECONDS : 0))
+  # One budget for all nodes: each wait gets what the earlier ones left.
+  left=$((timeout_s - (SECONDS - started)))
+  ((left > 0)) || left=0
   wait_for "$left" 5 "SSH to node $name ($ip)" read_boot_id "$ip" || exit 1
   echo "boot.$name=$last"
 done

@@ -66,7 +66,7 @@ describe('remote script commands', () => {
   it('ships repository scripts by path with lib.sh in front', () => {
     const c = scriptCommandText('scripts/vm/node-setup.sh');
     assert.strictEqual(c.command, 'sudo -n bash -s -- create node-setup.sh');
-    assert.ok(c.stdin.includes('lab-node-setup') && c.stdin.includes('LAB_SSH_OPTIONS=('));
+    assert.ok(c.stdin.includes('/etc/modules-load.d/90-lab-k8s.conf') && c.stdin.includes('LAB_SSH_OPTIONS=('));
   });
 
   it('a script shipped that way does not look for lib.sh on the VM, and dies with its own name', () => {
