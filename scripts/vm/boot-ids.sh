@@ -11,7 +11,7 @@ set -euo pipefail
 [ -n "${LAB_VM_LIB:-}" ] || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 : "${ROUTER_NAME:?}" "${NODES:?}"
 timeout_s=${TIMEOUT_SECONDS:-300}
-is_uint "$timeout_s" || die "TIMEOUT_SECONDS must be a non-negative integer, got '$timeout_s'"
+require_uint TIMEOUT_SECONDS "$timeout_s"
 user=${LAB_USER:-lab}
 key=/home/$user/.ssh/id_ed25519
 uuid='^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
