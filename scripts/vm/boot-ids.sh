@@ -9,7 +9,7 @@
 set -euo pipefail
 # shellcheck source=scripts/vm/lib.sh
 [ -n "${LAB_VM_LIB:-}" ] || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-: "${ROUTER_NAME:?}" "${NODES:?}"
+require_env ROUTER_NAME NODES
 timeout_s=${TIMEOUT_SECONDS:-300}
 require_uint TIMEOUT_SECONDS "$timeout_s"
 user=${LAB_USER:-lab}
