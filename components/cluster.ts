@@ -10,7 +10,7 @@ import * as k8s from '@pulumi/kubernetes';
 import type { LabConfig } from './config';
 import type { TopologyPlan, VmPlan } from './topology';
 import { seedFiles } from './cloud-init';
-import { kubeadmInitConfig, kubeadmJoinConfig, kubeconfigYaml } from './kubeadm';
+import { kubeadmInitConfig, kubeadmJoinConfig, kubeadmPatchEnv, kubeconfigYaml, nodeKubeInstallEnv } from './kubeadm';
 import { LabVm } from './vm';
 import { runScript, SshTarget } from './remote';
 import type { LabKeys } from './keys';
@@ -51,7 +51,7 @@ export class KubeadmCluster extends pulumi.ComponentResource {
     const routerTarget = args.router.target;
 
     const vmFor = (vm: VmPlan): LabVm => {
-      const files = keys.sshPublicKey.apply((pub) => seedFiles(plan, vm, { sshPublicKey: pub }));
+      const files = keys.sshPublicKey.apply((pub) => seedFiles(plan, vm, { sshPublicKey: pub, sources: cfg }));
       return new LabVm(
         `${name}-${vm.name}`,
         { config: cfg, plan, vm, seed: { userData: files.userData, metaData: files.metaData, networkConfig: files.networkConfig }, base: args.base, dependsOn: args.dependsOn },
@@ -75,7 +75,7 @@ export class KubeadmCluster extends pulumi.ComponentResource {
       );
       return runScript(
         `${name}-${vm.name}-kube`,
-        { target: this.nodes[i].target, script: 'scripts/vm/node-kube-install.sh', env: { KUBERNETES_VERSION: cfg.kubernetesVersion }, triggers: [lvm.generation] },
+        { target: this.nodes[i].target, script: 'scripts/vm/node-kube-install.sh', env: nodeKubeInstallEnv(cfg), triggers: [lvm.generation] },
         { parent: this, dependsOn: [ready] },
       );
     });
@@ -86,7 +86,7 @@ export class KubeadmCluster extends pulumi.ComponentResource {
       {
         target: this.nodes[0].target,
         script: 'scripts/vm/kubeadm-init.sh',
-        env: { CA_CERT: keys.caCertPem, CA_KEY: keys.caKeyPem, KUBEADM_CONFIG: initConfig, TIMEOUT_SECONDS: '900' },
+        env: { CA_CERT: keys.caCertPem, CA_KEY: keys.caKeyPem, KUBEADM_CONFIG: initConfig, TIMEOUT_SECONDS: '900', ...kubeadmPatchEnv(cfg) },
         triggers: [this.vms[0].generation],
         secretStdout: true,
       },

@@ -54,7 +54,7 @@ export class LabVm extends pulumi.ComponentResource {
     );
     const domain = hostCommand(
       `${name}-domain`,
-      domainCommands(cfg.libvirtUri, plan, vm, cfg.domainType),
+      domainCommands(cfg.libvirtUri, plan, vm, cfg.domainType, cfg.cpuModel),
       { parent: this, dependsOn: [...args.dependsOn, seed, overlay] },
       { replace: true, triggers: [args.base.sha256, seedHash] },
     );
