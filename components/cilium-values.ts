@@ -5,39 +5,35 @@
  * lab:encryption, so switching none -> ipsec (or none -> wireguard) upgrades the Release in place (the
  * manual method's flow, README); `rollOutCiliumPods` restarts the agents so they take the new mode.
  */
+import * as path from 'path';
 import { STRICT_INGRESS_SINCE, versionAtLeast, type LabConfig } from './config';
 import type { TopologyPlan } from './topology';
+import { CILIUM_REPO, localChartPath } from './sources';
+import { REPO_ROOT } from './repo';
 
-export const CILIUM_REPO = 'https://helm.cilium.io';
+export { CILIUM_REPO };
 export const CILIUM_NAMESPACE = 'kube-system';
 export const IPSEC_SECRET_NAME = 'cilium-ipsec-keys';
 export const IPSEC_SECRET_KEY = 'keys';
 
 /**
- * Value paths our values use that have no default in the chart 1.16.3 values.yaml (the version the
- * tests check against), each with the chart version that introduced it or why it is absent.
- * Every other path must exist in ../shared/cilium/values.yaml (test/components/cilium-values.test.ts).
+ * Value paths the lab sets that a chart it supports does not declare, per chart version, and why the
+ * chart still takes them. Every other path the lab sets, in every mode and option, must be a value of
+ * the chart of each version (test/components/cilium-values.test.ts, against the facts derived from each
+ * chart's values.yaml and values.schema.json). The lab picks the paths by chart version where the chart
+ * renamed them: strict mode is `encryption.strictMode.{enabled,cidr,allowRemoteNodeIdentities}` before
+ * 1.19 and `encryption.strictMode.egress.*` plus `encryption.strictMode.ingress.enabled` from 1.19 (Cilium
+ * 1.19 upgrade notes, "Helm Options": the flat keys are deprecated in 1.19 and removed in 1.20).
  */
-export const VALUES_NOT_IN_1_16_3: { path: string; since: string; note: string }[] = [
+export const CHART_GAPS: { path: string; chart: string; note: string }[] = [
   {
     path: 'kubeProxyReplacement',
-    since: '1.14',
-    note: 'boolean form since 1.14; present in 1.16.3 values.yaml only as a comment (#kubeProxyReplacement: "false")',
+    chart: '1.16.3',
+    note: 'only a comment in values.yaml (#kubeProxyReplacement: "false") and absent from the schema; the templates read it (boolean form since 1.14); declared from 1.18',
   },
-  // Cilium 1.19 upgrade notes ("Helm Options", "Agent Options"): the flat encryption.strictMode.{enabled,
-  // cidr,allowRemoteNodeIdentities} are deprecated in 1.19 (removed in 1.20) for the egress-specific keys,
-  // and ingress strict mode is new ("only available when WireGuard and tunneling are enabled").
-  { path: 'encryption.strictMode.egress.enabled', since: '1.19', note: 'replaces encryption.strictMode.enabled' },
-  { path: 'encryption.strictMode.egress.cidr', since: '1.19', note: 'replaces encryption.strictMode.cidr' },
-  {
-    path: 'encryption.strictMode.egress.allowRemoteNodeIdentities',
-    since: '1.19',
-    note: 'replaces encryption.strictMode.allowRemoteNodeIdentities',
-  },
-  { path: 'encryption.strictMode.ingress.enabled', since: '1.19', note: 'new: drops pod-to-pod traffic that arrived unencrypted' },
 ];
 
-/** WireGuard strict mode values in the chart's shape for its version (see VALUES_NOT_IN_1_16_3). */
+/** WireGuard strict mode values in the chart's shape for its version (see CHART_GAPS). */
 export type StrictModeValues =
   | { enabled: true; cidr: string; allowRemoteNodeIdentities: true }
   | { egress: { enabled: true; cidr: string; allowRemoteNodeIdentities: true }; ingress: { enabled: boolean } };
@@ -46,6 +42,18 @@ export type EncryptionValues =
   | { enabled: false }
   | { enabled: true; type: 'ipsec'; ipsec: { secretName: string; keyFile: string } }
   | { enabled: true; type: 'wireguard'; nodeEncryption: boolean; strictMode?: StrictModeValues };
+
+/**
+ * The agent's probes on a slow host (lab:slowHost). The chart's defaults (values.yaml of 1.16.3, 1.18.4
+ * and 1.19.0): startupProbe 105 (1.16) or 300 (1.18, 1.19) x 2 s, livenessProbe 10 x 30 s. Under
+ * emulation the agent's start alone took about 4 minutes (README, "Slow hosts"), and a liveness probe
+ * that fails while the node is saturated restarts the agent and starts it over. The probes' timeouts
+ * are fixed in the chart's DaemonSet template; only the thresholds and periods are values.
+ */
+export const SLOW_HOST_AGENT_PROBES = {
+  startupProbe: { failureThreshold: 120, periodSeconds: 10 },
+  livenessProbe: { failureThreshold: 20, periodSeconds: 30 },
+} as const;
 
 export interface CiliumValues {
   routingMode: 'tunnel';
@@ -57,6 +65,8 @@ export interface CiliumValues {
   ipam: { mode: 'cluster-pool'; operator: { clusterPoolIPv4PodCIDRList: string[]; clusterPoolIPv4MaskSize: number } };
   operator: { replicas: number };
   encryption: EncryptionValues;
+  startupProbe?: { failureThreshold: number; periodSeconds: number };
+  livenessProbe?: { failureThreshold: number; periodSeconds: number };
 }
 
 /**
@@ -102,7 +112,23 @@ export function ciliumValues(cfg: LabConfig, plan: TopologyPlan): CiliumValues {
     // Two operator replicas would need two schedulable nodes with anti-affinity; one is enough here.
     operator: { replicas: 1 },
     encryption: encryptionValues(cfg),
+    ...(cfg.slowHost ? SLOW_HOST_AGENT_PROBES : {}),
   };
+}
+
+/** The Release's chart arguments for lab:ciliumChart (see components/sources.ts ChartSource). */
+export function ciliumChartArgs(cfg: LabConfig, root: string = REPO_ROOT): { chart: string; version?: string; repositoryOpts?: { repo: string } } {
+  const src = cfg.ciliumChart;
+  switch (src.kind) {
+    case 'repository':
+      return { chart: 'cilium', version: cfg.ciliumVersion, repositoryOpts: { repo: src.repo } };
+    // Helm downloads a chart URL or loads a local chart as it is (pulumi-kubernetes v4.25.0
+    // provider/pkg/provider/helm_release.go locateChart): no version to ask for; config.ts has checked it.
+    case 'archive-url':
+      return { chart: src.url };
+    case 'local':
+      return { chart: path.normalize(localChartPath(src, root)) };
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * Cilium through Helm (`kubernetes.helm.v3.Release` from https://helm.cilium.io, version pinned), its
+ * Cilium through Helm (`kubernetes.helm.v3.Release` from https://helm.cilium.io or lab:ciliumChart, version pinned), its
  * values from the one pure function `ciliumValues`, and on the ipsec stack the key Secret
  * `cilium-ipsec-keys` (20 random bytes from @pulumi/random; the Release depends on it). A bounded wait
  * on the control-plane then checks that the agents rolled out and every node is Ready; on ipsec a second
@@ -16,7 +16,7 @@ import * as k8s from '@pulumi/kubernetes';
 import * as random from '@pulumi/random';
 import type { LabConfig } from './config';
 import type { TopologyPlan } from './topology';
-import { CILIUM_NAMESPACE, CILIUM_REPO, IPSEC_SECRET_KEY, IPSEC_SECRET_NAME, ciliumValues, ipsecKeysValue } from './cilium-values';
+import { CILIUM_NAMESPACE, IPSEC_SECRET_KEY, IPSEC_SECRET_NAME, ciliumChartArgs, ciliumValues, ipsecKeysValue } from './cilium-values';
 import { encryptionModeRecord, IPSEC_KEY_BYTES } from './encryption-records';
 import { IpsecRotation } from './proof/rotation-path';
 import type { RotationVerifyFn } from './proof/rotation';
@@ -115,9 +115,7 @@ export class Cilium extends pulumi.ComponentResource {
       `${name}-release`,
       {
         name: 'cilium',
-        chart: 'cilium',
-        version: cfg.ciliumVersion,
-        repositoryOpts: { repo: CILIUM_REPO },
+        ...ciliumChartArgs(cfg),
         namespace: CILIUM_NAMESPACE,
         values,
         timeout: 900,

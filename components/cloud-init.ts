@@ -12,6 +12,8 @@
  */
 import * as YAML from 'yaml';
 import type { InterfacePlan, TopologyPlan, VmPlan } from './topology';
+import type { LabConfig } from './config';
+import { aptSourcesDeb822, containerdHostsFiles, type AptSource } from './sources';
 
 /**
  * cloud-init parses YAML 1.1 (PyYAML): serialise as 1.1 so strings such as MAC addresses
@@ -31,6 +33,23 @@ export interface UserDataOptions {
   sshPublicKey: string;
   /** Router only: the matching private key (OpenSSH format) so the router can reach the nodes. */
   routerPrivateKey?: string;
+  /** Where the VM's software comes from (lab:aptSources, lab:registryMirrors); unset = the internet defaults. */
+  sources?: Pick<LabConfig, 'aptSources' | 'registryMirrors'>;
+}
+
+/**
+ * cloud-init's `apt` module config that replaces the distribution's sources with lab:aptSources
+ * (cc_apt_configure runs in the config stage, before runcmd, so the router's setup already installs
+ * from them). Nothing when the list is empty: the image's own sources stay.
+ */
+export function aptCloudConfig(sources: readonly AptSource[]): Record<string, unknown> {
+  if (sources.length === 0) return {};
+  return { apt: { preserve_sources_list: false, sources_list: aptSourcesDeb822(sources) } };
+}
+
+/** write_files entries for containerd's registry host configuration (nodes only; the router runs no containerd). */
+export function registryMirrorFiles(mirrors: Record<string, string>): Record<string, unknown>[] {
+  return Object.entries(containerdHostsFiles(mirrors)).map(([p, content]) => ({ path: p, permissions: '0644', content }));
 }
 
 /** Environment of scripts/vm/router-setup.sh (interface names, subnets, API DNAT target). */
@@ -56,6 +75,8 @@ export function userData(plan: TopologyPlan, vm: VmPlan, opts: UserDataOptions):
       content: opts.routerPrivateKey.endsWith('\n') ? opts.routerPrivateKey : opts.routerPrivateKey + '\n',
       defer: true,
     });
+  } else {
+    writeFiles.push(...registryMirrorFiles(opts.sources?.registryMirrors ?? {}));
   }
   const doc = {
     hostname: vm.hostname,
@@ -65,6 +86,7 @@ export function userData(plan: TopologyPlan, vm: VmPlan, opts: UserDataOptions):
     disable_root: true,
     package_update: false,
     package_upgrade: false,
+    ...aptCloudConfig(opts.sources?.aptSources ?? []),
     users: [
       {
         name: LAB_USER,

@@ -18,7 +18,7 @@ import * as k8s from '@pulumi/kubernetes';
 import type { LabConfig } from './config';
 import type { TopologyPlan, VmPlan } from './topology';
 import { seedFiles } from './cloud-init';
-import { kubeadmInitConfig, kubeadmJoinConfig, kubeconfigYaml } from './kubeadm';
+import { kubeadmInitConfig, kubeadmJoinConfig, kubeadmPatchEnv, kubeconfigYaml, nodeKubeInstallEnv } from './kubeadm';
 import { LabVm } from './vm';
 import { runScript, SshTarget } from './remote';
 import type { LabKeys } from './keys';
@@ -63,7 +63,7 @@ export class KubeadmCluster extends pulumi.ComponentResource {
     const routerTarget = args.router.target;
 
     const vmFor = (vm: VmPlan): LabVm => {
-      const files = keys.sshPublicKey.apply((pub) => seedFiles(plan, vm, { sshPublicKey: pub }));
+      const files = keys.sshPublicKey.apply((pub) => seedFiles(plan, vm, { sshPublicKey: pub, sources: cfg }));
       return new LabVm(
         `${name}-${vm.name}`,
         { config: cfg, plan, vm, seed: { userData: files.userData, metaData: files.metaData, networkConfig: files.networkConfig }, base: args.base, dependsOn: args.dependsOn },
@@ -94,7 +94,7 @@ export class KubeadmCluster extends pulumi.ComponentResource {
     const prepared = plan.nodes.map((vm, i) =>
       runScript(
         `${name}-${vm.name}-kube`,
-        { target: this.nodes[i].target, script: 'scripts/vm/node-kube-install.sh', env: { KUBERNETES_VERSION: cfg.kubernetesVersion }, triggers: [this.vms[i].generation] },
+        { target: this.nodes[i].target, script: 'scripts/vm/node-kube-install.sh', env: nodeKubeInstallEnv(cfg), triggers: [this.vms[i].generation] },
         { parent: this, dependsOn: [this.nodesReady[i]] },
       ),
     );
@@ -105,7 +105,7 @@ export class KubeadmCluster extends pulumi.ComponentResource {
       {
         target: this.nodes[0].target,
         script: 'scripts/vm/kubeadm-init.sh',
-        env: { CA_CERT: keys.caCertPem, CA_KEY: keys.caKeyPem, KUBEADM_CONFIG: initConfig, TIMEOUT_SECONDS: '900' },
+        env: { CA_CERT: keys.caCertPem, CA_KEY: keys.caKeyPem, KUBEADM_CONFIG: initConfig, TIMEOUT_SECONDS: '900', ...kubeadmPatchEnv(cfg) },
         triggers: [this.vms[0].generation],
         secretStdout: true,
       },

@@ -10,10 +10,14 @@
  * anything is created. `loadLabConfig` reads `pulumi.Config('lab')` once (index.ts calls it).
  */
 import { cidrsOverlap as networksOverlap, parseCidr, type Cidr } from './verifier/net/cidr';
+import { CILIUM_REPO, checkLocalChart, localChartPath, parseAptSources, parseChartSource, parseRegistryMirrors, type AptSource, type ChartSource } from './sources';
+import { REPO_ROOT } from './repo';
 
 export type Encryption = 'none' | 'ipsec' | 'wireguard';
 export const ENCRYPTIONS: readonly Encryption[] = ['none', 'ipsec', 'wireguard'];
 export type DomainType = 'kvm' | 'qemu';
+export type GuestOs = 'ubuntu-24.04' | 'debian-13';
+export const GUEST_OSES: readonly GuestOs[] = ['ubuntu-24.04', 'debian-13'];
 export type Role = 'router' | 'control-plane' | 'worker';
 
 export interface VmSize {
@@ -37,6 +41,8 @@ export interface LabConfig {
   imageChecksum: string;
   kubernetesVersion: string;
   ciliumVersion: string;
+  /** Where the Helm release takes the chart from (lab:ciliumChart). */
+  ciliumChart: ChartSource;
   seg1Subnet: string;
   seg2Subnet: string;
   uplinkSubnet: string;
@@ -50,6 +56,15 @@ export interface LabConfig {
   /** WireGuard options (lab:encryption wireguard only; validated to be off on the other modes). */
   wireguard: WireguardOptions;
   domainType: DomainType;
+  /** libvirt CPU: host-passthrough, host-model, maximum, or a named QEMU model (lab:cpuModel, resolved). */
+  cpuModel: string;
+  /** Raised timeouts, leases and probes for slow (nested or emulated) hosts (lab:slowHost). */
+  slowHost: boolean;
+  guestOs: GuestOs;
+  /** Replace the guests' distribution sources (and pkgs.k8s.io) when not empty. */
+  aptSources: AptSource[];
+  /** Registry host -> mirror endpoint URL (containerd hosts.toml). */
+  registryMirrors: Record<string, string>;
   storagePoolDir: string;
   imageCacheDir: string;
   captureInterface: string;
@@ -93,6 +108,14 @@ export interface KeySpec {
   description: string;
 }
 
+/**
+ * The CPU model of `qemu` (TCG) domains when lab:cpuModel is empty: measured faster than `maximum` under
+ * emulation (scripts/bench-tcg-cpu.sh, README "Guest CPU under emulation").
+ */
+export const TCG_CPU_MODEL = 'qemu64';
+/** The libvirt CPU modes that are not a named model. */
+export const CPU_MODES = ['host-passthrough', 'host-model', 'maximum'] as const;
+
 /** Every `lab:` key. The defaults here are the source of truth (Pulumi.yaml mirrors them). */
 export const CONFIG_KEYS = {
   encryption: { default: 'none', description: 'Pod-to-pod encryption: none | ipsec | wireguard.' },
@@ -120,6 +143,10 @@ export const CONFIG_KEYS = {
   ciliumVersion: {
     default: '1.18.12',
     description: "Cilium Helm chart version. 1.18+: VXLAN inside ESP; 1.17.x reproduces the manual method's frame (ESP inside VXLAN).",
+  },
+  ciliumChart: {
+    default: CILIUM_REPO,
+    description: 'Where the Cilium chart comes from: a chart repository URL, the URL of cilium-<lab:ciliumVersion>.tgz, or a local chart .tgz or directory (absolute or relative to the project).',
   },
   seg1Subnet: { default: '192.168.211.0/24', description: "Segment 1 (router, control-plane, worker1); the manual method's worker1 side." },
   seg2Subnet: { default: '192.168.44.0/24', description: "Segment 2 (router, worker2); the manual method's worker2 side." },
@@ -150,6 +177,23 @@ export const CONFIG_KEYS = {
     description: 'WireGuard only: off | egress (drop unencrypted pod-to-pod egress for lab:podCidr) | egress+ingress (also ingress; Cilium 1.19+).',
   },
   domainType: { default: 'kvm', description: "libvirt domain type: kvm, or qemu (software emulation) where KVM can't run guests." },
+  cpuModel: {
+    default: '',
+    description: `Guest CPU: host-passthrough or host-model (kvm only), maximum, or a QEMU model name (e.g. qemu64); empty = host-passthrough on kvm, ${TCG_CPU_MODEL} on qemu.`,
+  },
+  slowHost: {
+    default: 'false',
+    description: "true on a slow (nested or emulated) host: longer kubeadm timeouts, control-plane leader-election leases and probes, Cilium agent probes.",
+  },
+  guestOs: { default: 'ubuntu-24.04', description: 'Guest distribution of lab:imageUrl: ubuntu-24.04 or debian-13 (a debian-13 image must be given in lab:imageUrl).' },
+  aptSources: {
+    default: '[]',
+    description: 'apt sources (one-line form) that replace the guests\' distribution sources and pkgs.k8s.io for everything the VMs install; empty = the internet defaults.',
+  },
+  registryMirrors: {
+    default: '{}',
+    description: 'Registry host (or _default) -> mirror URL; the nodes pull images of that registry from the mirror only (containerd hosts.toml). Empty = the registries.',
+  },
   storagePoolDir: { default: '/var/lib/libvirt/images', description: 'Base directory on the libvirt host; the stack pool is <dir>/cil-<stack>.' },
   imageCacheDir: { default: '.lab/images', description: 'Download cache for the base image on the machine running Pulumi.' },
   captureInterface: { default: 'seg2', description: "Router interface tcpdump listens on: seg1, seg2, uplink or any." },
@@ -322,6 +366,7 @@ export function parseLabConfig(raw: Raw, stack: string): LabConfig {
   if (cMaj !== 1 || cMin < 16) {
     throw new LabConfigError('ciliumVersion', raw.ciliumVersion, 'Cilium 1.16 or newer (the values builder targets the 1.16+ chart)');
   }
+  const ciliumChart = fromParser(raw, 'ciliumChart', (t) => parseChartSource(t, ciliumVersion));
 
   const seg1 = cidr(raw, 'seg1Subnet', 16, 24);
   const seg2 = cidr(raw, 'seg2Subnet', 16, 24);
@@ -369,6 +414,11 @@ export function parseLabConfig(raw: Raw, stack: string): LabConfig {
   const ipsecKeyId = intIn(raw, 'ipsecKeyId', SPI_MIN, SPI_MAX);
   const wireguard = wireguardOptions(raw, encryption, [cMaj, cMin]);
   const domainType = oneOf<DomainType>(raw, 'domainType', ['kvm', 'qemu']);
+  const cpuModel = cpuModelFor(raw, domainType);
+  const slowHost = bool(raw, 'slowHost');
+  const guestOs = guestOsOf(raw, imageUrl);
+  const aptSources = fromParser(raw, 'aptSources', parseAptSources);
+  const registryMirrors = fromParser(raw, 'registryMirrors', parseRegistryMirrors);
   const storagePoolDir = get(raw, 'storagePoolDir');
   if (!/^\/[A-Za-z0-9._/-]*$/.test(storagePoolDir)) {
     throw new LabConfigError('storagePoolDir', raw.storagePoolDir, 'an absolute directory path on the libvirt host (letters, digits, . _ - /)');
@@ -392,6 +442,7 @@ export function parseLabConfig(raw: Raw, stack: string): LabConfig {
     imageChecksum,
     kubernetesVersion,
     ciliumVersion,
+    ciliumChart,
     seg1Subnet,
     seg2Subnet,
     uplinkSubnet,
@@ -403,6 +454,11 @@ export function parseLabConfig(raw: Raw, stack: string): LabConfig {
     ipsecKeyId,
     wireguard,
     domainType,
+    cpuModel,
+    slowHost,
+    guestOs,
+    aptSources,
+    registryMirrors,
     storagePoolDir,
     imageCacheDir,
     captureInterface,
@@ -412,6 +468,45 @@ export function parseLabConfig(raw: Raw, stack: string): LabConfig {
     serverImage,
     clientImage,
   };
+}
+
+/** A key whose text a parser of sources.ts reads; its Error message is the expectation. */
+function fromParser<T>(raw: Raw, key: ConfigKey, parse: (text: string) => T): T {
+  try {
+    return parse(get(raw, key));
+  } catch (e) {
+    throw new LabConfigError(key, raw[key], (e as Error).message);
+  }
+}
+
+/** The CPU of a domain type when lab:cpuModel is empty: the host's own under KVM, TCG_CPU_MODEL under emulation. */
+export function defaultCpuModel(domainType: DomainType): string {
+  return domainType === 'kvm' ? 'host-passthrough' : TCG_CPU_MODEL;
+}
+
+/**
+ * The libvirt CPU of the domains. Empty: the host's own CPU under KVM, TCG_CPU_MODEL under emulation.
+ * host-passthrough and host-model describe the host's CPU, which only KVM can hand to a guest.
+ */
+function cpuModelFor(raw: Raw, domainType: DomainType): string {
+  const v = get(raw, 'cpuModel');
+  if (v === '') return defaultCpuModel(domainType);
+  if (!/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/.test(v)) {
+    throw new LabConfigError('cpuModel', raw.cpuModel, `${CPU_MODES.join(', ')}, a QEMU CPU model name (e.g. ${TCG_CPU_MODEL}), or empty`);
+  }
+  if ((v === 'host-passthrough' || v === 'host-model') && domainType !== 'kvm') {
+    throw new LabConfigError('cpuModel', raw.cpuModel, `maximum or a QEMU CPU model name with lab:domainType ${domainType}: ${v} needs KVM`);
+  }
+  return v;
+}
+
+/** The guest distribution; the default image is Ubuntu's, so debian-13 needs its own lab:imageUrl. */
+function guestOsOf(raw: Raw, imageUrl: string): GuestOs {
+  const guestOs = oneOf<GuestOs>(raw, 'guestOs', GUEST_OSES);
+  if (guestOs !== 'ubuntu-24.04' && imageUrl === CONFIG_KEYS.imageUrl.default) {
+    throw new LabConfigError('imageUrl', raw.imageUrl, `a ${guestOs} image (URL with lab:imageChecksum, or a local file) with lab:guestOs ${guestOs}: the default image is Ubuntu 24.04`);
+  }
+  return guestOs;
 }
 
 /** True when chart version a >= b (major, minor). */
@@ -451,5 +546,17 @@ export function loadLabConfig(): LabConfig {
   for (const [k, v] of Object.entries(pulumi.runtime.allConfig())) {
     if (k.startsWith('lab:') && !(k.slice(4) in raw)) raw[k.slice(4)] = v;
   }
-  return parseLabConfig(raw, pulumi.getStack());
+  const cfg = parseLabConfig(raw, pulumi.getStack());
+  checkChartSource(cfg, REPO_ROOT);
+  return cfg;
+}
+
+/**
+ * What parseLabConfig cannot see without the file system: a local lab:ciliumChart must exist and be
+ * Cilium's chart at lab:ciliumVersion (Helm would install whatever version a local chart has).
+ */
+export function checkChartSource(cfg: LabConfig, root: string): void {
+  if (cfg.ciliumChart.kind !== 'local') return;
+  const problem = checkLocalChart(localChartPath(cfg.ciliumChart, root), cfg.ciliumVersion);
+  if (problem) throw new LabConfigError('ciliumChart', cfg.ciliumChart.path, problem);
 }

@@ -8,6 +8,7 @@ import { createHash, createPublicKey } from 'crypto';
 import * as YAML from 'yaml';
 import type { LabConfig } from './config';
 import type { TopologyPlan, VmPlan } from './topology';
+import { CONTAINERD_CERTS_D } from './sources';
 
 export const CRI_SOCKET = 'unix:///run/containerd/containerd.sock';
 export const BOOTSTRAP_TOKEN = /^[a-z0-9]{6}\.[a-z0-9]{16}$/;
@@ -27,15 +28,97 @@ export function kubeadmApiVersion(kubernetesVersion: string): string {
   return minor >= 31 ? 'kubeadm.k8s.io/v1beta4' : 'kubeadm.k8s.io/v1beta3';
 }
 
-function kubeletArgs(api: string, args: Record<string, string>): unknown {
+/** Extra arguments in the API version's shape: v1beta4 lists {name, value}, v1beta3 a map. */
+function extraArgs(api: string, args: Record<string, string>): unknown {
   return api.endsWith('v1beta4') ? Object.entries(args).map(([name, value]) => ({ name, value })) : args;
+}
+
+// --- slow hosts (lab:slowHost) ------------------------------------------------------------------------
+// Under emulation the control plane takes minutes for what takes seconds on KVM (README, "Slow hosts").
+
+/**
+ * kubeadm's own waits (v1beta4 `timeouts`; cmd/kubeadm/app/apis/kubeadm/v1beta4/types.go gives the
+ * defaults 4m, 4m, 1m, 2m, 5m, 5m). Under emulation the API server answered after 2.5 minutes but its
+ * RBAC bootstrap roles took about 6, past the 1-minute API call timeout. kubeadm also derives the static
+ * pods' startup probe from controlPlaneComponentHealthCheck (cmd/kubeadm/app/util/staticpod/utils.go
+ * StartupProbe: failureThreshold = timeout / 10 s), so this raises those probes too.
+ */
+export const SLOW_HOST_KUBEADM_TIMEOUTS = {
+  controlPlaneComponentHealthCheck: '20m0s',
+  kubeletHealthCheck: '10m0s',
+  kubernetesAPICall: '10m0s',
+  etcdAPICall: '10m0s',
+  tlsBootstrap: '15m0s',
+  discovery: '15m0s',
+} as const;
+
+/**
+ * Leader election of kube-controller-manager and kube-scheduler (their defaults: lease 15 s, renew 10 s,
+ * retry 2 s). With etcd writes taking over a second under emulation they lost their leases and
+ * crash-looped until these were raised.
+ */
+export const SLOW_HOST_LEADER_ELECTION = {
+  'leader-elect-lease-duration': '120s',
+  'leader-elect-renew-deadline': '100s',
+  'leader-elect-retry-period': '20s',
+} as const;
+
+/** The static pods kubeadm writes, which are also its patch targets (cmd/kubeadm/app/util/patches). */
+export const STATIC_POD_TARGETS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
+
+/**
+ * The static pods' liveness probe on a slow host. kubeadm's is 10 s apart, 15 s timeout, 8 failures
+ * (staticpod/utils.go LivenessProbe): about 2 minutes of a saturated node kill the API server or etcd, and
+ * their restart loads the node further. This allows 10 minutes.
+ */
+export const SLOW_HOST_LIVENESS = { periodSeconds: 30, timeoutSeconds: 30, failureThreshold: 20 } as const;
+
+/** Where kubeadm-init.sh writes the patches (InitConfiguration `patches.directory`). */
+export const KUBEADM_PATCHES_DIR = '/etc/kubernetes/lab-patches';
+
+/**
+ * The kubeadm patch files for the control-plane, name -> content: `<target>+strategic.yaml`, a strategic
+ * merge patch of the static pod (kubeadm's patch file naming, cmd/kubeadm/app/util/patches/patches.go
+ * parseFilename). The container list merges by name and the probe by field, so the probe's handler stays
+ * kubeadm's. Empty unless lab:slowHost.
+ */
+export function kubeadmPatchFiles(cfg: LabConfig): Record<string, string> {
+  if (!cfg.slowHost) return {};
+  return Object.fromEntries(
+    STATIC_POD_TARGETS.map((t) => [`${t}+strategic.yaml`, YAML.stringify({ spec: { containers: [{ name: t, livenessProbe: { ...SLOW_HOST_LIVENESS } }] } })]),
+  );
+}
+
+/**
+ * The patch files as the environment of kubeadm-init.sh: KUBEADM_PATCHES_DIR, and per file
+ * KUBEADM_PATCH_<TARGET> (the target in upper case, - as _). Empty unless lab:slowHost.
+ */
+export function kubeadmPatchEnv(cfg: LabConfig): Record<string, string> {
+  const files = kubeadmPatchFiles(cfg);
+  if (Object.keys(files).length === 0) return {};
+  const env: Record<string, string> = { KUBEADM_PATCHES_DIR };
+  for (const [name, text] of Object.entries(files)) env[`KUBEADM_PATCH_${name.replace(/\+.*$/, '').toUpperCase().replace(/-/g, '_')}`] = text;
+  return env;
 }
 
 function nodeRegistration(api: string, vm: VmPlan): Record<string, unknown> {
   return {
     name: vm.hostname,
     criSocket: CRI_SOCKET,
-    kubeletExtraArgs: kubeletArgs(api, { 'node-ip': vm.ip }),
+    kubeletExtraArgs: extraArgs(api, { 'node-ip': vm.ip }),
+  };
+}
+
+/**
+ * The environment of scripts/vm/node-kube-install.sh: the version, where the Kubernetes packages come
+ * from (pkgs.k8s.io, or the sources lab:aptSources put in place), and containerd's registry host
+ * directory (where cloud-init wrote the hosts.toml files of lab:registryMirrors).
+ */
+export function nodeKubeInstallEnv(cfg: LabConfig): Record<string, string> {
+  return {
+    KUBERNETES_VERSION: cfg.kubernetesVersion,
+    KUBERNETES_APT_SOURCE: cfg.aptSources.length > 0 ? 'configured' : 'pkgs.k8s.io',
+    CONTAINERD_CERTS_D,
   };
 }
 
@@ -49,6 +132,7 @@ export function apiServerSans(plan: TopologyPlan): string[] {
 export function kubeadmInitConfig(cfg: LabConfig, plan: TopologyPlan, token: string): string {
   if (!BOOTSTRAP_TOKEN.test(token)) throw new Error('bootstrap token must match [a-z0-9]{6}.[a-z0-9]{16}');
   const api = kubeadmApiVersion(cfg.kubernetesVersion);
+  const v1beta4 = api.endsWith('v1beta4');
   const init = {
     apiVersion: api,
     kind: 'InitConfiguration',
@@ -65,6 +149,8 @@ export function kubeadmInitConfig(cfg: LabConfig, plan: TopologyPlan, token: str
     nodeRegistration: nodeRegistration(api, plan.controlPlane),
     // Cilium replaces kube-proxy (kubeProxyReplacement: true).
     skipPhases: ['addon/kube-proxy'],
+    ...(cfg.slowHost ? { patches: { directory: KUBEADM_PATCHES_DIR } } : {}),
+    ...(cfg.slowHost && v1beta4 ? { timeouts: { ...SLOW_HOST_KUBEADM_TIMEOUTS } } : {}),
   };
   const cluster = {
     apiVersion: api,
@@ -73,7 +159,14 @@ export function kubeadmInitConfig(cfg: LabConfig, plan: TopologyPlan, token: str
     kubernetesVersion: `v${cfg.kubernetesVersion}`,
     controlPlaneEndpoint: `${plan.apiServer.host}:${plan.apiServer.port}`,
     networking: { podSubnet: cfg.podCidr, serviceSubnet: cfg.serviceCidr, dnsDomain: 'cluster.local' },
-    apiServer: { certSANs: apiServerSans(plan) },
+    apiServer: {
+      certSANs: apiServerSans(plan),
+      // v1beta3 has one of the v1beta4 timeouts, here.
+      ...(cfg.slowHost && !v1beta4 ? { timeoutForControlPlane: SLOW_HOST_KUBEADM_TIMEOUTS.controlPlaneComponentHealthCheck } : {}),
+    },
+    ...(cfg.slowHost
+      ? { controllerManager: { extraArgs: extraArgs(api, SLOW_HOST_LEADER_ELECTION) }, scheduler: { extraArgs: extraArgs(api, SLOW_HOST_LEADER_ELECTION) } }
+      : {}),
   };
   const kubelet = { apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration', cgroupDriver: 'systemd' };
   return [init, cluster, kubelet].map((d) => YAML.stringify(d)).join('---\n');
@@ -84,6 +177,8 @@ export function kubeadmJoinConfig(cfg: LabConfig, plan: TopologyPlan, vm: VmPlan
   if (!BOOTSTRAP_TOKEN.test(token)) throw new Error('bootstrap token must match [a-z0-9]{6}.[a-z0-9]{16}');
   if (!/^sha256:[0-9a-f]{64}$/.test(caHash)) throw new Error('CA hash must be sha256:<64 hex>');
   const api = kubeadmApiVersion(cfg.kubernetesVersion);
+  const v1beta4 = api.endsWith('v1beta4');
+  const t = SLOW_HOST_KUBEADM_TIMEOUTS;
   return YAML.stringify({
     apiVersion: api,
     kind: 'JoinConfiguration',
@@ -93,8 +188,12 @@ export function kubeadmJoinConfig(cfg: LabConfig, plan: TopologyPlan, vm: VmPlan
         token,
         caCertHashes: [caHash],
       },
+      ...(cfg.slowHost && !v1beta4 ? { timeout: t.discovery } : {}),
     },
     nodeRegistration: nodeRegistration(api, vm),
+    ...(cfg.slowHost && v1beta4
+      ? { timeouts: { kubeletHealthCheck: t.kubeletHealthCheck, kubernetesAPICall: t.kubernetesAPICall, tlsBootstrap: t.tlsBootstrap, discovery: t.discovery } }
+      : {}),
   });
 }
 

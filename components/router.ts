@@ -70,7 +70,7 @@ export class Router extends pulumi.ComponentResource {
     const { config: cfg, plan } = args;
     const files = pulumi
       .all([args.sshPublicKey, args.sshPrivateKey])
-      .apply(([pub, priv]) => seedFiles(plan, plan.router, { sshPublicKey: pub, routerPrivateKey: priv }));
+      .apply(([pub, priv]) => seedFiles(plan, plan.router, { sshPublicKey: pub, routerPrivateKey: priv, sources: cfg }));
     this.vm = new LabVm(
       `${name}-vm`,
       {

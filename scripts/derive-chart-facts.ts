@@ -6,9 +6,11 @@
  *
  *   npx ts-node --transpile-only scripts/derive-chart-facts.ts [CHART_DIR] [OUT_FILE]
  *
- * CHART_DIR holds values.yaml and values.schema.json of one chart version (default ../shared/cilium:
- * install/kubernetes/cilium/ of github.com/cilium/cilium at the chart's release); OUT_FILE defaults to
- * test/components/data/cilium-chart-<version>.json. The version is the chart's own image.tag.
+ * CHART_DIR holds values.yaml and values.schema.json of one chart version (install/kubernetes/cilium/
+ * of github.com/cilium/cilium at the chart's release); OUT_FILE defaults to
+ * test/components/data/cilium-chart-<version>.json. The version is the chart's own image.tag. Without
+ * CHART_DIR, every chart under CILIUM_CHARTS_DIR or ../shared/cilium (that directory and each
+ * subdirectory) is derived.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -107,7 +109,8 @@ export function formatChartFacts(f: ChartFacts): string {
   return `${head.slice(0, -2)},\n  "paths": {\n${lines.join(',\n')}\n  }\n}\n`;
 }
 
-export const DEFAULT_CHART_DIR = path.resolve(REPO_ROOT, '..', 'shared', 'cilium');
+/** Where the charts' own files are: CILIUM_CHARTS_DIR, else ../shared/cilium beside the clone. */
+export const DEFAULT_CHART_DIR = process.env.CILIUM_CHARTS_DIR ?? path.resolve(REPO_ROOT, '..', 'shared', 'cilium');
 export const chartFactsFile = (version: string) => path.join(REPO_ROOT, 'test', 'components', 'data', `cilium-chart-${version}.json`);
 
 /** Reads CHART_DIR's two files and derives the facts. */
@@ -116,11 +119,30 @@ export function deriveFromDir(dir: string): ChartFacts {
   return deriveChartFacts(read('values.yaml'), read('values.schema.json'));
 }
 
-if (require.main === module) {
-  const [dir = DEFAULT_CHART_DIR, out] = process.argv.slice(2);
+const hasChart = (dir: string) => ['values.yaml', 'values.schema.json'].every((f) => fs.existsSync(path.join(dir, f)));
+
+/** The chart directories under ROOT (ROOT itself and each subdirectory with both files), by chart version. */
+export function chartDirs(root: string = DEFAULT_CHART_DIR): Record<string, string> {
+  if (!fs.existsSync(root)) return {};
+  const dirs = [root, ...fs.readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => path.join(root, e.name))];
+  const out: Record<string, string> = {};
+  for (const d of dirs.filter(hasChart)) {
+    const tag = (YAML.parse(fs.readFileSync(path.join(d, 'values.yaml'), 'utf8')) as { image?: { tag?: string } }).image?.tag ?? '';
+    out[tag.replace(/^v/, '')] = d;
+  }
+  return out;
+}
+
+function writeFacts(dir: string, out?: string): void {
   const facts = deriveFromDir(dir);
   const file = out ?? chartFactsFile(facts.version);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, formatChartFacts(facts));
   console.log(`${path.relative(process.cwd(), file)}: cilium ${facts.version}, ${Object.keys(facts.paths).length} value paths`);
+}
+
+if (require.main === module) {
+  const [dir, out] = process.argv.slice(2);
+  if (dir !== undefined) writeFacts(dir, out);
+  else for (const d of Object.values(chartDirs())) writeFacts(d);
 }

@@ -2,7 +2,7 @@
  * Pure libvirt XML builders (network, pool, volume, domain). Every document they return validates with
  * `virt-xml-validate` (test/components/libvirt/xml.test.ts). No I/O, no Pulumi.
  */
-import type { DomainType } from '../config';
+import { CPU_MODES, defaultCpuModel, type DomainType } from '../config';
 import type { NetworkPlan, TopologyPlan, VmPlan } from '../topology';
 
 /** Escapes text for XML attribute values and element content. */
@@ -86,6 +86,8 @@ export function overlayVolumeXml(plan: TopologyPlan, vm: VmPlan, baseFormat: 'qc
 export interface DomainSpec {
   vm: VmPlan;
   domainType: DomainType;
+  /** lab:cpuModel as config.ts resolves it; unset = the domain type's default (config.ts defaultCpuModel). */
+  cpuModel?: string;
   poolName: string;
   /** libvirt network name per interface network id. */
   networks: Record<string, string>;
@@ -95,11 +97,11 @@ export interface DomainSpec {
  * Domain XML: overlay disk (virtio), NoCloud seed as a read-only SATA cdrom, one virtio NIC per
  * planned interface with its fixed MAC, serial console, virtio RNG. Disks reference pool volumes
  * (type='volume'), so the XML does not depend on paths on the libvirt host.
- * `qemu` (TCG) gets cpu mode='maximum' and acpi/apic (without acpi, poweroff hangs).
+ * acpi/apic always (without acpi, poweroff hangs).
  */
 export function domainXml(spec: DomainSpec): string {
   const { vm } = spec;
-  const cpu = spec.domainType === 'kvm' ? `<cpu mode='host-passthrough'/>` : `<cpu mode='maximum'/>`;
+  const cpu = cpuXml(spec.cpuModel ?? defaultCpuModel(spec.domainType));
   const nics = vm.interfaces.map((i) =>
     [
       `    <interface type='network'>`,
@@ -154,11 +156,22 @@ export function domainXml(spec: DomainSpec): string {
   ].join('\n') + '\n';
 }
 
+/**
+ * The domain's <cpu>: a libvirt CPU mode (host-passthrough, host-model, maximum) as the mode, any other
+ * name as a QEMU model that must exist as named (fallback='forbid': libvirt fails instead of picking
+ * another model). libvirt docs, formatdomain "CPU model and topology".
+ */
+export function cpuXml(model: string): string {
+  if ((CPU_MODES as readonly string[]).includes(model)) return `<cpu mode='${e(model)}'/>`;
+  return `<cpu mode='custom' match='exact'><model fallback='forbid'>${e(model)}</model></cpu>`;
+}
+
 /** Domain XML for a planned VM of the lab. */
-export function labDomainXml(plan: TopologyPlan, vm: VmPlan, domainType: DomainType): string {
+export function labDomainXml(plan: TopologyPlan, vm: VmPlan, domainType: DomainType, cpuModel?: string): string {
   return domainXml({
     vm,
     domainType,
+    cpuModel,
     poolName: plan.pool.name,
     networks: Object.fromEntries(Object.values(plan.networks).map((n) => [n.id, n.name])),
   });

@@ -156,10 +156,25 @@ describe('apt lock waits (real apt on a private root)', function () {
   });
 
   describe('node-kube-install.sh', () => {
-    /** Stand-ins: dpkg says nothing is installed; apt-get runs the real apt-get on the private root with
-     *  the script's own options but installs nothing (no network); systemctl records and stops the run
-     *  right after the containerd config (so nothing after it touches this machine). */
-    function shims(containerdConfig: string): string {
+    const CONTAINERD_DATA = path.join(repoRoot, 'test/components/data/containerd');
+    const realDefault = (f: string) => fs.readFileSync(path.join(CONTAINERD_DATA, f), 'utf8');
+    const DEBIAN_17 = 'config-default-1.7.24-debian13.toml';
+    const DEBIAN_21 = 'config-default-2.1.9-debian-sid.toml';
+    const PAUSE = 'registry.k8s.io/pause:3.10';
+
+    /**
+     * Stand-ins for what the script runs besides apt-get's locks (its apt-get runs the real apt-get on the
+     * private root with the script's own options, installing nothing: no network):
+     * - dpkg -s: nothing installed;
+     * - containerd `config default`: the real output of a Debian package (test/components/data/containerd),
+     *   `--version` its version line;
+     * - kubeadm: `version -o short` an older version (so the packages are installed); `config images list
+     *   --kubernetes-version v1.33.2` one image per line as kubeadm v1.33 prints them (cmd/kubeadm/app/cmd/
+     *   config.go images list; images/images.go GetControlPlaneImages; constants.PauseVersion 3.10);
+     * - apt-cache madison: apt's "name | version | source" lines (apt cmdline/apt-cache.cc Madison);
+     * - apt-mark: records; systemctl: records, and `is-active` answers as SYSTEMCTL_ACTIVE says.
+     */
+    function shims(containerdConfig: string, version = 'containerd github.com/containerd/containerd 1.7.24~ds1'): string {
       const bin = path.join(dir, 'bin');
       fs.mkdirSync(bin);
       const put = (name: string, body: string) => fs.writeFileSync(path.join(bin, name), `#!/bin/bash\n${body}\n`, { mode: 0o755 });
@@ -168,42 +183,159 @@ describe('apt lock waits (real apt on a private root)', function () {
       put(
         'apt-get',
         [
-          'opts=(); sub=',
-          'while [ $# -gt 0 ]; do case "$1" in -o) opts+=("$1" "$2"); shift 2 ;; -*) opts+=("$1"); shift ;; *) sub=${sub:-$1}; shift ;; esac; done',
-          'echo "$sub ${opts[*]}" >>"$SHIM_LOG/apt"',
+          'opts=(); sub=; args=()',
+          'while [ $# -gt 0 ]; do case "$1" in -o) opts+=("$1" "$2"); shift 2 ;; -*) opts+=("$1"); shift ;; *) if [ -z "$sub" ]; then sub=$1; else args+=("$1"); fi; shift ;; esac; done',
+          'echo "$sub ${opts[*]} ${args[*]}" >>"$SHIM_LOG/apt"',
           'if [ "$sub" = update ]; then exec /usr/bin/apt-get "${opts[@]}" update; fi',
           'exec /usr/bin/apt-get "${opts[@]}" install -y',
         ].join('\n'),
       );
-      put('containerd', `case "$1" in config) cat <<'TOML'\n${containerdConfig}\nTOML\n;; --version) echo "containerd containerd.io 2.1.3" ;; esac`);
-      put('systemctl', 'echo "$*" >>"$SHIM_LOG/systemctl"; exit 1');
+      put('apt-mark', 'echo "$*" >>"$SHIM_LOG/apt-mark"');
+      put('apt-cache', 'case "$1 $2" in "madison kubeadm") echo "   kubeadm | 1.33.2-1.1 | http://192.168.210.1:8080/k8s ./ Packages" ;; esac');
+      fs.writeFileSync(path.join(dir, 'containerd-default.toml'), containerdConfig);
+      put('containerd', `case "$1" in config) cat ${JSON.stringify(path.join(dir, 'containerd-default.toml'))} ;; --version) echo ${JSON.stringify(version)} ;; esac`);
+      put(
+        'kubeadm',
+        [
+          'case "$1" in',
+          '  version) echo v1.33.1 ;;',
+          '  config) [ "$2 $3 $4 $5" = "images list --kubernetes-version v1.33.2" ] || exit 1',
+          '    printf "%s\\n" registry.k8s.io/kube-apiserver:v1.33.2 registry.k8s.io/kube-controller-manager:v1.33.2 registry.k8s.io/kube-scheduler:v1.33.2 registry.k8s.io/kube-proxy:v1.33.2 registry.k8s.io/coredns/coredns:v1.12.0 registry.k8s.io/pause:3.10 registry.k8s.io/etcd:3.5.21-0 ;;',
+          'esac',
+        ].join('\n'),
+      );
+      put('systemctl', 'echo "$*" >>"$SHIM_LOG/systemctl"; if [ "$1" = is-active ]; then [ "${SYSTEMCTL_ACTIVE:-no}" = yes ]; fi');
       return bin;
     }
-    const RUNC_OPTIONS = "[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]";
 
-    it('waits for the dpkg lock held by another apt run, then proceeds to containerd', async () => {
-      const bin = shims(`version = 3\n${RUNC_OPTIONS}\n  SystemdCgroup = false`);
+    /** The script with the lab's environment on a private apt root; the CNI directories are under DIR. */
+    function runInstall(bin: string, extra: Record<string, string> = {}) {
+      const env = {
+        ...apt.env,
+        KUBERNETES_VERSION: '1.33.2',
+        KUBERNETES_APT_SOURCE: 'configured',
+        CONTAINERD_CERTS_D: '/etc/containerd/certs.d',
+        SHIM_LOG: dir,
+        CONTAINERD_CONFIG: path.join(dir, 'containerd', 'config.toml'),
+        CNI_BIN_DIR: path.join(dir, 'opt-cni-bin'),
+        DISTRO_CNI_DIR: path.join(dir, 'usr-lib-cni'),
+        ...extra,
+      };
+      return run(['bash', path.join(repoRoot, 'scripts/vm/node-kube-install.sh')], env, bin);
+    }
+    const loopbackIn = (d: string) => {
+      fs.mkdirSync(path.join(dir, d), { recursive: true });
+      fs.writeFileSync(path.join(dir, d, 'loopback'), '#!/bin/sh\n', { mode: 0o755 });
+    };
+    const logOf = (name: string) => (fs.existsSync(path.join(dir, name)) ? fs.readFileSync(path.join(dir, name), 'utf8') : '');
+
+    it('waits for the dpkg lock held by another apt run, then installs from the configured sources and configures containerd', async () => {
+      const bin = shims(realDefault(DEBIAN_17));
+      loopbackIn('opt-cni-bin');
       const h = await holdLock(apt.frontendLock, 3);
       holders.push(h);
-      const cfg = path.join(dir, 'containerd', 'config.toml');
-      const r = await run(['bash', path.join(repoRoot, 'scripts/vm/node-kube-install.sh')], { ...apt.env, KUBERNETES_VERSION: '1.33.2', SHIM_LOG: dir, CONTAINERD_CONFIG: cfg }, bin);
+      const r = await runInstall(bin);
+      assert.strictEqual(r.code, 0, r.stderr);
       assert.ok(r.seconds >= 2, `returned after ${r.seconds}s while the lock was held for 3s`);
       assert.match(r.stderr, new RegExp(`node-kube-install\\(worker1\\): waiting up to 600s for the dpkg lock ${apt.frontendLock}, held by python3 \\(pid ${h.pid}\\)`));
-      const aptCalls = fs.readFileSync(path.join(dir, 'apt'), 'utf8').trim().split('\n');
-      assert.deepStrictEqual(aptCalls.map((c) => c.split(' ')[0]), ['update', 'install']);
+      const aptCalls = logOf('apt').trim().split('\n');
+      // Configured sources: one update, the distribution packages, then the Kubernetes ones at the version.
+      assert.deepStrictEqual(aptCalls.map((c) => c.split(' ')[0]), ['update', 'install', 'install']);
+      assert.match(aptCalls[1], / containerd conntrack socat$/);
+      assert.match(aptCalls[2], / kubelet=1\.33\.2-1\.1 kubeadm=1\.33\.2-1\.1 kubectl=1\.33\.2-1\.1$/);
       assert.ok(aptCalls.every((c) => c.includes('-o DPkg::Lock::Timeout=600')), aptCalls.join('\n'));
-      // It went on: the config was edited and the script reached systemctl (the stand-in stops it there).
-      assert.match(fs.readFileSync(path.join(dir, 'systemctl'), 'utf8'), /^enable containerd$/m);
-      assert.match(fs.readFileSync(cfg, 'utf8'), /^ {2}SystemdCgroup = true$/m);
+      assert.match(logOf('apt-mark'), /^-o DPkg::Lock::Timeout=600 hold kubelet kubeadm kubectl$/m);
+      assert.match(logOf('systemctl'), /^restart containerd$/m);
+      assert.match(logOf('systemctl'), /^enable kubelet$/m);
+      assert.match(fs.readFileSync(path.join(dir, 'containerd', 'config.toml'), 'utf8'), /^ {12}SystemdCgroup = true$/m);
     });
 
-    it('fails clearly when containerd\'s default config has no SystemdCgroup line to edit (containerd 2.1.x)', async () => {
-      const bin = shims(`version = 3\n${RUNC_OPTIONS}\n  BinaryName = ''`);
+    it('containerd 1.7.24 (Debian 13): systemd cgroups, registry hosts, kubeadm\'s pause image, CNI in /opt/cni/bin; nothing else', () => {
+      const bin = shims(realDefault(DEBIAN_17));
+      const before = realDefault(DEBIAN_17).split('\n');
+      const edited = execEdit(bin, '/opt/cni/bin');
+      const changed = edited.split('\n').map((l, i) => [before[i], l]).filter(([a, b]) => a !== b);
+      assert.deepStrictEqual(changed, [
+        [`    sandbox_image = "registry.k8s.io/pause:3.8"`, `    sandbox_image = "${PAUSE}"`],
+        [`      bin_dir = "/usr/lib/cni"`, `      bin_dir = "/opt/cni/bin"`],
+        ['            SystemdCgroup = false', '            SystemdCgroup = true'],
+        ['      config_path = ""', '      config_path = "/etc/containerd/certs.d"'],
+        ['    config_path = ""', '    config_path = "/etc/containerd/certs.d"'],
+      ]);
+    });
+
+    it('containerd 2.1.9 (Debian sid): the same settings in the version 3 layout; bin_dirs already has /opt/cni/bin', () => {
+      const bin = shims(realDefault(DEBIAN_21), 'containerd github.com/containerd/containerd/v2 2.1.9~ds1');
+      const before = realDefault(DEBIAN_21).split('\n');
+      const edited = execEdit(bin, '/opt/cni/bin');
+      const changed = edited.split('\n').map((l, i) => [before[i], l]).filter(([a, b]) => a !== b);
+      assert.deepStrictEqual(changed, [
+        [`      sandbox = '${PAUSE}'`, `      sandbox = "${PAUSE}"`],
+        ["      config_path = ''", '      config_path = "/etc/containerd/certs.d"'],
+        ['            SystemdCgroup = false', '            SystemdCgroup = true'],
+        ["    config_path = ''", '    config_path = "/etc/containerd/certs.d"'],
+      ]);
+      // The image verifier's bin_dir is not the CNI one; a bin_dirs list without the directory gains it.
+      assert.match(edited, /^ {4}bin_dir = '\/opt\/containerd\/image-verifier\/bin'$/m);
+      assert.match(execEdit(bin, '/srv/cni'), /^ {6}bin_dirs = \["\/srv\/cni", '\/usr\/lib\/cni', '\/opt\/cni\/bin'\]$/m);
+    });
+
+    /** The script's own edit of containerd's default configuration (its function, run on the stand-in's output). */
+    function execEdit(bin: string, cni: string): string {
+      const text = fs.readFileSync(path.join(repoRoot, 'scripts/vm/node-kube-install.sh'), 'utf8');
+      const fn = /^edit_containerd_config\(\) \{\n[\s\S]*?\n\}$/m.exec(text);
+      assert.ok(fn, 'node-kube-install.sh defines edit_containerd_config');
+      const r = spawnSync('bash', ['-c', `set -euo pipefail; CONTAINERD_CERTS_D=/etc/containerd/certs.d pause_image=${PAUSE} cni_bin_dir=${cni}\n${fn[0]}\ncontainerd config default | edit_containerd_config`], {
+        encoding: 'utf8',
+        env: { PATH: `${bin}:/usr/bin:/bin` },
+      });
+      assert.strictEqual(r.status, 0, r.stderr);
+      return r.stdout;
+    }
+
+    it('a second run with the same configuration and containerd running restarts nothing', async () => {
+      const bin = shims(realDefault(DEBIAN_17));
+      loopbackIn('opt-cni-bin');
+      assert.strictEqual((await runInstall(bin)).code, 0);
+      fs.rmSync(path.join(dir, 'systemctl'));
+      const r = await runInstall(bin, { SYSTEMCTL_ACTIVE: 'yes' });
+      assert.strictEqual(r.code, 0, r.stderr);
+      assert.match(r.stderr, /containerd configuration unchanged/);
+      assert.doesNotMatch(logOf('systemctl'), /restart/);
+    });
+
+    it('links the distribution\'s CNI loopback plugin into the CNI bin directory; fails clearly when there is none', async () => {
+      const bin = shims(realDefault(DEBIAN_17));
+      loopbackIn('usr-lib-cni');
+      const r = await runInstall(bin);
+      assert.strictEqual(r.code, 0, r.stderr);
+      assert.strictEqual(fs.readlinkSync(path.join(dir, 'opt-cni-bin', 'loopback')), path.join(dir, 'usr-lib-cni', 'loopback'));
+      fs.rmSync(path.join(dir, 'usr-lib-cni'), { recursive: true });
+      fs.rmSync(path.join(dir, 'opt-cni-bin'), { recursive: true });
+      const none = await runInstall(bin);
+      assert.strictEqual(none.code, 1);
+      assert.match(logOf('apt'), /^install .* containernetworking-plugins$/m);
+      assert.match(none.stderr, /node-kube-install\(worker1\): no CNI loopback plugin in .*opt-cni-bin or .*usr-lib-cni: install kubernetes-cni or containernetworking-plugins/);
+    });
+
+    it('fails clearly when containerd\'s default config has no SystemdCgroup line to edit (containerd 2.1.x), before (re)starting containerd', async () => {
+      // containerd 2.1.x before #12244 printed no SystemdCgroup line (containerd/containerd#12101): the real
+      // 2.1.9 output without that line.
+      const bin = shims(realDefault(DEBIAN_21).replace(/^ *SystemdCgroup = false\n/m, ''), 'containerd containerd.io 2.1.3');
+      loopbackIn('opt-cni-bin');
       const cfg = path.join(dir, 'containerd', 'config.toml');
-      const r = await run(['bash', path.join(repoRoot, 'scripts/vm/node-kube-install.sh')], { ...apt.env, KUBERNETES_VERSION: '1.33.2', SHIM_LOG: dir, CONTAINERD_CONFIG: cfg }, bin);
+      const r = await runInstall(bin);
       assert.strictEqual(r.code, 1, r.stderr);
       assert.match(r.stderr, new RegExp(`node-kube-install\\(worker1\\): SystemdCgroup = true is not set in ${cfg}: .*containerd containerd\\.io 2\\.1\\.3.*containerd/containerd#12101`));
-      assert.ok(!fs.existsSync(path.join(dir, 'systemctl')), 'containerd must not be (re)started with the wrong cgroup driver');
+      assert.doesNotMatch(logOf('systemctl'), /containerd/, 'containerd must not be (re)started with the wrong cgroup driver');
+      assert.ok(!fs.existsSync(cfg));
+    });
+
+    it('fails clearly when kubeadm\'s version is not in the configured sources', async () => {
+      const bin = shims(realDefault(DEBIAN_17));
+      const r = await runInstall(bin, { KUBERNETES_VERSION: '1.32.4' });
+      assert.strictEqual(r.code, 1);
+      assert.match(r.stderr, /node-kube-install\(worker1\): kubeadm 1\.32\.4 is not in the configured apt sources \(lab:aptSources\): apt-cache madison kubeadm lists 1\.33\.2-1\.1/);
     });
   });
 });

@@ -1,12 +1,34 @@
 /**
  * The Cilium chart facts committed under test/components/data/ (derived by scripts/derive-chart-facts.ts
- * from the chart's values.yaml and values.schema.json), and the check of Helm values against them.
+ * from each chart's values.yaml and values.schema.json), and the checks of Helm values against a chart.
  */
 import * as fs from 'fs';
-import { chartFactsFile, type ChartFacts } from '../../scripts/derive-chart-facts';
+import * as path from 'path';
+import Ajv, { type ValidateFunction } from 'ajv';
+import * as YAML from 'yaml';
+import { chartDirs, chartFactsFile, type ChartFacts } from '../../scripts/derive-chart-facts';
+
+/** The chart versions the lab is checked against: one committed facts file each. */
+export const CHART_VERSIONS = ['1.16.3', '1.18.4', '1.19.0'] as const;
 
 export function loadChartFacts(version: string): ChartFacts {
   return JSON.parse(fs.readFileSync(chartFactsFile(version), 'utf8')) as ChartFacts;
+}
+
+/** The versions that have a committed facts file (the list above must equal it). */
+export function committedChartVersions(): string[] {
+  const dir = path.dirname(chartFactsFile('x'));
+  return fs
+    .readdirSync(dir)
+    .map((f) => /^cilium-chart-(\d+\.\d+\.\d+)\.json$/.exec(f)?.[1])
+    .filter((v): v is string => v !== undefined)
+    .sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+}
+
+/** The committed chart of the same minor version as `version` (e.g. 1.18.4 for the default 1.18.12), if any. */
+export function chartForVersion(version: string): string | undefined {
+  const minor = version.split('.').slice(0, 2).join('.');
+  return CHART_VERSIONS.find((v) => v.startsWith(`${minor}.`));
 }
 
 function jsonType(v: unknown): string {
@@ -23,33 +45,17 @@ function leaves(v: unknown, prefix = ''): [string, unknown][] {
   return [[prefix, v]];
 }
 
-const versionParts = (v: string) => v.split('.').map(Number);
-/** a >= b for dotted versions ("1.19" >= "1.18.12" is false only when a is older). */
-function atLeast(a: string, b: string): boolean {
-  const [x, y] = [versionParts(a), versionParts(b)];
-  for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) > (y[i] ?? 0);
-  return true;
-}
-
 /**
  * Every leaf of `values` must be a path of the chart with a type its schema allows (integer counts as
- * number; an array's items must be of the item types), or be listed in `exceptions` (a path the chart
- * gained later: with `chartVersion`, the version the values are for, it must be at least `since`).
- * One line per problem.
+ * number; an array's items must be of the item types), or be one of `gaps` (paths this chart lacks that
+ * it still reads). One line per problem.
  */
-export function chartValueProblems(
-  values: unknown,
-  chart: ChartFacts,
-  exceptions: readonly { path: string; since: string }[],
-  chartVersion?: string,
-): string[] {
+export function chartValueProblems(values: unknown, chart: ChartFacts, gaps: readonly string[] = []): string[] {
   const problems: string[] = [];
   for (const [p, v] of leaves(values)) {
     const fact = chart.paths[p];
     if (!fact) {
-      const listed = exceptions.find((x) => x.path === p);
-      if (!listed) problems.push(`${p}: not a value of chart ${chart.version}`);
-      else if (chartVersion !== undefined && !atLeast(chartVersion, listed.since)) problems.push(`${p}: since chart ${listed.since}, used with ${chartVersion}`);
+      if (!gaps.includes(p)) problems.push(`${p}: not a value of chart ${chart.version}`);
       continue;
     }
     const t = jsonType(v);
@@ -63,4 +69,37 @@ export function chartValueProblems(
     }
   }
   return problems;
+}
+
+/**
+ * User values over the chart's defaults as Helm coalesces them before it validates the schema
+ * (helm/helm pkg/chartutil/coalesce.go: maps merge key by key, anything else is replaced, a null value
+ * deletes the key).
+ */
+export function helmCoalesce(defaults: unknown, values: unknown): unknown {
+  const isMap = (x: unknown): x is Record<string, unknown> => !!x && typeof x === 'object' && !Array.isArray(x);
+  if (!isMap(defaults) || !isMap(values)) return values;
+  const out: Record<string, unknown> = { ...defaults };
+  for (const [k, v] of Object.entries(values)) {
+    if (v === null) delete out[k];
+    else out[k] = k in defaults ? helmCoalesce(defaults[k], v) : v;
+  }
+  return out;
+}
+
+/** The chart's own values.yaml and schema validator, when the chart is beside the clone (../shared/cilium). */
+export function sharedChart(version: string): { defaults: unknown; validate: ValidateFunction } | undefined {
+  const dir = chartDirs()[version];
+  if (!dir) return undefined;
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  return {
+    defaults: YAML.parse(fs.readFileSync(path.join(dir, 'values.yaml'), 'utf8')),
+    validate: ajv.compile(JSON.parse(fs.readFileSync(path.join(dir, 'values.schema.json'), 'utf8'))),
+  };
+}
+
+/** Schema errors of `values` coalesced over the chart's defaults, one line each ([] = valid). */
+export function schemaProblems(values: unknown, chart: NonNullable<ReturnType<typeof sharedChart>>): string[] {
+  if (chart.validate(helmCoalesce(chart.defaults, values))) return [];
+  return (chart.validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`.trim());
 }

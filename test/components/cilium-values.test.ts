@@ -1,80 +1,137 @@
 import * as assert from 'assert';
-import { parseLabConfig } from '../../components/config';
+import { parseLabConfig, type LabConfig } from '../../components/config';
 import { planTopology } from '../../components/topology';
-import { VALUES_NOT_IN_1_16_3, ciliumValues, ipsecKeysValue } from '../../components/cilium-values';
+import { CHART_GAPS, SLOW_HOST_AGENT_PROBES, ciliumChartArgs, ciliumValues, ipsecKeysValue } from '../../components/cilium-values';
 import { STACKS, rawLab } from './helpers';
-import { chartValueProblems, loadChartFacts } from './chart-facts';
+import { CHART_VERSIONS, chartForVersion, chartValueProblems, loadChartFacts, schemaProblems, sharedChart } from './chart-facts';
 
-// The chart's value paths and types, derived from chart 1.16.3 into the project (scripts/derive-chart-facts.ts).
-const chart = loadChartFacts('1.16.3');
+const valuesOf = (cfg: LabConfig) => ciliumValues(cfg, planTopology(cfg));
+const gapsOf = (chart: string) => CHART_GAPS.filter((g) => g.chart === chart).map((g) => g.path);
+
+/**
+ * Every mode and option combination the config accepts for a chart version: each encryption mode; on
+ * wireguard node encryption off/on and each strict mode the version has; each with and without
+ * lab:slowHost.
+ */
+function combinations(version: string): [string, Record<string, string>][] {
+  const out: [string, Record<string, string>][] = [];
+  const strict = version.startsWith('1.16.') || version.startsWith('1.18.') ? ['off', 'egress'] : ['off', 'egress', 'egress+ingress'];
+  const modes: Record<string, string>[] = [{ encryption: 'none' }, { encryption: 'ipsec' }];
+  for (const n of ['false', 'true']) for (const m of strict) modes.push({ encryption: 'wireguard', wireguardNodeEncryption: n, wireguardStrictMode: m });
+  for (const mode of modes) {
+    for (const slowHost of ['false', 'true']) {
+      const raw = { ...mode, slowHost, ciliumVersion: version };
+      out.push([Object.entries(raw).map(([k, v]) => `${k}=${v}`).join(' '), raw]);
+    }
+  }
+  return out;
+}
 
 describe('Cilium Helm values', () => {
-  const values = Object.fromEntries(STACKS.map((s) => [s, ciliumValues(parseLabConfig(rawLab(s), s), planTopology(parseLabConfig(rawLab(s), s)))]));
+  const values = Object.fromEntries(STACKS.map((s) => [s, valuesOf(parseLabConfig(rawLab(s), s))]));
+
+  for (const version of CHART_VERSIONS) {
+    const chart = loadChartFacts(version);
+    const combos = combinations(version);
+    it(`chart ${version}: every value path of all ${combos.length} mode and option combinations is the chart's, of a type it takes`, () => {
+      assert.ok(combos.length >= 12, `${combos.length} combinations`);
+      const problems = combos.flatMap(([what, raw]) => chartValueProblems(valuesOf(parseLabConfig(raw, 'c')), chart, gapsOf(version)).map((p) => `${what}: ${p}`));
+      assert.deepStrictEqual(problems, []);
+    });
+    it(`chart ${version}: the same values, over the chart's defaults, validate against its values.schema.json (ajv)`, function () {
+      const shared = sharedChart(version);
+      if (!shared) {
+        // The schema is the chart's own file beside the clone (../shared/cilium); the committed facts above
+        // carry its paths and types.
+        this.skip();
+      }
+      const problems = combos.flatMap(([what, raw]) => schemaProblems(valuesOf(parseLabConfig(raw, 'c')), shared).map((p) => `${what}: ${p}`));
+      assert.deepStrictEqual(problems, []);
+      // The validation can fail: a type the schema refuses.
+      assert.ok(schemaProblems({ ...values.ipsec, operator: { replicas: 'one' } }, shared).length > 0);
+    });
+  }
 
   for (const s of STACKS) {
-    it(`${s}: every value has a path and a type chart ${chart.version} knows, or is listed with its version`, () => {
-      assert.deepStrictEqual(chartValueProblems(values[s], chart, VALUES_NOT_IN_1_16_3), []);
-      for (const x of VALUES_NOT_IN_1_16_3) assert.match(x.since, /^\d+\.\d+/);
+    it(`${s}: the stack's values fit the chart of the same minor version as its lab:ciliumVersion`, () => {
+      const cfg = parseLabConfig(rawLab(s), s);
+      const version = chartForVersion(cfg.ciliumVersion);
+      assert.ok(version, `no chart facts for Cilium ${cfg.ciliumVersion}`);
+      assert.deepStrictEqual(chartValueProblems(values[s], loadChartFacts(version), gapsOf(version)), []);
     });
   }
 
-  const wgCases: [string, Record<string, string>][] = [
-    ['wireguard strict egress, chart 1.18', { encryption: 'wireguard', wireguardStrictMode: 'egress', wireguardNodeEncryption: 'true' }],
-    ['wireguard strict egress+ingress, chart 1.19', { encryption: 'wireguard', wireguardStrictMode: 'egress+ingress', ciliumVersion: '1.19.2' }],
-    ['wireguard strict egress, chart 1.16', { encryption: 'wireguard', wireguardStrictMode: 'egress', ciliumVersion: '1.16.3' }],
-  ];
-  for (const [what, raw] of wgCases) {
-    it(`${what}: every path and type is chart ${chart.version}'s, or listed with a version the chart in use has`, () => {
-      const cfg = parseLabConfig(raw, 'wg');
-      assert.deepStrictEqual(chartValueProblems(ciliumValues(cfg, planTopology(cfg)), chart, VALUES_NOT_IN_1_16_3, cfg.ciliumVersion), []);
-    });
-  }
+  it('the gaps are real: each listed path is missing from its chart and declared by a later one', () => {
+    assert.ok(CHART_GAPS.length > 0);
+    for (const g of CHART_GAPS) {
+      const chart = loadChartFacts(g.chart);
+      assert.ok(!(g.path in chart.paths), `${g.path} is in chart ${g.chart} after all: drop it from CHART_GAPS`);
+      assert.ok(CHART_VERSIONS.some((v) => v.localeCompare(g.chart, undefined, { numeric: true }) > 0 && g.path in loadChartFacts(v).paths), `${g.path}: no later chart declares it`);
+    }
+    assert.ok(loadChartFacts('1.16.3').commentedOut.includes('kubeProxyReplacement'));
+  });
 
-  it('wireguard: the 1.19 strict mode keys would be refused for a 1.18 chart (the builder picks the flat ones there)', () => {
-    const c19 = parseLabConfig(wgCases[1][1], 'wg');
-    const problems = chartValueProblems(ciliumValues(c19, planTopology(c19)), chart, VALUES_NOT_IN_1_16_3, '1.18.12');
-    assert.ok(problems.length > 0 && problems.every((p) => /^encryption\.strictMode\.(egress|ingress)\..*since chart 1\.19, used with 1\.18\.12$/.test(p)), problems.join('\n'));
+  it('the 1.19 strict mode keys are not values of the 1.18 chart (the builder picks the flat ones there)', () => {
+    const c19 = parseLabConfig({ encryption: 'wireguard', wireguardStrictMode: 'egress+ingress', ciliumVersion: '1.19.0' }, 'wg');
+    const problems = chartValueProblems(valuesOf(c19), loadChartFacts('1.18.4'));
+    assert.deepStrictEqual(problems, [
+      'encryption.strictMode.egress.enabled: not a value of chart 1.18.4',
+      'encryption.strictMode.egress.cidr: not a value of chart 1.18.4',
+      'encryption.strictMode.egress.allowRemoteNodeIdentities: not a value of chart 1.18.4',
+      'encryption.strictMode.ingress.enabled: not a value of chart 1.18.4',
+    ]);
   });
 
   it('wireguard: type wireguard, nodeEncryption from config, strict mode on the pod CIDR in the shape of the chart version', () => {
     assert.deepStrictEqual(values.wireguard.encryption, { enabled: true, type: 'wireguard', nodeEncryption: false });
-    const v18 = ciliumValues(parseLabConfig(wgCases[0][1], 'wg'), planTopology(parseLabConfig(wgCases[0][1], 'wg')));
+    const v18 = valuesOf(parseLabConfig({ encryption: 'wireguard', wireguardStrictMode: 'egress', wireguardNodeEncryption: 'true' }, 'wg'));
     assert.deepStrictEqual(v18.encryption, {
       enabled: true,
       type: 'wireguard',
       nodeEncryption: true,
       strictMode: { enabled: true, cidr: '10.0.0.0/8', allowRemoteNodeIdentities: true },
     });
-    const c19 = parseLabConfig(wgCases[1][1], 'wg');
-    assert.deepStrictEqual(ciliumValues(c19, planTopology(c19)).encryption, {
+    const c19 = parseLabConfig({ encryption: 'wireguard', wireguardStrictMode: 'egress+ingress', ciliumVersion: '1.19.2' }, 'wg');
+    assert.deepStrictEqual(valuesOf(c19).encryption, {
       enabled: true,
       type: 'wireguard',
       nodeEncryption: false,
       strictMode: { egress: { enabled: true, cidr: '10.0.0.0/8', allowRemoteNodeIdentities: true }, ingress: { enabled: true } },
     });
-    // The 1.16.3 chart has the flat strict mode keys this lab uses before 1.19.
-    for (const k of ['encryption.strictMode.allowRemoteNodeIdentities', 'encryption.strictMode.cidr', 'encryption.nodeEncryption']) assert.ok(chart.paths[k], k);
-  });
-
-  it('a listed later path is refused for a chart older than the version that introduced it', () => {
-    const v = { kubeProxyReplacement: true };
-    assert.deepStrictEqual(chartValueProblems(v, chart, VALUES_NOT_IN_1_16_3, '1.18.12'), []);
-    assert.deepStrictEqual(chartValueProblems(v, chart, [{ path: 'kubeProxyReplacement', since: '1.19' }], '1.18.12'), ['kubeProxyReplacement: since chart 1.19, used with 1.18.12']);
   });
 
   it('the check fails on an unknown path and on a wrong type', () => {
     const bad = { ...values.ipsec, routingMode: 7, encryption: { enabled: true, type: 'ipsec', ipsek: { secretName: 'x' } } };
-    assert.deepStrictEqual(chartValueProblems(bad, chart, VALUES_NOT_IN_1_16_3), [
-      'routingMode: integer, chart 1.16.3 takes string',
-      'encryption.ipsek.secretName: not a value of chart 1.16.3',
+    assert.deepStrictEqual(chartValueProblems(bad, loadChartFacts('1.18.4')), [
+      'routingMode: integer, chart 1.18.4 takes string',
+      'encryption.ipsek.secretName: not a value of chart 1.18.4',
     ]);
   });
 
-  it('listed exceptions are real: kubeProxyReplacement appears in 1.16.3 only as a comment', () => {
-    for (const x of VALUES_NOT_IN_1_16_3) {
-      assert.ok(!(x.path in chart.paths), `${x.path} exists after all: drop it from the list`);
-    }
-    assert.ok(chart.commentedOut.includes('kubeProxyReplacement'));
+  it('slow host: the agent probes raised (thresholds and periods, the values every chart has); nothing else changes', () => {
+    const raw = rawLab('ipsec');
+    const slow = valuesOf(parseLabConfig({ ...raw, slowHost: 'true' }, 'ipsec'));
+    const normal = valuesOf(parseLabConfig(raw, 'ipsec'));
+    assert.deepStrictEqual(slow.startupProbe, { failureThreshold: 120, periodSeconds: 10 });
+    assert.deepStrictEqual(slow.livenessProbe, { failureThreshold: 20, periodSeconds: 30 });
+    assert.strictEqual(normal.startupProbe, undefined);
+    assert.deepStrictEqual({ ...slow, startupProbe: undefined, livenessProbe: undefined }, { ...normal, startupProbe: undefined, livenessProbe: undefined });
+    // Longer than each chart's own startup allowance (1.16: 105 x 2 s, 1.18/1.19: 300 x 2 s).
+    const s = SLOW_HOST_AGENT_PROBES.startupProbe;
+    assert.ok(s.failureThreshold * s.periodSeconds > 300 * 2);
+  });
+
+  it('chart source: the repository at the version by default; a chart URL or a local chart as is', () => {
+    const def = parseLabConfig({}, 'c');
+    assert.deepStrictEqual(ciliumChartArgs(def), { chart: 'cilium', version: def.ciliumVersion, repositoryOpts: { repo: 'https://helm.cilium.io' } });
+    const repo = parseLabConfig({ ciliumChart: 'http://192.168.210.1:8080/charts/', ciliumVersion: '1.18.4' }, 'c');
+    assert.deepStrictEqual(ciliumChartArgs(repo), { chart: 'cilium', version: '1.18.4', repositoryOpts: { repo: 'http://192.168.210.1:8080/charts' } });
+    const url = parseLabConfig({ ciliumChart: 'http://192.168.210.1:8080/cilium-1.18.4.tgz', ciliumVersion: '1.18.4' }, 'c');
+    assert.deepStrictEqual(ciliumChartArgs(url), { chart: 'http://192.168.210.1:8080/cilium-1.18.4.tgz' });
+    const local = parseLabConfig({ ciliumChart: './bundle/cilium', ciliumVersion: '1.18.4' }, 'c');
+    assert.deepStrictEqual(ciliumChartArgs(local, '/srv/lab'), { chart: '/srv/lab/bundle/cilium' });
+    const abs = parseLabConfig({ ciliumChart: 'file:///var/cache/cilium-1.18.4.tgz', ciliumVersion: '1.18.4' }, 'c');
+    assert.deepStrictEqual(ciliumChartArgs(abs, '/srv/lab'), { chart: '/var/cache/cilium-1.18.4.tgz' });
   });
 
   it('tunnel VXLAN, kube-proxy replacement, API server = control-plane, rollOutCiliumPods, cluster-pool = podSubnet', () => {

@@ -87,6 +87,54 @@ describe('cloud-init seeds', () => {
     });
   }
 
+  describe('offline sources (lab:aptSources, lab:registryMirrors)', () => {
+    const offline = parseLabConfig(
+      {
+        ...rawLab('unencrypted'),
+        aptSources: JSON.stringify(['deb [trusted=yes] http://192.168.210.1:8080/debian trixie main', 'deb [trusted=yes] http://192.168.210.1:8080/k8s ./']),
+        registryMirrors: JSON.stringify({ 'registry.k8s.io': 'http://192.168.210.1:5000', 'quay.io': 'http://192.168.210.1:5000' }),
+      },
+      'unencrypted',
+    );
+    const seeds = (vm: (typeof plan.vms)[number], sources?: typeof offline) =>
+      parse11<UserDataDoc & { apt?: { preserve_sources_list: boolean; sources_list: string } }>(
+        userData(plan, vm, { sshPublicKey: PUB, routerPrivateKey: PRIV, ...(sources ? { sources } : {}) }),
+      );
+
+    it('every VM: cloud-init\'s apt module replaces the distribution sources with the configured ones, as deb822', () => {
+      for (const vm of plan.vms) {
+        const d = seeds(vm, offline);
+        assert.strictEqual(d.apt?.preserve_sources_list, false, vm.name);
+        assert.strictEqual(
+          d.apt?.sources_list,
+          'Types: deb\nURIs: http://192.168.210.1:8080/debian\nSuites: trixie\nComponents: main\nTrusted: yes\n\nTypes: deb\nURIs: http://192.168.210.1:8080/k8s\nSuites: ./\nTrusted: yes\n',
+        );
+      }
+    });
+
+    it('nodes: one containerd hosts.toml per mirrored registry; the router runs no containerd and gets none', () => {
+      for (const vm of plan.nodes) {
+        const files = (seeds(vm, offline).write_files ?? []).filter((f) => f.path.startsWith('/etc/containerd/'));
+        assert.deepStrictEqual(
+          files.map((f) => [f.path, f.permissions, f.content.split('\n').filter((l) => !l.startsWith('#'))]),
+          [
+            ['/etc/containerd/certs.d/quay.io/hosts.toml', '0644', ['server = "http://192.168.210.1:5000"', '']],
+            ['/etc/containerd/certs.d/registry.k8s.io/hosts.toml', '0644', ['server = "http://192.168.210.1:5000"', '']],
+          ],
+        );
+      }
+      assert.ok(!(seeds(plan.router, offline).write_files ?? []).some((f) => f.path.startsWith('/etc/containerd/')));
+    });
+
+    it('the internet defaults leave the seeds as they were: no apt key, no registry files', () => {
+      const def = parseLabConfig(rawLab('unencrypted'), 'unencrypted');
+      for (const vm of plan.vms) {
+        assert.deepStrictEqual(seeds(vm, def), seeds(vm), vm.name);
+        assert.strictEqual(seeds(vm, def).apt, undefined);
+      }
+    });
+  });
+
   it('router needs the private key', () => {
     assert.throws(() => userData(plan, plan.router, { sshPublicKey: PUB }), /routerPrivateKey/);
   });

@@ -1,11 +1,12 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as YAML from 'yaml';
 import * as pulumi from '@pulumi/pulumi';
-import { CONFIG_KEYS, CONFIG_KEY_NAMES, DEFAULT_IMAGE_CHECKSUM, LabConfigError, cidrsOverlap, parseLabConfig, proxyFromUri } from '../../components/config';
+import { CONFIG_KEYS, CONFIG_KEY_NAMES, DEFAULT_IMAGE_CHECKSUM, LabConfigError, TCG_CPU_MODEL, checkChartSource, cidrsOverlap, parseLabConfig, proxyFromUri } from '../../components/config';
 import { planTopology } from '../../components/topology';
-import { STACKS, rawLab, repoRoot } from './helpers';
+import { STACKS, configText, rawLab, repoRoot } from './helpers';
 
 describe('lab config', () => {
   it('Pulumi.yaml documents every key with the code default (and nothing else)', () => {
@@ -15,7 +16,7 @@ describe('lab config', () => {
     assert.deepStrictEqual(keys.sort(), [...CONFIG_KEY_NAMES].sort());
     for (const k of CONFIG_KEY_NAMES) {
       const entry = project.config[`lab:${k}`];
-      assert.strictEqual(String(entry.value), CONFIG_KEYS[k].default, `lab:${k} value in Pulumi.yaml`);
+      assert.strictEqual(configText(entry.value), CONFIG_KEYS[k].default, `lab:${k} value in Pulumi.yaml`);
       assert.ok(typeof entry.description === 'string' && entry.description.length > 10, `lab:${k} has a description`);
       // Pulumi rejects type/default on keys outside the project namespace.
       assert.ok(!('default' in entry) && !('type' in entry), `lab:${k} must use value, not default/type`);
@@ -101,6 +102,62 @@ describe('lab config', () => {
     parseLabConfig({ imageUrl: 'https://e.example/a.img', imageChecksum: 'sha256:' + 'a'.repeat(64) }, 's');
   });
 
+  it('offline sources, guest OS, slow host and CPU: the defaults are the internet and the host\'s own', () => {
+    const c = parseLabConfig({}, 'dev');
+    assert.deepStrictEqual(c.aptSources, []);
+    assert.deepStrictEqual(c.registryMirrors, {});
+    assert.deepStrictEqual(c.ciliumChart, { kind: 'repository', repo: 'https://helm.cilium.io' });
+    assert.strictEqual(c.guestOs, 'ubuntu-24.04');
+    assert.strictEqual(c.slowHost, false);
+    assert.strictEqual(c.cpuModel, 'host-passthrough');
+    assert.strictEqual(parseLabConfig({ domainType: 'qemu' }, 'dev').cpuModel, TCG_CPU_MODEL);
+  });
+
+  it('offline sources as a bundle prints them (structured values arrive as JSON text) parse into the config', () => {
+    const c = parseLabConfig(
+      {
+        guestOs: 'debian-13',
+        imageUrl: '/var/lib/lab-bundle/trixie.qcow2',
+        imageChecksum: '',
+        aptSources: JSON.stringify(['deb [trusted=yes] http://192.168.210.1:8080/debian trixie main', 'deb [trusted=yes] http://192.168.210.1:8080/k8s ./']),
+        registryMirrors: JSON.stringify({ 'registry.k8s.io': 'http://192.168.210.1:5000', 'docker.io': 'http://192.168.210.1:5000', 'quay.io': 'http://192.168.210.1:5000' }),
+        ciliumChart: '/var/lib/lab-bundle/cilium-1.18.4.tgz',
+        ciliumVersion: '1.18.4',
+        domainType: 'qemu',
+        cpuModel: 'maximum',
+        slowHost: 'true',
+      },
+      'offline',
+    );
+    assert.strictEqual(c.guestOs, 'debian-13');
+    assert.deepStrictEqual(c.aptSources.map((a) => [a.uri, a.suite, a.components, a.options]), [
+      ['http://192.168.210.1:8080/debian', 'trixie', ['main'], [['Trusted', 'yes']]],
+      ['http://192.168.210.1:8080/k8s', './', [], [['Trusted', 'yes']]],
+    ]);
+    assert.deepStrictEqual(Object.keys(c.registryMirrors).sort(), ['docker.io', 'quay.io', 'registry.k8s.io']);
+    assert.deepStrictEqual(c.ciliumChart, { kind: 'local', path: '/var/lib/lab-bundle/cilium-1.18.4.tgz' });
+    assert.strictEqual(c.cpuModel, 'maximum');
+    assert.strictEqual(c.slowHost, true);
+  });
+
+  it('a local chart is checked on disk before anything is created: it must be cilium at lab:ciliumVersion', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-chart-'));
+    try {
+      fs.mkdirSync(path.join(dir, 'cilium'));
+      fs.writeFileSync(path.join(dir, 'cilium', 'Chart.yaml'), 'name: cilium\nversion: 1.18.4\n');
+      checkChartSource(parseLabConfig({ ciliumChart: './cilium', ciliumVersion: '1.18.4' }, 's'), dir);
+      // A repository or a URL is not on this disk: nothing to check before the Release downloads it.
+      checkChartSource(parseLabConfig({}, 's'), '/nonexistent');
+      assert.throws(() => checkChartSource(parseLabConfig({ ciliumChart: './nowhere' }, 's'), dir), /lab:ciliumChart = "\.\/nowhere": expected a readable chart directory or \.tgz at .*nowhere/);
+      assert.throws(
+        () => checkChartSource(parseLabConfig({ ciliumChart: './cilium', ciliumVersion: '1.19.0' }, 's'), dir),
+        (e: unknown) => e instanceof LabConfigError && /^lab:ciliumChart = "\.\/cilium": expected the cilium chart at lab:ciliumVersion 1\.19\.0; .*holds cilium 1\.18\.4$/.test(e.message),
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   const cases: [string, Record<string, string>, RegExp][] = [
     ['unknown encryption mode', { encryption: 'macsec' }, /lab:encryption = "macsec": expected one of none, ipsec, wireguard/],
     ['WireGuard node encryption on ipsec', { encryption: 'ipsec', wireguardNodeEncryption: 'true' }, /lab:wireguardNodeEncryption = "true": expected false \(or unset\) with lab:encryption ipsec: it applies to wireguard only/],
@@ -137,6 +194,17 @@ describe('lab config', () => {
     ['unknown key', { encrpytion: 'ipsec' }, /lab:encrpytion = "ipsec": expected a known key/],
     ['capture run 0', { captureRun: '0' }, /lab:captureRun = "0": expected an integer from 1/],
     ['api endpoint', { apiEndpoint: 'https://x' }, /lab:apiEndpoint = "https:\/\/x": expected host:port/],
+    ['apt sources not a list', { aptSources: 'deb http://x trixie main' }, /lab:aptSources = "deb http:\/\/x trixie main": expected a list of apt source lines/],
+    ['an apt source without component', { aptSources: '["deb http://x/debian trixie"]' }, /lab:aptSources = .*: expected at least one component after the suite trixie/],
+    ['registry mirrors not an object', { registryMirrors: 'http://m:5000' }, /lab:registryMirrors = "http:\/\/m:5000": expected an object of registry host -> mirror URL/],
+    ['a registry mirror without scheme', { registryMirrors: '{"docker.io":"m:5000"}' }, /lab:registryMirrors = .*: expected .*the mirror of docker\.io must be an http:\/\/ or https:\/\/ URL/],
+    ['a chart archive of another version', { ciliumChart: 'http://h/cilium-1.19.0.tgz' }, /lab:ciliumChart = "http:\/\/h\/cilium-1\.19\.0\.tgz": expected .*must end in cilium-1\.18\.12\.tgz to match lab:ciliumVersion 1\.18\.12/],
+    ['a chart by bare name', { ciliumChart: 'cilium' }, /lab:ciliumChart = "cilium": expected a chart repository URL/],
+    ['host-passthrough under emulation', { domainType: 'qemu', cpuModel: 'host-passthrough' }, /lab:cpuModel = "host-passthrough": expected maximum or a QEMU CPU model name with lab:domainType qemu: host-passthrough needs KVM/],
+    ['a CPU model with spaces', { cpuModel: 'qemu64 -cpu' }, /lab:cpuModel = "qemu64 -cpu": expected host-passthrough, host-model, maximum, a QEMU CPU model name/],
+    ['slowHost not a boolean', { slowHost: 'yes' }, /lab:slowHost = "yes": expected true or false/],
+    ['an unknown guest OS', { guestOs: 'fedora-41' }, /lab:guestOs = "fedora-41": expected one of ubuntu-24\.04, debian-13/],
+    ['debian-13 on the default Ubuntu image', { guestOs: 'debian-13' }, /lab:imageUrl = \(unset\): expected a debian-13 image .* with lab:guestOs debian-13: the default image is Ubuntu 24\.04/],
   ];
   for (const [what, raw, message] of cases) {
     it(`refuses ${what} before anything is created, naming key, value and expectation`, () => {

@@ -8,6 +8,11 @@ import { REPO_ROOT as repoRoot } from '../../components/repo';
 export { repoRoot };
 export const STACKS = ['dev', 'unencrypted', 'ipsec', 'wireguard'] as const;
 
+/** A config value as the program reads it: Pulumi hands structured values (lists, objects) over as JSON. */
+export function configText(v: unknown): string {
+  return v !== null && typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
 /** The `lab:` config of a stack as the Pulumi CLI would merge it: project values, then the stack file. */
 export function stackConfig(stack: string): Record<string, string> {
   return mergedConfig(fs.readFileSync(path.join(repoRoot, `Pulumi.${stack}.yaml`), 'utf8'));
@@ -18,10 +23,10 @@ export function mergedConfig(stackFileText: string): Record<string, string> {
   const project = YAML.parse(fs.readFileSync(path.join(repoRoot, 'Pulumi.yaml'), 'utf8'));
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(project.config ?? {})) {
-    out[k] = String((v as { value: unknown }).value);
+    out[k] = configText((v as { value: unknown }).value);
   }
   const st = YAML.parse(stackFileText) ?? {};
-  for (const [k, v] of Object.entries(st.config ?? {})) out[k] = String(v);
+  for (const [k, v] of Object.entries(st.config ?? {})) out[k] = configText(v);
   return out;
 }
 

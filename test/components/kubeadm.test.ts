@@ -4,8 +4,28 @@ import { generateKeyPairSync } from 'crypto';
 import * as YAML from 'yaml';
 import { parseLabConfig } from '../../components/config';
 import { planTopology } from '../../components/topology';
-import { caCertHash, kubeadmApiVersion, kubeadmInitConfig, kubeadmJoinConfig, kubeconfigYaml } from '../../components/kubeadm';
+import {
+  KUBEADM_PATCHES_DIR,
+  SLOW_HOST_KUBEADM_TIMEOUTS,
+  STATIC_POD_TARGETS,
+  caCertHash,
+  kubeadmApiVersion,
+  kubeadmInitConfig,
+  kubeadmJoinConfig,
+  kubeadmPatchEnv,
+  kubeadmPatchFiles,
+  kubeconfigYaml,
+  nodeKubeInstallEnv,
+} from '../../components/kubeadm';
+import { readRepoFile } from '../../components/vm-lib';
 import { rawLab } from './helpers';
+
+/** Seconds of a Go duration as kubeadm writes them ("20m0s"). */
+function parseDuration(d: string): number {
+  const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(d);
+  assert.ok(m && d !== '', `a Go duration: ${d}`);
+  return Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0);
+}
 
 const cfg = parseLabConfig(rawLab('ipsec'), 'ipsec');
 const plan = planTopology(cfg);
@@ -50,6 +70,84 @@ describe('kubeadm builders', () => {
     const j = YAML.parse(kubeadmJoinConfig(old, plan, plan.workers[0], TOKEN, 'sha256:' + '0'.repeat(64)));
     assert.strictEqual(j.apiVersion, 'kubeadm.k8s.io/v1beta3');
     assert.deepStrictEqual(j.nodeRegistration.kubeletExtraArgs, { 'node-ip': plan.workers[0].ip });
+  });
+
+  describe('slow host (lab:slowHost)', () => {
+    const slow = parseLabConfig({ ...rawLab('ipsec'), slowHost: 'true' }, 'ipsec');
+    const hash = 'sha256:' + 'ab'.repeat(32);
+
+    it('init: kubeadm\'s timeouts raised, the static pods patched, longer leader-election leases', () => {
+      const [init, cluster] = YAML.parseAllDocuments(kubeadmInitConfig(slow, plan, TOKEN)).map((d) => d.toJS());
+      assert.strictEqual(init.apiVersion, 'kubeadm.k8s.io/v1beta4');
+      assert.deepStrictEqual(init.timeouts, SLOW_HOST_KUBEADM_TIMEOUTS);
+      // Each above kubeadm's default (v1beta4 types.go: 4m, 4m, 1m, 2m, 5m, 5m); the API call timeout above
+      // the ~6 minutes the RBAC bootstrap roles took under emulation.
+      const defaults = { controlPlaneComponentHealthCheck: 240, kubeletHealthCheck: 240, kubernetesAPICall: 60, etcdAPICall: 120, tlsBootstrap: 300, discovery: 300 };
+      for (const [k, d] of Object.entries(defaults)) assert.ok(parseDuration(init.timeouts[k]) >= 2 * d, `${k} ${init.timeouts[k]}`);
+      assert.ok(parseDuration(init.timeouts.kubernetesAPICall) > 6 * 60);
+      assert.deepStrictEqual(init.patches, { directory: KUBEADM_PATCHES_DIR });
+      const lease = [
+        { name: 'leader-elect-lease-duration', value: '120s' },
+        { name: 'leader-elect-renew-deadline', value: '100s' },
+        { name: 'leader-elect-retry-period', value: '20s' },
+      ];
+      assert.deepStrictEqual(cluster.controllerManager, { extraArgs: lease });
+      assert.deepStrictEqual(cluster.scheduler, { extraArgs: lease });
+      // kubeadm derives the static pods' startup probe from the health check timeout (10 s period).
+      assert.ok(parseDuration(init.timeouts.controlPlaneComponentHealthCheck) / 10 >= 90);
+    });
+
+    it('join: the worker\'s kubeadm timeouts raised (the ones a join uses)', () => {
+      const j = YAML.parse(kubeadmJoinConfig(slow, plan, plan.workers[0], TOKEN, hash));
+      assert.deepStrictEqual(j.timeouts, { kubeletHealthCheck: '10m0s', kubernetesAPICall: '10m0s', tlsBootstrap: '15m0s', discovery: '15m0s' });
+    });
+
+    it('v1beta3 (Kubernetes 1.30): the one timeout it has, per-flag maps, the discovery timeout', () => {
+      const old = parseLabConfig({ ...rawLab('ipsec'), slowHost: 'true', kubernetesVersion: '1.30.5' }, 'ipsec');
+      const [init, cluster] = YAML.parseAllDocuments(kubeadmInitConfig(old, plan, TOKEN)).map((d) => d.toJS());
+      assert.strictEqual(init.timeouts, undefined);
+      assert.strictEqual(cluster.apiServer.timeoutForControlPlane, '20m0s');
+      assert.deepStrictEqual(cluster.scheduler.extraArgs, { 'leader-elect-lease-duration': '120s', 'leader-elect-renew-deadline': '100s', 'leader-elect-retry-period': '20s' });
+      assert.strictEqual(YAML.parse(kubeadmJoinConfig(old, plan, plan.workers[0], TOKEN, hash)).discovery.timeout, '15m0s');
+    });
+
+    it('patches: one strategic merge patch per static pod, the liveness probe only (its handler stays kubeadm\'s)', () => {
+      const files = kubeadmPatchFiles(slow);
+      assert.deepStrictEqual(Object.keys(files), STATIC_POD_TARGETS.map((t) => `${t}+strategic.yaml`));
+      for (const t of STATIC_POD_TARGETS) {
+        assert.deepStrictEqual(YAML.parse(files[`${t}+strategic.yaml`]), {
+          spec: { containers: [{ name: t, livenessProbe: { periodSeconds: 30, timeoutSeconds: 30, failureThreshold: 20 } }] },
+        });
+      }
+    });
+
+    it('kubeadm-init.sh writes each patch from the variable kubeadmPatchEnv names for it', () => {
+      const env = kubeadmPatchEnv(slow);
+      assert.strictEqual(env.KUBEADM_PATCHES_DIR, KUBEADM_PATCHES_DIR);
+      const script = readRepoFile('scripts/vm/kubeadm-init.sh');
+      const loop = /^ {4}for target in ([a-z -]+); do$/m.exec(script);
+      assert.ok(loop, 'kubeadm-init.sh loops over the patch targets');
+      assert.deepStrictEqual(loop[1].split(' '), [...STATIC_POD_TARGETS]);
+      // The script's own name rule, run by bash.
+      const names = execSync(`for target in ${loop[1]}; do echo KUBEADM_PATCH_$(tr 'a-z-' 'A-Z_' <<<"$target"); done`, { shell: '/bin/bash' }).toString().trim().split('\n');
+      assert.deepStrictEqual(names, Object.keys(env).filter((k) => k !== 'KUBEADM_PATCHES_DIR'));
+      for (const t of STATIC_POD_TARGETS) assert.strictEqual(env[`KUBEADM_PATCH_${t.toUpperCase().replace(/-/g, '_')}`], kubeadmPatchFiles(slow)[`${t}+strategic.yaml`]);
+    });
+
+    it('not on a slow host: none of it', () => {
+      const [init, cluster] = YAML.parseAllDocuments(kubeadmInitConfig(cfg, plan, TOKEN)).map((d) => d.toJS());
+      assert.strictEqual(init.timeouts, undefined);
+      assert.strictEqual(init.patches, undefined);
+      assert.strictEqual(cluster.controllerManager, undefined);
+      assert.strictEqual(YAML.parse(kubeadmJoinConfig(cfg, plan, plan.workers[0], TOKEN, hash)).timeouts, undefined);
+      assert.deepStrictEqual(kubeadmPatchEnv(cfg), {});
+    });
+  });
+
+  it('node-kube-install.sh environment: pkgs.k8s.io by default, the configured sources with lab:aptSources', () => {
+    assert.deepStrictEqual(nodeKubeInstallEnv(cfg), { KUBERNETES_VERSION: cfg.kubernetesVersion, KUBERNETES_APT_SOURCE: 'pkgs.k8s.io', CONTAINERD_CERTS_D: '/etc/containerd/certs.d' });
+    const offline = parseLabConfig({ ...rawLab('ipsec'), aptSources: '["deb [trusted=yes] http://192.168.210.1:8080/k8s ./"]' }, 'ipsec');
+    assert.strictEqual(nodeKubeInstallEnv(offline).KUBERNETES_APT_SOURCE, 'configured');
   });
 
   it('kubeconfig embeds the CA and the client certificate, server = external endpoint', () => {

@@ -6,6 +6,9 @@
  */
 /* eslint-disable @typescript-eslint/no-explicit-any -- mock resource inputs and outputs are untyped JSON; the checks read them loosely */
 import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import * as pulumi from '@pulumi/pulumi';
 import { stackConfig } from './helpers';
 import { envOf } from '../helpers/script-command';
@@ -192,6 +195,64 @@ describe('the Pulumi program under mocks', function () {
     assert.ok(deps('cluster-k8s').includes('cluster-worker2-join'));
     assert.ok(deps('cilium-release').includes('cilium-ipsec-secret'));
     assert.ok(deps('cilium-ready').includes('cilium-release'));
+  });
+});
+
+describe('the Pulumi program under mocks, offline on a slow emulated host', function () {
+  this.timeout(120000);
+  let recs: Rec[] = [];
+  const chartDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-chart-'));
+  before(async () => {
+    fs.writeFileSync(path.join(chartDir, 'Chart.yaml'), 'apiVersion: v2\nname: cilium\nversion: 1.18.4\n');
+
+    // As a stack file would hold the keys; structured values reach the program as JSON text.
+    recs = (
+      await runProgram('unencrypted', {
+        ...stackConfig('unencrypted'),
+        'lab:aptSources': JSON.stringify(['deb [trusted=yes] http://192.168.210.1:8080/debian trixie main', 'deb [trusted=yes] http://192.168.210.1:8080/k8s ./']),
+        'lab:registryMirrors': JSON.stringify({ 'registry.k8s.io': 'http://192.168.210.1:5000', 'quay.io': 'http://192.168.210.1:5000' }),
+        'lab:ciliumChart': chartDir,
+        'lab:ciliumVersion': '1.18.4',
+        'lab:guestOs': 'debian-13',
+        'lab:imageUrl': '/var/lib/lab/trixie.qcow2',
+        'lab:imageChecksum': '',
+        'lab:domainType': 'qemu',
+        'lab:slowHost': 'true',
+      }, secretValues)
+    ).recs;
+  });
+  after(() => fs.rmSync(chartDir, { recursive: true, force: true }));
+  const seed = (vm: string) => recs.find((r) => r.type === 'command:local:Command' && r.inputs.environment?.VOL_NAME === `cil-unencrypted-${vm}-seed.iso`)?.inputs.environment.USER_DATA as string;
+  const remoteEnv = (name: string) => envOf(recs.find((r) => r.name === name)?.inputs.stdin);
+
+  it('every VM\'s seed replaces the apt sources; the nodes\' seeds carry the registry mirrors', () => {
+    for (const vm of ['router', 'control-plane', 'worker1', 'worker2']) {
+      assert.match(seed(vm), /^apt:\n {2}preserve_sources_list: false\n {2}sources_list: /m, vm);
+      assert.strictEqual(seed(vm).includes('/etc/containerd/certs.d/registry.k8s.io/hosts.toml'), vm !== 'router', vm);
+    }
+  });
+
+  it('the nodes install from the configured sources; kubeadm init gets the slow-host config and patches', () => {
+    for (const vm of ['control-plane', 'worker1', 'worker2']) {
+      assert.deepStrictEqual(remoteEnv(`cluster-${vm}-kube`), { KUBERNETES_VERSION: '1.33.2', KUBERNETES_APT_SOURCE: 'configured', CONTAINERD_CERTS_D: '/etc/containerd/certs.d' });
+    }
+    const init = remoteEnv('cluster-init');
+    assert.match(init.KUBEADM_CONFIG, /kubernetesAPICall: 10m0s/);
+    assert.strictEqual(init.KUBEADM_PATCHES_DIR, '/etc/kubernetes/lab-patches');
+    assert.match(init.KUBEADM_PATCH_KUBE_APISERVER, /name: kube-apiserver/);
+    assert.match(remoteEnv('cluster-worker1-join').KUBEADM_CONFIG, /tlsBootstrap: 15m0s/);
+  });
+
+  it('the Release takes the local chart as it is; the agent probes are raised; the domains run qemu64', () => {
+    const rel = recs.find((r) => r.type === 'kubernetes:helm.sh/v3:Release');
+    assert.ok(rel);
+    assert.strictEqual(rel.inputs.chart, chartDir);
+    assert.strictEqual(rel.inputs.repositoryOpts, undefined);
+    assert.strictEqual(rel.inputs.version, undefined);
+    assert.deepStrictEqual(rel.inputs.values.startupProbe, { failureThreshold: 120, periodSeconds: 10 });
+    const doms = recs.filter((r) => r.type === 'command:local:Command' && /domain\.sh create/.test(r.inputs.create));
+    assert.strictEqual(doms.length, 4);
+    for (const d of doms) assert.match(d.inputs.environment.DOMAIN_XML, /<domain type='qemu'>[\s\S]*<model fallback='forbid'>qemu64<\/model>/);
   });
 });
 

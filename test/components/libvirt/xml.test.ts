@@ -3,9 +3,10 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { parseLabConfig } from '../../../components/config';
+import { TCG_CPU_MODEL, parseLabConfig } from '../../../components/config';
+import { domainCommands } from '../../../components/libvirt/commands';
 import { planTopology } from '../../../components/topology';
-import { labDomainXml, networkXml, overlayVolumeXml, poolXml, volumeXml, xmlEscape } from '../../../components/libvirt/xml';
+import { cpuXml, labDomainXml, networkXml, overlayVolumeXml, poolXml, volumeXml, xmlEscape } from '../../../components/libvirt/xml';
 import { STACKS, rawLab } from '../helpers';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-xml-'));
@@ -42,11 +43,30 @@ describe('libvirt XML (virt-xml-validate)', () => {
           const xml = labDomainXml(plan, vm, t);
           for (const i of vm.interfaces) assert.ok(xml.includes(`<mac address='${i.mac}'/>`));
           assert.ok(xml.includes(`volume='${vm.seedVolume}'`) && xml.includes(`volume='${vm.diskVolume}'`));
-          assert.ok(xml.includes(t === 'kvm' ? "mode='host-passthrough'" : "mode='maximum'"));
+          // The default CPU of each domain type (config.ts defaultCpuModel): the host's own under KVM, a
+          // named model under emulation.
+          assert.ok(xml.includes(t === 'kvm' ? "<cpu mode='host-passthrough'/>" : `<model fallback='forbid'>${TCG_CPU_MODEL}</model>`), xml);
           validate(xml, 'domain', `${vm.domain}-${t}`);
         });
       }
     }
+  }
+
+  for (const [raw, cpu] of [
+    [{ domainType: 'qemu' }, `<cpu mode='custom' match='exact'><model fallback='forbid'>${TCG_CPU_MODEL}</model></cpu>`],
+    [{ domainType: 'qemu', cpuModel: 'maximum' }, "<cpu mode='maximum'/>"],
+    [{ domainType: 'qemu', cpuModel: 'Nehalem' }, "<cpu mode='custom' match='exact'><model fallback='forbid'>Nehalem</model></cpu>"],
+    [{ domainType: 'kvm', cpuModel: 'host-model' }, "<cpu mode='host-model'/>"],
+    [{}, "<cpu mode='host-passthrough'/>"],
+  ] as const) {
+    it(`lab:cpuModel ${JSON.stringify(raw)}: ${cpu}`, () => {
+      const cfg = parseLabConfig(raw, 'dev');
+      const plan = planTopology(cfg);
+      const xml = domainCommands('qemu:///system', plan, plan.router, cfg.domainType, cfg.cpuModel).environment.DOMAIN_XML;
+      assert.ok(xml.includes(`  ${cpu}\n`), xml);
+      assert.strictEqual(cpuXml(cfg.cpuModel), cpu);
+      validate(xml, 'domain', `cpu-${cfg.domainType}-${cfg.cpuModel}`);
+    });
   }
 
   it('segments are isolated bridges without host address; the uplink is NAT with one', () => {
