@@ -5,11 +5,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Report } from '../verifier/report';
+import type { FrameSample, Report } from '../verifier/report';
 import { pathsSpec, protocolsSpec, renderSvg, timelineSpec, type PathRow } from './charts';
 import { dissectFrame, type Dissection } from './dissect';
 import {
-  CLASSES, CLASS_LABEL, switchovers, trafficWindow, type EvidenceReport, type Sample, type TrafficClass,
+  CLASSES, CLASS_LABEL, switchovers, trafficWindow, type EvidenceReport, type TrafficClass,
 } from './evidence';
 import { dissectionHtml, esc, isoTime, num, page, table } from './html';
 
@@ -154,8 +154,8 @@ function podTable(r: EvidenceReport): string {
 }
 
 /** One representative frame per class, from the report's samples. */
-export function sampleDissections(r: EvidenceReport, opts: Pick<PageOptions, 'vxlanPorts' | 'genevePorts' | 'wireguardPorts'> = {}): { sample: Sample; dissection: Dissection }[] {
-  const out: { sample: Sample; dissection: Dissection }[] = [];
+export function sampleDissections(r: EvidenceReport, opts: Pick<PageOptions, 'vxlanPorts' | 'genevePorts' | 'wireguardPorts'> = {}): { sample: FrameSample; dissection: Dissection }[] {
+  const out: { sample: FrameSample; dissection: Dissection }[] = [];
   const seen = new Set<string>();
   for (const s of Array.isArray(r.samples) ? r.samples : []) {
     if (seen.has(s.class) || typeof s.dataHex !== 'string') continue;

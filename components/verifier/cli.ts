@@ -11,7 +11,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { FrameFacts, Report, Verdict } from './analyze/analyzer';
+import type { FrameFacts, Verdict } from './analyze/analyzer';
 import { CaptureError } from './capture';
 import type { WiresharkSa } from './crypto/wireshark';
 import { writeWiresharkConfig } from './crypto/wireshark';
@@ -170,15 +170,6 @@ class UsageError extends Error {
 
 export function parseIp(s: string): string | undefined {
   return addressText(s);
-}
-
-/** Canonical "ADDRESS/LEN" (host bits zero), or undefined; see net/cidr.ts for what is accepted. */
-export function checkCidr(s: string): string | undefined {
-  try {
-    return parseCidr(s).text;
-  } catch {
-    return undefined;
-  }
 }
 
 function parseUint(s: string): number | undefined {
@@ -389,16 +380,6 @@ function wiresharkSas(p: Parsed, xfrm: Awaited<ReturnType<typeof loadXfrmFiles>>
   return sas;
 }
 
-/**
- * Whether the report meets the expectations given (--expect, --spi, --endpoints): the analyzer's own judgement
- * (report.meetsExpectation) when it gives one, else verdict equality with --expect (none given: met).
- */
-export function meetsExpectation(report: Report, expect: Verdict | undefined): boolean {
-  const own = (report as unknown as { meetsExpectation?: unknown }).meetsExpectation;
-  if (typeof own === 'boolean') return own;
-  return expect === undefined || report.verdict === expect;
-}
-
 /** Runs the CLI. Resolves the exit code (0, 1, 2); never rejects, never exits the process. */
 export async function execute(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }):
   Promise<number> {
@@ -463,7 +444,7 @@ export async function execute(argv: string[], io: CliIo = { stdout: process.stdo
       const excerpt = frameExcerpt(report, { vxlanPorts: opts.vxlanPorts, genevePorts: opts.genevePorts, wireguardPorts: opts.wireguardPorts });
       out.write(formatReport(report) + (excerpt ? `\n${excerpt}` : ''));
     }
-    return meetsExpectation(report, p.opts.expect) ? 0 : 1;
+    return report.meetsExpectation ? 0 : 1;
   } catch (e) {
     if (e instanceof UsageError) {
       io.stderr.write(`verify: ${e.subject}: ${e.problem}\n`);

@@ -16,15 +16,15 @@ export interface FrameFacts {
   esp?: { src: string; dst: string; spi: number; seq: number };
   decrypted?: 'ok' | 'failed';
   /**
-   * Outermost WireGuard datagram (added field): its type octet, whether it is a valid message, and the indexes
-   * and counter the type carries.
+   * Outermost WireGuard datagram: its type octet, whether it is a valid message, and the indexes and counter the
+   * type carries.
    */
   wireguard?: { type: number; valid: boolean; senderIndex?: number; receiverIndex?: number; counter?: number };
   /** The nonce is in the frame's raw bytes (cleartext). */
   nonce?: boolean;
-  /** The nonce is in the decrypted ESP payload (added field). */
+  /** The nonce is in the decrypted ESP payload. */
   nonceDecrypted?: boolean;
-  /** The ESP payload was readable without a key (NULL encryption) (added field). */
+  /** The ESP payload was readable without a key (NULL encryption). */
   nullEsp?: boolean;
   truncated?: boolean;
 }
