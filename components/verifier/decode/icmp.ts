@@ -19,10 +19,7 @@ import { DecodeContext, L, LayerStack } from './layers';
 export const ICMP_HEADER_LEN = 8;
 
 export function decodeIcmp(buf: Buffer, off: number, end: number, st: LayerStack, _ctx: DecodeContext): L {
-  if (end - off < ICMP_HEADER_LEN) {
-    st.truncated = st.truncated || !st.quoted;
-    return L.NONE;
-  }
+  if (end - off < ICMP_HEADER_LEN) return st.short();
   const type = buf[off];
   st.push(L.ICMP, off, ICMP_HEADER_LEN, (type << 8) | buf[off + 1]);
   st.next = off + ICMP_HEADER_LEN;
@@ -37,10 +34,7 @@ export function decodeIcmp(buf: Buffer, off: number, end: number, st: LayerStack
 }
 
 export function decodeIcmpv6(buf: Buffer, off: number, end: number, st: LayerStack, _ctx: DecodeContext): L {
-  if (end - off < ICMP_HEADER_LEN) {
-    st.truncated = st.truncated || !st.quoted;
-    return L.NONE;
-  }
+  if (end - off < ICMP_HEADER_LEN) return st.short();
   const type = buf[off];
   st.push(L.ICMPV6, off, ICMP_HEADER_LEN, (type << 8) | buf[off + 1]);
   st.next = off + ICMP_HEADER_LEN;
@@ -52,4 +46,17 @@ export function decodeIcmpv6(buf: Buffer, off: number, end: number, st: LayerSta
     return L.IPV6;
   }
   return L.NONE;
+}
+
+export interface IcmpHeader {
+  type: number;
+  code: number;
+  /** Identifier and sequence number: meaningful for echo request and reply only. */
+  id: number;
+  seq: number;
+}
+
+/** The ICMP or ICMPv6 header at `off` (the same 8-octet shape; allocates: for display). */
+export function readIcmp(buf: Buffer, off: number): IcmpHeader {
+  return { type: buf[off], code: buf[off + 1], id: buf.readUInt16BE(off + 4), seq: buf.readUInt16BE(off + 6) };
 }

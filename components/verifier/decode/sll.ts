@@ -32,3 +32,10 @@ export function decodeSll(buf: Buffer, off: number, end: number, st: LayerStack,
   st.nextEnd = end;
   return etherTypeLayer(proto);
 }
+
+export interface SllHeader { packetType: number; protocol: number }
+
+/** The SLL header at `off` (allocates: for display). */
+export function readSll(buf: Buffer, off: number): SllHeader {
+  return { packetType: buf.readUInt16BE(off), protocol: buf.readUInt16BE(off + 14) };
+}
