@@ -256,29 +256,3 @@ export async function writeReportPage(file: string, report: Report | EvidenceRep
   fs.writeFileSync(file, html);
   return Buffer.byteLength(html);
 }
-
-/**
- * `npm run verify -- ...` for the page: the same arguments without --html (the page is not part of the verdict)
- * and with key material replaced by a placeholder (a page is shared; keys are not).
- */
-export function reproduceCommand(argv: readonly string[]): string {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--html') { i++; continue; }
-    if (a.startsWith('--html=')) continue;
-    if (a === '--key' && i + 1 < argv.length) { out.push(a, redactKey(argv[++i])); continue; }
-    if (a.startsWith('--key=')) { out.push(`--key=${redactKey(a.slice(6))}`); continue; }
-    out.push(a);
-  }
-  return `npm run verify -- ${out.map(shellQuote).join(' ')}`;
-}
-
-function redactKey(v: string): string {
-  const i = v.indexOf(':');
-  return `${i >= 0 ? v.slice(0, i) : 'SPI'}:KEY`;
-}
-
-function shellQuote(s: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}

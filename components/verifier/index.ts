@@ -13,6 +13,7 @@ import { withDefaults } from './analyze/options';
 import { readCapture } from './capture';
 import { parseXfrmText, XfrmParseError } from './crypto/xfrm';
 import type { XfrmState } from './crypto/xfrm';
+import type { ArgOptions } from './argv';
 
 export { parseEncryptStatus } from './status';
 export type { EncryptStatus, EncryptionKind, WireguardInterfaceStatus } from './status';
@@ -32,7 +33,10 @@ export { parseXfrmState, parseXfrmText, XfrmParseError } from './crypto/xfrm';
 export type { XfrmState } from './crypto/xfrm';
 export { writeWiresharkConfig } from './crypto/wireshark';
 export type { WiresharkSa } from './crypto/wireshark';
-export { formatReport } from './format';
+export {
+  fromArgs, OptionError, parseKey, parsePort, parseRotation, parseSpi, shellWord, toArgs, VERIFY_OPTIONS, verifyCommandLine,
+} from './argv';
+export type { ArgOptions, OptionCodec, OptionGroup, OptionSpec } from './argv';
 export { FRAME_CLASSES, VERDICTS } from './report';
 export type { ClassCounts, FrameClass, FrameSample, TimeWindow, Timeline, WireguardFlowReport, WireguardReport } from './report';
 
@@ -44,9 +48,8 @@ export class InputError extends Error {
   }
 }
 
-export type VerifyOptions = Partial<AnalyzerOptions> & {
-  /** Files holding `ip xfrm state` output (run as root on the nodes); their states are added to opts.xfrm. */
-  xfrmFiles?: string[];
+/** The analyzer's options (ArgOptions are those with a command-line twin), the xfrm files and the reader's. */
+export type VerifyOptions = Partial<AnalyzerOptions> & ArgOptions & {
   /** Reader options (see readCapture). */
   maxCaplen?: number;
   bufferSize?: number;

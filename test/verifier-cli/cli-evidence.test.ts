@@ -6,7 +6,7 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 
-import { CAPTURES, runCliInProcess } from './helpers/fixtures';
+import { CAPTURES, runCliInProcess } from '../verifier/helpers/fixtures';
 
 const NONCE = 'cilab-nonce-5e1f0a9c';
 const fx = (name: string) => path.join(CAPTURES, name);
