@@ -7,6 +7,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { VERIFICATION_SCHEMA_VERSION } from '../../../components/labcli/verification';
 import { expectationsFor, runVerification } from '../../../components/proof/verification';
 import { verifyCapture } from '../../../components/verifier';
 import { cleartextCapture, DEFAULT_TRAFFIC as T, encryptedCapture, ethernet, ipv4, udp, writePcap, xfrmStateText } from '../../proof/helpers/pcap';
@@ -42,7 +43,7 @@ export async function recordStack(dir: string, stack: StackName): Promise<Record
     const report = await verifyCapture(abs, { podCidrs: ['10.0.0.0/8'], nonce: T.nonce });
     const pass = report.verdict === 'encrypted';
     return { encryption: 'wireguard', capturePath: rel,
-      verification: JSON.parse(JSON.stringify({ ...report, pass, failures: pass ? [] : [`verdict is ${report.verdict}, expected encrypted`], capturePath: rel })) };
+      verification: JSON.parse(JSON.stringify({ schemaVersion: VERIFICATION_SCHEMA_VERSION, ...report, pass, failures: pass ? [] : [`verdict is ${report.verdict}, expected encrypted`], capturePath: rel })) };
   }
   const encryption = stack === 'ipsec' ? 'ipsec' : 'none';
   (encryption === 'ipsec' ? encryptedCapture : cleartextCapture)(abs);
