@@ -9,7 +9,8 @@
  *    `npm run verify` run) and `npm run -s verify` itself (npm's own start-up included).
  * 1. Writes a pcap of N frames (default 600000) of the 1500-byte profile: ESP-in-VXLAN (Cilium <= 1.17 layout)
  *    and cleartext pod TCP in VXLAN, mixed half and half, from four template frames with varying ESP sequence
- *    numbers, TCP sequence numbers and timestamps (records written straight into a 8 MiB buffer).
+ *    numbers, TCP sequence numbers and timestamps (records written through one 8 MiB buffer). The frames and the
+ *    writer are the tests' (test/helpers/packets.ts, test/helpers/pcap-writer.ts).
  * 2. Writes an ESP-only pcap (native-routing layout) of --decrypt-frames packets (default 100000) encrypted for
  *    real with AES-128-GCM (RFC 4106) by node:crypto: benchmark data only (correctness is proven by the scapy
  *    fixtures and the tshark cross-check).
@@ -32,6 +33,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { REPO_ROOT as REPO } from '../components/repo';
+import { espGcm, espOpaque, ethernet, icmpEcho, ipv4, tcp, udp, vxlan } from '../test/helpers/packets';
+import { PcapStream } from '../test/helpers/pcap-writer';
 
 interface Args { frames: number; decryptFrames: number; startupRuns: number; dir: string; keep: boolean; tshark: boolean }
 
@@ -68,123 +71,42 @@ function parseArgs(argv: string[]): Args {
   return a;
 }
 
-// --- Frame templates --------------------------------------------------------------------------------------
-
-const ip4 = (s: string) => Buffer.from(s.split('.').map(Number));
-
-function ipChecksum(b: Buffer, off: number): number {
-  let sum = 0;
-  for (let i = 0; i < 20; i += 2) if (i !== 10) sum += b.readUInt16BE(off + i);
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
-}
-
-function ipv4(b: Buffer, off: number, totalLen: number, proto: number, src: string, dst: string, id: number): void {
-  b.writeUInt8(0x45, off);
-  b.writeUInt16BE(totalLen, off + 2);
-  b.writeUInt16BE(id, off + 4);
-  b.writeUInt16BE(0x4000, off + 6);
-  b.writeUInt8(63, off + 8);
-  b.writeUInt8(proto, off + 9);
-  ip4(src).copy(b, off + 12);
-  ip4(dst).copy(b, off + 16);
-  b.writeUInt16BE(ipChecksum(b, off), off + 10);
-}
-
-function ether(b: Buffer, off: number, type = 0x0800): void {
-  Buffer.from('525400aa0001525400110001', 'hex').copy(b, off);
-  b.writeUInt16BE(type, off + 12);
-}
+// --- Frame templates (built with the tests' frame builders, test/helpers/packets.ts) ---------------------------
 
 const FRAME = 1500;
-const OUTER = 14 + 20 + 8 + 8; // eth ip udp vxlan
+/** Outer Ethernet, IPv4, UDP and VXLAN, then the inner Ethernet and IPv4: where the inner payload starts. */
+const INNER = 14 + 20 + 8 + 8 + 14 + 20;
 interface Template { buf: Buffer; seqOff: number; step: number }
 
-/** node IP / UDP 8472 / VXLAN / Ether / IP inner / payload; returns the template and the inner payload offset. */
-function vxlanFrame(src: string, dst: string, innerSrc: string, innerDst: string, innerProto: number, sport: number): { buf: Buffer; inner: number } {
-  const b = Buffer.alloc(FRAME);
-  crypto.randomFillSync(b);
-  ether(b, 0);
-  ipv4(b, 14, FRAME - 14, 17, src, dst, 0);
-  b.writeUInt16BE(sport, 34);
-  b.writeUInt16BE(8472, 36);
-  b.writeUInt16BE(FRAME - 34, 38);
-  b.writeUInt16BE(0, 40);
-  b.writeUInt32BE(0x08000000, 42);
-  b.writeUInt32BE(2 << 8, 46);
-  ether(b, OUTER);
-  ipv4(b, OUTER + 14, FRAME - OUTER - 14, innerProto, innerSrc, innerDst, 0x1234);
-  return { buf: b, inner: OUTER + 34 };
+const NODE1 = '192.168.211.128';
+const NODE2 = '192.168.44.128';
+const HOST1 = '10.0.1.124';
+const HOST2 = '10.0.2.104';
+
+/** node IP / UDP 8472 / VXLAN / Ether / IP inner / `inner` (padded to FRAME bytes with random octets). */
+function vxlanFrame(src: string, dst: string, innerSrc: string, innerDst: string, innerProto: number, sport: number, inner: Buffer): Buffer {
+  const body = Buffer.concat([inner, crypto.randomBytes(Math.max(0, FRAME - INNER - inner.length))]);
+  return ethernet(ipv4(src, dst, 17, udp(sport, 8472, vxlan(2, ethernet(ipv4(innerSrc, innerDst, innerProto, body), 0x0800, '0a:00:00:00:00:01', '0a:00:00:00:00:02'))), 63));
 }
 
 function templates(): Template[] {
-  const espF = vxlanFrame('192.168.211.128', '192.168.44.128', '10.0.1.124', '10.0.2.104', 50, 51422);
-  espF.buf.writeUInt32BE(3, espF.inner);
-  const espR = vxlanFrame('192.168.44.128', '192.168.211.128', '10.0.2.104', '10.0.1.124', 50, 40123);
-  espR.buf.writeUInt32BE(3, espR.inner);
-  const tcp = (t: { buf: Buffer; inner: number }, sp: number, dp: number) => {
-    t.buf.writeUInt16BE(sp, t.inner);
-    t.buf.writeUInt16BE(dp, t.inner + 2);
-    t.buf.writeUInt8(0x50, t.inner + 12);
-    t.buf.writeUInt8(0x18, t.inner + 13);
-    return t;
-  };
-  const clF = tcp(vxlanFrame('192.168.211.128', '192.168.44.128', '10.0.1.51', '10.0.2.61', 6, 33333), 40000, 8080);
-  const clR = tcp(vxlanFrame('192.168.44.128', '192.168.211.128', '10.0.2.61', '10.0.1.51', 6, 44444), 8080, 40000);
+  const espF = vxlanFrame(NODE1, NODE2, HOST1, HOST2, 50, 51422, espOpaque(3, 0, 32));
+  const espR = vxlanFrame(NODE2, NODE1, HOST2, HOST1, 50, 40123, espOpaque(3, 0, 32));
+  const clF = vxlanFrame(NODE1, NODE2, '10.0.1.51', '10.0.2.61', 6, 33333, tcp(40000, 8080, 0, Buffer.alloc(0)));
+  const clR = vxlanFrame(NODE2, NODE1, '10.0.2.61', '10.0.1.51', 6, 44444, tcp(8080, 40000, 0, Buffer.alloc(0)));
+  // The ESP sequence number and the TCP sequence number both sit 4 octets into their header.
   return [
-    { buf: espF.buf, seqOff: espF.inner + 4, step: 1 },
-    { buf: espR.buf, seqOff: espR.inner + 4, step: 1 },
-    { buf: clF.buf, seqOff: clF.inner + 4, step: 1448 },
-    { buf: clR.buf, seqOff: clR.inner + 4, step: 1448 },
+    { buf: espF, seqOff: INNER + 4, step: 1 },
+    { buf: espR, seqOff: INNER + 4, step: 1 },
+    { buf: clF, seqOff: INNER + 4, step: 1448 },
+    { buf: clR, seqOff: INNER + 4, step: 1448 },
   ];
-}
-
-class PcapWriter {
-  private buf = Buffer.alloc(8 * 1024 * 1024);
-  private used = 0;
-  private fd: number;
-  bytes = 0;
-  constructor(file: string) {
-    this.fd = fs.openSync(file, 'w');
-    const h = Buffer.alloc(24);
-    h.writeUInt32LE(0xa1b2c3d4, 0);
-    h.writeUInt16LE(2, 4);
-    h.writeUInt16LE(4, 6);
-    h.writeUInt32LE(262144, 16);
-    h.writeUInt32LE(1, 20);
-    this.write(h);
-  }
-  private write(b: Buffer): void {
-    fs.writeSync(this.fd, b);
-    this.bytes += b.length;
-  }
-  record(sec: number, usec: number, frame: Buffer, len = frame.length): { buf: Buffer; off: number } {
-    if (this.used + 16 + len > this.buf.length) this.flush();
-    const b = this.buf;
-    let o = this.used;
-    b.writeUInt32LE(sec, o);
-    b.writeUInt32LE(usec, o + 4);
-    b.writeUInt32LE(len, o + 8);
-    b.writeUInt32LE(len, o + 12);
-    o += 16;
-    frame.copy(b, o, 0, len);
-    this.used = o + len;
-    return { buf: b, off: o };
-  }
-  flush(): void {
-    if (this.used > 0) this.write(this.buf.subarray(0, this.used));
-    this.used = 0;
-  }
-  close(): void {
-    this.flush();
-    fs.closeSync(this.fd);
-  }
 }
 
 function writeMixed(file: string, frames: number): number {
   const t = templates();
   const seq = [15, 11, 1000, 5000];
-  const w = new PcapWriter(file);
+  const w = new PcapStream(file);
   let sec = 1764115200;
   let usec = 0;
   for (let i = 0; i < frames; i++) {
@@ -205,37 +127,11 @@ function writeMixed(file: string, frames: number): number {
  * with cleartext VXLAN pod TCP frames (the analysis templates): half the frames decrypt.
  */
 function writeEsp(file: string, frames: number, key: Buffer, spi: number, layout: 'native' | 'mixed' = 'native'): number {
-  const w = new PcapWriter(file);
-  const prefix = layout === 'native' ? 14 + 20 : OUTER + 14 + 20;
-  // inner IP total length; + 2 trailer bytes must be a multiple of 4 (no padding); frames stay near 1500 bytes
+  const w = new PcapStream(file);
+  // The inner packet: an ICMP echo carrying the nonce; + 2 trailer bytes a multiple of 4 (no padding), frames near 1500 bytes.
   const innerLen = layout === 'native' ? 1430 : 1382;
-  const frameLen = prefix + 8 + 8 + innerLen + 2 + 16;
-  let frame: Buffer;
-  if (layout === 'native') {
-    frame = Buffer.alloc(frameLen);
-    ether(frame, 0);
-    ipv4(frame, 14, frameLen - 14, 50, '192.168.211.128', '192.168.44.128', 0);
-  } else {
-    frame = vxlanFrame('192.168.211.128', '192.168.44.128', '10.0.1.124', '10.0.2.104', 50, 51422).buf.subarray(0, frameLen);
-    ipv4(frame, 14, frameLen - 14, 17, '192.168.211.128', '192.168.44.128', 0);
-    frame.writeUInt16BE(frameLen - 34, 38);
-    ipv4(frame, OUTER + 14, frameLen - OUTER - 14, 50, '10.0.1.124', '10.0.2.104', 0x1234);
-  }
   const cleartext = templates().slice(2);
   const clearSeq = [1000, 5000];
-  frame.writeUInt32BE(spi, prefix);
-  const plain = Buffer.alloc(innerLen + 2);
-  ipv4(plain, 0, innerLen, 1, '10.0.1.50', '10.0.2.60', 0x4242);
-  plain.writeUInt8(8, 20); // ICMP echo request
-  Buffer.from('bench-nonce-0123'.repeat(100)).copy(plain, 28, 0, innerLen - 28);
-  plain.writeUInt8(0, innerLen); // pad length
-  plain.writeUInt8(4, innerLen + 1); // next header: IPv4 (tunnel mode)
-  const aes = key.subarray(0, 16);
-  const salt = key.subarray(16, 20);
-  const nonce = Buffer.alloc(12);
-  salt.copy(nonce, 0);
-  const aad = Buffer.alloc(8);
-  aad.writeUInt32BE(spi, 0);
   let sec = 1764115200;
   let usec = 0;
   let seq = 0;
@@ -247,18 +143,10 @@ function writeEsp(file: string, frames: number, key: Buffer, spi: number, layout
       clearSeq[k] = (clearSeq[k] + 1448) >>> 0;
     } else {
       seq++;
-      frame.writeUInt32BE(seq, prefix + 4);
-      nonce.writeBigUInt64BE(BigInt(seq), 4); // IV = the sequence number, as the kernel's seqiv does
-      nonce.copy(frame, prefix + 8, 4, 12);
-      plain.writeUInt16BE(seq & 0xffff, 4);
-      aad.writeUInt32BE(seq, 4);
-      const c = crypto.createCipheriv('aes-128-gcm', aes, nonce, { authTagLength: 16 });
-      c.setAAD(aad);
-      const ct = c.update(plain);
-      c.final();
-      ct.copy(frame, prefix + 16);
-      c.getAuthTag().copy(frame, prefix + 16 + ct.length);
-      w.record(sec, usec, frame);
+      const inner = ipv4('10.0.1.50', '10.0.2.60', 1, icmpEcho(8, 0x4242, seq & 0xffff, 'bench-nonce-0123', innerLen - 28));
+      const esp = espGcm(spi, seq, key, inner, 4);
+      w.record(sec, usec, layout === 'native' ? ethernet(ipv4(NODE1, NODE2, 50, esp, 63))
+        : ethernet(ipv4(NODE1, NODE2, 17, udp(51422, 8472, vxlan(2, ethernet(ipv4(HOST1, HOST2, 50, esp), 0x0800, '0a:00:00:00:00:01', '0a:00:00:00:00:02'))), 63)));
     }
     usec += 70;
     if (usec >= 1_000_000) { usec -= 1_000_000; sec++; }

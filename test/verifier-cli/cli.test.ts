@@ -4,7 +4,7 @@
  * --frames output shapes, --help generated from the option table, --version, and the build's source stamp (the
  * staleness check).
  *
- * Captures are built here byte by byte (test/verifier/capture/writer.ts), frames too:
+ * Captures are built here byte by byte (test/helpers/pcap-writer.ts), frames too (test/helpers/packets.ts):
  *   Ethernet(dst 02:..:02, src 02:..:01, 0x0800) / IPv4(ihl 5, ttl 64, proto, checksum) / payload
  *   ESP payload: SPI(4) seq(4) IV(8) ciphertext(pseudo-random, not NULL-looking) ICV(16)
  */
@@ -15,42 +15,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { execute, OPTIONS, optionLabel, PARSE_ARGS_OPTIONS } from '../../components/verifier-cli/cli';
 import { DEFAULT_GENEVE_PORTS, DEFAULT_POD_CIDRS, DEFAULT_VXLAN_PORTS } from '../../components/verifier';
-import { pcapFile, pcapHeader, pcapRecord, payload, PcapRecord } from '../verifier/capture/writer';
+import { espOpaque, ethernet, icmpEcho, ipv4 } from '../helpers/packets';
+import { pcapFile, pcapHeader, pcapRecord, payload, PcapRecord } from '../helpers/pcap-writer';
 
 import { REPO_ROOT as REPO } from '../../components/repo';
 let dir: string;
-
-function ipv4(src: string, dst: string, proto: number, body: Buffer): Buffer {
-  const h = Buffer.alloc(20);
-  h[0] = 0x45;
-  h.writeUInt16BE(20 + body.length, 2);
-  h.writeUInt16BE(0x1234, 4);
-  h[8] = 64;
-  h[9] = proto;
-  src.split('.').forEach((o, i) => { h[12 + i] = Number(o); });
-  dst.split('.').forEach((o, i) => { h[16 + i] = Number(o); });
-  let sum = 0;
-  for (let i = 0; i < 20; i += 2) sum += h.readUInt16BE(i);
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  h.writeUInt16BE(~sum & 0xffff, 10);
-  return Buffer.concat([h, body]);
-}
-
-function eth(ip: Buffer): Buffer {
-  return Buffer.concat([Buffer.from('020000000002020000000001', 'hex'), Buffer.from([0x08, 0x00]), ip]);
-}
-
-function icmpEcho(seq: number, text: string): Buffer {
-  const b = Buffer.concat([Buffer.from([8, 0, 0, 0, 0, 1, 0, seq]), Buffer.from(text)]);
-  return b;
-}
-
-function esp(spi: number, seq: number, n: number): Buffer {
-  const h = Buffer.alloc(8);
-  h.writeUInt32BE(spi, 0);
-  h.writeUInt32BE(seq, 4);
-  return Buffer.concat([h, payload(8 + n + 16, spi * 1000 + seq)]);
-}
 
 function recs(frames: Buffer[]): PcapRecord[] {
   return frames.map((data, i) => ({ sec: 1700000000 + i, sub: i, data }));
@@ -63,11 +32,11 @@ const NODE_A = '192.168.211.128';
 const NODE_B = '192.168.44.128';
 
 function cleartextFrames(): Buffer[] {
-  return [1, 2, 3].map((s) => eth(ipv4(POD_A, POD_B, 1, icmpEcho(s, `ping ${NONCE}`))));
+  return [1, 2, 3].map((s) => ethernet(ipv4(POD_A, POD_B, 1, icmpEcho(8, 1, s, NONCE))));
 }
 
 function espFrames(): Buffer[] {
-  return [7, 8, 9, 10].map((s) => eth(ipv4(NODE_A, NODE_B, 50, esp(3, s, 64 + s))));
+  return [7, 8, 9, 10].map((s) => ethernet(ipv4(NODE_A, NODE_B, 50, espOpaque(3, s, 64 + s))));
 }
 
 const files: Record<string, string> = {};
