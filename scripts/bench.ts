@@ -334,62 +334,52 @@ function main(): void {
   for (const f of figures) out(line(f, a.frames, bigBytes));
   out(`  (peak RSS on 100 frames, i.e. the runtime's own: in-process ${fmt(oTiny.maxRssKb / 1024)} MB, bin ${fmt(cliTiny.rssKb / 1024)} MB, npm run ${fmt(npmTiny.rssKb / 1024)} MB)`);
 
-  // --- decryption ---
+  // --- decryption: an ESP-only capture, and one as Cilium <= 1.17 carries it (ESP-in-VXLAN, half the frames) ---
   const keyArg = `${spi}:${key.toString('hex')}`;
   const keyOpt = { keys: [{ spi, key: key.toString('hex') }] };
-  const dBig = best3(() => oursInProcess(espBig, keyOpt));
-  const dCliTiny = startup(() => oursCli(espTiny, ['--key', keyArg]));
-  const dCliBig = best3(() => oursCli(espBig, ['--key', keyArg]));
-  const dec: Figure[] = [
-    { name: 'ours --key, in-process', netMs: dBig.ms, rssKb: dBig.maxRssKb, cpuMs: dBig.cpuMs },
-    { name: 'ours --key, CLI (node, compiled)', netMs: dCliBig.wallMs - dCliTiny.wallMs, rssKb: dCliBig.rssKb, cpuMs: dCliBig.cpuMs - dCliTiny.cpuMs },
-  ];
-  let tshDec: Figure | undefined;
-  if (a.tshark) {
-    const sa = ['-o', 'esp.enable_encryption_decode:TRUE', '-o', 'esp.enable_authentication_check:TRUE',
-      '-o', `uat:esp_sa:"IPv4","192.168.211.128","192.168.44.128","0x${spi.toString(16).padStart(8, '0')}","AES-GCM with 16 octet ICV [RFC4106]","0x${key.toString('hex')}","NULL",""`];
-    const check = spawnSync('tshark', ['-n', '-r', espTiny, ...sa, '-T', 'fields', '-e', 'esp.icv_good'], { encoding: 'utf8' });
-    const good = check.stdout.split('\n').filter((l) => l.trim() === '1' || l.trim() === 'True').length;
-    if (good !== 100) throw new Error(`tshark decrypted ${good}/100 of the tiny ESP file: the benchmark data is wrong`);
-    const tTiny = startup(() => tshark(espTiny, sa));
-    const tBig = tshark(espBig, sa);
-    tshDec = { name: 'tshark esp_sa decryption', netMs: tBig.wallMs - tTiny.wallMs, rssKb: tBig.rssKb, cpuMs: tBig.cpuMs - tTiny.cpuMs };
-    dec.push(tshDec);
-  }
+  const measureDecryption = (big: string, tiny: string, tinyEsp: number, src: string, dst: string) => {
+    const ours = best3(() => oursInProcess(big, keyOpt));
+    const cliTiny = startup(() => oursCli(tiny, ['--key', keyArg]));
+    const cliBig = best3(() => oursCli(big, ['--key', keyArg]));
+    const figs: Figure[] = [
+      { name: 'ours --key, in-process', netMs: ours.ms, rssKb: ours.maxRssKb, cpuMs: ours.cpuMs },
+      { name: 'ours --key, CLI (node, compiled)', netMs: cliBig.wallMs - cliTiny.wallMs, rssKb: cliBig.rssKb, cpuMs: cliBig.cpuMs - cliTiny.cpuMs },
+    ];
+    let tsh: Figure | undefined;
+    if (a.tshark) {
+      const sa = ['-o', 'esp.enable_encryption_decode:TRUE', '-o', 'esp.enable_authentication_check:TRUE',
+        '-o', `uat:esp_sa:"IPv4","${src}","${dst}","0x${spi.toString(16).padStart(8, '0')}","AES-GCM with 16 octet ICV [RFC4106]","0x${key.toString('hex')}","NULL",""`];
+      const check = spawnSync('tshark', ['-n', '-r', tiny, '-d', 'udp.port==8472,vxlan', ...sa, '-T', 'fields', '-e', 'esp.icv_good'], { encoding: 'utf8' });
+      const good = check.stdout.split('\n').filter((l) => l.trim() === '1' || l.trim() === 'True').length;
+      if (good !== tinyEsp) throw new Error(`tshark decrypted ${good}/${tinyEsp} ESP frames of ${tiny}: the benchmark data is wrong`);
+      const tTiny = startup(() => tshark(tiny, sa));
+      const tBig = tshark(big, sa);
+      tsh = { name: 'tshark esp_sa decryption', netMs: tBig.wallMs - tTiny.wallMs, rssKb: tBig.rssKb, cpuMs: tBig.cpuMs - tTiny.cpuMs };
+      figs.push(tsh);
+    }
+    return { ours, figs, tsh, cliFigure: figs[1] };
+  };
+
+  const dec = measureDecryption(espBig, espTiny, 100, NODE1, NODE2);
+  const dBig = dec.ours;
+  const tshDec = dec.tsh;
   out('');
   out(`decryption of ${fmt(a.decryptFrames)} ESP packets (${fmt(mb(espBytes), 0)} MB): ours ok ${dBig.decryption?.ok ?? '?'}, failed ${dBig.decryption?.failed ?? '?'}`);
-  for (const f of dec) out(line(f, a.decryptFrames, espBytes));
+  for (const f of dec.figs) out(line(f, a.decryptFrames, espBytes));
   if (dBig.decryption?.ok !== a.decryptFrames) out(`  WARNING: ours decrypted ${dBig.decryption?.ok} of ${a.decryptFrames}`);
 
-  // --- decryption inside a realistic mixed capture (ESP-in-VXLAN, half the frames) ---
   const mixFrames = a.decryptFrames * 2;
   const mixBig = path.join(a.dir, `bench-mixed-esp-${mixFrames}.pcap`);
   const mixTiny = path.join(a.dir, 'bench-mixed-esp-tiny.pcap');
   const mixBytes = writeEsp(mixBig, mixFrames, key, spi, 'mixed');
   writeEsp(mixTiny, 100, key, spi, 'mixed');
   spawnSync('sh', ['-c', 'cat "$0" > /dev/null', mixBig]);
-  const mBig = best3(() => oursInProcess(mixBig, keyOpt));
-  const mCliTiny = startup(() => oursCli(mixTiny, ['--key', keyArg]));
-  const mCliBig = best3(() => oursCli(mixBig, ['--key', keyArg]));
-  const mix: Figure[] = [
-    { name: 'ours --key, in-process', netMs: mBig.ms, rssKb: mBig.maxRssKb, cpuMs: mBig.cpuMs },
-    { name: 'ours --key, CLI (node, compiled)', netMs: mCliBig.wallMs - mCliTiny.wallMs, rssKb: mCliBig.rssKb, cpuMs: mCliBig.cpuMs - mCliTiny.cpuMs },
-  ];
-  let tshMix: Figure | undefined;
-  if (a.tshark) {
-    const sa = ['-o', 'esp.enable_encryption_decode:TRUE', '-o', 'esp.enable_authentication_check:TRUE',
-      '-o', `uat:esp_sa:"IPv4","10.0.1.124","10.0.2.104","0x${spi.toString(16).padStart(8, '0')}","AES-GCM with 16 octet ICV [RFC4106]","0x${key.toString('hex')}","NULL",""`];
-    const check = spawnSync('tshark', ['-n', '-r', mixTiny, '-d', 'udp.port==8472,vxlan', ...sa, '-T', 'fields', '-e', 'esp.icv_good'], { encoding: 'utf8' });
-    const good = check.stdout.split('\n').filter((l) => l.trim() === '1' || l.trim() === 'True').length;
-    if (good !== 50) throw new Error(`tshark decrypted ${good}/50 ESP frames of the tiny mixed file: the benchmark data is wrong`);
-    const tTiny = startup(() => tshark(mixTiny, sa));
-    const tBig = tshark(mixBig, sa);
-    tshMix = { name: 'tshark esp_sa decryption', netMs: tBig.wallMs - tTiny.wallMs, rssKb: tBig.rssKb, cpuMs: tBig.cpuMs - tTiny.cpuMs };
-    mix.push(tshMix);
-  }
+  const mix = measureDecryption(mixBig, mixTiny, 50, HOST1, HOST2);
+  const mBig = mix.ours;
+  const tshMix = mix.tsh;
   out('');
   out(`decryption in a mixed capture, ${fmt(mixFrames)} frames (${fmt(mixFrames / 2)} ESP-in-VXLAN, ${fmt(mixFrames / 2)} cleartext VXLAN; ${fmt(mb(mixBytes), 0)} MB): ours ok ${mBig.decryption?.ok ?? '?'}, failed ${mBig.decryption?.failed ?? '?'}`);
-  for (const f of mix) out(line(f, mixFrames, mixBytes));
+  for (const f of mix.figs) out(line(f, mixFrames, mixBytes));
 
   // --- targets ---
   out('');
@@ -405,15 +395,15 @@ function main(): void {
     out(`  ${verdict(ratio >= 50)} >= 50x tshark: ${fmt(ratio, 1)}x cilium-ipsec-verify, ${fmt(tsh.netMs / oBig.ms, 1)}x in-process, ${fmt(tsh.netMs / figures[2].netMs, 1)}x npm run -s verify (tshark ${fmt(a.frames / (tsh.netMs / 1000))} frames/s, ours ${fmt(oursFps)} frames/s); by CPU time ${fmt(tsh.cpuMs / oBig.cpuMs, 1)}x in-process, ${fmt(tsh.cpuMs / figures[1].cpuMs, 1)}x CLI`);
   }
   out(`  ${verdict(gbps >= 1)} >= 1 GB/s: ${fmt(gbps, 2)} GB/s in-process, ${fmt(bigBytes / (figures[1].netMs / 1000) / 1e9, 2)} GB/s CLI; per CPU-second ${fmt(bigBytes / (oBig.cpuMs / 1000) / 1e9, 2)} GB in-process, ${fmt(bigBytes / (figures[1].cpuMs / 1000) / 1e9, 2)} GB CLI`);
-  const rssMax = Math.max(oBig.maxRssKb, cliBig.rssKb, npmBig.rssKb, dBig.maxRssKb, dCliBig.rssKb) / 1024;
-  out(`  ${verdict(rssMax <= 128)} peak RSS <= 128 MB: ${fmt(cliBig.rssKb / 1024)} MB cilium-ipsec-verify, ${fmt(npmBig.rssKb / 1024)} MB npm run -s verify (npm's process or the verifier's, the larger), ${fmt(oBig.maxRssKb / 1024)} MB in-process, ${fmt(dBig.maxRssKb / 1024)} / ${fmt(dCliBig.rssKb / 1024)} MB decrypting (file ${fmt(mb(bigBytes), 0)} MB; tshark ${tsh ? fmt(tsh.rssKb / 1024) : '?'} MB)`);
+  const rssMax = Math.max(oBig.maxRssKb, cliBig.rssKb, npmBig.rssKb, dBig.maxRssKb, dec.cliFigure.rssKb) / 1024;
+  out(`  ${verdict(rssMax <= 128)} peak RSS <= 128 MB: ${fmt(cliBig.rssKb / 1024)} MB cilium-ipsec-verify, ${fmt(npmBig.rssKb / 1024)} MB npm run -s verify (npm's process or the verifier's, the larger), ${fmt(oBig.maxRssKb / 1024)} MB in-process, ${fmt(dBig.maxRssKb / 1024)} / ${fmt(dec.cliFigure.rssKb / 1024)} MB decrypting (file ${fmt(mb(bigBytes), 0)} MB; tshark ${tsh ? fmt(tsh.rssKb / 1024) : '?'} MB)`);
   if (tshMix) {
     const r = tshMix.netMs / mBig.ms;
-    out(`  ${verdict(r >= 10)} decryption >= 10x tshark, mixed capture (half ESP-in-VXLAN): ${fmt(r, 1)}x in-process, ${fmt(tshMix.netMs / mix[1].netMs, 1)}x CLI; by CPU time ${fmt(tshMix.cpuMs / mBig.cpuMs, 1)}x`);
+    out(`  ${verdict(r >= 10)} decryption >= 10x tshark, mixed capture (half ESP-in-VXLAN): ${fmt(r, 1)}x in-process, ${fmt(tshMix.netMs / mix.cliFigure.netMs, 1)}x CLI; by CPU time ${fmt(tshMix.cpuMs / mBig.cpuMs, 1)}x`);
   }
   if (tshDec) {
     const r = tshDec.netMs / dBig.ms;
-    out(`  ${verdict(r >= 10)} decryption >= 10x tshark, ESP-only capture: ${fmt(r, 1)}x in-process, ${fmt(tshDec.netMs / dec[1].netMs, 1)}x CLI (ours ${fmt(a.decryptFrames / (dBig.ms / 1000))} packets/s, tshark ${fmt(a.decryptFrames / (tshDec.netMs / 1000))} packets/s); by CPU time ${fmt(tshDec.cpuMs / dBig.cpuMs, 1)}x in-process, ${fmt(tshDec.cpuMs / dec[1].cpuMs, 1)}x CLI`);
+    out(`  ${verdict(r >= 10)} decryption >= 10x tshark, ESP-only capture: ${fmt(r, 1)}x in-process, ${fmt(tshDec.netMs / dec.cliFigure.netMs, 1)}x CLI (ours ${fmt(a.decryptFrames / (dBig.ms / 1000))} packets/s, tshark ${fmt(a.decryptFrames / (tshDec.netMs / 1000))} packets/s); by CPU time ${fmt(tshDec.cpuMs / dBig.cpuMs, 1)}x in-process, ${fmt(tshDec.cpuMs / dec.cliFigure.cpuMs, 1)}x CLI`);
   }
   if (!a.keep) for (const f of [mixBig, mixTiny]) fs.rmSync(f, { force: true });
   if (!a.keep) for (const f of [big, tiny, espBig, espTiny]) fs.rmSync(f, { force: true });

@@ -1,6 +1,6 @@
 /**
  * The one reader of a stack's `verification` output (components/labcli/verification.ts): a real recording (the
- * lab's runVerification on a capture built in the test, through JSON as a stack output is) reads with its values;
+ * lab's runVerification on a capture built in the test, test/report/helpers/stacks.ts) reads with its values;
  * the schema version is checked; a field of the wrong type is refused naming the key, the value and what was
  * expected; and `up`'s summary, `compare` and the comparison page all take that reading.
  */
@@ -11,9 +11,7 @@ import * as path from 'node:path';
 import { summarize } from '../../components/labcli';
 import { compareOutputs } from '../../components/labcli/compare';
 import { readVerification, VERIFICATION_SCHEMA_VERSION, type StackVerification } from '../../components/labcli/verification';
-import { expectationsFor, runVerification } from '../../components/proof/verification';
-import { verifyCapture } from '../../components/verifier';
-import { DEFAULT_TRAFFIC as T, encryptedCapture, xfrmStateText } from '../proof/helpers/pcap';
+import { recordStack } from '../report/helpers/stacks';
 
 function read(verification: unknown): StackVerification | string {
   const r = readVerification({ verification });
@@ -26,15 +24,7 @@ describe('lab command: the one reading of the verification output', () => {
   before(async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-verification-'));
     try {
-      const rel = path.join('captures', 'ipsec', '1.pcap');
-      fs.mkdirSync(path.join(dir, 'captures', 'ipsec'), { recursive: true });
-      encryptedCapture(path.join(dir, rel));
-      const v = await runVerification({
-        capturePath: rel, root: dir, podCidr: '10.0.0.0/8', xfrmTexts: [xfrmStateText(T, 1), xfrmStateText(T, 2)],
-        expectations: expectationsFor({ encryption: 'ipsec', spi: 3, pods: [T.clientPod, T.serverPod], nodeIps: [T.node1, T.node2], ciliumHosts: [],
-          nonce: T.nonce, decrypt: true, xfrmErrorsGrown: {} }),
-      }, verifyCapture);
-      recorded = JSON.parse(JSON.stringify(v));
+      recorded = (await recordStack(dir, 'ipsec')).verification as Record<string, unknown>;
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -34,9 +34,7 @@ export function decodeEthernet(buf: Buffer, off: number, end: number, st: LayerS
   return etherTypeLayer(type);
 }
 
-export interface EthernetHeader { dst: string; src: string; type: number }
-
 /** The Ethernet header at `off` (allocates: for display). */
-export function readEthernet(buf: Buffer, off: number): EthernetHeader {
+export function readEthernet(buf: Buffer, off: number): { dst: string; src: string; type: number } {
   return { dst: macText(buf, off), src: macText(buf, off + 6), type: buf.readUInt16BE(off + 12) };
 }

@@ -32,9 +32,7 @@ export function decodeGeneve(buf: Buffer, off: number, end: number, st: LayerSta
   return geneveProtoLayer(proto);
 }
 
-export interface GeneveHeader { version: number; protocol: number; vni: number }
-
 /** The Geneve header at `off` (allocates: for display). */
-export function readGeneve(buf: Buffer, off: number): GeneveHeader {
+export function readGeneve(buf: Buffer, off: number): { version: number; protocol: number; vni: number } {
   return { version: buf[off] >> 6, protocol: buf.readUInt16BE(off + 2), vni: buf.readUIntBE(off + 4, 3) };
 }

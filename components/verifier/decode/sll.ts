@@ -33,9 +33,7 @@ export function decodeSll(buf: Buffer, off: number, end: number, st: LayerStack,
   return etherTypeLayer(proto);
 }
 
-export interface SllHeader { packetType: number; protocol: number }
-
 /** The SLL header at `off` (allocates: for display). */
-export function readSll(buf: Buffer, off: number): SllHeader {
+export function readSll(buf: Buffer, off: number): { packetType: number; protocol: number } {
   return { packetType: buf.readUInt16BE(off), protocol: buf.readUInt16BE(off + 14) };
 }

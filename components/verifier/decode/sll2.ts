@@ -35,9 +35,7 @@ export function decodeSll2(buf: Buffer, off: number, end: number, st: LayerStack
   return etherTypeLayer(proto);
 }
 
-export interface Sll2Header { protocol: number; ifindex: number; packetType: number }
-
 /** The SLL2 header at `off` (allocates: for display). */
-export function readSll2(buf: Buffer, off: number): Sll2Header {
+export function readSll2(buf: Buffer, off: number): { protocol: number; ifindex: number; packetType: number } {
   return { protocol: buf.readUInt16BE(off), ifindex: buf.readInt32BE(off + 4), packetType: buf[off + 10] };
 }

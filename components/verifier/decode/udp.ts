@@ -44,9 +44,7 @@ export function decodeUdp(buf: Buffer, off: number, end: number, st: LayerStack,
   return next;
 }
 
-export interface UdpHeader { srcPort: number; dstPort: number; length: number }
-
 /** The UDP header at `off` (allocates: for display). */
-export function readUdp(buf: Buffer, off: number): UdpHeader {
+export function readUdp(buf: Buffer, off: number): { srcPort: number; dstPort: number; length: number } {
   return { srcPort: buf.readUInt16BE(off), dstPort: buf.readUInt16BE(off + 2), length: buf.readUInt16BE(off + 4) };
 }

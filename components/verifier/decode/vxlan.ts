@@ -24,9 +24,7 @@ export function decodeVxlan(buf: Buffer, off: number, end: number, st: LayerStac
   return L.ETH;
 }
 
-export interface VxlanHeader { flags: number; vni: number }
-
 /** The VXLAN header at `off` (allocates: for display). */
-export function readVxlan(buf: Buffer, off: number): VxlanHeader {
+export function readVxlan(buf: Buffer, off: number): { flags: number; vni: number } {
   return { flags: buf.readUInt16BE(off), vni: buf.readUIntBE(off + 4, 3) };
 }
