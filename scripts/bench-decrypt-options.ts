@@ -28,6 +28,7 @@ import * as crypto from 'node:crypto';
 import * as os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { GcmKey, decryptEspGcm } from '../components/verifier/crypto/esp-gcm';
+import { espGcm } from '../test/helpers/packets';
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(name);
@@ -42,26 +43,11 @@ const salt = material.subarray(16, 20);
 const INNER = 1430; // as scripts/bench.ts (native layout): frames stay near 1,500 bytes
 const PKT = 8 + 8 + INNER + 2 + 16; // SPI, seq, IV, ciphertext (payload + pad length + next header), ICV
 
-/** N ESP packets (SPI to ICV) back to back in one buffer, as a read chunk holds them. */
+/** N ESP packets (SPI to ICV) back to back in one buffer, as a read chunk holds them (the tests' ESP builder). */
 function makePackets(): Buffer {
   const big = Buffer.alloc(PKT * N);
-  const plain = Buffer.alloc(INNER + 2, 0x41);
-  plain[INNER] = 0;
-  plain[INNER + 1] = 4;
-  const nonce = Buffer.alloc(12);
-  salt.copy(nonce);
-  for (let i = 0; i < N; i++) {
-    const o = i * PKT;
-    big.writeUInt32BE(3, o);
-    big.writeUInt32BE(i + 1, o + 4);
-    nonce.writeBigUInt64BE(BigInt(i + 1), 4);
-    nonce.copy(big, o + 8, 4, 12);
-    const c = crypto.createCipheriv('aes-128-gcm', aes, nonce, { authTagLength: 16 });
-    c.setAAD(big.subarray(o, o + 8));
-    c.update(plain).copy(big, o + 16);
-    c.final();
-    c.getAuthTag().copy(big, o + 16 + plain.length);
-  }
+  const inner = Buffer.alloc(INNER, 0x41);
+  for (let i = 0; i < N; i++) espGcm(3, i + 1, material, inner, 4).copy(big, i * PKT);
   return big;
 }
 const big = makePackets();

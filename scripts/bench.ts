@@ -9,7 +9,8 @@
  *    `npm run verify` run) and `npm run -s verify` itself (npm's own start-up included).
  * 1. Writes a pcap of N frames (default 600000) of the 1500-byte profile: ESP-in-VXLAN (Cilium <= 1.17 layout)
  *    and cleartext pod TCP in VXLAN, mixed half and half, from four template frames with varying ESP sequence
- *    numbers, TCP sequence numbers and timestamps (records written straight into a 8 MiB buffer).
+ *    numbers, TCP sequence numbers and timestamps (records written through one 8 MiB buffer). The frames and the
+ *    writer are the tests' (test/helpers/packets.ts, test/helpers/pcap-writer.ts).
  * 2. Writes an ESP-only pcap (native-routing layout) of --decrypt-frames packets (default 100000) encrypted for
  *    real with AES-128-GCM (RFC 4106) by node:crypto: benchmark data only (correctness is proven by the scapy
  *    fixtures and the tshark cross-check).
@@ -32,6 +33,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { REPO_ROOT as REPO } from '../components/repo';
+import { espGcm, espOpaque, ethernet, icmpEcho, ipv4, tcp, udp, vxlan } from '../test/helpers/packets';
+import { PcapStream } from '../test/helpers/pcap-writer';
 
 interface Args { frames: number; decryptFrames: number; startupRuns: number; dir: string; keep: boolean; tshark: boolean }
 
@@ -68,123 +71,42 @@ function parseArgs(argv: string[]): Args {
   return a;
 }
 
-// --- Frame templates --------------------------------------------------------------------------------------
-
-const ip4 = (s: string) => Buffer.from(s.split('.').map(Number));
-
-function ipChecksum(b: Buffer, off: number): number {
-  let sum = 0;
-  for (let i = 0; i < 20; i += 2) if (i !== 10) sum += b.readUInt16BE(off + i);
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
-}
-
-function ipv4(b: Buffer, off: number, totalLen: number, proto: number, src: string, dst: string, id: number): void {
-  b.writeUInt8(0x45, off);
-  b.writeUInt16BE(totalLen, off + 2);
-  b.writeUInt16BE(id, off + 4);
-  b.writeUInt16BE(0x4000, off + 6);
-  b.writeUInt8(63, off + 8);
-  b.writeUInt8(proto, off + 9);
-  ip4(src).copy(b, off + 12);
-  ip4(dst).copy(b, off + 16);
-  b.writeUInt16BE(ipChecksum(b, off), off + 10);
-}
-
-function ether(b: Buffer, off: number, type = 0x0800): void {
-  Buffer.from('525400aa0001525400110001', 'hex').copy(b, off);
-  b.writeUInt16BE(type, off + 12);
-}
+// --- Frame templates (built with the tests' frame builders, test/helpers/packets.ts) ---------------------------
 
 const FRAME = 1500;
-const OUTER = 14 + 20 + 8 + 8; // eth ip udp vxlan
+/** Outer Ethernet, IPv4, UDP and VXLAN, then the inner Ethernet and IPv4: where the inner payload starts. */
+const INNER = 14 + 20 + 8 + 8 + 14 + 20;
 interface Template { buf: Buffer; seqOff: number; step: number }
 
-/** node IP / UDP 8472 / VXLAN / Ether / IP inner / payload; returns the template and the inner payload offset. */
-function vxlanFrame(src: string, dst: string, innerSrc: string, innerDst: string, innerProto: number, sport: number): { buf: Buffer; inner: number } {
-  const b = Buffer.alloc(FRAME);
-  crypto.randomFillSync(b);
-  ether(b, 0);
-  ipv4(b, 14, FRAME - 14, 17, src, dst, 0);
-  b.writeUInt16BE(sport, 34);
-  b.writeUInt16BE(8472, 36);
-  b.writeUInt16BE(FRAME - 34, 38);
-  b.writeUInt16BE(0, 40);
-  b.writeUInt32BE(0x08000000, 42);
-  b.writeUInt32BE(2 << 8, 46);
-  ether(b, OUTER);
-  ipv4(b, OUTER + 14, FRAME - OUTER - 14, innerProto, innerSrc, innerDst, 0x1234);
-  return { buf: b, inner: OUTER + 34 };
+const NODE1 = '192.168.211.128';
+const NODE2 = '192.168.44.128';
+const HOST1 = '10.0.1.124';
+const HOST2 = '10.0.2.104';
+
+/** node IP / UDP 8472 / VXLAN / Ether / IP inner / `inner` (padded to FRAME bytes with random octets). */
+function vxlanFrame(src: string, dst: string, innerSrc: string, innerDst: string, innerProto: number, sport: number, inner: Buffer): Buffer {
+  const body = Buffer.concat([inner, crypto.randomBytes(Math.max(0, FRAME - INNER - inner.length))]);
+  return ethernet(ipv4(src, dst, 17, udp(sport, 8472, vxlan(2, ethernet(ipv4(innerSrc, innerDst, innerProto, body), 0x0800, '0a:00:00:00:00:01', '0a:00:00:00:00:02'))), 63));
 }
 
 function templates(): Template[] {
-  const espF = vxlanFrame('192.168.211.128', '192.168.44.128', '10.0.1.124', '10.0.2.104', 50, 51422);
-  espF.buf.writeUInt32BE(3, espF.inner);
-  const espR = vxlanFrame('192.168.44.128', '192.168.211.128', '10.0.2.104', '10.0.1.124', 50, 40123);
-  espR.buf.writeUInt32BE(3, espR.inner);
-  const tcp = (t: { buf: Buffer; inner: number }, sp: number, dp: number) => {
-    t.buf.writeUInt16BE(sp, t.inner);
-    t.buf.writeUInt16BE(dp, t.inner + 2);
-    t.buf.writeUInt8(0x50, t.inner + 12);
-    t.buf.writeUInt8(0x18, t.inner + 13);
-    return t;
-  };
-  const clF = tcp(vxlanFrame('192.168.211.128', '192.168.44.128', '10.0.1.51', '10.0.2.61', 6, 33333), 40000, 8080);
-  const clR = tcp(vxlanFrame('192.168.44.128', '192.168.211.128', '10.0.2.61', '10.0.1.51', 6, 44444), 8080, 40000);
+  const espF = vxlanFrame(NODE1, NODE2, HOST1, HOST2, 50, 51422, espOpaque(3, 0, 32));
+  const espR = vxlanFrame(NODE2, NODE1, HOST2, HOST1, 50, 40123, espOpaque(3, 0, 32));
+  const clF = vxlanFrame(NODE1, NODE2, '10.0.1.51', '10.0.2.61', 6, 33333, tcp(40000, 8080, 0, Buffer.alloc(0)));
+  const clR = vxlanFrame(NODE2, NODE1, '10.0.2.61', '10.0.1.51', 6, 44444, tcp(8080, 40000, 0, Buffer.alloc(0)));
+  // The ESP sequence number and the TCP sequence number both sit 4 octets into their header.
   return [
-    { buf: espF.buf, seqOff: espF.inner + 4, step: 1 },
-    { buf: espR.buf, seqOff: espR.inner + 4, step: 1 },
-    { buf: clF.buf, seqOff: clF.inner + 4, step: 1448 },
-    { buf: clR.buf, seqOff: clR.inner + 4, step: 1448 },
+    { buf: espF, seqOff: INNER + 4, step: 1 },
+    { buf: espR, seqOff: INNER + 4, step: 1 },
+    { buf: clF, seqOff: INNER + 4, step: 1448 },
+    { buf: clR, seqOff: INNER + 4, step: 1448 },
   ];
-}
-
-class PcapWriter {
-  private buf = Buffer.alloc(8 * 1024 * 1024);
-  private used = 0;
-  private fd: number;
-  bytes = 0;
-  constructor(file: string) {
-    this.fd = fs.openSync(file, 'w');
-    const h = Buffer.alloc(24);
-    h.writeUInt32LE(0xa1b2c3d4, 0);
-    h.writeUInt16LE(2, 4);
-    h.writeUInt16LE(4, 6);
-    h.writeUInt32LE(262144, 16);
-    h.writeUInt32LE(1, 20);
-    this.write(h);
-  }
-  private write(b: Buffer): void {
-    fs.writeSync(this.fd, b);
-    this.bytes += b.length;
-  }
-  record(sec: number, usec: number, frame: Buffer, len = frame.length): { buf: Buffer; off: number } {
-    if (this.used + 16 + len > this.buf.length) this.flush();
-    const b = this.buf;
-    let o = this.used;
-    b.writeUInt32LE(sec, o);
-    b.writeUInt32LE(usec, o + 4);
-    b.writeUInt32LE(len, o + 8);
-    b.writeUInt32LE(len, o + 12);
-    o += 16;
-    frame.copy(b, o, 0, len);
-    this.used = o + len;
-    return { buf: b, off: o };
-  }
-  flush(): void {
-    if (this.used > 0) this.write(this.buf.subarray(0, this.used));
-    this.used = 0;
-  }
-  close(): void {
-    this.flush();
-    fs.closeSync(this.fd);
-  }
 }
 
 function writeMixed(file: string, frames: number): number {
   const t = templates();
   const seq = [15, 11, 1000, 5000];
-  const w = new PcapWriter(file);
+  const w = new PcapStream(file);
   let sec = 1764115200;
   let usec = 0;
   for (let i = 0; i < frames; i++) {
@@ -205,37 +127,11 @@ function writeMixed(file: string, frames: number): number {
  * with cleartext VXLAN pod TCP frames (the analysis templates): half the frames decrypt.
  */
 function writeEsp(file: string, frames: number, key: Buffer, spi: number, layout: 'native' | 'mixed' = 'native'): number {
-  const w = new PcapWriter(file);
-  const prefix = layout === 'native' ? 14 + 20 : OUTER + 14 + 20;
-  // inner IP total length; + 2 trailer bytes must be a multiple of 4 (no padding); frames stay near 1500 bytes
+  const w = new PcapStream(file);
+  // The inner packet: an ICMP echo carrying the nonce; + 2 trailer bytes a multiple of 4 (no padding), frames near 1500 bytes.
   const innerLen = layout === 'native' ? 1430 : 1382;
-  const frameLen = prefix + 8 + 8 + innerLen + 2 + 16;
-  let frame: Buffer;
-  if (layout === 'native') {
-    frame = Buffer.alloc(frameLen);
-    ether(frame, 0);
-    ipv4(frame, 14, frameLen - 14, 50, '192.168.211.128', '192.168.44.128', 0);
-  } else {
-    frame = vxlanFrame('192.168.211.128', '192.168.44.128', '10.0.1.124', '10.0.2.104', 50, 51422).buf.subarray(0, frameLen);
-    ipv4(frame, 14, frameLen - 14, 17, '192.168.211.128', '192.168.44.128', 0);
-    frame.writeUInt16BE(frameLen - 34, 38);
-    ipv4(frame, OUTER + 14, frameLen - OUTER - 14, 50, '10.0.1.124', '10.0.2.104', 0x1234);
-  }
   const cleartext = templates().slice(2);
   const clearSeq = [1000, 5000];
-  frame.writeUInt32BE(spi, prefix);
-  const plain = Buffer.alloc(innerLen + 2);
-  ipv4(plain, 0, innerLen, 1, '10.0.1.50', '10.0.2.60', 0x4242);
-  plain.writeUInt8(8, 20); // ICMP echo request
-  Buffer.from('bench-nonce-0123'.repeat(100)).copy(plain, 28, 0, innerLen - 28);
-  plain.writeUInt8(0, innerLen); // pad length
-  plain.writeUInt8(4, innerLen + 1); // next header: IPv4 (tunnel mode)
-  const aes = key.subarray(0, 16);
-  const salt = key.subarray(16, 20);
-  const nonce = Buffer.alloc(12);
-  salt.copy(nonce, 0);
-  const aad = Buffer.alloc(8);
-  aad.writeUInt32BE(spi, 0);
   let sec = 1764115200;
   let usec = 0;
   let seq = 0;
@@ -247,18 +143,10 @@ function writeEsp(file: string, frames: number, key: Buffer, spi: number, layout
       clearSeq[k] = (clearSeq[k] + 1448) >>> 0;
     } else {
       seq++;
-      frame.writeUInt32BE(seq, prefix + 4);
-      nonce.writeBigUInt64BE(BigInt(seq), 4); // IV = the sequence number, as the kernel's seqiv does
-      nonce.copy(frame, prefix + 8, 4, 12);
-      plain.writeUInt16BE(seq & 0xffff, 4);
-      aad.writeUInt32BE(seq, 4);
-      const c = crypto.createCipheriv('aes-128-gcm', aes, nonce, { authTagLength: 16 });
-      c.setAAD(aad);
-      const ct = c.update(plain);
-      c.final();
-      ct.copy(frame, prefix + 16);
-      c.getAuthTag().copy(frame, prefix + 16 + ct.length);
-      w.record(sec, usec, frame);
+      const inner = ipv4('10.0.1.50', '10.0.2.60', 1, icmpEcho(8, 0x4242, seq & 0xffff, 'bench-nonce-0123', innerLen - 28));
+      const esp = espGcm(spi, seq, key, inner, 4);
+      w.record(sec, usec, layout === 'native' ? ethernet(ipv4(NODE1, NODE2, 50, esp, 63))
+        : ethernet(ipv4(NODE1, NODE2, 17, udp(51422, 8472, vxlan(2, ethernet(ipv4(HOST1, HOST2, 50, esp), 0x0800, '0a:00:00:00:00:01', '0a:00:00:00:00:02'))), 63)));
     }
     usec += 70;
     if (usec >= 1_000_000) { usec -= 1_000_000; sec++; }
@@ -446,62 +334,52 @@ function main(): void {
   for (const f of figures) out(line(f, a.frames, bigBytes));
   out(`  (peak RSS on 100 frames, i.e. the runtime's own: in-process ${fmt(oTiny.maxRssKb / 1024)} MB, bin ${fmt(cliTiny.rssKb / 1024)} MB, npm run ${fmt(npmTiny.rssKb / 1024)} MB)`);
 
-  // --- decryption ---
+  // --- decryption: an ESP-only capture, and one as Cilium <= 1.17 carries it (ESP-in-VXLAN, half the frames) ---
   const keyArg = `${spi}:${key.toString('hex')}`;
   const keyOpt = { keys: [{ spi, key: key.toString('hex') }] };
-  const dBig = best3(() => oursInProcess(espBig, keyOpt));
-  const dCliTiny = startup(() => oursCli(espTiny, ['--key', keyArg]));
-  const dCliBig = best3(() => oursCli(espBig, ['--key', keyArg]));
-  const dec: Figure[] = [
-    { name: 'ours --key, in-process', netMs: dBig.ms, rssKb: dBig.maxRssKb, cpuMs: dBig.cpuMs },
-    { name: 'ours --key, CLI (node, compiled)', netMs: dCliBig.wallMs - dCliTiny.wallMs, rssKb: dCliBig.rssKb, cpuMs: dCliBig.cpuMs - dCliTiny.cpuMs },
-  ];
-  let tshDec: Figure | undefined;
-  if (a.tshark) {
-    const sa = ['-o', 'esp.enable_encryption_decode:TRUE', '-o', 'esp.enable_authentication_check:TRUE',
-      '-o', `uat:esp_sa:"IPv4","192.168.211.128","192.168.44.128","0x${spi.toString(16).padStart(8, '0')}","AES-GCM with 16 octet ICV [RFC4106]","0x${key.toString('hex')}","NULL",""`];
-    const check = spawnSync('tshark', ['-n', '-r', espTiny, ...sa, '-T', 'fields', '-e', 'esp.icv_good'], { encoding: 'utf8' });
-    const good = check.stdout.split('\n').filter((l) => l.trim() === '1' || l.trim() === 'True').length;
-    if (good !== 100) throw new Error(`tshark decrypted ${good}/100 of the tiny ESP file: the benchmark data is wrong`);
-    const tTiny = startup(() => tshark(espTiny, sa));
-    const tBig = tshark(espBig, sa);
-    tshDec = { name: 'tshark esp_sa decryption', netMs: tBig.wallMs - tTiny.wallMs, rssKb: tBig.rssKb, cpuMs: tBig.cpuMs - tTiny.cpuMs };
-    dec.push(tshDec);
-  }
+  const measureDecryption = (big: string, tiny: string, tinyEsp: number, src: string, dst: string) => {
+    const ours = best3(() => oursInProcess(big, keyOpt));
+    const cliTiny = startup(() => oursCli(tiny, ['--key', keyArg]));
+    const cliBig = best3(() => oursCli(big, ['--key', keyArg]));
+    const figs: Figure[] = [
+      { name: 'ours --key, in-process', netMs: ours.ms, rssKb: ours.maxRssKb, cpuMs: ours.cpuMs },
+      { name: 'ours --key, CLI (node, compiled)', netMs: cliBig.wallMs - cliTiny.wallMs, rssKb: cliBig.rssKb, cpuMs: cliBig.cpuMs - cliTiny.cpuMs },
+    ];
+    let tsh: Figure | undefined;
+    if (a.tshark) {
+      const sa = ['-o', 'esp.enable_encryption_decode:TRUE', '-o', 'esp.enable_authentication_check:TRUE',
+        '-o', `uat:esp_sa:"IPv4","${src}","${dst}","0x${spi.toString(16).padStart(8, '0')}","AES-GCM with 16 octet ICV [RFC4106]","0x${key.toString('hex')}","NULL",""`];
+      const check = spawnSync('tshark', ['-n', '-r', tiny, '-d', 'udp.port==8472,vxlan', ...sa, '-T', 'fields', '-e', 'esp.icv_good'], { encoding: 'utf8' });
+      const good = check.stdout.split('\n').filter((l) => l.trim() === '1' || l.trim() === 'True').length;
+      if (good !== tinyEsp) throw new Error(`tshark decrypted ${good}/${tinyEsp} ESP frames of ${tiny}: the benchmark data is wrong`);
+      const tTiny = startup(() => tshark(tiny, sa));
+      const tBig = tshark(big, sa);
+      tsh = { name: 'tshark esp_sa decryption', netMs: tBig.wallMs - tTiny.wallMs, rssKb: tBig.rssKb, cpuMs: tBig.cpuMs - tTiny.cpuMs };
+      figs.push(tsh);
+    }
+    return { ours, figs, tsh, cliFigure: figs[1] };
+  };
+
+  const dec = measureDecryption(espBig, espTiny, 100, NODE1, NODE2);
+  const dBig = dec.ours;
+  const tshDec = dec.tsh;
   out('');
   out(`decryption of ${fmt(a.decryptFrames)} ESP packets (${fmt(mb(espBytes), 0)} MB): ours ok ${dBig.decryption?.ok ?? '?'}, failed ${dBig.decryption?.failed ?? '?'}`);
-  for (const f of dec) out(line(f, a.decryptFrames, espBytes));
+  for (const f of dec.figs) out(line(f, a.decryptFrames, espBytes));
   if (dBig.decryption?.ok !== a.decryptFrames) out(`  WARNING: ours decrypted ${dBig.decryption?.ok} of ${a.decryptFrames}`);
 
-  // --- decryption inside a realistic mixed capture (ESP-in-VXLAN, half the frames) ---
   const mixFrames = a.decryptFrames * 2;
   const mixBig = path.join(a.dir, `bench-mixed-esp-${mixFrames}.pcap`);
   const mixTiny = path.join(a.dir, 'bench-mixed-esp-tiny.pcap');
   const mixBytes = writeEsp(mixBig, mixFrames, key, spi, 'mixed');
   writeEsp(mixTiny, 100, key, spi, 'mixed');
   spawnSync('sh', ['-c', 'cat "$0" > /dev/null', mixBig]);
-  const mBig = best3(() => oursInProcess(mixBig, keyOpt));
-  const mCliTiny = startup(() => oursCli(mixTiny, ['--key', keyArg]));
-  const mCliBig = best3(() => oursCli(mixBig, ['--key', keyArg]));
-  const mix: Figure[] = [
-    { name: 'ours --key, in-process', netMs: mBig.ms, rssKb: mBig.maxRssKb, cpuMs: mBig.cpuMs },
-    { name: 'ours --key, CLI (node, compiled)', netMs: mCliBig.wallMs - mCliTiny.wallMs, rssKb: mCliBig.rssKb, cpuMs: mCliBig.cpuMs - mCliTiny.cpuMs },
-  ];
-  let tshMix: Figure | undefined;
-  if (a.tshark) {
-    const sa = ['-o', 'esp.enable_encryption_decode:TRUE', '-o', 'esp.enable_authentication_check:TRUE',
-      '-o', `uat:esp_sa:"IPv4","10.0.1.124","10.0.2.104","0x${spi.toString(16).padStart(8, '0')}","AES-GCM with 16 octet ICV [RFC4106]","0x${key.toString('hex')}","NULL",""`];
-    const check = spawnSync('tshark', ['-n', '-r', mixTiny, '-d', 'udp.port==8472,vxlan', ...sa, '-T', 'fields', '-e', 'esp.icv_good'], { encoding: 'utf8' });
-    const good = check.stdout.split('\n').filter((l) => l.trim() === '1' || l.trim() === 'True').length;
-    if (good !== 50) throw new Error(`tshark decrypted ${good}/50 ESP frames of the tiny mixed file: the benchmark data is wrong`);
-    const tTiny = startup(() => tshark(mixTiny, sa));
-    const tBig = tshark(mixBig, sa);
-    tshMix = { name: 'tshark esp_sa decryption', netMs: tBig.wallMs - tTiny.wallMs, rssKb: tBig.rssKb, cpuMs: tBig.cpuMs - tTiny.cpuMs };
-    mix.push(tshMix);
-  }
+  const mix = measureDecryption(mixBig, mixTiny, 50, HOST1, HOST2);
+  const mBig = mix.ours;
+  const tshMix = mix.tsh;
   out('');
   out(`decryption in a mixed capture, ${fmt(mixFrames)} frames (${fmt(mixFrames / 2)} ESP-in-VXLAN, ${fmt(mixFrames / 2)} cleartext VXLAN; ${fmt(mb(mixBytes), 0)} MB): ours ok ${mBig.decryption?.ok ?? '?'}, failed ${mBig.decryption?.failed ?? '?'}`);
-  for (const f of mix) out(line(f, mixFrames, mixBytes));
+  for (const f of mix.figs) out(line(f, mixFrames, mixBytes));
 
   // --- targets ---
   out('');
@@ -517,15 +395,15 @@ function main(): void {
     out(`  ${verdict(ratio >= 50)} >= 50x tshark: ${fmt(ratio, 1)}x cilium-ipsec-verify, ${fmt(tsh.netMs / oBig.ms, 1)}x in-process, ${fmt(tsh.netMs / figures[2].netMs, 1)}x npm run -s verify (tshark ${fmt(a.frames / (tsh.netMs / 1000))} frames/s, ours ${fmt(oursFps)} frames/s); by CPU time ${fmt(tsh.cpuMs / oBig.cpuMs, 1)}x in-process, ${fmt(tsh.cpuMs / figures[1].cpuMs, 1)}x CLI`);
   }
   out(`  ${verdict(gbps >= 1)} >= 1 GB/s: ${fmt(gbps, 2)} GB/s in-process, ${fmt(bigBytes / (figures[1].netMs / 1000) / 1e9, 2)} GB/s CLI; per CPU-second ${fmt(bigBytes / (oBig.cpuMs / 1000) / 1e9, 2)} GB in-process, ${fmt(bigBytes / (figures[1].cpuMs / 1000) / 1e9, 2)} GB CLI`);
-  const rssMax = Math.max(oBig.maxRssKb, cliBig.rssKb, npmBig.rssKb, dBig.maxRssKb, dCliBig.rssKb) / 1024;
-  out(`  ${verdict(rssMax <= 128)} peak RSS <= 128 MB: ${fmt(cliBig.rssKb / 1024)} MB cilium-ipsec-verify, ${fmt(npmBig.rssKb / 1024)} MB npm run -s verify (npm's process or the verifier's, the larger), ${fmt(oBig.maxRssKb / 1024)} MB in-process, ${fmt(dBig.maxRssKb / 1024)} / ${fmt(dCliBig.rssKb / 1024)} MB decrypting (file ${fmt(mb(bigBytes), 0)} MB; tshark ${tsh ? fmt(tsh.rssKb / 1024) : '?'} MB)`);
+  const rssMax = Math.max(oBig.maxRssKb, cliBig.rssKb, npmBig.rssKb, dBig.maxRssKb, dec.cliFigure.rssKb) / 1024;
+  out(`  ${verdict(rssMax <= 128)} peak RSS <= 128 MB: ${fmt(cliBig.rssKb / 1024)} MB cilium-ipsec-verify, ${fmt(npmBig.rssKb / 1024)} MB npm run -s verify (npm's process or the verifier's, the larger), ${fmt(oBig.maxRssKb / 1024)} MB in-process, ${fmt(dBig.maxRssKb / 1024)} / ${fmt(dec.cliFigure.rssKb / 1024)} MB decrypting (file ${fmt(mb(bigBytes), 0)} MB; tshark ${tsh ? fmt(tsh.rssKb / 1024) : '?'} MB)`);
   if (tshMix) {
     const r = tshMix.netMs / mBig.ms;
-    out(`  ${verdict(r >= 10)} decryption >= 10x tshark, mixed capture (half ESP-in-VXLAN): ${fmt(r, 1)}x in-process, ${fmt(tshMix.netMs / mix[1].netMs, 1)}x CLI; by CPU time ${fmt(tshMix.cpuMs / mBig.cpuMs, 1)}x`);
+    out(`  ${verdict(r >= 10)} decryption >= 10x tshark, mixed capture (half ESP-in-VXLAN): ${fmt(r, 1)}x in-process, ${fmt(tshMix.netMs / mix.cliFigure.netMs, 1)}x CLI; by CPU time ${fmt(tshMix.cpuMs / mBig.cpuMs, 1)}x`);
   }
   if (tshDec) {
     const r = tshDec.netMs / dBig.ms;
-    out(`  ${verdict(r >= 10)} decryption >= 10x tshark, ESP-only capture: ${fmt(r, 1)}x in-process, ${fmt(tshDec.netMs / dec[1].netMs, 1)}x CLI (ours ${fmt(a.decryptFrames / (dBig.ms / 1000))} packets/s, tshark ${fmt(a.decryptFrames / (tshDec.netMs / 1000))} packets/s); by CPU time ${fmt(tshDec.cpuMs / dBig.cpuMs, 1)}x in-process, ${fmt(tshDec.cpuMs / dec[1].cpuMs, 1)}x CLI`);
+    out(`  ${verdict(r >= 10)} decryption >= 10x tshark, ESP-only capture: ${fmt(r, 1)}x in-process, ${fmt(tshDec.netMs / dec.cliFigure.netMs, 1)}x CLI (ours ${fmt(a.decryptFrames / (dBig.ms / 1000))} packets/s, tshark ${fmt(a.decryptFrames / (tshDec.netMs / 1000))} packets/s); by CPU time ${fmt(tshDec.cpuMs / dBig.cpuMs, 1)}x in-process, ${fmt(tshDec.cpuMs / dec.cliFigure.cpuMs, 1)}x CLI`);
   }
   if (!a.keep) for (const f of [mixBig, mixTiny]) fs.rmSync(f, { force: true });
   if (!a.keep) for (const f of [big, tiny, espBig, espTiny]) fs.rmSync(f, { force: true });

@@ -1,13 +1,15 @@
 'use strict';
 /**
- * The compiled verifier in build/verify: `npm run build` (node scripts/verify-build.js) compiles it with
- * tsc -p tsconfig.verify.json and writes a stamp, the SHA-256 of every source the build reads; the bin
- * (bin/cilium-ipsec-verify.js) compares the stamp with the sources before it runs the build, so an edited
+ * The compiled verifier in build/verify: `npm run build` (node scripts/verify-build.js) compiles what
+ * tsconfig.verify.json names (its entry and everything the compiler follows from it) and writes a stamp: the list
+ * of the sources the compiler read, and the SHA-256 of their text as it compiled them, with both tsconfigs. The
+ * bin (bin/cilium-ipsec-verify.js) compares the stamp with the sources before it runs the build, so an edited
  * source is never run from an old build without a word.
  *
- * Plain JavaScript on node:* only: it must run before anything is compiled and on a clone without a build.
- * Hashing the ~40 sources costs about a millisecond; modification times alone would be cheaper but
- * `git checkout` of an older commit and copies with `cp -p` leave them pointing the wrong way.
+ * Plain JavaScript on node:* only where it runs on every start (the check): it must run before anything is
+ * compiled and on a clone without a build. The build itself loads the TypeScript compiler of the clone.
+ * Hashing the ~70 sources costs about a millisecond; modification times alone would be cheaper but `git checkout`
+ * of an older commit and copies with `cp -p` leave them pointing the wrong way.
  *
  *   node scripts/verify-build.js            build if stale (what npm run build and npm's prepare run)
  *   node scripts/verify-build.js --check    exit 0 when the build is current, 1 (with the reason) when not
@@ -16,78 +18,95 @@
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
-const { spawnSync } = require('node:child_process');
 
 const ROOT = path.resolve(__dirname, '..');
+const CONFIG = path.join(ROOT, 'tsconfig.verify.json');
 const BUILD_DIR = path.join(ROOT, 'build', 'verify');
 const STAMP = path.join(BUILD_DIR, 'source-hash.json');
 const ENTRY = path.join(BUILD_DIR, 'scripts', 'verify.js');
 const TSBUILDINFO = path.join(BUILD_DIR, '.tsbuildinfo');
+/** The configs whose options change the output: hashed with the sources. */
+const CONFIGS = ['tsconfig.json', 'tsconfig.verify.json'];
 
-/** What tsconfig.verify.json compiles, plus the configs whose options change the output. Keep in step with it. */
-function sourceFiles() {
-  const files = ['tsconfig.json', 'tsconfig.verify.json', 'scripts/verify.ts'];
-  const walk = (rel) => {
-    for (const e of fs.readdirSync(path.join(ROOT, rel), { withFileTypes: true })) {
-      const r = `${rel}/${e.name}`;
-      if (e.isDirectory()) walk(r);
-      else if (e.isFile() && e.name.endsWith('.ts')) files.push(r);
-    }
-  };
-  walk('components/verifier');
-  walk('components/report'); // the CLI's --html page and text excerpt (loaded lazily)
-  return files.sort();
+/** A file's text as the compiler reads it (UTF-8, a leading byte order mark dropped). */
+function readText(rel) {
+  return fs.readFileSync(path.join(ROOT, rel), 'utf8').replace(/^\uFEFF/, '');
 }
 
-function sourceHash() {
+/** SHA-256 over (name, text) pairs, in name order. */
+function hashOf(texts) {
   const h = crypto.createHash('sha256');
-  for (const f of sourceFiles()) {
-    h.update(f).update('\0').update(fs.readFileSync(path.join(ROOT, f))).update('\0');
-  }
+  for (const [f, text] of [...texts].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) h.update(f).update('\0').update(text).update('\0');
   return h.digest('hex');
 }
 
-/** { current: true } or { current: false, reason } (no build, no stamp, sources changed). */
+/** { current: true } or { current: false, reason } (no build, no stamp, sources changed or gone). */
 function buildState() {
   if (!fs.existsSync(ENTRY)) return { current: false, reason: 'the verifier is not built' };
-  let recorded;
+  let stamp;
   try {
-    recorded = JSON.parse(fs.readFileSync(STAMP, 'utf8')).sha256;
+    stamp = JSON.parse(fs.readFileSync(STAMP, 'utf8'));
   } catch {
     return { current: false, reason: 'the build has no source stamp' };
   }
-  if (recorded !== sourceHash()) return { current: false, reason: "the verifier's sources changed since the last build" };
+  if (!Array.isArray(stamp.files) || typeof stamp.sha256 !== 'string') return { current: false, reason: 'the build has no source stamp' };
+  let texts;
+  try {
+    texts = stamp.files.map((f) => [f, readText(f)]);
+  } catch {
+    return { current: false, reason: "the verifier's sources changed since the last build" };
+  }
+  if (hashOf(texts) !== stamp.sha256) return { current: false, reason: "the verifier's sources changed since the last build" };
   return { current: true };
 }
 
 /** The TypeScript compiler of this clone, or undefined (installed without devDependencies). */
-function findTsc() {
+function loadTypescript() {
   try {
-    return require.resolve('typescript/bin/tsc', { paths: [ROOT] });
+    return require(require.resolve('typescript', { paths: [ROOT] }));
   } catch {
     return undefined;
   }
 }
 
 /**
- * Compiles into build/verify and writes the stamp. The hash is taken BEFORE compiling, so a file edited
- * during the build reads as stale next time. Returns { ok, output } (tsc's diagnostics when not ok).
+ * Compiles into build/verify and writes the stamp. The stamp hashes the text the compiler read, so a file edited
+ * during the build reads as stale next time. Returns { ok, output } (the compiler's diagnostics when not ok).
  */
 function build({ force = false } = {}) {
-  const tsc = findTsc();
-  if (tsc === undefined) return { ok: false, output: 'typescript is not installed (npm ci installs it)' };
+  const ts = loadTypescript();
+  if (ts === undefined) return { ok: false, output: 'typescript is not installed (npm ci installs it)' };
   // An incremental build trusts its .tsbuildinfo: with the outputs deleted and the info left, it emits nothing.
   if (force || !fs.existsSync(ENTRY)) fs.rmSync(TSBUILDINFO, { force: true });
-  const hash = sourceHash();
-  const r = spawnSync(process.execPath, [tsc, '-p', path.join(ROOT, 'tsconfig.verify.json')], { cwd: ROOT, encoding: 'utf8' });
-  if (r.status !== 0) return { ok: false, output: `${r.stdout}${r.stderr}`.trim() || `tsc exited ${r.status}` };
+  const formatHost = { getCanonicalFileName: (f) => f, getCurrentDirectory: () => ROOT, getNewLine: () => '\n' };
+  const configErrors = [];
+  const config = ts.getParsedCommandLineOfConfigFile(CONFIG, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => configErrors.push(d) });
+  if (config === undefined || configErrors.length > 0 || config.errors.length > 0) {
+    return { ok: false, output: ts.formatDiagnostics([...configErrors, ...(config ? config.errors : [])], formatHost).trim() || 'tsconfig.verify.json cannot be read' };
+  }
+  const program = ts.createIncrementalProgram({
+    rootNames: config.fileNames, options: config.options, projectReferences: config.projectReferences,
+    configFileParsingDiagnostics: ts.getConfigFileParsingDiagnostics(config),
+  });
+  // The project's own sources the compiler read (packages' type declarations are not part of the build).
+  const sources = program.getSourceFiles()
+    .map((sf) => [path.relative(ROOT, sf.fileName).split(path.sep).join('/'), sf.text])
+    .filter(([f]) => !f.startsWith('..') && !f.split('/').includes('node_modules'));
+  const texts = [...sources, ...CONFIGS.map((f) => [f, readText(f)])];
+  const emitted = program.emit();
+  const diagnostics = [
+    ...program.getConfigFileParsingDiagnostics(), ...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics(),
+    ...program.getSyntacticDiagnostics(), ...program.getSemanticDiagnostics(), ...emitted.diagnostics,
+  ].filter((d) => d.category === ts.DiagnosticCategory.Error);
+  if (diagnostics.length > 0) return { ok: false, output: ts.formatDiagnostics(diagnostics, formatHost).trim() };
   const tmp = `${STAMP}.${process.pid}`;
-  fs.writeFileSync(tmp, JSON.stringify({ sha256: hash, files: sourceFiles().length }) + '\n');
+  fs.mkdirSync(BUILD_DIR, { recursive: true });
+  fs.writeFileSync(tmp, JSON.stringify({ sha256: hashOf(texts), files: texts.map(([f]) => f).sort() }, null, 1) + '\n');
   fs.renameSync(tmp, STAMP);
   return { ok: true, output: '' };
 }
 
-module.exports = { ROOT, BUILD_DIR, ENTRY, STAMP, sourceFiles, sourceHash, buildState, build };
+module.exports = { ROOT, BUILD_DIR, ENTRY, STAMP, buildState, build };
 
 if (require.main === module) {
   const arg = process.argv[2];
@@ -100,7 +119,7 @@ if (require.main === module) {
       process.exitCode = 0;
     } else {
       const r = build({ force: arg === '--force' });
-      if (!r.ok) process.stderr.write(`verify-build: tsc -p tsconfig.verify.json failed:\n${r.output}\n`);
+      if (!r.ok) process.stderr.write(`verify-build: compiling tsconfig.verify.json failed:\n${r.output}\n`);
       process.exitCode = r.ok ? 0 : 1;
     }
   } else {

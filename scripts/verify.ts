@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Thin bin for the capture verifier (see components/verifier/cli.ts), compiled into build/verify/scripts/verify.js by
+ * Thin bin for the capture verifier (see components/verifier-cli/cli.ts), compiled into build/verify/scripts/verify.js by
  * `npm run build` and started by bin/cilium-ipsec-verify.js (`npm run verify -- CAPTURE [options]`), which checks
  * first that the build matches the sources.
  * Sets process.exitCode instead of calling process.exit so stdout drains; an uncaught error (even one while
@@ -22,7 +22,7 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code !== 'EPIPE') fail(e);
 });
 
-import('../components/verifier/cli')
+import('../components/verifier-cli/cli')
   .then(({ execute }) => execute(process.argv.slice(2)))
   .then((code) => {
     if (!failed) process.exitCode = code;

@@ -1,11 +1,9 @@
 /**
  * The compare rows that only some stacks have: WireGuard (the wireguard stack's evidence and the
  * correlation that stands in for decryption), the agents' own view, and a key rotation's verdict
- * (`verification.rotation`). Read from the verification output's plain JSON; absent fields give '-'.
+ * (`verification.rotation`). Read from the verification as ./verification.ts read it; absent sections give '-'.
  */
-import type { AgentEvidence } from '../proof/agents';
-import type { WireguardCorrelation, WireguardFindings } from '../proof/judge-wireguard';
-import type { RotationResult } from '../proof/rotation';
+import type { StackVerification } from './verification';
 
 export const MODE_ROWS = [
   'WireGuard data packets',
@@ -24,10 +22,10 @@ export const MODE_ROWS = [
 
 const iso = (t: number | null | undefined) => (t === undefined || t === null ? 'never' : new Date(t * 1000).toISOString().replace(/^.*T|Z$/g, ''));
 
-export function modeCells(v: Record<string, unknown>): Map<string, string> {
+export function modeCells(v: StackVerification): Map<string, string> {
   const cells = new Map<string, string>();
-  const wg = v.wireguard as WireguardFindings | undefined;
-  const encryption = (v.expected as { encryption?: string } | undefined)?.encryption;
+  const wg = v.wireguard;
+  const encryption = v.expected?.encryption;
   // The verifier always reports WireGuard findings; a stack that is not wireguard and saw none shows '-'.
   if (wg && (encryption === 'wireguard' || wg.packets > 0 || (wg.invalid ?? 0) > 0)) {
     cells.set('WireGuard data packets', String(wg.dataPackets));
@@ -36,12 +34,12 @@ export function modeCells(v: Record<string, unknown>): Map<string, string> {
     cells.set('WireGuard endpoints', ends.length ? ends.join(', ') : 'none');
     cells.set('WireGuard invalid packets', String(wg.invalid ?? 0));
   }
-  const c = v.wireguardCorrelation as WireguardCorrelation | undefined;
+  const c = v.wireguardCorrelation;
   if (c) {
-    const d = (x: WireguardCorrelation['clientToServer']) => `${x.dataPackets} >= ${x.podPacketsSent}`;
+    const d = (x: typeof c.clientToServer) => `${x.dataPackets} >= ${x.podPacketsSent}`;
     cells.set('WireGuard data vs pod packets', `${d(c.clientToServer)}, ${d(c.serverToClient)} ${c.holds ? '(holds)' : '(FAILS)'}`);
   }
-  const agents = v.agents as AgentEvidence[] | undefined;
+  const agents = v.agents;
   if (agents && agents.length > 0) {
     cells.set(
       'agents (encrypt status)',
@@ -53,7 +51,7 @@ export function modeCells(v: Record<string, unknown>): Map<string, string> {
         .join('; '),
     );
   }
-  const r = v.rotation as RotationResult | undefined;
+  const r = v.rotation;
   if (r) {
     cells.set('rotation', `${r.from} -> ${r.to} ${r.pass ? 'PASS' : 'FAIL'}`);
     cells.set(

@@ -3,12 +3,11 @@
  * wireguard`), with the WireGuard rows and, after a key rotation, the rotation rows. Pure: it works on stacks' outputs as
  * plain objects (what `pulumi stack output --json` or `lab outputs --json` print, or the Automation API's
  * outputs with the values unwrapped), so it can be run on recorded outputs and tested without Pulumi.
- * The `verification` output has the shape components/proof/verification.ts exports (the verifier's
- * Report plus the lab's verdict); the compiler checks every field read here against those types.
+ * The `verification` output is read once, by ./verification.ts.
  */
 import type { EspFlowReport } from '../verifier/report';
-import type { VerificationResult } from '../proof/verification';
 import { modeCells, MODE_ROWS } from './compare-modes';
+import { readVerification, type StackVerification } from './verification';
 
 export interface StackOutputs {
   /** Label for the column (the stack name or the file it came from). */
@@ -31,8 +30,6 @@ export interface Comparison {
   problems: string[];
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /** The smallest and largest frame size over the ESP flows (each flow's `sizes` is { min, max, mean }). */
 export function sizeRange(flows: readonly Pick<EspFlowReport, 'sizes'>[]): { min: number; max: number } | undefined {
   if (flows.length === 0) return undefined;
@@ -43,45 +40,40 @@ function fmtNum(n: number | undefined): string {
   return n === undefined ? '-' : String(n);
 }
 
-/** One column of the comparison, from one stack's outputs. */
-export function describe(o: StackOutputs): { cells: Map<string, string>; pass: boolean; problem?: string } {
+/** One column of the comparison, from one stack's outputs; `verification` when it could be read. */
+export function describe(o: StackOutputs): { cells: Map<string, string>; pass: boolean; problem?: string; verification?: StackVerification } {
   const cells = new Map<string, string>();
-  if (!isObj(o.outputs.verification)) {
-    return { cells, pass: false, problem: `${o.name}: no verification output (run \`npm run lab -- up --stack ${o.name}\` first)` };
+  const read = readVerification(o.outputs);
+  if ('problem' in read) {
+    const hint = read.problem === 'no verification output' ? ` (run \`npm run lab -- up --stack ${o.name}\` first)` : '';
+    return { cells, pass: false, problem: `${o.name}: ${read.problem}${hint}` };
   }
-  // The stack output as the program exported it (JSON of a VerificationResult).
-  const v = o.outputs.verification as VerificationResult;
+  const v = read.verification;
   const flows = v.esp?.flows ?? [];
-  const clear = v.cleartext;
-  const nonce = v.nonce;
-  const dec = v.decryption;
   const expected = v.expected;
-  const tcpdump = v.tcpdump;
   const spis = v.esp ? v.esp.spis.join(', ') : '-';
   const endpoints = [...new Set(flows.map((f) => `${f.src} -> ${f.dst}`))];
   const sizes = sizeRange(flows);
   const paths = [...new Set(flows.flatMap((f) => f.paths))];
-  const pass = v.pass === true;
   const enc = typeof o.outputs.encryption === 'string' ? o.outputs.encryption : expected?.encryption;
   cells.set('encryption', enc ?? '-');
   cells.set('verdict', v.verdict ?? '-');
   cells.set('expected', expected?.expect ?? '-');
-  cells.set('pass', pass ? 'PASS' : 'FAIL');
+  cells.set('pass', v.pass ? 'PASS' : 'FAIL');
   cells.set('frames', fmtNum(v.frames));
   cells.set('ESP packets', fmtNum(v.esp?.packets));
   cells.set('SPIs', spis === '' ? 'none' : spis);
   cells.set('ESP endpoints', endpoints.length ? endpoints.join(', ') : 'none');
   cells.set('ESP path', paths.length ? paths.join(', ') : '-');
   cells.set('ESP frame sizes', sizes ? (sizes.min === sizes.max ? `${sizes.min}` : `${sizes.min}..${sizes.max}`) : '-');
-  cells.set('cleartext pod packets', fmtNum(clear?.podPackets));
-  cells.set('nonce hits (cleartext)', fmtNum(nonce?.hits));
-  cells.set('decrypted ok/failed', dec ? `${fmtNum(dec.ok)}/${fmtNum(dec.failed)}` : '-');
-  cells.set('tcpdump captured/dropped', tcpdump ? `${fmtNum(tcpdump.captured)}/${fmtNum(tcpdump.dropped)}` : '-');
+  cells.set('cleartext pod packets', fmtNum(v.cleartext?.podPackets));
+  cells.set('nonce hits (cleartext)', fmtNum(v.nonce?.hits));
+  cells.set('decrypted ok/failed', v.decryption ? `${fmtNum(v.decryption.ok)}/${fmtNum(v.decryption.failed)}` : '-');
+  cells.set('tcpdump captured/dropped', v.tcpdump ? `${fmtNum(v.tcpdump.captured)}/${fmtNum(v.tcpdump.dropped)}` : '-');
   cells.set('capture', v.capturePath ?? '-');
-  for (const [k, val] of modeCells(o.outputs.verification as Record<string, unknown>)) cells.set(k, val);
-  const failures = v.failures ?? [];
-  cells.set('failures', failures.length ? failures.join('; ') : 'none');
-  return { cells, pass };
+  for (const [k, val] of modeCells(v)) cells.set(k, val);
+  cells.set('failures', v.failures.length ? v.failures.join('; ') : 'none');
+  return { cells, pass: v.pass, verification: v };
 }
 
 export const ROWS = [

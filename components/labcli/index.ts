@@ -10,6 +10,7 @@ import * as path from 'path';
 import { parseLabArgs, USAGE, UsageError } from './args';
 import { compareOutputs, formatComparison, type StackOutputs } from './compare';
 import { writeComparisonReport } from './report';
+import { readVerification } from './verification';
 import { openStack as realOpenStack, type LabIO, type LabStack, type OpenMode } from './pulumi';
 
 export { parseLabArgs, UsageError, USAGE } from './args';
@@ -39,17 +40,16 @@ export function plainOutputs(o: Record<string, { value: unknown; secret: boolean
 
 /** The few lines `up` prints after Pulumi's own output. */
 export function summarize(stack: string, outputs: Obj): { text: string; pass: boolean } {
-  const v = outputs.verification;
-  if (!isObj(v)) return { text: `${stack}: no verification output\n`, pass: false };
-  const lines = [
-    `${stack}: ${v.pass === true ? 'PASS' : 'FAIL'} (verdict ${String(v.verdict ?? '-')}, expected ${String((isObj(v.expected) && v.expected.expect) || '-')})`,
-  ];
-  if (Array.isArray(v.failures)) for (const f of v.failures) lines.push(`  - ${String(f)}`);
-  if (typeof v.capturePath === 'string') lines.push(`  capture: ${v.capturePath}`);
-  if (typeof v.wiresharkConfigDir === 'string') {
-    lines.push(`  decrypted in Wireshark: WIRESHARK_CONFIG_DIR=${v.wiresharkConfigDir} wireshark ${String(v.capturePath)}`);
+  const read = readVerification(outputs);
+  if ('problem' in read) return { text: `${stack}: ${read.problem}\n`, pass: false };
+  const v = read.verification;
+  const lines = [`${stack}: ${v.pass ? 'PASS' : 'FAIL'} (verdict ${v.verdict ?? '-'}, expected ${v.expected?.expect ?? '-'})`];
+  for (const f of v.failures) lines.push(`  - ${f}`);
+  if (v.capturePath !== undefined) lines.push(`  capture: ${v.capturePath}`);
+  if (v.wiresharkConfigDir !== undefined) {
+    lines.push(`  decrypted in Wireshark: WIRESHARK_CONFIG_DIR=${v.wiresharkConfigDir} wireshark ${v.capturePath ?? '-'}`);
   }
-  return { text: lines.join('\n') + '\n', pass: v.pass === true };
+  return { text: lines.join('\n') + '\n', pass: v.pass };
 }
 
 function oneLine(e: unknown): string {

@@ -10,7 +10,7 @@ export async function writeComparisonReport(stacks: readonly StackOutputs[], fil
   // Loaded here only: the charting libraries are not needed by the other verbs.
   const { renderComparisonPage } = await import('../report/compare-page');
   const described = stacks.map((s) => ({ s, d: describe(s) }));
-  const html = await renderComparisonPage(described.map(({ s, d }) => ({ name: s.name, outputs: s.outputs, cells: d.cells })), ROWS);
+  const html = await renderComparisonPage(described.map(({ s, d }) => ({ name: s.name, verification: d.verification, cells: d.cells })), ROWS);
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   fs.writeFileSync(file, html);
   return { bytes: Buffer.byteLength(html), pass: described.map(({ d }) => d.pass) };

@@ -7,9 +7,23 @@
  * verdict was computed from, not a second opinion. Titles and field texts follow tshark -V (Wireshark 4.0)
  * word for word where a field is shown, so test/report/dissect.test.ts can compare them line by line.
  */
+import { readArp } from '../verifier/decode/arp';
 import { PacketDecoder } from '../verifier/decode/decoder';
-import { L, LINKTYPE, LayerStack, ipProtoLayer } from '../verifier/decode/layers';
-import { formatV4, formatV6 } from '../verifier/analyze/addr';
+import { ESP_HEADER_LEN, espSeq, espSpi } from '../verifier/decode/esp';
+import { readEthernet } from '../verifier/decode/ethernet';
+import { readGeneve } from '../verifier/decode/geneve';
+import { readIcmp } from '../verifier/decode/icmp';
+import { ipBefore } from '../verifier/decode/ip';
+import { ipv4TotalLength, readIpv4 } from '../verifier/decode/ipv4';
+import { IPV6_HEADER_LEN, ipv6PayloadLength, readIpv6 } from '../verifier/decode/ipv6';
+import { L, LINKTYPE, LayerStack } from '../verifier/decode/layers';
+import { readSll } from '../verifier/decode/sll';
+import { readSll2 } from '../verifier/decode/sll2';
+import { readTcp } from '../verifier/decode/tcp';
+import { readUdp } from '../verifier/decode/udp';
+import { readVlan } from '../verifier/decode/vlan';
+import { readVxlan } from '../verifier/decode/vxlan';
+import { WG_COOKIE_REPLY, WG_INITIATION, WG_RESPONSE, WG_TRANSPORT, WG_TRANSPORT_HEADER_LEN, wgCounterExact, wgReceiverIndex, wgSenderIndex } from '../verifier/decode/wireguard';
 
 export interface FrameInput {
   /** 1-based frame number. */
@@ -104,16 +118,6 @@ function named(table: Record<number, string>, v: number, digits?: number): strin
   return `${name} (${digits === undefined ? v : hex(v, digits)})`;
 }
 
-function mac(b: Buffer, off: number): string {
-  const parts: string[] = [];
-  for (let i = 0; i < 6; i++) parts.push(b[off + i].toString(16).padStart(2, '0'));
-  return parts.join(':');
-}
-
-function u16(b: Buffer, off: number): number {
-  return (b[off] << 8) | b[off + 1];
-}
-
 /** "Nov 26, 2025 00:00:00.003000000 UTC" (tshark's frame.time with TZ=UTC). */
 export function wiresharkTime(t: number | { sec: number; nsec: number }): string {
   const { sec, nsec } = exactTime(t);
@@ -145,12 +149,13 @@ function httpLines(b: Buffer, start: number, end: number, max: number): string[]
   return lines;
 }
 
+/** One decoder per port configuration (the page dissects a few frames with the same ports). */
 const decoders = new Map<string, PacketDecoder>();
-function decoderFor(vxlan: readonly number[], geneve: readonly number[], wireguard?: readonly number[]): PacketDecoder {
-  const key = `${vxlan.join(',')}/${geneve.join(',')}/${wireguard?.join(',') ?? ''}`;
+function decoderFor(p: Pick<FrameInput, 'vxlanPorts' | 'genevePorts' | 'wireguardPorts'>): PacketDecoder {
+  const key = [p.vxlanPorts, p.genevePorts, p.wireguardPorts].map((x) => x?.join(',') ?? 'default').join('/');
   let d = decoders.get(key);
   if (d === undefined) {
-    d = new PacketDecoder({ vxlanPorts: vxlan, genevePorts: geneve, ...(wireguard ? { wireguardPorts: wireguard } : {}) });
+    d = new PacketDecoder({ vxlanPorts: p.vxlanPorts, genevePorts: p.genevePorts, wireguardPorts: p.wireguardPorts });
     decoders.set(key, d);
   }
   return d;
@@ -165,13 +170,149 @@ function findAll(hay: Buffer, needle: Buffer, buffer: ByteRange['buffer']): Byte
   return out;
 }
 
+/** One layer line (or two: UDP adds the ESP-in-UDP line) as a describer gives it; start/end default to the layer's. */
+interface Described { layer: string; title: string; fields: string[]; start?: number; end?: number }
+
+/** What a describer reads: the stack entry i, its bytes b[off, end), and the frame's decrypted ESP payload. */
+interface LayerAt {
+  st: LayerStack;
+  i: number;
+  b: Buffer;
+  off: number;
+  end: number;
+  /** The ESP layer whose payload was decrypted (the frame's plaintext follows it), else -1. */
+  decryptedEsp: number;
+  plaintext?: FrameInput['plaintext'];
+}
+
+type Describer = (x: LayerAt) => Described[];
+
+const one = (layer: string, title: string, fields: string[], end?: number): Described[] => [{ layer, title, fields, end }];
+const sllPacketType = (t: number) => `Packet type: ${SLL_PACKET_TYPE[t] ?? 'Unknown'} (${t})`;
+const etherType = (t: number) => `Type: ${named(ETHER_TYPE, t, 4)}`;
+const icmpTitle = (v6: boolean) => (v6 ? 'Internet Control Message Protocol v6' : 'Internet Control Message Protocol');
+
+function describeIcmp({ st, i, b, off, end }: LayerAt): Described[] {
+  const v6 = st.type[i] === L.ICMPV6;
+  const h = readIcmp(b, off);
+  const fields = [`Type: ${h.type} (${(v6 ? ICMPV6_TYPE : ICMP_TYPE)[h.type] ?? 'Unknown'})`, `Code: ${h.code}`];
+  const echo = v6 ? h.type === 128 || h.type === 129 : h.type === 0 || h.type === 8;
+  if (!echo) return one(v6 ? 'icmpv6' : 'icmp', icmpTitle(v6), fields);
+  fields.push(v6 ? `Identifier: ${hex(h.id, 4)}` : `Identifier (BE): ${h.id} (${hex(h.id, 4)})`);
+  fields.push(v6 ? `Sequence: ${h.seq}` : `Sequence Number (BE): ${h.seq} (${hex(h.seq, 4)})`);
+  const dataEnd = icmpEnd(st, i, b);
+  if (dataEnd > end) fields.push(`Data (${dataEnd - end} bytes)`);
+  return one(v6 ? 'icmpv6' : 'icmp', icmpTitle(v6), fields, dataEnd);
+}
+
+/** Per layer type, the lines tshark -V prints for it (titles and the fields people look for). */
+const DESCRIBE: Partial<Record<L, Describer>> = {
+  [L.ETH]: ({ b, off }) => {
+    const h = readEthernet(b, off);
+    return one('eth', `Ethernet II, Src: ${h.src}, Dst: ${h.dst}`, [`Destination: ${h.dst}`, `Source: ${h.src}`, etherType(h.type)]);
+  },
+  [L.VLAN]: ({ b, off }) => {
+    const t = readVlan(b, off);
+    const title = t.tpid === 0x8100 ? `802.1Q Virtual LAN, PRI: ${t.priority}, DEI: ${t.dei}, ID: ${t.id}` : `IEEE 802.1ad, ID: ${t.id}`;
+    return one('vlan', title, [`ID: ${t.id}`, etherType(t.type)]);
+  },
+  [L.SLL]: ({ b, off }) => {
+    const h = readSll(b, off);
+    return one('sll', 'Linux cooked capture v1', [sllPacketType(h.packetType), `Protocol: ${named(ETHER_TYPE, h.protocol, 4)}`]);
+  },
+  [L.SLL2]: ({ b, off }) => {
+    const h = readSll2(b, off);
+    return one('sll2', 'Linux cooked capture v2', [`Protocol: ${named(ETHER_TYPE, h.protocol, 4)}`, `Interface index: ${h.ifindex}`, sllPacketType(h.packetType)]);
+  },
+  [L.IPV4]: ({ b, off }) => {
+    const h = readIpv4(b, off);
+    return one('ipv4', `Internet Protocol Version 4, Src: ${h.src}, Dst: ${h.dst}`, [
+      `Total Length: ${h.totalLength}`, `Identification: ${hex(h.id, 4)} (${h.id})`, `Time to Live: ${h.ttl}`,
+      `Protocol: ${named(IP_PROTO, h.protocol)}`, `Source Address: ${h.src}`, `Destination Address: ${h.dst}`,
+    ]);
+  },
+  [L.IPV6]: ({ b, off }) => {
+    const h = readIpv6(b, off);
+    return one('ipv6', `Internet Protocol Version 6, Src: ${h.src}, Dst: ${h.dst}`, [
+      `Payload Length: ${h.payloadLength}`, `Next Header: ${named(IP_PROTO, h.nextHeader)}`, `Hop Limit: ${h.hopLimit}`,
+      `Source Address: ${h.src}`, `Destination Address: ${h.dst}`,
+    ]);
+  },
+  [L.FRAG]: ({ off, end }) => one('data', `Data (${end - off} bytes)`, ['[IP fragment after the first: not reassembled]']),
+  [L.UDP]: ({ st, i, b, off, end }) => {
+    const h = readUdp(b, off);
+    const out = one('udp', `User Datagram Protocol, Src Port: ${h.srcPort}, Dst Port: ${h.dstPort}`,
+      [`Source Port: ${h.srcPort}`, `Destination Port: ${h.dstPort}`, `Length: ${h.length}`]);
+    // RFC 3948 ESP-in-UDP: Wireshark shows the encapsulation as its own line.
+    const nt = i + 1 < st.count ? st.type[i + 1] : L.NONE;
+    if (nt === L.ESP || nt === L.IKE || nt === L.NATKEEPALIVE) {
+      out.push({ layer: 'udpencap', title: 'UDP Encapsulation of IPsec Packets', fields: nt === L.NATKEEPALIVE ? ['NAT-keepalive packet'] : nt === L.IKE ? ['Non-ESP Marker'] : [],
+        start: end, end: nt === L.IKE ? end + 4 : end });
+    }
+    return out;
+  },
+  [L.TCP]: ({ st, i, b, off }) => {
+    const h = readTcp(b, off);
+    // The segment length from the IP header (as Wireshark): a frame cut short still says how long it was.
+    const len = tcpSegmentLength(st, i, b);
+    return one('tcp', `Transmission Control Protocol, Src Port: ${h.srcPort}, Dst Port: ${h.dstPort}, Len: ${len}`, [
+      `Source Port: ${h.srcPort}`, `Destination Port: ${h.dstPort}`, `[TCP Segment Len: ${len}]`,
+      `Sequence Number (raw): ${h.seq}`, `Acknowledgment number (raw): ${h.ack}`,
+      `Flags: ${hex(h.flags, 3)} (${tcpFlagNames(h.flags)})`, `Window: ${h.window}`,
+      ...(len > 0 ? [`TCP payload (${len} bytes)`] : []),
+    ]);
+  },
+  [L.ICMP]: describeIcmp,
+  [L.ICMPV6]: describeIcmp,
+  [L.VXLAN]: ({ b, off }) => {
+    const h = readVxlan(b, off);
+    return one('vxlan', 'Virtual eXtensible Local Area Network', [
+      `Flags: ${hex(h.flags, 4)}${h.flags & 0x0800 ? ', VXLAN Network ID (VNI)' : ''}`, `VXLAN Network Identifier (VNI): ${h.vni}`,
+    ]);
+  },
+  [L.GENEVE]: ({ b, off }) => {
+    const h = readGeneve(b, off);
+    return one('geneve', `Generic Network Virtualization Encapsulation, VNI: ${hex(h.vni, 6)}`, [
+      `Version: ${h.version}`, `Protocol Type: ${named(ETHER_TYPE, h.protocol, 4)}`, `Virtual Network Identifier (VNI): ${hex(h.vni, 6)} (${h.vni})`,
+    ]);
+  },
+  [L.ESP]: ({ i, b, off, end, decryptedEsp, plaintext }) => {
+    const spi = espSpi(b, off);
+    const fields = [`ESP SPI: ${hex(spi, 8)} (${spi})`, `ESP Sequence: ${espSeq(b, off)}`];
+    if (plaintext && i === decryptedEsp) {
+      // RFC 4106: an 8-octet IV after the ESP header.
+      fields.push(`ESP IV: ${b.subarray(off + ESP_HEADER_LEN, off + ESP_HEADER_LEN + 8).toString('hex')} (8 bytes)`);
+      fields.push(`[Decrypted: ${plaintext.data.length} bytes, next header ${named(IP_PROTO, plaintext.nextHeader)}]`);
+    } else {
+      fields.push(`[Encrypted payload: ${end - off - ESP_HEADER_LEN} bytes]`);
+    }
+    return one('esp', 'Encapsulating Security Payload', fields);
+  },
+  [L.WIREGUARD]: ({ st, i, b, off, end }) => one('wireguard', 'WireGuard Protocol', wireguardFields(b, off, end, st.aux[i])),
+  [L.IKE]: () => one('ike', 'Internet Security Association and Key Management Protocol', []),
+  // A NAT-keepalive is shown on the "UDP Encapsulation of IPsec Packets" line.
+  [L.NATKEEPALIVE]: () => [],
+  [L.HTTP]: ({ b, off, end }) => one('http', 'Hypertext Transfer Protocol', httpLines(b, off, end, 12)),
+  [L.ARP]: ({ b, off, end }) => {
+    const h = readArp(b, off, end);
+    const opName = h.op === 1 ? 'request' : h.op === 2 ? 'reply' : 'Unknown';
+    const fields = [`Opcode: ${opName} (${h.op})`];
+    const a = h.ethIpv4;
+    if (a) fields.push(`Sender MAC address: ${a.senderMac}`, `Sender IP address: ${a.senderIp}`, `Target MAC address: ${a.targetMac}`, `Target IP address: ${a.targetIp}`);
+    return one('arp', `Address Resolution Protocol (${opName})`, fields);
+  },
+};
+
+/** Layers after which bytes the decoders did not interpret are Wireshark's "Data". */
+const DATA_AFTER: ReadonlySet<L> = new Set([L.UDP, L.TCP, L.ETH, L.VLAN, L.IPV4, L.IPV6]);
+
 /** Dissects one frame. Never throws on odd bytes: what the decoders could not read ends the layer list. */
 export function dissectFrame(input: FrameInput): Dissection {
   const data = input.data;
   const caplen = data.length;
   const origLen = input.origLen ?? caplen;
   const st = new LayerStack();
-  const decoder = decoderFor(input.vxlanPorts ?? [8472, 4789], input.genevePorts ?? [6081], input.wireguardPorts);
+  const decoder = decoderFor(input);
   const supported = decoder.decodeFrame(data, 0, caplen, input.linkType, st);
   const frameFields = [`Encapsulation type: ${ENCAPSULATION[input.linkType] ?? `link type ${input.linkType}`}`];
   if (input.time !== undefined) {
@@ -186,184 +327,28 @@ export function dissectFrame(input: FrameInput): Dissection {
 
   // The decrypted payload is decoded into the same stack, after the ESP entry, as the analyzer does.
   const espAt = st.find(L.ESP);
-  let plaintext: Buffer | undefined;
-  if (input.plaintext && espAt >= 0 && espAt === st.count - 1) {
-    plaintext = input.plaintext.data;
-    st.bufs[1] = plaintext;
-    st.cur = 1;
-    st.quoted = false;
-    const first = ipProtoLayer(input.plaintext.nextHeader);
-    if (first !== L.UNKNOWN) decoder.decodeFrom(first, plaintext, 0, plaintext.length, st);
-    st.cur = 0;
-  }
+  const decryptedEsp = input.plaintext && espAt >= 0 && espAt === st.count - 1 ? espAt : -1;
+  if (decryptedEsp >= 0) decoder.decodePlaintext(input.plaintext!.data, input.plaintext!.nextHeader, st);
+  const plaintext = decryptedEsp >= 0 ? input.plaintext!.data : undefined;
 
   const layers: DissectedLayer[] = [];
-  let cutHttp = false;
   for (let i = 0; i < st.count; i++) {
-    const b = st.bufs[st.src[i]];
+    const describe = DESCRIBE[st.type[i] as L];
+    if (describe === undefined) continue;
     const buffer = st.src[i] === 0 ? 'frame' : 'plaintext';
     const off = st.off[i];
     const end = off + st.len[i];
-    const push = (layer: string, title: string, fields: string[], e = end) => layers.push({ layer, title, fields, buffer, start: off, end: e });
-    switch (st.type[i] as L) {
-      case L.ETH: {
-        const type = st.aux[i];
-        push('eth', `Ethernet II, Src: ${mac(b, off + 6)}, Dst: ${mac(b, off)}`,
-          [`Destination: ${mac(b, off)}`, `Source: ${mac(b, off + 6)}`, `Type: ${named(ETHER_TYPE, type, 4)}`]);
-        break;
-      }
-      case L.VLAN: {
-        const tpid = u16(b, off - 2);
-        const tci = u16(b, off);
-        const type = u16(b, off + 2);
-        const id = tci & 0x0fff;
-        const title = tpid === 0x8100 ? `802.1Q Virtual LAN, PRI: ${tci >> 13}, DEI: ${(tci >> 12) & 1}, ID: ${id}` : `IEEE 802.1ad, ID: ${id}`;
-        push('vlan', title, [`ID: ${id}`, `Type: ${named(ETHER_TYPE, type, 4)}`]);
-        break;
-      }
-      case L.SLL: {
-        const pt = u16(b, off);
-        push('sll', 'Linux cooked capture v1', [`Packet type: ${SLL_PACKET_TYPE[pt] ?? 'Unknown'} (${pt})`,
-          `Protocol: ${named(ETHER_TYPE, u16(b, off + 14), 4)}`]);
-        break;
-      }
-      case L.SLL2: {
-        const pt = b[off + 10];
-        push('sll2', 'Linux cooked capture v2', [`Protocol: ${named(ETHER_TYPE, u16(b, off), 4)}`,
-          `Interface index: ${b.readInt32BE(off + 4)}`, `Packet type: ${SLL_PACKET_TYPE[pt] ?? 'Unknown'} (${pt})`]);
-        break;
-      }
-      case L.IPV4: {
-        const src = formatV4(b.readUInt32BE(off + 12));
-        const dst = formatV4(b.readUInt32BE(off + 16));
-        const id = u16(b, off + 4);
-        push('ipv4', `Internet Protocol Version 4, Src: ${src}, Dst: ${dst}`, [
-          `Total Length: ${u16(b, off + 2)}`, `Identification: ${hex(id, 4)} (${id})`, `Time to Live: ${b[off + 8]}`,
-          `Protocol: ${named(IP_PROTO, b[off + 9])}`, `Source Address: ${src}`, `Destination Address: ${dst}`,
-        ]);
-        break;
-      }
-      case L.IPV6: {
-        const src = formatV6(b, off + 8);
-        const dst = formatV6(b, off + 24);
-        push('ipv6', `Internet Protocol Version 6, Src: ${src}, Dst: ${dst}`, [
-          `Payload Length: ${u16(b, off + 4)}`, `Next Header: ${named(IP_PROTO, b[off + 6])}`, `Hop Limit: ${b[off + 7]}`,
-          `Source Address: ${src}`, `Destination Address: ${dst}`,
-        ]);
-        break;
-      }
-      case L.FRAG:
-        push('data', `Data (${end - off} bytes)`, ['[IP fragment after the first: not reassembled]']);
-        break;
-      case L.UDP: {
-        const sp = u16(b, off);
-        const dp = u16(b, off + 2);
-        push('udp', `User Datagram Protocol, Src Port: ${sp}, Dst Port: ${dp}`,
-          [`Source Port: ${sp}`, `Destination Port: ${dp}`, `Length: ${u16(b, off + 4)}`]);
-        // RFC 3948 ESP-in-UDP: Wireshark shows the encapsulation as its own line.
-        const nt = i + 1 < st.count ? st.type[i + 1] : L.NONE;
-        if (nt === L.ESP || nt === L.IKE || nt === L.NATKEEPALIVE) {
-          layers.push({ layer: 'udpencap', title: 'UDP Encapsulation of IPsec Packets', fields: nt === L.NATKEEPALIVE ? ['NAT-keepalive packet'] : nt === L.IKE ? ['Non-ESP Marker'] : [],
-            buffer, start: end, end: nt === L.IKE ? end + 4 : end });
-        }
-        break;
-      }
-      case L.TCP: {
-        const sp = u16(b, off);
-        const dp = u16(b, off + 2);
-        // The segment length from the IP header (as Wireshark): a frame cut short still says how long it was.
-        const len = tcpSegmentLength(st, i, b);
-        const flags = ((b[off + 12] & 0x01) << 8) | b[off + 13];
-        push('tcp', `Transmission Control Protocol, Src Port: ${sp}, Dst Port: ${dp}, Len: ${len}`, [
-          `Source Port: ${sp}`, `Destination Port: ${dp}`, `[TCP Segment Len: ${len}]`,
-          `Sequence Number (raw): ${b.readUInt32BE(off + 4)}`, `Acknowledgment number (raw): ${b.readUInt32BE(off + 8)}`,
-          `Flags: ${hex(flags, 3)} (${tcpFlagNames(flags)})`, `Window: ${u16(b, off + 14)}`,
-          ...(len > 0 ? [`TCP payload (${len} bytes)`] : []),
-        ]);
-        if (i + 1 < st.count && st.type[i + 1] === L.HTTP && st.off[i + 1] + st.len[i + 1] < end + len) cutHttp = true;
-        break;
-      }
-      case L.ICMP: case L.ICMPV6: {
-        const v6 = st.type[i] === L.ICMPV6;
-        const type = b[off];
-        const fields = [`Type: ${type} (${(v6 ? ICMPV6_TYPE : ICMP_TYPE)[type] ?? 'Unknown'})`, `Code: ${b[off + 1]}`];
-        const echo = v6 ? type === 128 || type === 129 : type === 0 || type === 8;
-        if (echo) {
-          const id = u16(b, off + 4);
-          const seq = u16(b, off + 6);
-          fields.push(v6 ? `Identifier: ${hex(id, 4)}` : `Identifier (BE): ${id} (${hex(id, 4)})`);
-          fields.push(v6 ? `Sequence: ${seq}` : `Sequence Number (BE): ${seq} (${hex(seq, 4)})`);
-          const dataEnd = icmpEnd(st, i, b);
-          if (dataEnd > end) fields.push(`Data (${dataEnd - end} bytes)`);
-          push(v6 ? 'icmpv6' : 'icmp', v6 ? 'Internet Control Message Protocol v6' : 'Internet Control Message Protocol', fields, dataEnd);
-        } else {
-          push(v6 ? 'icmpv6' : 'icmp', v6 ? 'Internet Control Message Protocol v6' : 'Internet Control Message Protocol', fields);
-        }
-        break;
-      }
-      case L.VXLAN: {
-        const flags = u16(b, off);
-        push('vxlan', 'Virtual eXtensible Local Area Network', [
-          `Flags: ${hex(flags, 4)}${flags & 0x0800 ? ', VXLAN Network ID (VNI)' : ''}`, `VXLAN Network Identifier (VNI): ${st.aux[i]}`,
-        ]);
-        break;
-      }
-      case L.GENEVE: {
-        const vni = st.aux[i];
-        push('geneve', `Generic Network Virtualization Encapsulation, VNI: ${hex(vni, 6)}`, [
-          `Version: ${b[off] >> 6}`, `Protocol Type: ${named(ETHER_TYPE, u16(b, off + 2), 4)}`,
-          `Virtual Network Identifier (VNI): ${hex(vni, 6)} (${vni})`,
-        ]);
-        break;
-      }
-      case L.ESP: {
-        const spi = b.readUInt32BE(off);
-        const seq = b.readUInt32BE(off + 4);
-        const fields = [`ESP SPI: ${hex(spi, 8)} (${spi})`, `ESP Sequence: ${seq}`];
-        if (plaintext && i === espAt) {
-          fields.push(`ESP IV: ${b.subarray(off + 8, off + 16).toString('hex')} (8 bytes)`);
-          fields.push(`[Decrypted: ${plaintext.length} bytes, next header ${named(IP_PROTO, input.plaintext!.nextHeader)}]`);
-        } else {
-          fields.push(`[Encrypted payload: ${end - off - 8} bytes]`);
-        }
-        push('esp', 'Encapsulating Security Payload', fields);
-        break;
-      }
-      case L.WIREGUARD:
-        push('wireguard', 'WireGuard Protocol', wireguardFields(b, off, end, st.aux[i]));
-        break;
-      case L.IKE:
-        push('ike', 'Internet Security Association and Key Management Protocol', []);
-        break;
-      case L.NATKEEPALIVE:
-        break; // shown on the "UDP Encapsulation of IPsec Packets" line
-      case L.HTTP:
-        push('http', 'Hypertext Transfer Protocol', httpLines(b, off, end, 12));
-        break;
-      case L.ARP: {
-        const op = st.aux[i];
-        const opName = op === 1 ? 'request' : op === 2 ? 'reply' : 'Unknown';
-        const fields = [`Opcode: ${opName} (${op})`];
-        // Ethernet/IPv4 ARP (hardware size 6, protocol size 4): the addresses people read.
-        if (b[off + 4] === 6 && b[off + 5] === 4 && end - off >= 28) {
-          fields.push(`Sender MAC address: ${mac(b, off + 8)}`, `Sender IP address: ${formatV4(b.readUInt32BE(off + 14))}`,
-            `Target MAC address: ${mac(b, off + 18)}`, `Target IP address: ${formatV4(b.readUInt32BE(off + 24))}`);
-        }
-        push('arp', `Address Resolution Protocol (${opName})`, fields);
-        break;
-      }
-      default:
-        break;
+    for (const d of describe({ st, i, b: st.bufs[st.src[i]], off, end, decryptedEsp, plaintext: input.plaintext })) {
+      layers.push({ layer: d.layer, title: d.title, fields: d.fields, buffer, start: d.start ?? off, end: d.end ?? end });
     }
   }
   // Bytes after the last decoded layer (a UDP or TCP payload, an unknown EtherType or protocol): Wireshark's "Data".
   const last = st.count > 0 ? st.type[st.count - 1] : L.NONE;
-  if ((last === L.UDP || last === L.TCP || last === L.ETH || last === L.VLAN || last === L.IPV4 || last === L.IPV6) && st.nextEnd > st.next) {
+  if (DATA_AFTER.has(last) && st.nextEnd > st.next) {
     layers.push({ layer: 'data', title: `Data (${st.nextEnd - st.next} bytes)`, fields: [`[Length: ${st.nextEnd - st.next}]`],
       buffer: st.src[st.count - 1] === 0 ? 'frame' : 'plaintext', start: st.next, end: st.nextEnd });
   }
-
-  if (cutHttp) {
+  if (httpCut(st)) {
     const l = layers[layers.length - 1];
     layers.push({ layer: 'note', title: '[Packet size limited during capture: HTTP truncated]', fields: [], buffer: l.buffer, start: l.end, end: l.end });
   }
@@ -381,13 +366,22 @@ export function dissectFrame(input: FrameInput): Dissection {
   };
 }
 
+/** A TCP segment whose HTTP headers the capture cut short (the snap length). */
+function httpCut(st: LayerStack): boolean {
+  for (let i = 0; i + 1 < st.count; i++) {
+    if (st.type[i] !== L.TCP || st.type[i + 1] !== L.HTTP) continue;
+    const end = st.off[i] + st.len[i];
+    if (st.off[i + 1] + st.len[i + 1] < end + tcpSegmentLength(st, i, st.bufs[st.src[i]])) return true;
+  }
+  return false;
+}
+
 /** TCP payload length: the enclosing IP packet's length minus the headers (0 when no IP header says). */
 function tcpSegmentLength(st: LayerStack, i: number, b: Buffer): number {
-  let ip = i - 1;
-  while (ip >= 0 && st.type[ip] !== L.IPV4 && st.type[ip] !== L.IPV6) ip--;
+  const ip = ipBefore(st, i);
   if (ip < 0 || st.src[ip] !== st.src[i]) return Math.max(0, st.nextEnd - st.off[i] - st.len[i]);
   const o = st.off[ip];
-  const ipEnd = st.type[ip] === L.IPV4 ? o + u16(b, o + 2) : o + 40 + u16(b, o + 4);
+  const ipEnd = st.type[ip] === L.IPV4 ? o + ipv4TotalLength(b, o) : o + IPV6_HEADER_LEN + ipv6PayloadLength(b, o);
   return Math.max(0, ipEnd - st.off[i] - st.len[i]);
 }
 
@@ -401,13 +395,17 @@ const WG_TYPES = ['', 'Handshake Initiation', 'Handshake Response', 'Cookie Repl
 
 /** WireGuard message fields (whitepaper section 5.4; little-endian) as Wireshark's wg dissector names them. */
 function wireguardFields(b: Buffer, off: number, end: number, kind: number): string[] {
-  if (kind < 1 || kind > 4 || end - off < 8) return [`[Not a valid WireGuard message: ${end - off} bytes]`];
-  const idx = (at: number) => hex(b.readUInt32LE(off + at), 8);
+  const len = end - off;
+  if (kind < WG_INITIATION || kind > WG_TRANSPORT || len < 8) return [`[Not a valid WireGuard message: ${len} bytes]`];
   const fields = [`Type: ${WG_TYPES[kind]} (${kind})`, `Reserved: ${b.subarray(off + 1, off + 4).toString('hex')}`];
-  if (kind === 1) fields.push(`Sender: ${idx(4)}`);
-  else if (kind === 2) fields.push(`Sender: ${idx(4)}`, `Receiver: ${idx(8)}`);
-  else if (kind === 3) fields.push(`Receiver: ${idx(4)}`);
-  else if (end - off >= 16) fields.push(`Receiver: ${idx(4)}`, `Counter: ${b.readBigUInt64LE(off + 8)}`, 'Encrypted Packet');
+  const sender = wgSenderIndex(b, off, len, kind);
+  const receiver = wgReceiverIndex(b, off, len, kind);
+  if (sender >= 0) fields.push(`Sender: ${hex(sender, 8)}`);
+  if (kind === WG_TRANSPORT) {
+    if (len >= WG_TRANSPORT_HEADER_LEN) fields.push(`Receiver: ${hex(receiver, 8)}`, `Counter: ${wgCounterExact(b, off)}`, 'Encrypted Packet');
+  } else if (receiver >= 0 && (kind === WG_RESPONSE || kind === WG_COOKIE_REPLY)) {
+    fields.push(`Receiver: ${hex(receiver, 8)}`);
+  }
   return fields;
 }
 

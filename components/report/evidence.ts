@@ -1,10 +1,10 @@
 /**
- * What the page reads from a verifier Report beyond its core fields. The timeline, samples, per-SA times,
- * cleartext windows, WireGuard and rotation evidence are newer Report fields: a report without them (an older
- * recorded stack output) still renders, with those sections saying what is missing. Everything is read
- * defensively because recorded outputs are plain JSON.
+ * What the page reads from a verifier Report beyond its core fields. A stack output recorded by an earlier
+ * verifier can lack the timeline, samples, per-SA times, cleartext windows, WireGuard and rotation evidence: the
+ * page still renders it, with those sections saying what is missing. Everything is read defensively because
+ * recorded outputs are plain JSON.
  */
-import type { FrameSample, Report, TimeWindow as CleartextWindow } from '../verifier/report';
+import type { Report, TimeWindow } from '../verifier/report';
 
 export const CLASSES = ['esp', 'wireguard', 'podCleartext', 'host', 'other'] as const;
 export type TrafficClass = (typeof CLASSES)[number];
@@ -19,22 +19,14 @@ export const CLASS_COLOR: Record<TrafficClass, string> = {
 
 // The verifier's own types: a renamed field is a compile error here, not a blank section on the page.
 export type Timeline = Report['timeline'];
-export type TimelineBucket = Timeline['buckets'][number];
-export type Sample = FrameSample;
-export type TimeWindow = CleartextWindow;
 /** A span of capture time, seconds since the epoch. */
 export interface Span { start: number; end: number }
-export type WireguardEvidence = Report['wireguard'];
-export type WireguardFlow = WireguardEvidence['flows'][number];
-export type RotationEvidence = NonNullable<Report['rotation']>;
-export type RotationDirection = RotationEvidence['directions'][number];
-export type EspFlowWithTimes = Report['esp']['flows'][number];
 
 /** A Report as the page reads it: the fields an older recorded stack output may lack are optional. */
 export type EvidenceReport = Omit<Report, 'timeline' | 'wireguard' | 'cleartext'> & {
   cleartext: Omit<Report['cleartext'], 'windows'> & { windows?: TimeWindow[] };
   timeline?: Timeline;
-  wireguard?: WireguardEvidence;
+  wireguard?: Report['wireguard'];
 };
 
 /** Totals per class over the timeline (undefined without one). */

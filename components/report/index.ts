@@ -1,7 +1,7 @@
 /**
  * The capture report: one self-contained HTML page per capture (charts as inline SVG rendered by vega in Node,
- * frames dissected the way Wireshark shows them), a page comparing lab stacks, and the frame excerpt in text
- * for the CLI's summary. A library: no Pulumi import; it reads verifier Reports and lab stack outputs.
+ * frames dissected the way Wireshark shows them, also as text) and a page comparing lab stacks. A library: no
+ * Pulumi import; it reads verifier Reports, and what the lab command read from stack outputs.
  */
 export { dissectFrame, wiresharkTime } from './dissect';
 export type { Dissection, DissectedLayer, FrameInput, ByteRange } from './dissect';
@@ -10,6 +10,5 @@ export { renderReportPage, writeReportPage, sampleDissections, pathRows, HEADLIN
 export type { PageOptions } from './page';
 export { renderSvg, timelineSpec, pathsSpec, protocolsSpec, comparisonSpec } from './charts';
 export * from './evidence';
-export { frameExcerpt } from './excerpt';
 export { renderComparisonPage, stackClassTotals } from './compare-page';
 export type { ComparedStack } from './compare-page';

@@ -5,11 +5,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Report } from '../verifier/report';
+import type { FrameSample, Report } from '../verifier/report';
 import { pathsSpec, protocolsSpec, renderSvg, timelineSpec, type PathRow } from './charts';
 import { dissectFrame, type Dissection } from './dissect';
 import {
-  CLASSES, CLASS_LABEL, switchovers, trafficWindow, type EvidenceReport, type Sample, type TrafficClass,
+  CLASSES, CLASS_LABEL, switchovers, trafficWindow, type EvidenceReport, type TrafficClass,
 } from './evidence';
 import { dissectionHtml, esc, isoTime, num, page, table } from './html';
 
@@ -154,8 +154,8 @@ function podTable(r: EvidenceReport): string {
 }
 
 /** One representative frame per class, from the report's samples. */
-export function sampleDissections(r: EvidenceReport, opts: Pick<PageOptions, 'vxlanPorts' | 'genevePorts' | 'wireguardPorts'> = {}): { sample: Sample; dissection: Dissection }[] {
-  const out: { sample: Sample; dissection: Dissection }[] = [];
+export function sampleDissections(r: EvidenceReport, opts: Pick<PageOptions, 'vxlanPorts' | 'genevePorts' | 'wireguardPorts'> = {}): { sample: FrameSample; dissection: Dissection }[] {
+  const out: { sample: FrameSample; dissection: Dissection }[] = [];
   const seen = new Set<string>();
   for (const s of Array.isArray(r.samples) ? r.samples : []) {
     if (seen.has(s.class) || typeof s.dataHex !== 'string') continue;
@@ -255,30 +255,4 @@ export async function writeReportPage(file: string, report: Report | EvidenceRep
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   fs.writeFileSync(file, html);
   return Buffer.byteLength(html);
-}
-
-/**
- * `npm run verify -- ...` for the page: the same arguments without --html (the page is not part of the verdict)
- * and with key material replaced by a placeholder (a page is shared; keys are not).
- */
-export function reproduceCommand(argv: readonly string[]): string {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--html') { i++; continue; }
-    if (a.startsWith('--html=')) continue;
-    if (a === '--key' && i + 1 < argv.length) { out.push(a, redactKey(argv[++i])); continue; }
-    if (a.startsWith('--key=')) { out.push(`--key=${redactKey(a.slice(6))}`); continue; }
-    out.push(a);
-  }
-  return `npm run verify -- ${out.map(shellQuote).join(' ')}`;
-}
-
-function redactKey(v: string): string {
-  const i = v.indexOf(':');
-  return `${i >= 0 ? v.slice(0, i) : 'SPI'}:KEY`;
-}
-
-function shellQuote(s: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }

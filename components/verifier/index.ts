@@ -7,32 +7,38 @@
  * inside the Pulumi program.
  */
 import * as fs from 'node:fs';
-import { Analyzer, DEFAULT_ANALYZER_OPTIONS } from './analyze/analyzer';
+import { Analyzer } from './analyze/analyzer';
 import type { AnalyzerOptions, Report } from './analyze/analyzer';
+import { withDefaults } from './analyze/options';
 import { readCapture } from './capture';
 import { parseXfrmText, XfrmParseError } from './crypto/xfrm';
 import type { XfrmState } from './crypto/xfrm';
+import type { ArgOptions } from './argv';
 
 export { parseEncryptStatus } from './status';
 export type { EncryptStatus, EncryptionKind, WireguardInterfaceStatus } from './status';
 export { readCapture, CaptureError, MAXIMUM_SNAPLEN } from './capture';
 export type { Frame, CaptureSummary, ReadCaptureOptions, FrameCallback } from './capture';
-export { Analyzer, DEFAULT_ANALYZER_OPTIONS } from './analyze/analyzer';
+export { Analyzer, DEFAULT_ANALYZER_OPTIONS, withDefaults } from './analyze/analyzer';
+export { DEFAULT_POD_CIDRS } from './analyze/options';
+export {
+  DEFAULT_GENEVE_PORTS, DEFAULT_VXLAN_PORTS, DEFAULT_WIREGUARD_PORTS, ESP_IN_UDP_PORT, GENEVE_PORT, VXLAN_PORT_CILIUM, VXLAN_PORT_IANA,
+  WIREGUARD_PORT_CILIUM,
+} from './decode/ports';
 export type { AnalyzerOptions, FrameFacts, Report, Verdict } from './analyze/analyzer';
+export type { Expectations } from './analyze/options';
+export { evidenceWarnings, expectationFailures, judgeFindings, rotationFailures, verdictOf, verdictReasons } from './analyze/verdict';
+export type { Findings, RotationFindings } from './analyze/verdict';
 export { parseXfrmState, parseXfrmText, XfrmParseError } from './crypto/xfrm';
 export type { XfrmState } from './crypto/xfrm';
 export { writeWiresharkConfig } from './crypto/wireshark';
 export type { WiresharkSa } from './crypto/wireshark';
-export { formatReport } from './format';
+export {
+  fromArgs, OptionError, parseKey, parsePort, parseRotation, parseSpi, shellWord, toArgs, VERIFY_OPTIONS, verifyCommandLine,
+} from './argv';
+export type { ArgOptions, OptionCodec, OptionGroup, OptionSpec } from './argv';
 export { FRAME_CLASSES, VERDICTS } from './report';
 export type { ClassCounts, FrameClass, FrameSample, TimeWindow, Timeline, WireguardFlowReport, WireguardReport } from './report';
-
-/** Defaults applied by verifyCapture (and the CLI) when an option is not given. */
-// (The analyzer's own defaults: one source of truth. 10.0.0.0/8, [8472, 4789], [6081].)
-export const DEFAULT_POD_CIDRS: readonly string[] = DEFAULT_ANALYZER_OPTIONS.podCidrs;
-export const DEFAULT_VXLAN_PORTS: readonly number[] = DEFAULT_ANALYZER_OPTIONS.vxlanPorts;
-export const DEFAULT_GENEVE_PORTS: readonly number[] = DEFAULT_ANALYZER_OPTIONS.genevePorts;
-export const DEFAULT_WIREGUARD_PORTS: readonly number[] = DEFAULT_ANALYZER_OPTIONS.wireguardPorts;
 
 /** A named input other than the capture (an --xfrm file) cannot be used. `file` names it, `problem` says why. */
 export class InputError extends Error {
@@ -42,9 +48,8 @@ export class InputError extends Error {
   }
 }
 
-export type VerifyOptions = Partial<AnalyzerOptions> & {
-  /** Files holding `ip xfrm state` output (run as root on the nodes); their states are added to opts.xfrm. */
-  xfrmFiles?: string[];
+/** The analyzer's options (ArgOptions are those with a command-line twin), the xfrm files and the reader's. */
+export type VerifyOptions = Partial<AnalyzerOptions> & ArgOptions & {
   /** Reader options (see readCapture). */
   maxCaplen?: number;
   bufferSize?: number;
@@ -82,19 +87,6 @@ export async function loadXfrmFiles(files: readonly string[]): Promise<{ states:
   return { states, warnings };
 }
 
-/** Completes partial options with the defaults (pod CIDR 10.0.0.0/8, VXLAN 8472+4789, Geneve 6081, WireGuard 51871, no keys). */
-export function analyzerOptions(opts: Partial<AnalyzerOptions>): AnalyzerOptions {
-  return {
-    ...opts,
-    podCidrs: opts.podCidrs ?? [...DEFAULT_POD_CIDRS],
-    vxlanPorts: opts.vxlanPorts ?? [...DEFAULT_VXLAN_PORTS],
-    genevePorts: opts.genevePorts ?? [...DEFAULT_GENEVE_PORTS],
-    wireguardPorts: opts.wireguardPorts ?? [...DEFAULT_WIREGUARD_PORTS],
-    keys: opts.keys ?? [],
-    xfrm: opts.xfrm ?? [],
-  };
-}
-
 /**
  * Verifies one capture. Rejects with CaptureError (capture unusable: missing, not a capture, corrupt header,
  * impossible record length) or InputError (an --xfrm file unusable); a capture cut short at the end is analysed
@@ -105,8 +97,7 @@ export async function verifyCapture(path: string, opts: VerifyOptions = {}): Pro
   const warnings: string[] = [...(early ?? [])];
   const loaded = await loadXfrmFiles(xfrmFiles ?? []);
   warnings.push(...loaded.warnings);
-  const aopts = analyzerOptions({ ...rest, xfrm: [...(rest.xfrm ?? []), ...loaded.states] });
-  const analyzer = new Analyzer(aopts);
+  const analyzer = new Analyzer(withDefaults({ ...rest, xfrm: [...(rest.xfrm ?? []), ...loaded.states] }));
   const summary = await readCapture(path, (f) => analyzer.addFrame(f), {
     onWarning: (w) => warnings.push(w), maxCaplen, bufferSize, pause,
   });

@@ -8,7 +8,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { execute } from '../../components/verifier/cli';
+import { execute } from '../../components/verifier-cli/cli';
 import { verifyCapture } from '../../components/verifier';
 import { expectationsFor, runVerification, type VerificationResult } from '../../components/proof/verification';
 import { cleartextCapture, DEFAULT_TRAFFIC as T, encryptedCapture, xfrmStateText } from './helpers/pcap';

@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { execute as labExecute } from '../../components/labcli';
 import { renderReportPage } from '../../components/report/page';
-import { execute as verifyExecute } from '../../components/verifier/cli';
+import { execute as verifyExecute } from '../../components/verifier-cli/cli';
 import { verifyCapture } from '../../components/verifier';
 import { CAPTURES } from '../verifier/helpers/fixtures';
 import { Browser, outsideRequests, screenshot, type OpenedPage } from './helpers/browser';

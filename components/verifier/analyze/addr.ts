@@ -1,17 +1,9 @@
 /**
- * Address helpers for the analyzer: pod address matching on raw header bytes (no strings per frame) and
- * formatting, used only when a new flow is recorded.
+ * Address helpers for the analyzer: pod address matching on raw header bytes (no strings per frame) and the
+ * canonical text of an address given as text.
  */
 import * as ipaddr from 'ipaddr.js';
 import { parseCidr } from '../net/cidr';
-
-export function formatV4(n: number): string {
-  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
-}
-
-export function formatV6(buf: Buffer, off: number): string {
-  return ipaddr.fromByteArray(Array.from(buf.subarray(off, off + 16))).toString();
-}
 
 /** Canonical text of an address ("10.0.0.1", "fd00::1"), or throws RangeError naming the input. */
 export function normalizeAddress(a: string): string {

@@ -2,7 +2,7 @@
  * The analyzer: decodes every frame into a reused layer stack and feeds it to one small collector per kind of
  * evidence (decode statistics, ESP per SA, WireGuard per peer, cleartext pod traffic, pod traffic inside ESP,
  * nonce, timeline, samples); at the end the
- * collectors' findings become a Report, and the verdict (./verdict.ts) reads them, never the frames.
+ * collectors' findings become a Report, and the verdict (./verdict.ts) judges them, never the frames.
  *
  * Hot path rules (addFrame and every collector's per-frame method): no strings, closures or exceptions per frame;
  * flows are keyed by numbers (nested Maps on the 32-bit addresses and the SPI) and their text is formatted once,
@@ -10,15 +10,14 @@
  */
 import type { CaptureSummary, Frame } from '../capture/types';
 import { PacketDecoder } from '../decode/decoder';
-import { DEFAULT_WIREGUARD_PORTS, L, LayerStack } from '../decode/layers';
+import { L, LayerStack } from '../decode/layers';
 import { KeySpec, SaTable } from '../crypto/sa';
-import type { XfrmState } from '../crypto/xfrm';
-import type { Report, Verdict } from '../report';
+import type { Report } from '../report';
 import { AddressMatcher, normalizeAddress } from './addr';
 import { DecodeStats } from './decode-stats';
 import { ESP_DECRYPTED, ESP_FAILED, ESP_NULL, EspCollector } from './esp-collector';
 import { MAX_TRACKED_FLOWS } from './flow-table';
-import { FrameFacts, frameFacts } from './frame-facts';
+import { frameFacts } from './frame-facts';
 import { NonceCollector } from './nonce-collector';
 import { PathNames } from './paths';
 import { PodCollector } from './pod-collector';
@@ -26,49 +25,15 @@ import { RotationCollector } from './rotation-collector';
 import { SampleCollector } from './sample-collector';
 import { C_ESP, C_HOST, C_OTHER, C_WIREGUARD, TimelineCollector } from './timeline';
 import { WireguardCollector } from './wireguard-collector';
-import { decideVerdict } from './verdict';
+import { withDefaults, type AnalyzerOptions } from './options';
+import { judgeFindings, type Findings } from './verdict';
 
 export type { Report, Verdict } from '../report';
 export type { FrameFacts } from './frame-facts';
 export { MAX_TRACKED_FLOWS } from './flow-table';
+export { DEFAULT_ANALYZER_OPTIONS, withDefaults } from './options';
+export type { AnalyzerOptions } from './options';
 export { looksLikeNullEsp, nullEspPayload } from './null-esp';
-
-export interface AnalyzerOptions {
-  /** Pod address ranges (default ['10.0.0.0/8']). Ignored when `pods` is given. */
-  podCidrs: string[];
-  /** Explicit pod addresses: a pod packet has both source and destination in this list. */
-  pods?: string[];
-  /** Text whose presence in a frame's raw bytes means cleartext. */
-  nonce?: string;
-  /** Expected SPI: any other SPI on the wire is an expectation failure. */
-  spi?: number;
-  /**
-   * Expected key rotation from SPI `from` to SPI `to`: both carried traffic, every direction switched, no cleartext
-   * pod packet and no nonce in clear (report.rotation; failures in expectationFailures). With it, both SPIs are
-   * expected on the wire (an SPI that is neither, nor `spi`, is an expectation failure).
-   */
-  rotation?: { from: number; to: number };
-  /** Expected ESP endpoints [A, B]: ESP between other addresses is an expectation failure. */
-  endpoints?: string[];
-  expect?: Verdict;
-  vxlanPorts: number[];
-  genevePorts: number[];
-  /** UDP ports decoded as WireGuard (default [51871], Cilium's). */
-  wireguardPorts: number[];
-  /** Decryption keys: RFC 4106 key material (20 bytes for AES-128) for every SA with that SPI. */
-  keys: { spi: number; key: Buffer }[];
-  /** States from parseXfrmState (`ip xfrm state` on the nodes). */
-  xfrm: XfrmState[];
-  /** Add Report.samples: one representative frame per class, bytes in hex (off by default: keeps reports small). */
-  samples?: boolean;
-  /** Called once per frame with its facts (allocates: only for --frames and tests). */
-  onFrameFacts?: (facts: FrameFacts) => void;
-}
-
-export const DEFAULT_ANALYZER_OPTIONS: AnalyzerOptions = {
-  podCidrs: ['10.0.0.0/8'], vxlanPorts: [8472, 4789], genevePorts: [6081], wireguardPorts: [...DEFAULT_WIREGUARD_PORTS],
-  keys: [], xfrm: [],
-};
 
 /** Report at most this many pod flows (the rest are still counted). */
 const MAX_POD_FLOWS = 200;
@@ -95,7 +60,7 @@ export class Analyzer {
   private clearTimes: ReturnType<PodCollector['reportTimes']> | undefined;
 
   constructor(options: Partial<AnalyzerOptions> = {}) {
-    const o: AnalyzerOptions = { ...DEFAULT_ANALYZER_OPTIONS, ...stripUndefined(options) };
+    const o = withDefaults(options);
     this.opts = o;
     this.decoder = new PacketDecoder({ vxlanPorts: o.vxlanPorts, genevePorts: o.genevePorts, wireguardPorts: o.wireguardPorts });
     this.wireguard = new WireguardCollector(o.wireguardPorts);
@@ -151,12 +116,12 @@ export class Analyzer {
       } else if (t === L.ESP && espIdx < 0 && !isInner && lastIp >= 0) {
         espIdx = i;
         const res = this.esp.add(st, i, lastIp, f, time);
-        if (this.rotation !== undefined) this.rotation.add(st, i, lastIp, time);
+        if (this.rotation !== undefined) this.rotation.add(st, i, lastIp, f.index, time);
         if (res === ESP_NULL) nullEsp = true;
         else if (res === ESP_DECRYPTED) {
           decrypted = 1;
           innerStart = i + 1;
-          if (nonce !== undefined && nonce.inPlaintext(st.bufs[1])) nonceDec = true;
+          if (nonce !== undefined && nonce.inPlaintext(st.plaintext)) nonceDec = true;
         } else if (res === ESP_FAILED) decrypted = 2;
       } else if (t === L.WIREGUARD && wgIdx < 0 && !isInner && lastIp >= 0) {
         wgIdx = i;
@@ -177,7 +142,7 @@ export class Analyzer {
       if (samples !== undefined) samples.add(cls, f, time, nonceFound);
     }
     if (samples !== undefined && decrypted === 1 && this.esp.lastNextHeader !== 59) {
-      samples.addDecrypted(f, time, st.bufs[1], this.esp.lastNextHeader, nonce !== undefined ? nonceDec : undefined);
+      samples.addDecrypted(f, time, st.plaintext, this.esp.lastNextHeader, nonce !== undefined ? nonceDec : undefined);
     }
     if (this.opts.onFrameFacts) {
       this.opts.onFrameFacts(frameFacts(st, f.index, {
@@ -216,8 +181,7 @@ export class Analyzer {
     if (this.timeline.podOverflow) allWarnings.push('timeline: too many pod flows to keep apart in time: some packets of flows to or from ESP endpoints may show as podCleartext instead of host');
     if (this.clearTimes.capped) allWarnings.push('more cleartext pod packet windows than reported: neighbouring windows were merged');
 
-    const report: Report = {
-      verdict: 'inconclusive', reasons: [], meetsExpectation: true, expectationFailures: [],
+    const found: Findings = {
       frames: this.frames, bytes: this.bytes, warnings: allWarnings, capture, protocols: this.stats.protocols(),
       decode: this.stats.decode(),
       esp,
@@ -227,24 +191,17 @@ export class Analyzer {
       timeline: this.timeline.report(),
     };
     if (this.rotation !== undefined) {
-      report.rotation = { from: this.rotation.from, to: this.rotation.to, met: false, directions: this.rotation.directions(),
-        cleartextWindows: report.cleartext.windows, failures: [] };
+      found.rotation = { from: this.rotation.from, to: this.rotation.to, directions: this.rotation.directions(),
+        cleartextWindows: found.cleartext.windows };
       if (this.rotation.untracked > 0) allWarnings.push(`more than ${MAX_TRACKED_FLOWS} ESP directions: ${this.rotation.untracked} packets of the rotation SPIs not judged`);
     }
-    if (this.samples !== undefined) report.samples = this.samples.report((fl) => PodCollector.isNodeFlow(fl, nodeAddrs));
-    if (o.expect !== undefined) report.expect = o.expect;
-    if (this.nonce !== undefined) report.nonce = this.nonce.report();
+    if (this.samples !== undefined) found.samples = this.samples.report((fl) => PodCollector.isNodeFlow(fl, nodeAddrs));
+    if (o.expect !== undefined) found.expect = o.expect;
+    if (this.nonce !== undefined) found.nonce = this.nonce.report();
     if (this.sas.size > 0) {
-      report.decryption = { ok: this.esp.decOk, failed: this.esp.decFailed, noKey: this.esp.noKey, sas: this.sas.size,
+      found.decryption = { ok: this.esp.decOk, failed: this.esp.decFailed, noKey: this.esp.noKey, sas: this.sas.size,
         inner: { ...this.inner.report(MAX_POD_FLOWS, nodeAddrs), protocols: this.stats.innerProtocols() } };
     }
-    decideVerdict(report, o);
-    return report;
+    return judgeFindings(found, o);
   }
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  const out: Partial<T> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
-  return out;
 }

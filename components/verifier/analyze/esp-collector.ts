@@ -5,7 +5,8 @@
  */
 import type { Frame } from '../capture/types';
 import { PacketDecoder } from '../decode/decoder';
-import { L, LayerStack, ipProtoLayer } from '../decode/layers';
+import { espSeq, espSpi } from '../decode/esp';
+import { L, LayerStack } from '../decode/layers';
 import { GcmResult, decryptEspGcm, minGcmLength } from '../crypto/esp-gcm';
 import { SaSpec, SaTable } from '../crypto/sa';
 import type { EspFlowReport, Report } from '../report';
@@ -50,8 +51,8 @@ export class EspCollector {
     const b = st.bufs[st.src[i]];
     const off = st.off[i];
     const end = off + st.len[i];
-    const spi = b.readUInt32BE(off);
-    const seq = b.readUInt32BE(off + 4);
+    const spi = espSpi(b, off);
+    const seq = espSeq(b, off);
     const flow = this.table.get(st, ipIdx, spi, f.index);
     const r = flow.r;
     this.packets++;
@@ -101,11 +102,7 @@ export class EspCollector {
     d.ok++;
     this.lastNextHeader = res.nextHeader;
     if (res.nextHeader === 59) return ESP_DECRYPTED; // dummy packet (TFC)
-    st.bufs[1] = res.payload;
-    st.cur = 1;
-    st.quoted = false;
-    this.decoder.decodeFrom(ipProtoLayer(res.nextHeader), res.payload, 0, res.payload.length, st);
-    st.cur = 0;
+    this.decoder.decodePlaintext(res.payload, res.nextHeader, st);
     return ESP_DECRYPTED;
   }
 
@@ -113,11 +110,7 @@ export class EspCollector {
   private nullEsp(st: LayerStack, flow: EspFlow, b: Buffer, at: number, end: number): number {
     this.nullPackets++;
     flow.r.nullPackets++;
-    if (at >= 0) {
-      const v = b[at] >> 4;
-      st.quoted = false;
-      this.decoder.decodeFrom(v === 4 ? L.IPV4 : L.IPV6, b, at, end, st);
-    }
+    if (at >= 0) this.decoder.decodeCarried(b, at, end, st);
     return ESP_NULL;
   }
 

@@ -6,8 +6,10 @@
  * without building a string per packet: a numeric hash picks a bucket, the stored copy of the octets confirms.
  */
 
+import { ipDstText, ipSrcText } from '../decode/ip';
+import { ipv4Dst, ipv4Src } from '../decode/ipv4';
+import { IPV6_SRC } from '../decode/ipv6';
 import { L, type LayerStack } from '../decode/layers';
-import { formatV4, formatV6 } from './addr';
 
 /** Track at most this many flows per table: a damaged or hostile capture must not grow memory without bound. */
 export const MAX_TRACKED_FLOWS = 10000;
@@ -67,8 +69,8 @@ export class PairFlowTable<F> {
     const b = st.bufs[st.src[ipIdx]];
     const off = st.off[ipIdx];
     if (st.type[ipIdx] === L.IPV4) {
-      const s = b.readUInt32BE(off + 12);
-      const d = b.readUInt32BE(off + 16);
+      const s = ipv4Src(b, off);
+      const d = ipv4Dst(b, off);
       if (this.last !== undefined && this.lastSrc === s && this.lastDst === d && this.lastKey === key) return this.last;
       let m1 = this.v4.get(s);
       if (m1 === undefined) { m1 = new Map(); this.v4.set(s, m1); }
@@ -77,7 +79,7 @@ export class PairFlowTable<F> {
       let flow = m2.get(key);
       if (flow === undefined) {
         if (this.flows.length >= MAX_TRACKED_FLOWS) return this.overflow(frame);
-        flow = this.add(formatV4(s), formatV4(d), key, frame);
+        flow = this.add(ipSrcText(st, ipIdx), ipDstText(st, ipIdx), key, frame);
         m2.set(key, flow);
       }
       this.last = flow;
@@ -86,11 +88,12 @@ export class PairFlowTable<F> {
       this.lastKey = key;
       return flow;
     }
-    let flow = this.v6.get(b, off + 8, key);
+    // Both addresses at once: the source and the destination are 32 consecutive octets.
+    let flow = this.v6.get(b, off + IPV6_SRC, key);
     if (flow === undefined) {
       if (this.flows.length >= MAX_TRACKED_FLOWS) return this.overflow(frame);
-      flow = this.add(formatV6(b, off + 8), formatV6(b, off + 24), key, frame);
-      this.v6.set(b, off + 8, key, flow);
+      flow = this.add(ipSrcText(st, ipIdx), ipDstText(st, ipIdx), key, frame);
+      this.v6.set(b, off + IPV6_SRC, key, flow);
     }
     this.last = undefined;
     return flow;

@@ -2,9 +2,10 @@
  * Per-frame facts for --frames and the tests: built from the layer stack only when a consumer asks for them
  * (they allocate strings), after the collectors have seen the frame.
  */
+import { espSeq, espSpi } from '../decode/esp';
+import { ipBefore, ipDstText, ipSrcText } from '../decode/ip';
 import { L, LayerStack } from '../decode/layers';
 import { WG_INVALID, wgCounter, wgReceiverIndex, wgSenderIndex } from '../decode/wireguard';
-import { formatV4, formatV6 } from './addr';
 
 export interface FrameFacts {
   frame: number;
@@ -16,15 +17,15 @@ export interface FrameFacts {
   esp?: { src: string; dst: string; spi: number; seq: number };
   decrypted?: 'ok' | 'failed';
   /**
-   * Outermost WireGuard datagram (added field): its type octet, whether it is a valid message, and the indexes
-   * and counter the type carries.
+   * Outermost WireGuard datagram: its type octet, whether it is a valid message, and the indexes and counter the
+   * type carries.
    */
   wireguard?: { type: number; valid: boolean; senderIndex?: number; receiverIndex?: number; counter?: number };
   /** The nonce is in the frame's raw bytes (cleartext). */
   nonce?: boolean;
-  /** The nonce is in the decrypted ESP payload (added field). */
+  /** The nonce is in the decrypted ESP payload. */
   nonceDecrypted?: boolean;
-  /** The ESP payload was readable without a key (NULL encryption) (added field). */
+  /** The ESP payload was readable without a key (NULL encryption). */
   nullEsp?: boolean;
   truncated?: boolean;
 }
@@ -46,25 +47,14 @@ export function frameFacts(st: LayerStack, frame: number, o: FrameOutcome): Fram
   for (let i = 0; i < st.count; i++) {
     const t = st.type[i];
     if (t !== L.IPV4 && t !== L.IPV6) continue;
-    const b = st.bufs[st.src[i]];
-    const off = st.off[i];
-    if (t === L.IPV4) ips.push({ version: 4, src: formatV4(b.readUInt32BE(off + 12)), dst: formatV4(b.readUInt32BE(off + 16)), proto: st.aux[i] });
-    else ips.push({ version: 6, src: formatV6(b, off + 8), dst: formatV6(b, off + 24), proto: st.aux[i] });
+    ips.push({ version: t === L.IPV4 ? 4 : 6, src: ipSrcText(st, i), dst: ipDstText(st, i), proto: st.aux[i] });
   }
   const facts: FrameFacts = { frame, layers: st.path(), ips };
   if (o.espIdx >= 0) {
     const b = st.bufs[st.src[o.espIdx]];
     const off = st.off[o.espIdx];
-    let ip = o.espIdx - 1;
-    while (ip >= 0 && st.type[ip] !== L.IPV4 && st.type[ip] !== L.IPV6) ip--;
-    const ib = st.bufs[st.src[ip]];
-    const io = st.off[ip];
-    const v4 = st.type[ip] === L.IPV4;
-    facts.esp = {
-      src: v4 ? formatV4(ib.readUInt32BE(io + 12)) : formatV6(ib, io + 8),
-      dst: v4 ? formatV4(ib.readUInt32BE(io + 16)) : formatV6(ib, io + 24),
-      spi: b.readUInt32BE(off), seq: b.readUInt32BE(off + 4),
-    };
+    const ip = ipBefore(st, o.espIdx);
+    facts.esp = { src: ipSrcText(st, ip), dst: ipDstText(st, ip), spi: espSpi(b, off), seq: espSeq(b, off) };
   }
   if (o.wgIdx >= 0) {
     const b = st.bufs[st.src[o.wgIdx]];

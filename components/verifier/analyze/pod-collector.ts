@@ -6,9 +6,12 @@
  * inside the pod CIDR). Traffic to or from them is host traffic, not pod-to-pod: moved out of the pod counts into
  * `nodeTraffic`.
  */
+import { ipDstText, ipSrcText } from '../decode/ip';
+import { ipv4Dst, ipv4Src } from '../decode/ipv4';
+import { IPV6_DST, IPV6_SRC } from '../decode/ipv6';
 import { L, LayerStack } from '../decode/layers';
 import type { PodFlowReport, PodTraffic } from '../report';
-import { AddressMatcher, formatV4, formatV6 } from './addr';
+import type { AddressMatcher } from './addr';
 import { MAX_TRACKED_FLOWS, V6Table } from './flow-table';
 import type { PathNames } from './paths';
 import { C_HOST, C_POD, PodFlowTimes, TimelineCollector, mergeWindows } from './timeline';
@@ -54,10 +57,10 @@ export class PodCollector {
     const v4 = st.type[i] === L.IPV4;
     let s = 0, d = 0;
     if (v4) {
-      s = b.readUInt32BE(off + 12);
-      d = b.readUInt32BE(off + 16);
+      s = ipv4Src(b, off);
+      d = ipv4Dst(b, off);
       if (!this.pods.matchV4(s) || !this.pods.matchV4(d)) return false;
-    } else if (!this.pods.matchV6(b, off + 8) || !this.pods.matchV6(b, off + 24)) {
+    } else if (!this.pods.matchV6(b, off + IPV6_SRC) || !this.pods.matchV6(b, off + IPV6_DST)) {
       return false;
     }
     let cat = CAT_OTHER;
@@ -79,19 +82,19 @@ export class PodCollector {
       if (flow === undefined) {
         if (this.flows.length >= MAX_TRACKED_FLOWS) flow = this.overflow(frame);
         else {
-          flow = newPodFlow(formatV4(s), formatV4(d), cat, proto, frame);
+          flow = newPodFlow(ipSrcText(st, i), ipDstText(st, i), cat, proto, frame);
           m.set(k, flow);
           this.flows.push(flow);
         }
       }
     } else {
       const k = cat * 256 + proto;
-      flow = this.v6.get(b, off + 8, k);
+      flow = this.v6.get(b, off + IPV6_SRC, k);
       if (flow === undefined) {
         if (this.flows.length >= MAX_TRACKED_FLOWS) flow = this.overflow(frame);
         else {
-          flow = newPodFlow(formatV6(b, off + 8), formatV6(b, off + 24), cat, proto, frame);
-          this.v6.set(b, off + 8, k, flow);
+          flow = newPodFlow(ipSrcText(st, i), ipDstText(st, i), cat, proto, frame);
+          this.v6.set(b, off + IPV6_SRC, k, flow);
           this.flows.push(flow);
         }
       }

@@ -70,10 +70,3 @@ export class CaptureError extends Error {
     this.problem = problem;
   }
 }
-
-/** Signature of readCapture (implemented in ./reader.ts). */
-export type ReadCapture = (
-  path: string,
-  onFrame: FrameCallback,
-  opts?: ReadCaptureOptions,
-) => Promise<CaptureSummary>;

@@ -13,6 +13,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { VXLAN_PORT_CILIUM } from '../decode/ports';
 
 export interface WiresharkSa {
   /** Outer source / destination address; '*', '0.0.0.0', '::' or undefined = any. */
@@ -66,7 +67,7 @@ export function writeWiresharkConfig(dir: string, sas: readonly WiresharkSa[], o
     ['esp_sa', header + espSaLines(sas).map((l) => l + '\n').join('')],
     ['preferences', header + 'esp.enable_encryption_decode: TRUE\nesp.enable_authentication_check: TRUE\n'],
     ['decode_as_entries', '# "Decode As" entries file for Wireshark 4.0.\n'
-      + [...new Set(opts.vxlanPorts ?? [8472])].map((p) => `decode_as_entry: udp.port,${p},(none),VXLAN\n`).join('')],
+      + [...new Set(opts.vxlanPorts ?? [VXLAN_PORT_CILIUM])].map((p) => `decode_as_entry: udp.port,${p},(none),VXLAN\n`).join('')],
   ];
   const written: string[] = [];
   for (const [name, text] of files) {

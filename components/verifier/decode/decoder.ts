@@ -12,7 +12,8 @@ import { decodeIcmp, decodeIcmpv6 } from './icmp';
 import { decodeIke, decodeNatKeepalive } from './ike';
 import { decodeIpv4 } from './ipv4';
 import { decodeIpv6 } from './ipv6';
-import { DecodeContext, L, LINKTYPE, LayerStack, PortTable } from './layers';
+import { DecodeContext, L, LINKTYPE, LayerStack, MAX_LAYERS, ipProtoLayer } from './layers';
+import { PortOptions, PortTable } from './ports';
 import { decodeRawIp } from './rawip';
 import { decodeSll } from './sll';
 import { decodeSll2 } from './sll2';
@@ -22,12 +23,8 @@ import { decodeVlan } from './vlan';
 import { decodeVxlan } from './vxlan';
 import { decodeWireguard } from './wireguard';
 
-export interface DecoderOptions {
-  vxlanPorts: readonly number[];
-  genevePorts: readonly number[];
-  /** UDP ports decoded as WireGuard (default 51871, Cilium's). */
-  wireguardPorts?: readonly number[];
-}
+/** UDP ports decoded as VXLAN, Geneve and WireGuard; a kind not given keeps its default (./ports.ts). */
+export type DecoderOptions = PortOptions;
 
 /** First layer for a LINKTYPE_*, or L.NONE when we do not decode that link type. */
 export function linkTypeLayer(linkType: number): L {
@@ -45,7 +42,7 @@ export function linkTypeLayer(linkType: number): L {
 
 export class PacketDecoder {
   readonly ctx: DecodeContext;
-  constructor(opts: DecoderOptions = { vxlanPorts: [8472, 4789], genevePorts: [6081] }) {
+  constructor(opts: DecoderOptions = {}) {
     this.ctx = { ports: new PortTable(opts) };
   }
 
@@ -59,6 +56,27 @@ export class PacketDecoder {
     return true;
   }
 
+  /**
+   * Decodes a decrypted ESP payload after the frame's layers: its entries refer to `payload` (buffer 1 of the
+   * stack), the first layer is the one the ESP trailer's next header names.
+   */
+  decodePlaintext(payload: Buffer, nextHeader: number, st: LayerStack): void {
+    st.bufs[1] = payload;
+    st.cur = 1;
+    st.quoted = false;
+    this.decodeFrom(ipProtoLayer(nextHeader), payload, 0, payload.length, st);
+    st.cur = 0;
+  }
+
+  /**
+   * Decodes the IP packet an integrity-only ESP packet carries readable in the frame itself, at buf[at, end)
+   * (IPv4 or IPv6 by its version nibble).
+   */
+  decodeCarried(buf: Buffer, at: number, end: number, st: LayerStack): void {
+    st.quoted = false;
+    this.decodeFrom(buf[at] >> 4 === 4 ? L.IPV4 : L.IPV6, buf, at, end, st);
+  }
+
   /** Decode layers starting with `type` at buf[off, end), appending to `st` (entries tagged with st.cur). */
   decodeFrom(type: L, buf: Buffer, off: number, end: number, st: LayerStack): void {
     const ctx = this.ctx;
@@ -66,7 +84,7 @@ export class PacketDecoder {
     let o = off;
     let e = end;
     while (t !== L.NONE && t !== L.UNKNOWN) {
-      if (st.count >= 48) { st.truncated = true; return; }
+      if (st.count >= MAX_LAYERS) { st.truncated = true; return; }
       switch (t) {
         case L.ETH: t = decodeEthernet(buf, o, e, st, ctx); break;
         case L.VLAN: t = decodeVlan(buf, o, e, st, ctx); break;

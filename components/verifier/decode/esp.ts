@@ -20,10 +20,7 @@ import { DecodeContext, L, LayerStack } from './layers';
 export const ESP_HEADER_LEN = 8;
 
 export function decodeEsp(buf: Buffer, off: number, end: number, st: LayerStack, _ctx: DecodeContext): L {
-  if (end - off < ESP_HEADER_LEN) {
-    st.truncated = st.truncated || !st.quoted;
-    return L.NONE;
-  }
+  if (end - off < ESP_HEADER_LEN) return st.short();
   st.push(L.ESP, off, end - off, 0);
   st.next = off + ESP_HEADER_LEN;
   st.nextEnd = end;

@@ -16,6 +16,7 @@
  * EtherType <= 1500 is an 802.3 length (LLC follows): not decoded further. 802.1Q / 802.1ad tags are separate
  * layers (./vlan.ts), named through the EtherType table.
  */
+import { macText } from '../net/address-text';
 import { DecodeContext, L, LayerStack, etherTypeLayer } from './layers';
 
 export const ETH_HEADER_LEN = 14;
@@ -31,4 +32,9 @@ export function decodeEthernet(buf: Buffer, off: number, end: number, st: LayerS
   st.nextEnd = end;
   if (type <= 1500) return L.UNKNOWN;
   return etherTypeLayer(type);
+}
+
+/** The Ethernet header at `off` (allocates: for display). */
+export function readEthernet(buf: Buffer, off: number): { dst: string; src: string; type: number } {
+  return { dst: macText(buf, off), src: macText(buf, off + 6), type: buf.readUInt16BE(off + 12) };
 }

@@ -18,38 +18,37 @@ import { DecodeContext, L, LayerStack } from './layers';
 
 export const ICMP_HEADER_LEN = 8;
 
-export function decodeIcmp(buf: Buffer, off: number, end: number, st: LayerStack, _ctx: DecodeContext): L {
-  if (end - off < ICMP_HEADER_LEN) {
-    st.truncated = st.truncated || !st.quoted;
-    return L.NONE;
-  }
+/** ICMP and ICMPv6 differ only in the layer, which types are errors, and the IP version an error quotes. */
+function decodeMessage(buf: Buffer, off: number, end: number, st: LayerStack, v6: boolean): L {
+  if (end - off < ICMP_HEADER_LEN) return st.short();
   const type = buf[off];
-  st.push(L.ICMP, off, ICMP_HEADER_LEN, (type << 8) | buf[off + 1]);
+  st.push(v6 ? L.ICMPV6 : L.ICMP, off, ICMP_HEADER_LEN, (type << 8) | buf[off + 1]);
   st.next = off + ICMP_HEADER_LEN;
   st.nextEnd = end;
   if (st.quoted) return L.NONE; // never decode an error quoting an error
-  if (type === 3 || type === 4 || type === 5 || type === 11 || type === 12) {
-    if (end - st.next < 1) return L.NONE;
-    st.quoted = true;
-    return L.IPV4;
-  }
-  return L.NONE;
+  const error = v6 ? type >= 1 && type <= 4 : type === 3 || type === 4 || type === 5 || type === 11 || type === 12;
+  if (!error || end - st.next < 1) return L.NONE;
+  st.quoted = true;
+  return v6 ? L.IPV6 : L.IPV4;
+}
+
+export function decodeIcmp(buf: Buffer, off: number, end: number, st: LayerStack, _ctx: DecodeContext): L {
+  return decodeMessage(buf, off, end, st, false);
 }
 
 export function decodeIcmpv6(buf: Buffer, off: number, end: number, st: LayerStack, _ctx: DecodeContext): L {
-  if (end - off < ICMP_HEADER_LEN) {
-    st.truncated = st.truncated || !st.quoted;
-    return L.NONE;
-  }
-  const type = buf[off];
-  st.push(L.ICMPV6, off, ICMP_HEADER_LEN, (type << 8) | buf[off + 1]);
-  st.next = off + ICMP_HEADER_LEN;
-  st.nextEnd = end;
-  if (st.quoted) return L.NONE;
-  if (type >= 1 && type <= 4) {
-    if (end - st.next < 1) return L.NONE;
-    st.quoted = true;
-    return L.IPV6;
-  }
-  return L.NONE;
+  return decodeMessage(buf, off, end, st, true);
+}
+
+export interface IcmpHeader {
+  type: number;
+  code: number;
+  /** Identifier and sequence number: meaningful for echo request and reply only. */
+  id: number;
+  seq: number;
+}
+
+/** The ICMP or ICMPv6 header at `off` (the same 8-octet shape; allocates: for display). */
+export function readIcmp(buf: Buffer, off: number): IcmpHeader {
+  return { type: buf[off], code: buf[off + 1], id: buf.readUInt16BE(off + 4), seq: buf.readUInt16BE(off + 6) };
 }

@@ -1,4 +1,5 @@
-export { DEFAULT_WIREGUARD_PORTS, L, LAYER_NAMES, LINKTYPE, LayerStack, PortTable, MAX_LAYERS } from './layers';
+export { L, LAYER_NAMES, LINKTYPE, LayerStack, MAX_LAYERS } from './layers';
+export * from './ports';
 export type { DecodeContext, Decoder } from './layers';
 export { PacketDecoder, linkTypeLayer } from './decoder';
 export type { DecoderOptions } from './decoder';

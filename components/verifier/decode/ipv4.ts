@@ -24,33 +24,22 @@
  *   is pushed as IPv4 + FRAG and not decoded further (`st.fragment` is set so the caller can count it).
  * - `aux` = the protocol field.
  */
+import { ipv4Text } from '../net/address-text';
 import { DecodeContext, L, LayerStack, ipProtoLayer } from './layers';
 
 export const IPV4_MIN_HEADER_LEN = 20;
 
 export function decodeIpv4(buf: Buffer, off: number, end: number, st: LayerStack, _ctx: DecodeContext): L {
   const avail = end - off;
-  if (avail < IPV4_MIN_HEADER_LEN) {
-    st.truncated = st.truncated || !st.quoted;
-    return L.NONE;
-  }
+  if (avail < IPV4_MIN_HEADER_LEN) return st.short();
   const vihl = buf[off];
   const ihl = (vihl & 0x0f) << 2;
-  if (vihl >> 4 !== 4 || ihl < IPV4_MIN_HEADER_LEN) {
-    st.malformed = true;
-    return L.NONE;
-  }
-  if (avail < ihl) {
-    st.truncated = st.truncated || !st.quoted;
-    return L.NONE;
-  }
+  if (vihl >> 4 !== 4 || ihl < IPV4_MIN_HEADER_LEN) return st.bad();
+  if (avail < ihl) return st.short();
   const total = (buf[off + 2] << 8) | buf[off + 3];
   let pktEnd = end;
   if (total !== 0) {
-    if (total < ihl) {
-      st.malformed = true;
-      return L.NONE;
-    }
+    if (total < ihl) return st.bad();
     if (total <= avail) pktEnd = off + total;
     else if (!st.quoted) st.truncated = true;
   }
@@ -65,4 +54,29 @@ export function decodeIpv4(buf: Buffer, off: number, end: number, st: LayerStack
     return L.NONE;
   }
   return ipProtoLayer(proto);
+}
+
+/** Source address of the IPv4 header at `off`, as an unsigned 32-bit number (no allocation: for flow keys). */
+export function ipv4Src(buf: Buffer, off: number): number {
+  return buf.readUInt32BE(off + 12);
+}
+
+/** Destination address of the IPv4 header at `off`, as an unsigned 32-bit number. */
+export function ipv4Dst(buf: Buffer, off: number): number {
+  return buf.readUInt32BE(off + 16);
+}
+
+/** Total Length of the IPv4 header at `off` (0: the rest of the frame, see above). */
+export function ipv4TotalLength(buf: Buffer, off: number): number {
+  return buf.readUInt16BE(off + 2);
+}
+
+export interface Ipv4Header { totalLength: number; id: number; ttl: number; protocol: number; src: string; dst: string }
+
+/** The IPv4 header at `off` (allocates: for display). */
+export function readIpv4(buf: Buffer, off: number): Ipv4Header {
+  return {
+    totalLength: ipv4TotalLength(buf, off), id: buf.readUInt16BE(off + 4), ttl: buf[off + 8], protocol: buf[off + 9],
+    src: ipv4Text(ipv4Src(buf, off)), dst: ipv4Text(ipv4Dst(buf, off)),
+  };
 }

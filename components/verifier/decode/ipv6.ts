@@ -25,20 +25,15 @@
  * A fragment header with offset != 0 is a later fragment: IPv6 + FRAG pushed, not decoded further.
  * Payload Length 0 (jumbogram / GSO) means "the rest of the frame".
  */
+import { ipv6Text } from '../net/address-text';
 import { DecodeContext, L, LayerStack, ipProtoLayer } from './layers';
 
 export const IPV6_HEADER_LEN = 40;
 
 export function decodeIpv6(buf: Buffer, off: number, end: number, st: LayerStack, _ctx: DecodeContext): L {
   const avail = end - off;
-  if (avail < IPV6_HEADER_LEN) {
-    st.truncated = st.truncated || !st.quoted;
-    return L.NONE;
-  }
-  if (buf[off] >> 4 !== 6) {
-    st.malformed = true;
-    return L.NONE;
-  }
+  if (avail < IPV6_HEADER_LEN) return st.short();
+  if (buf[off] >> 4 !== 6) return st.bad();
   const plen = (buf[off + 4] << 8) | buf[off + 5];
   let pktEnd = end;
   if (plen !== 0) {
@@ -90,6 +85,24 @@ export function decodeIpv6(buf: Buffer, off: number, end: number, st: LayerStack
 /** An extension header runs past the data: keep the fixed header (addresses survive), mark truncation. */
 function ipv6Short(st: LayerStack, off: number, nh: number): L {
   st.push(L.IPV6, off, IPV6_HEADER_LEN, nh);
-  st.truncated = st.truncated || !st.quoted;
-  return L.NONE;
+  return st.short();
+}
+
+/** Offsets of the 16-octet source and destination addresses in the fixed header. */
+export const IPV6_SRC = 8;
+export const IPV6_DST = 24;
+
+/** Payload Length of the IPv6 header at `off` (0: the rest of the frame, see above). */
+export function ipv6PayloadLength(buf: Buffer, off: number): number {
+  return buf.readUInt16BE(off + 4);
+}
+
+export interface Ipv6Header { payloadLength: number; nextHeader: number; hopLimit: number; src: string; dst: string }
+
+/** The fixed IPv6 header at `off` (allocates: for display). */
+export function readIpv6(buf: Buffer, off: number): Ipv6Header {
+  return {
+    payloadLength: ipv6PayloadLength(buf, off), nextHeader: buf[off + 6], hopLimit: buf[off + 7],
+    src: ipv6Text(buf, off + IPV6_SRC), dst: ipv6Text(buf, off + IPV6_DST),
+  };
 }

@@ -8,7 +8,10 @@
  *   layer through the tables below. No decoder imports another; the dispatch lives in ./decoder.ts.
  * - The stack is a set of typed arrays reused for every frame, so an outer and an inner IPv4 both survive and
  *   nothing is allocated per frame. Short data never throws: the decoder sets `st.truncated` and stops.
+ * - Which UDP port names which layer is ./ports.ts: the one table of default ports.
  */
+import type { PortTable } from './ports';
+
 
 /** Layer type numbers (small integers: they index arrays and pack into path keys, 5 bits each). */
 export enum L {
@@ -86,28 +89,6 @@ export function geneveProtoLayer(t: number): L {
   return t === 0x6558 ? L.ETH : etherTypeLayer(t);
 }
 
-/** Cilium's WireGuard port (Wireshark's default is 51820, the port of wg-quick examples). */
-export const DEFAULT_WIREGUARD_PORTS: readonly number[] = [51871];
-
-/**
- * UDP port -> layer, configurable per decoder (VXLAN ports 8472 + 4789, Geneve 6081, ESP-in-UDP 4500, WireGuard
- * 51871). On a port given twice, the later kind wins: VXLAN over Geneve over WireGuard over ESP-in-UDP.
- */
-export class PortTable {
-  readonly byPort = new Uint8Array(65536);
-  constructor(opts: { vxlanPorts: readonly number[]; genevePorts: readonly number[]; espInUdpPorts?: readonly number[];
-    wireguardPorts?: readonly number[] }) {
-    for (const p of opts.espInUdpPorts ?? [4500]) this.set(p, L.ESP);
-    for (const p of opts.wireguardPorts ?? DEFAULT_WIREGUARD_PORTS) this.set(p, L.WIREGUARD);
-    for (const p of opts.genevePorts) this.set(p, L.GENEVE);
-    for (const p of opts.vxlanPorts) this.set(p, L.VXLAN);
-  }
-  private set(port: number, layer: L): void {
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`UDP port ${port} is not 1..65535`);
-    this.byPort[port] = layer;
-  }
-}
-
 /** Maximum layers per frame (after that the frame is marked truncated: a loop of encapsulations). */
 export const MAX_LAYERS = 48;
 
@@ -162,6 +143,26 @@ export class LayerStack {
     this.src[i] = this.cur;
     this.count = i + 1;
     return true;
+  }
+
+  /**
+   * A header runs past the data: marks truncation and stops (returns L.NONE). Inside the IP packet an ICMP error
+   * quotes, short lengths are the quote's, not the capture's, and are not truncation.
+   */
+  short(): L {
+    if (!this.quoted) this.truncated = true;
+    return L.NONE;
+  }
+
+  /** A header field is impossible (IPv4 IHL < 5, a version that is not the layer's): marks it and stops. */
+  bad(): L {
+    this.malformed = true;
+    return L.NONE;
+  }
+
+  /** The decrypted ESP payload being decoded into this stack (buffer 1; see PacketDecoder.decodePlaintext). */
+  get plaintext(): Buffer {
+    return this.bufs[1];
   }
 
   /** Index of the first entry of a type at or after `from`, or -1. */

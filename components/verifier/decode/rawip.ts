@@ -19,6 +19,5 @@ export function decodeRawIp(buf: Buffer, off: number, end: number, st: LayerStac
   const v = buf[off] >> 4;
   if (v === 4) return L.IPV4;
   if (v === 6) return L.IPV6;
-  st.malformed = true;
-  return L.NONE;
+  return st.bad();
 }

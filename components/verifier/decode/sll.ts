@@ -32,3 +32,8 @@ export function decodeSll(buf: Buffer, off: number, end: number, st: LayerStack,
   st.nextEnd = end;
   return etherTypeLayer(proto);
 }
+
+/** The SLL header at `off` (allocates: for display). */
+export function readSll(buf: Buffer, off: number): { packetType: number; protocol: number } {
+  return { packetType: buf.readUInt16BE(off), protocol: buf.readUInt16BE(off + 14) };
+}

@@ -34,3 +34,8 @@ export function decodeSll2(buf: Buffer, off: number, end: number, st: LayerStack
   st.nextEnd = end;
   return etherTypeLayer(proto);
 }
+
+/** The SLL2 header at `off` (allocates: for display). */
+export function readSll2(buf: Buffer, off: number): { protocol: number; ifindex: number; packetType: number } {
+  return { protocol: buf.readUInt16BE(off), ifindex: buf.readInt32BE(off + 4), packetType: buf[off + 10] };
+}

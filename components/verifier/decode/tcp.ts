@@ -28,23 +28,32 @@ export const TCP_MIN_HEADER_LEN = 20;
 
 export function decodeTcp(buf: Buffer, off: number, end: number, st: LayerStack, _ctx: DecodeContext): L {
   const avail = end - off;
-  if (avail < TCP_MIN_HEADER_LEN) {
-    st.truncated = st.truncated || !st.quoted;
-    return L.NONE;
-  }
+  if (avail < TCP_MIN_HEADER_LEN) return st.short();
   const hl = (buf[off + 12] >> 4) << 2;
-  if (hl < TCP_MIN_HEADER_LEN) {
-    st.malformed = true;
-    return L.NONE;
-  }
-  if (avail < hl) {
-    st.truncated = st.truncated || !st.quoted;
-    return L.NONE;
-  }
+  if (hl < TCP_MIN_HEADER_LEN) return st.bad();
+  if (avail < hl) return st.short();
   const dport = (buf[off + 2] << 8) | buf[off + 3];
   st.push(L.TCP, off, hl, dport);
   st.next = off + hl;
   st.nextEnd = end;
   if (end - (off + hl) <= 0) return L.NONE;
   return L.HTTP;
+}
+
+export interface TcpHeader {
+  srcPort: number;
+  dstPort: number;
+  seq: number;
+  ack: number;
+  /** The nine flag bits, FIN (0x001) up to AE (0x100, RFC 9768). */
+  flags: number;
+  window: number;
+}
+
+/** The TCP header at `off` (allocates: for display). */
+export function readTcp(buf: Buffer, off: number): TcpHeader {
+  return {
+    srcPort: buf.readUInt16BE(off), dstPort: buf.readUInt16BE(off + 2), seq: buf.readUInt32BE(off + 4), ack: buf.readUInt32BE(off + 8),
+    flags: ((buf[off + 12] & 0x01) << 8) | buf[off + 13], window: buf.readUInt16BE(off + 14),
+  };
 }

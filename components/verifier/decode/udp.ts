@@ -21,10 +21,7 @@ export const UDP_HEADER_LEN = 8;
 
 export function decodeUdp(buf: Buffer, off: number, end: number, st: LayerStack, ctx: DecodeContext): L {
   const avail = end - off;
-  if (avail < UDP_HEADER_LEN) {
-    st.truncated = st.truncated || !st.quoted;
-    return L.NONE;
-  }
+  if (avail < UDP_HEADER_LEN) return st.short();
   const sport = (buf[off] << 8) | buf[off + 1];
   const dport = (buf[off + 2] << 8) | buf[off + 3];
   const ulen = (buf[off + 4] << 8) | buf[off + 5];
@@ -45,4 +42,9 @@ export function decodeUdp(buf: Buffer, off: number, end: number, st: LayerStack,
     if (n < 8) return L.UNKNOWN;
   }
   return next;
+}
+
+/** The UDP header at `off` (allocates: for display). */
+export function readUdp(buf: Buffer, off: number): { srcPort: number; dstPort: number; length: number } {
+  return { srcPort: buf.readUInt16BE(off), dstPort: buf.readUInt16BE(off + 2), length: buf.readUInt16BE(off + 4) };
 }

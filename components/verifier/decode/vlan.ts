@@ -27,3 +27,19 @@ export function decodeVlan(buf: Buffer, off: number, end: number, st: LayerStack
   if (type <= 1500) return L.UNKNOWN;
   return etherTypeLayer(type);
 }
+
+export interface VlanTag {
+  /** The tag protocol identifier: the EtherType just before the tag (0x8100 802.1Q, 0x88a8 802.1ad). */
+  tpid: number;
+  priority: number;
+  dei: number;
+  id: number;
+  /** The EtherType after the tag. */
+  type: number;
+}
+
+/** The tag at `off` (allocates: for display). */
+export function readVlan(buf: Buffer, off: number): VlanTag {
+  const tci = buf.readUInt16BE(off);
+  return { tpid: buf.readUInt16BE(off - 2), priority: tci >> 13, dei: (tci >> 12) & 1, id: tci & 0x0fff, type: buf.readUInt16BE(off + 2) };
+}

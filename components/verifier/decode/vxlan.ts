@@ -16,13 +16,15 @@ import { DecodeContext, L, LayerStack } from './layers';
 export const VXLAN_HEADER_LEN = 8;
 
 export function decodeVxlan(buf: Buffer, off: number, end: number, st: LayerStack, _ctx: DecodeContext): L {
-  if (end - off < VXLAN_HEADER_LEN) {
-    st.truncated = st.truncated || !st.quoted;
-    return L.NONE;
-  }
+  if (end - off < VXLAN_HEADER_LEN) return st.short();
   const vni = (buf[off + 4] << 16) | (buf[off + 5] << 8) | buf[off + 6];
   st.push(L.VXLAN, off, VXLAN_HEADER_LEN, vni);
   st.next = off + VXLAN_HEADER_LEN;
   st.nextEnd = end;
   return L.ETH;
+}
+
+/** The VXLAN header at `off` (allocates: for display). */
+export function readVxlan(buf: Buffer, off: number): { flags: number; vni: number } {
+  return { flags: buf.readUInt16BE(off), vni: buf.readUIntBE(off + 4, 3) };
 }

@@ -90,3 +90,8 @@ export function wgCounter(buf: Buffer, off: number, len: number): number {
   if (len < WG_TRANSPORT_HEADER_LEN) return -1;
   return buf.readUInt32LE(off + 8) + buf.readUInt32LE(off + 12) * 0x100000000;
 }
+
+/** Counter of a transport message (needs 16 octets) as an exact 64-bit value, for display. */
+export function wgCounterExact(buf: Buffer, off: number): bigint {
+  return buf.readBigUInt64LE(off + 8);
+}

@@ -1,119 +1,14 @@
 /**
- * A tiny packet builder for the proof and lab command tests: the traffic the lab makes (ICMP echo with the
- * nonce as `ping -p` pattern, an HTTP GET carrying the nonce) between two pods on two nodes, either in
- * cleartext VXLAN (lab:encryption none) or inside ESP as Cilium >= 1.18 sends it (outer node -> node IP
- * protocol 50; decrypted: node -> node UDP 8472 VXLAN, Ethernet, pod -> pod), encrypted with AES-GCM
- * (RFC 4106) by node:crypto. The matching `ip xfrm state` text lets the verifier decrypt it.
- * Written here, independently of the verifier's code, so the tests do not check it against itself.
+ * The lab's traffic for the proof and lab command tests (ICMP echo with the nonce as `ping -p` pattern, an HTTP
+ * GET carrying the nonce) between two pods on two nodes, either in cleartext VXLAN (lab:encryption none) or
+ * inside ESP as Cilium >= 1.18 sends it (outer node -> node IP protocol 50; decrypted: node -> node UDP 8472
+ * VXLAN, Ethernet, pod -> pod), built from the shared frame builders (test/helpers/packets.ts). The matching
+ * `ip xfrm state` text lets the verifier decrypt it.
  */
-import * as crypto from 'crypto';
-import * as fs from 'fs';
-import { pcapFile } from '../../verifier/capture/writer';
+import { espGcm, ethernet, httpGet, icmpEcho, ipv4, tcp, udp, vxlan, writePcap } from '../../helpers/packets';
 import { xfrmStatesText, type XfrmSa } from '../../helpers/xfrm';
 
-function ip4(a: string): Buffer {
-  return Buffer.from(a.split('.').map(Number));
-}
-
-function checksum(b: Buffer): number {
-  let s = 0;
-  for (let i = 0; i + 1 < b.length; i += 2) s += b.readUInt16BE(i);
-  if (b.length % 2) s += b[b.length - 1] << 8;
-  while (s >> 16) s = (s & 0xffff) + (s >> 16);
-  return ~s & 0xffff;
-}
-
-export function ethernet(payload: Buffer, type = 0x0800, src = '02:00:00:00:00:01', dst = '02:00:00:00:00:02'): Buffer {
-  const mac = (m: string) => Buffer.from(m.split(':').map((x) => parseInt(x, 16)));
-  const t = Buffer.alloc(2);
-  t.writeUInt16BE(type);
-  return Buffer.concat([mac(dst), mac(src), t, payload]);
-}
-
-let ipId = 1;
-export function ipv4(src: string, dst: string, proto: number, payload: Buffer, ttl = 64): Buffer {
-  const h = Buffer.alloc(20);
-  h[0] = 0x45;
-  h.writeUInt16BE(20 + payload.length, 2);
-  h.writeUInt16BE(ipId++ & 0xffff, 4);
-  h.writeUInt16BE(0x4000, 6);
-  h[8] = ttl;
-  h[9] = proto;
-  ip4(src).copy(h, 12);
-  ip4(dst).copy(h, 16);
-  h.writeUInt16BE(checksum(h), 10);
-  return Buffer.concat([h, payload]);
-}
-
-export function udp(sport: number, dport: number, payload: Buffer): Buffer {
-  const h = Buffer.alloc(8);
-  h.writeUInt16BE(sport, 0);
-  h.writeUInt16BE(dport, 2);
-  h.writeUInt16BE(8 + payload.length, 4);
-  return Buffer.concat([h, payload]); // checksum 0: allowed for IPv4 UDP
-}
-
-export function vxlan(vni: number, innerFrame: Buffer): Buffer {
-  const h = Buffer.alloc(8);
-  h[0] = 0x08;
-  h.writeUIntBE(vni, 4, 3);
-  return Buffer.concat([h, innerFrame]);
-}
-
-/** ICMP echo request/reply whose data is what `ping -s 64 -p HEX` sends: 16 bytes of timestamp, then the
- *  16-byte pattern repeated. */
-export function icmpEcho(type: 8 | 0, id: number, seq: number, nonce: string): Buffer {
-  const data = Buffer.alloc(64);
-  data.writeUInt32LE(1_700_000_000 + seq, 0);
-  const pat = Buffer.from(nonce, 'ascii');
-  for (let i = 16; i < 64; i++) data[i] = pat[(i - 16) % pat.length];
-  const h = Buffer.alloc(8);
-  h[0] = type;
-  h.writeUInt16BE(id, 4);
-  h.writeUInt16BE(seq, 6);
-  const msg = Buffer.concat([h, data]);
-  msg.writeUInt16BE(checksum(msg), 2);
-  return msg;
-}
-
-export function tcp(sport: number, dport: number, seq: number, payload: Buffer, flags = 0x18): Buffer {
-  const h = Buffer.alloc(20);
-  h.writeUInt16BE(sport, 0);
-  h.writeUInt16BE(dport, 2);
-  h.writeUInt32BE(seq, 4);
-  h.writeUInt32BE(1, 8);
-  h[12] = 5 << 4;
-  h[13] = flags;
-  h.writeUInt16BE(64240, 14);
-  return Buffer.concat([h, payload]);
-}
-
-export function httpGet(host: string, nonce: string, i: number): Buffer {
-  return Buffer.from(`GET /echo?msg=${nonce}&i=${i} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: curl/8.7.1\r\nAccept: */*\r\nX-Lab-Nonce: ${nonce}\r\n\r\n`);
-}
-
-/** RFC 4106 ESP: SPI, seq, 8-byte IV, AES-GCM(payload | padding | pad length | next header), 16-byte ICV. */
-export function espGcm(spi: number, seq: number, key20: Buffer, inner: Buffer, nextHeader: number): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(spi >>> 0, 0);
-  head.writeUInt32BE(seq >>> 0, 4);
-  const iv = Buffer.alloc(8);
-  iv.writeUInt32BE(seq, 4);
-  const padLen = (4 - ((inner.length + 2) % 4)) % 4;
-  const pad = Buffer.from(Array.from({ length: padLen }, (_, i) => i + 1));
-  const plain = Buffer.concat([inner, pad, Buffer.from([padLen, nextHeader])]);
-  const c = crypto.createCipheriv('aes-128-gcm', key20.subarray(0, 16), Buffer.concat([key20.subarray(16, 20), iv]), {
-    authTagLength: 16,
-  });
-  c.setAAD(head);
-  const ct = Buffer.concat([c.update(plain), c.final()]);
-  return Buffer.concat([head, iv, ct, c.getAuthTag()]);
-}
-
-export function writePcap(file: string, frames: Buffer[]): void {
-  const records = frames.map((data, i) => ({ sec: 1_700_000_000 + i, sub: i * 1000, data }));
-  fs.writeFileSync(file, pcapFile({ le: true, network: 1 /* LINKTYPE_ETHERNET */, records }));
-}
+export { writePcap };
 
 export interface LabTraffic {
   nonce: string;

@@ -4,30 +4,22 @@
  * runVerification/judge, wrapped in the outputs a stack exports. WireGuard: the router sees UDP 51871 between the
  * node IPs carrying transport-data messages (type 4, WireGuard whitepaper section 5.4.6) with opaque payloads.
  */
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { VERIFICATION_SCHEMA_VERSION } from '../../../components/labcli/verification';
 import { expectationsFor, runVerification } from '../../../components/proof/verification';
 import { verifyCapture } from '../../../components/verifier';
-import { cleartextCapture, DEFAULT_TRAFFIC as T, encryptedCapture, ethernet, ipv4, udp, writePcap, xfrmStateText } from '../../proof/helpers/pcap';
+import { ethernet, ipv4, udp, wireguardTransport, writePcap } from '../../helpers/packets';
+import { cleartextCapture, DEFAULT_TRAFFIC as T, encryptedCapture, xfrmStateText } from '../../proof/helpers/pcap';
 
 export type StackName = 'unencrypted' | 'ipsec' | 'wireguard';
-
-/** WireGuard transport data: type 4, 3 reserved, receiver index (LE), counter (LE 64), ciphertext (padded to 16 octets) + 16-byte tag. */
-function wgTransport(receiver: number, counter: number, plainLen: number): Buffer {
-  const h = Buffer.alloc(16);
-  h[0] = 4;
-  h.writeUInt32LE(receiver, 4);
-  h.writeBigUInt64LE(BigInt(counter), 8);
-  return Buffer.concat([h, crypto.randomBytes(plainLen + 16)]);
-}
 
 export function wireguardCapture(file: string): void {
   const frames: Buffer[] = [];
   for (let i = 0; i < 12; i++) {
     const fromClient = i % 2 === 0;
     const [src, dst] = fromClient ? [T.node1, T.node2] : [T.node2, T.node1];
-    frames.push(ethernet(ipv4(src, dst, 17, udp(51871, 51871, wgTransport(fromClient ? 0x1111 : 0x2222, i >> 1, 96 + (i % 4) * 48)))));
+    frames.push(ethernet(ipv4(src, dst, 17, udp(51871, 51871, wireguardTransport(fromClient ? 0x1111 : 0x2222, i >> 1, 96 + (i % 4) * 48)))));
   }
   writePcap(file, frames);
 }
@@ -42,7 +34,7 @@ export async function recordStack(dir: string, stack: StackName): Promise<Record
     const report = await verifyCapture(abs, { podCidrs: ['10.0.0.0/8'], nonce: T.nonce });
     const pass = report.verdict === 'encrypted';
     return { encryption: 'wireguard', capturePath: rel,
-      verification: JSON.parse(JSON.stringify({ ...report, pass, failures: pass ? [] : [`verdict is ${report.verdict}, expected encrypted`], capturePath: rel })) };
+      verification: JSON.parse(JSON.stringify({ schemaVersion: VERIFICATION_SCHEMA_VERSION, ...report, pass, failures: pass ? [] : [`verdict is ${report.verdict}, expected encrypted`], capturePath: rel })) };
   }
   const encryption = stack === 'ipsec' ? 'ipsec' : 'none';
   (encryption === 'ipsec' ? encryptedCapture : cleartextCapture)(abs);

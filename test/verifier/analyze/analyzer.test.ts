@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import { Analyzer, AnalyzerOptions, FrameFacts, MAX_TRACKED_FLOWS } from '../../../components/verifier/analyze/analyzer';
 import type { CaptureSummary, Frame } from '../../../components/verifier/capture/types';
 import { parseXfrmState } from '../../../components/verifier/crypto/xfrm';
-import { formatReport } from '../../../components/verifier/format';
+import { formatReport } from '../../../components/verifier-cli/formatters/text';
 import type { Report } from '../../../components/verifier/report';
 import * as F from '../decode/frames';
 import * as K from '../decode/kernel-frames';

@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import { readCapture } from '../../../components/verifier/capture';
-import { pcapHeader, pcapRecord, payload } from './writer';
+import { pcapHeader, pcapRecord, payload } from '../../helpers/pcap-writer';
 
 async function main(): Promise<void> {
   const file = process.argv[2] ?? '/tmp/reader-bench.pcap';

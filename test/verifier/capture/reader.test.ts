@@ -8,7 +8,7 @@ import * as zlib from 'node:zlib';
 import { CaptureError, CaptureSummary, Frame, readCapture } from '../../../components/verifier/capture';
 import {
   block, epb, idb, isb, payload, pb, pcapFile, PcapFlavour, pcapHeader, pcapRecord, shb, spb,
-} from './writer';
+} from '../../helpers/pcap-writer';
 
 interface Got {
   index: number; linkType: number; data: Buffer; caplen: number; origLen: number; tsSec: number; tsNsec: number;

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { espSaLines, writeWiresharkConfig } from '../../../components/verifier/crypto/wireshark';
 import * as F from '../decode/frames';
-import { pcapFile } from '../capture/writer';
+import { pcapFile } from '../../helpers/pcap-writer';
 
 function pcap(frames: F.TestFrame[]): Buffer {
   return pcapFile({ le: true, snaplen: 65535, records: frames.map((f, i) => ({ sec: 1700000000 + i, sub: 0, data: F.bytes(f) })) });

@@ -5,7 +5,8 @@
 import * as assert from 'node:assert/strict';
 import { PacketDecoder } from '../../../components/verifier/decode/decoder';
 import { espSeq, espSpi } from '../../../components/verifier/decode/esp';
-import { L, LAYER_NAMES, LayerStack, MAX_LAYERS, PortTable } from '../../../components/verifier/decode/layers';
+import { L, LAYER_NAMES, LayerStack, MAX_LAYERS } from '../../../components/verifier/decode/layers';
+import { PortTable } from '../../../components/verifier/decode/ports';
 import * as F from './frames';
 import * as K from './kernel-frames';
 

@@ -315,10 +315,10 @@ export function tmpDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-/** The CLI's own code path (components/verifier/cli.ts `execute`) in this process, output captured. */
+/** The CLI's own code path (components/verifier-cli/cli.ts `execute`) in this process, output captured. */
 export async function runCliInProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const cli = require('../../../components/verifier/cli') as { execute: (argv: string[], io: unknown) => Promise<number> };
+  const cli = require('../../../components/verifier-cli/cli') as { execute: (argv: string[], io: unknown) => Promise<number> };
   let stdout = '';
   let stderr = '';
   const io = {

@@ -1,11 +1,15 @@
 /**
- * The human-readable summary the CLI prints by default: the verdict and why first, then what was seen (ESP SAs,
- * cleartext pod flows, nonce, decryption), then warnings. Plain text, no colours, stable line order.
+ * The text formatter, the CLI's default output: the verdict and why first, then what was seen (ESP SAs, cleartext
+ * pod flows, nonce, decryption), then warnings, then one representative frame per class as tshark -V prints it
+ * (layer lines and the fields people look for) with the payload bytes and the nonce marked: what a terminal user
+ * would otherwise open Wireshark for. Plain text, no colours, stable line order.
  */
-import { isoTime } from './report';
-import type { Report } from './report';
-
-export { isoTime };
+import { CLASS_LABEL, type TrafficClass } from '../../report/evidence';
+import { sampleDissections } from '../../report/page';
+import { dissectionText } from '../../report/text';
+import type { PortOptions } from '../../verifier/decode/ports';
+import { isoTime } from '../../verifier/report';
+import type { Report } from '../../verifier/report';
 
 function n(x: number): string {
   return x.toLocaleString('en-US');
@@ -108,4 +112,23 @@ export function formatReport(r: Report): string {
     for (const w of r.warnings) out.push(`  - ${w}`);
   }
   return out.join('\n') + '\n';
+}
+
+/** The representative frames of the report's samples, dissected (empty when it has none). */
+export function frameExcerpt(report: Report, opts: PortOptions & { hexLimit?: number } = {}): string {
+  const ds = sampleDissections(report, opts);
+  if (ds.length === 0) return '';
+  const out: string[] = ['representative frames:'];
+  for (const { sample, dissection } of ds) {
+    out.push(`  ${CLASS_LABEL[sample.class as TrafficClass] ?? sample.class}:`);
+    for (const l of dissectionText(dissection, { hexLimit: opts.hexLimit ?? 64, compact: true })) out.push(l === '' ? '' : `    ${l}`);
+    out.push('');
+  }
+  return out.join('\n');
+}
+
+/** The summary and, when the report carries samples, the frame excerpt; `ports` decode the samples as the run did. */
+export function formatText(report: Report, ports: PortOptions = {}): string {
+  const excerpt = frameExcerpt(report, ports);
+  return formatReport(report) + (excerpt ? `\n${excerpt}` : '');
 }

@@ -1,10 +1,10 @@
 /**
  * The verifier CLI: exit codes 0/1/2 through the real bin (bin/cilium-ipsec-verify.js running the build in
  * build/verify, as users run it), one stderr line per unusable input or option (never a stack trace), --json /
- * --frames output shapes, --help generated from the option table, --version, the build's staleness check, and
- * the rule that nothing under components/verifier imports @pulumi/*.
+ * --frames output shapes, --help generated from the option table, --version, and the build's source stamp (the
+ * staleness check).
  *
- * Captures are built here byte by byte (test/verifier/capture/writer.ts), frames too:
+ * Captures are built here byte by byte (test/helpers/pcap-writer.ts), frames too (test/helpers/packets.ts):
  *   Ethernet(dst 02:..:02, src 02:..:01, 0x0800) / IPv4(ihl 5, ttl 64, proto, checksum) / payload
  *   ESP payload: SPI(4) seq(4) IV(8) ciphertext(pseudo-random, not NULL-looking) ICV(16)
  */
@@ -13,45 +13,14 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { execute, OPTIONS, optionLabel, PARSE_ARGS_OPTIONS } from '../../components/verifier/cli';
+import { execute, OPTIONS, optionLabel, PARSE_ARGS_OPTIONS } from '../../components/verifier-cli/cli';
 import { DEFAULT_GENEVE_PORTS, DEFAULT_POD_CIDRS, DEFAULT_VXLAN_PORTS } from '../../components/verifier';
-import { pcapFile, pcapHeader, pcapRecord, payload, PcapRecord } from './capture/writer';
+import { espOpaque, ethernet, icmpEcho, ipv4 } from '../helpers/packets';
+import { pcapFile, pcapHeader, pcapRecord, payload, PcapRecord } from '../helpers/pcap-writer';
 import { xfrmStateText } from '../helpers/xfrm';
 
 import { REPO_ROOT as REPO } from '../../components/repo';
 let dir: string;
-
-function ipv4(src: string, dst: string, proto: number, body: Buffer): Buffer {
-  const h = Buffer.alloc(20);
-  h[0] = 0x45;
-  h.writeUInt16BE(20 + body.length, 2);
-  h.writeUInt16BE(0x1234, 4);
-  h[8] = 64;
-  h[9] = proto;
-  src.split('.').forEach((o, i) => { h[12 + i] = Number(o); });
-  dst.split('.').forEach((o, i) => { h[16 + i] = Number(o); });
-  let sum = 0;
-  for (let i = 0; i < 20; i += 2) sum += h.readUInt16BE(i);
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  h.writeUInt16BE(~sum & 0xffff, 10);
-  return Buffer.concat([h, body]);
-}
-
-function eth(ip: Buffer): Buffer {
-  return Buffer.concat([Buffer.from('020000000002020000000001', 'hex'), Buffer.from([0x08, 0x00]), ip]);
-}
-
-function icmpEcho(seq: number, text: string): Buffer {
-  const b = Buffer.concat([Buffer.from([8, 0, 0, 0, 0, 1, 0, seq]), Buffer.from(text)]);
-  return b;
-}
-
-function esp(spi: number, seq: number, n: number): Buffer {
-  const h = Buffer.alloc(8);
-  h.writeUInt32BE(spi, 0);
-  h.writeUInt32BE(seq, 4);
-  return Buffer.concat([h, payload(8 + n + 16, spi * 1000 + seq)]);
-}
 
 function recs(frames: Buffer[]): PcapRecord[] {
   return frames.map((data, i) => ({ sec: 1700000000 + i, sub: i, data }));
@@ -64,11 +33,11 @@ const NODE_A = '192.168.211.128';
 const NODE_B = '192.168.44.128';
 
 function cleartextFrames(): Buffer[] {
-  return [1, 2, 3].map((s) => eth(ipv4(POD_A, POD_B, 1, icmpEcho(s, `ping ${NONCE}`))));
+  return [1, 2, 3].map((s) => ethernet(ipv4(POD_A, POD_B, 1, icmpEcho(8, 1, s, NONCE))));
 }
 
 function espFrames(): Buffer[] {
-  return [7, 8, 9, 10].map((s) => eth(ipv4(NODE_A, NODE_B, 50, esp(3, s, 64 + s))));
+  return [7, 8, 9, 10].map((s) => ethernet(ipv4(NODE_A, NODE_B, 50, espOpaque(3, s, 64 + s))));
 }
 
 const files: Record<string, string> = {};
@@ -268,7 +237,7 @@ describe('verifier build (build/verify and its source stamp)', function () {
   before(() => {
     tree = fs.mkdtempSync(path.join(os.tmpdir(), 'verifier-build-'));
     for (const f of ['package.json', 'tsconfig.json', 'tsconfig.verify.json', 'bin', 'scripts/verify.ts',
-      'scripts/verify-build.js', 'components/verifier', 'components/report']) {
+      'scripts/verify-build.js', 'components/verifier', 'components/verifier-cli', 'components/report']) {
       fs.cpSync(path.join(REPO, f), path.join(tree, f), { recursive: true });
     }
     fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(tree, 'node_modules'));
@@ -291,7 +260,7 @@ describe('verifier build (build/verify and its source stamp)', function () {
   it('an edited source: refused with VERIFY_NO_REBUILD=1, else rebuilt and the edit runs; a touch alone rebuilds nothing', () => {
     const bin = path.join(tree, 'bin', 'cilium-ipsec-verify.js');
     ensureBuilt(tree);
-    const src = path.join(tree, 'components', 'verifier', 'cli.ts');
+    const src = path.join(tree, 'components', 'verifier-cli', 'cli.ts');
     const later = new Date(Date.now() + 60000);
     fs.utimesSync(src, later, later);
     const touched = cli(['--version'], bin);
@@ -318,7 +287,7 @@ describe('verifier build (build/verify and its source stamp)', function () {
   it('a source that does not compile: exit 2 with one line, never the old build', () => {
     const bin = path.join(tree, 'bin', 'cilium-ipsec-verify.js');
     ensureBuilt(tree);
-    const src = path.join(tree, 'components', 'verifier', 'format.ts');
+    const src = path.join(tree, 'components', 'verifier-cli', 'formatters', 'text.ts');
     const before = fs.readFileSync(src, 'utf8');
     fs.writeFileSync(src, `${before}\nexport const broken: number = 'text';\n`);
     try {
@@ -326,7 +295,7 @@ describe('verifier build (build/verify and its source stamp)', function () {
       assert.equal(r.code, 2);
       const lines = r.stderr.split('\n').filter((l) => l !== '');
       assert.equal(lines.length, 2, r.stderr);
-      assert.match(lines[1], /^verify: the build failed \(.*format\.ts.*\); run: npm run build$/);
+      assert.match(lines[1], /^verify: the build failed \(.*text\.ts.*\); run: npm run build$/);
       assert.equal(r.stdout, '');
     } finally {
       fs.writeFileSync(src, before);
@@ -483,22 +452,5 @@ describe('verifier CLI (in-process execute)', () => {
     assert.equal(rep.cleartext.podPackets, 0);
     const r2 = await run([files.cleartext, '--json', '--pod-cidr', '172.16.0.0/12', '--pod-cidr', '10.0.0.0/16']);
     assert.equal(JSON.parse(r2.stdout).cleartext.podPackets, 3);
-  });
-});
-
-describe('verifier library boundary', () => {
-  it('nothing under components/verifier imports @pulumi/*', () => {
-    const offenders: string[] = [];
-    const walk = (d: string): void => {
-      for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-        const p = path.join(d, e.name);
-        if (e.isDirectory()) walk(p);
-        else if (/\.[cm]?[jt]s$/.test(e.name) && fs.readFileSync(p, 'utf8').includes('@pulumi')) offenders.push(p);
-      }
-    };
-    const root = path.join(REPO, 'components', 'verifier');
-    walk(root);
-    assert.ok(fs.readdirSync(root).length > 3, 'the walk found the verifier sources');
-    assert.deepEqual(offenders, []);
   });
 });

@@ -6,7 +6,7 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 
-import { CAPTURES, runCliInProcess } from './helpers/fixtures';
+import { CAPTURES, runCliInProcess } from '../verifier/helpers/fixtures';
 
 const NONCE = 'cilab-nonce-5e1f0a9c';
 const fx = (name: string) => path.join(CAPTURES, name);
@@ -130,7 +130,7 @@ describe('verifier CLI: --rotation FROM:TO', function () {
     const j = JSON.parse(wrong.stdout);
     assert.ok(j.expectationFailures.includes('unexpected SPI 3 (expected only 4 and 5 during the rotation)'), j.expectationFailures.join('\n'));
     assert.ok(j.expectationFailures.some((m: string) => /new SPI 5 carried no traffic/.test(m)));
-    // without --rotation, --spi 3 alone still rejects SPI 4 (unchanged rule)
+    // without --rotation, --spi 3 alone rejects SPI 4
     const spi = await rot('rotation-good', '--spi', '3');
     assert.ok(JSON.parse(spi.stdout).expectationFailures.includes('unexpected SPI 4 (expected only 3)'));
   });
