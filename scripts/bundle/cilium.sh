@@ -28,7 +28,7 @@ mod=github.com/cilium/cilium@v$CILIUM_VERSION
 say "downloading $mod"
 cached=$(module_dir "$mod")
 [ -f "$cached/go.mod" ] || die "step 'download $mod': no module directory"
-commit=$(go mod download -json "$mod" | sed -n 's/.*"Hash": "\(.*\)".*/\1/p' | head -n 1)
+commit=$(module_commit "$mod")
 
 src=$WORK/src
 rm -rf "$src"
@@ -54,17 +54,12 @@ fi
 envoy_sha=$(sed -E -e 's/^ARG CILIUM_ENVOY_IMAGE=([^ ]*)/\1/p;d' images/cilium/Dockerfile | sed -E -e 's/[^/]*\/[^:]*:(.*-)?([^:@]*).*/\2/p;d')
 ldflags="-s -w -X 'github.com/cilium/cilium/pkg/version.ciliumVersion=$CILIUM_VERSION ${commit:0:9}'"
 [ -z "$envoy_sha" ] || ldflags+=" -X github.com/cilium/cilium/pkg/envoy.requiredEnvoyVersionSHA=$envoy_sha"
-export CGO_ENABLED=0 GOFLAGS=-mod=mod
 
 agent=$OUT/agent
 operator=$OUT/operator
 mkdir -p "$agent/usr/bin" "$agent/opt/cni/bin" "$agent/etc/cni/net.d" "$agent/var/lib/cilium" "$operator/usr/bin"
 build() { # build TAGS PACKAGE DEST
-  local t
-  t=$(date +%s)
-  say "go build $2"
-  go_run "build-$(basename "$3")" build -trimpath -tags "$1" -ldflags "$ldflags" -o "$3" "./$2"
-  say "built $(basename "$3") in $(($(date +%s) - t))s"
+  static_build "$3" "./$2" "$1" "$ldflags"
 }
 build osusergo daemon "$agent/usr/bin/cilium-agent"
 build osusergo,ipam_provider_operator operator "$operator/usr/bin/cilium-operator-generic"

@@ -12,13 +12,9 @@ mod=github.com/coredns/coredns@v$COREDNS_VERSION
 say "downloading $mod"
 module_dir "$mod" >/dev/null
 wrapper_module "$WORK/mod" "$mod"
-commit=$(go mod download -json "$mod" | sed -n 's/.*"Hash": "\(.*\)".*/\1/p' | head -n 1)
+commit=$(module_commit "$mod")
 
-mkdir -p "$OUT/bin"
 cd "$WORK/mod"
-export CGO_ENABLED=0 GOFLAGS=-mod=mod
-say "go build coredns"
-go_run build-coredns build -trimpath -ldflags "-s -w -X github.com/coredns/coredns/coremain.GitCommit=${commit:0:7}" \
-  -o "$OUT/bin/coredns" github.com/coredns/coredns
+static_build "$OUT/bin/coredns" github.com/coredns/coredns "" "-s -w -X github.com/coredns/coredns/coremain.GitCommit=${commit:0:7}"
 "$OUT/bin/coredns" -version >"$OUT/version" 2>&1 || die "step 'version': coredns -version failed: $(head -n 3 "$OUT/version")"
 say "$(head -n 1 "$OUT/version")"

@@ -24,13 +24,9 @@ while read -r m; do
 done < <(sed -n 's#^[[:space:]]*\(go\.etcd\.io/etcd/[a-z0-9/]*\) => \.\./.*$#\1#p' "$src/go.mod")
 [ ${#replaces[@]} -gt 0 ] || die "step 'read replaces': no relative replaces in $src/go.mod"
 wrapper_module "$WORK/mod" "$mod" "${replaces[@]}"
-commit=$(go mod download -json "$mod" | sed -n 's/.*"Hash": "\(.*\)".*/\1/p' | head -n 1)
+commit=$(module_commit "$mod")
 
-mkdir -p "$OUT/bin"
 cd "$WORK/mod"
-export CGO_ENABLED=0 GOFLAGS=-mod=mod
-say "go build etcd"
-go_run build-etcd build -trimpath -ldflags "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=${commit:0:9}" \
-  -o "$OUT/bin/etcd" go.etcd.io/etcd/server/v3
+static_build "$OUT/bin/etcd" go.etcd.io/etcd/server/v3 "" "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=${commit:0:9}"
 "$OUT/bin/etcd" --version >"$OUT/version" 2>&1 || die "step 'version': etcd --version failed: $(head -n 3 "$OUT/version")"
 say "$(head -n 1 "$OUT/version")"

@@ -25,7 +25,7 @@ replaces=()
 for m in "${staging[@]}"; do replaces+=("$m=$m@v0.$minor_patch"); done
 wrapper_module "$WORK/mod" "k8s.io/kubernetes@$version" "${replaces[@]}"
 
-commit=$(go mod download -json "k8s.io/kubernetes@$version" | sed -n 's/.*"Hash": "\(.*\)".*/\1/p' | head -n 1)
+commit=$(module_commit "k8s.io/kubernetes@$version")
 major=${KUBERNETES_VERSION%%.*}
 minor=${minor_patch%%.*}
 stamp=""
@@ -34,14 +34,9 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   stamp+=" -X $pkg.gitCommit=${commit:-unknown} -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
 done
 
-mkdir -p "$OUT/bin"
 cd "$WORK/mod"
-export CGO_ENABLED=0 GOFLAGS=-mod=mod
 for b in $KUBERNETES_BINARIES; do
-  t=$(date +%s)
-  say "go build $b"
-  go_run "build-$b" build -trimpath -tags selinux,notest -ldflags "-s -w$stamp" -o "$OUT/bin/$b" "k8s.io/kubernetes/cmd/$b"
-  say "built $b in $(($(date +%s) - t))s"
+  static_build "$OUT/bin/$b" "k8s.io/kubernetes/cmd/$b" selinux,notest "-s -w$stamp"
 done
 
 say "gcc pause $PAUSE_VERSION"

@@ -58,3 +58,22 @@ module_dir() {
   }
   printf '%s' "$json" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p'
 }
+
+# module_commit MODULE@VERSION: the commit the proxy records for the version (its Origin.Hash), or
+# nothing; release builds stamp it into the binary.
+module_commit() {
+  go mod download -json "$1" | sed -n 's/.*"Hash": "\(.*\)".*/\1/p' | head -n 1
+}
+
+# static_build OUT_FILE PACKAGE TAGS LDFLAGS: a static (CGO_ENABLED=0), trimmed build of PACKAGE into
+# OUT_FILE from the module in the current directory (missing requirements resolved through the proxy),
+# as step "build-<file name>", with a progress line and its time.
+static_build() {
+  local out=$1 pkg=$2 tags=$3 ldflags=$4 t name
+  name=$(basename "$out")
+  t=$(date +%s)
+  mkdir -p "$(dirname "$out")"
+  say "go build $pkg"
+  CGO_ENABLED=0 GOFLAGS=-mod=mod go_run "build-$name" build -trimpath -tags "$tags" -ldflags "$ldflags" -o "$out" "$pkg"
+  say "built $name in $(($(date +%s) - t))s"
+}
