@@ -9,7 +9,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ensure_commands tshark:tshark tcpdump:tcpdump shellcheck:shellcheck shfmt:shfmt ip:iproute2 ping:iputils-ping curl:curl \
   virsh:libvirt-clients virt-xml-validate:libvirt-clients xmllint:libxml2-utils qemu-img:qemu-utils \
   genisoimage:genisoimage isoinfo:genisoimage nft:nftables iptables:iptables ssh:openssh-client openssl:openssl python3:python3 nginx:nginx sysctl:procps \
-  chromium:chromium
+  chromium:chromium apt-get:apt apt-cache:apt dpkg-scanpackages:dpkg-dev apt-ftparchive:apt-utils
 ensure_python_module scapy python3-scapy
 ensure_python_module cryptography python3-cryptography
 ensure_node_modules "$root"
