@@ -244,7 +244,7 @@ describe('lab command: bin (scripts/lab.ts)', function () {
   it('exits 2 with one line and no stack trace on bad usage', () => {
     const r = spawnSync(process.execPath, [require.resolve('ts-node/dist/bin'), '--transpile-only', 'scripts/lab.ts', 'frobnicate'], { cwd: REPO, encoding: 'utf8' });
     assert.strictEqual(r.status, 2, r.stderr);
-    assert.strictEqual(r.stderr, 'lab: unknown verb "frobnicate" (one of up, down, rebuild, outputs, compare, report) (npm run lab -- --help)\n');
+    assert.strictEqual(r.stderr, 'lab: unknown verb "frobnicate" (one of up, down, rebuild, outputs, compare, report, pulumi) (npm run lab -- --help)\n');
     assert.strictEqual(r.stdout, '');
   });
 });
