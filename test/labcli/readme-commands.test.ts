@@ -11,6 +11,18 @@ import * as path from 'path';
 import { REPO_ROOT } from '../../components/repo';
 import { parseLabArgs, UsageError } from '../../components/labcli/args';
 
+/** The text of the `$(...)` that opens at `start`, and the index just past its `)`. */
+function substitution(line: string, start: number): { inner: string; end: number } {
+  let depth = 1;
+  let j = start + 2;
+  for (; j < line.length && depth > 0; j++) {
+    if (line[j] === '(') depth++;
+    else if (line[j] === ')') depth--;
+  }
+  if (depth > 0) throw new Error(`unterminated $( in ${line}`);
+  return { inner: line.slice(start + 2, j - 1), end: j };
+}
+
 /** Shell words of one command line, with `$(...)` substitutions returned apart (they are commands too). */
 function shellCommands(line: string): string[][] {
   const commands: string[][] = [];
@@ -28,15 +40,10 @@ function shellCommands(line: string): string[][] {
   for (let i = 0; i < line.length; i++) {
     const c = line[i];
     if (c === '$' && line[i + 1] === '(') {
-      let depth = 1;
-      let j = i + 2;
-      for (; j < line.length && depth > 0; j++) {
-        if (line[j] === '(') depth++;
-        else if (line[j] === ')') depth--;
-      }
-      commands.push(...shellCommands(line.slice(i + 2, j - 1)));
+      const sub = substitution(line, i);
+      commands.push(...shellCommands(sub.inner));
       word = (word ?? '') + 'SUBSTITUTED';
-      i = j - 1;
+      i = sub.end - 1;
     } else if (c === "'") {
       const end = line.indexOf("'", i + 1);
       if (end < 0) throw new Error(`unterminated ' in ${line}`);
@@ -47,15 +54,10 @@ function shellCommands(line: string): string[][] {
       let s = '';
       while (j < line.length && line[j] !== '"') {
         if (line[j] === '$' && line[j + 1] === '(') {
-          let depth = 1;
-          let k = j + 2;
-          for (; k < line.length && depth > 0; k++) {
-            if (line[k] === '(') depth++;
-            else if (line[k] === ')') depth--;
-          }
-          commands.push(...shellCommands(line.slice(j + 2, k - 1)));
+          const sub = substitution(line, j);
+          commands.push(...shellCommands(sub.inner));
           s += 'SUBSTITUTED';
-          j = k;
+          j = sub.end;
         } else {
           s += line[j];
           j++;
