@@ -59,6 +59,11 @@ export function labEnvironment(env: Record<string, string | undefined>, root: st
     backend = `file://${stateDir}`;
   }
   vars.PULUMI_BACKEND_URL = backend;
+  // The environment given may not be the process's (the engine suite's stacks): pass its choice on.
+  for (const k of ['PULUMI_CONFIG_PASSPHRASE', 'PULUMI_CONFIG_PASSPHRASE_FILE'] as const) {
+    const v = env[k];
+    if (v !== undefined) vars[k] = v;
+  }
   if (env.PULUMI_CONFIG_PASSPHRASE === undefined && env.PULUMI_CONFIG_PASSPHRASE_FILE === undefined) {
     vars.PULUMI_CONFIG_PASSPHRASE = LAB_PASSPHRASE;
     warnings.push(

@@ -3,8 +3,8 @@
 # scripts/test-engine.sh; root). Sourced. `libvirt_daemons_start` starts virtlogd and libvirtd when they
 # are not running, waits until libvirtd answers on qemu:///system and exports LIBVIRT_DEFAULT_URI and
 # LIBVIRTD_STARTED_HERE (1 when libvirtd was started here). `libvirt_daemons_stop` (for an EXIT trap)
-# stops only what was started here and gives the host its IP forwarding setting back (libvirt turns it
-# on for NAT networks).
+# stops only what was started here and no domain still runs on, and gives the host its IP forwarding
+# setting back (libvirt turns it on for NAT networks).
 set -euo pipefail
 
 libvirt_started=()
@@ -52,18 +52,26 @@ libvirt_daemons_start() {
 
 # shellcheck disable=SC2317 # called by the EXIT trap
 libvirt_daemons_stop() {
-  local d pid
-  for d in "${libvirt_started[@]}"; do
+  local d pid others kept=
+  # libvirtd first: virtlogd stays while the libvirtd that uses it does.
+  for d in libvirtd virtlogd; do
+    [[ " ${libvirt_started[*]} " == *" $d "* ]] || continue
     # The pid file, not the pid at start: a suite may have restarted the daemon it started.
     pid=$(cat "/run/$d.pid" 2>/dev/null || true)
-    if [ -n "$pid" ] && alive "$pid"; then
-      echo "stopping $d (pid $pid, started by this suite)" >&2
-      kill -TERM "$pid" 2>/dev/null || true
-      for _ in $(seq 1 50); do
-        alive "$pid" || break
-        sleep 0.2
-      done
+    if [ -z "$pid" ] || ! alive "$pid"; then continue; fi
+    # Someone else's VMs may have come to use the daemon meanwhile: leave it to them.
+    if [ "$d" = libvirtd ] && others=$(virsh -q -c qemu:///system list --name 2>/dev/null) && [ -n "$others" ]; then
+      echo "leaving libvirtd (pid $pid) running: domains still run on it: $(echo "$others" | tr '\n' ' ')" >&2
+      kept=1
+      continue
     fi
+    [ "$d" = virtlogd ] && [ -n "$kept" ] && continue
+    echo "stopping $d (pid $pid, started by this suite)" >&2
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do
+      alive "$pid" || break
+      sleep 0.2
+    done
   done
   echo "$libvirt_ip_forward_before" >/proc/sys/net/ipv4/ip_forward 2>/dev/null || true
 }
