@@ -14,6 +14,7 @@
  */
 import { createHash } from 'crypto';
 import * as pulumi from '@pulumi/pulumi';
+import type * as command from '@pulumi/command';
 import * as k8s from '@pulumi/kubernetes';
 import type { LabConfig } from './config';
 import type { TopologyPlan, VmPlan } from './topology';
@@ -30,6 +31,66 @@ export interface LabNode {
   role: 'control-plane' | 'worker';
   ip: string;
   target: SshTarget;
+}
+
+export interface NodeMachineArgs {
+  config: LabConfig;
+  plan: TopologyPlan;
+  vm: VmPlan;
+  sshPublicKey: pulumi.Output<string>;
+  /** The router's SSH target (the wait runs there) and its readiness. */
+  router: { target: SshTarget; ready: pulumi.Resource };
+  base: { format: pulumi.Input<'qcow2' | 'raw'>; sha256: pulumi.Input<string> };
+  /** Pool, networks, base volume. */
+  dependsOn: pulumi.Resource[];
+}
+
+/** A node's VM and the wait until it answers: what everything on the node stands on. */
+export interface NodeMachine {
+  vm: LabVm;
+  /** SSH from the router answers, cloud-init finished (scripts/vm/node-wait.sh) and the node is set up (scripts/vm/node-setup.sh), once per VM generation. */
+  ready: command.remote.Command;
+  node: LabNode;
+}
+
+/**
+ * One node's VM (seed from its plan and the lab key) and the bounded wait for it, named `${name}` and
+ * `${name}-ready` under `parent`. The cluster makes one per node before kubeadm; a program without
+ * Kubernetes can make them alone.
+ */
+export function nodeMachine(name: string, a: NodeMachineArgs, parent?: pulumi.Resource): NodeMachine {
+  const files = a.sshPublicKey.apply((pub) => seedFiles(a.plan, a.vm, { sshPublicKey: pub, sources: a.config }));
+  const vm = new LabVm(
+    name,
+    { config: a.config, plan: a.plan, vm: a.vm, seed: { userData: files.userData, metaData: files.metaData, networkConfig: files.networkConfig }, base: a.base, dependsOn: a.dependsOn },
+    { parent },
+  );
+  const node: LabNode = {
+    name: a.vm.hostname,
+    role: a.vm.role === 'control-plane' ? 'control-plane' : 'worker',
+    ip: a.vm.ip,
+    target: { router: a.router.target.router, node: a.vm.ip },
+  };
+  const booted = runScript(
+    `${name}-ready`,
+    { target: a.router.target, script: 'scripts/vm/node-wait.sh', env: { NODE_IP: a.vm.ip, TIMEOUT_SECONDS: '1500' }, triggers: [vm.generation] },
+    { parent, dependsOn: [a.router.ready, vm.domain] },
+  );
+  const ready = runScript(
+    `${name}-setup`,
+    { target: node.target, script: 'scripts/vm/node-setup.sh', triggers: [vm.generation] },
+    { parent, dependsOn: [booted] },
+  );
+  return { vm, ready, node };
+}
+
+/** The admin kubeconfig (secret), from the lab's CA and admin certificate: known before any VM exists. */
+export function labKubeconfig(cfg: LabConfig, plan: TopologyPlan, keys: LabKeys): pulumi.Output<string> {
+  return pulumi.secret(
+    pulumi.all([keys.caCertPem, keys.adminCertPem, keys.adminKeyPem]).apply(([ca, cert, key]) =>
+      kubeconfigYaml({ clusterName: `${cfg.prefix}cluster`, server: `https://${plan.apiEndpoint}`, caCertPem: ca, clientCertPem: cert, clientKeyPem: key }),
+    ),
+  );
 }
 
 export interface KubeadmClusterArgs {
@@ -60,42 +121,19 @@ export class KubeadmCluster extends pulumi.ComponentResource {
   constructor(name: string, args: KubeadmClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super('lab:cluster:KubeadmCluster', name, {}, opts);
     const { config: cfg, plan, keys } = args;
-    const routerTarget = args.router.target;
 
-    const vmFor = (vm: VmPlan): LabVm => {
-      const files = keys.sshPublicKey.apply((pub) => seedFiles(plan, vm, { sshPublicKey: pub, sources: cfg }));
-      return new LabVm(
-        `${name}-${vm.name}`,
-        { config: cfg, plan, vm, seed: { userData: files.userData, metaData: files.metaData, networkConfig: files.networkConfig }, base: args.base, dependsOn: args.dependsOn },
-        { parent: this },
-      );
-    };
-    this.vms = plan.nodes.map(vmFor);
-    this.nodes = plan.nodes.map((vm) => ({
-      name: vm.hostname,
-      role: vm.role === 'control-plane' ? 'control-plane' : 'worker',
-      ip: vm.ip,
-      target: { router: routerTarget.router, node: vm.ip },
-    }));
+    const machines = plan.nodes.map((vm) =>
+      nodeMachine(`${name}-${vm.name}`, { config: cfg, plan, vm, sshPublicKey: keys.sshPublicKey, router: args.router, base: args.base, dependsOn: args.dependsOn }, this),
+    );
+    this.vms = machines.map((m) => m.vm);
+    this.nodes = machines.map((m) => m.node);
+    this.nodesReady = machines.map((m) => m.ready);
 
-    this.nodesReady = plan.nodes.map((vm, i) => {
-      const lvm = this.vms[i];
-      const booted = runScript(
-        `${name}-${vm.name}-ready`,
-        { target: routerTarget, script: 'scripts/vm/node-wait.sh', env: { NODE_IP: vm.ip, TIMEOUT_SECONDS: '1500' }, triggers: [lvm.generation] },
-        { parent: this, dependsOn: [args.router.ready, lvm.domain] },
-      );
-      return runScript(
-        `${name}-${vm.name}-setup`,
-        { target: this.nodes[i].target, script: 'scripts/vm/node-setup.sh', triggers: [lvm.generation] },
-        { parent: this, dependsOn: [booted] },
-      );
-    });
     const prepared = plan.nodes.map((vm, i) =>
       runScript(
         `${name}-${vm.name}-kube`,
         { target: this.nodes[i].target, script: 'scripts/vm/node-kube-install.sh', env: nodeKubeInstallEnv(cfg), triggers: [this.vms[i].generation] },
-        { parent: this, dependsOn: [this.nodesReady[i]] },
+        { parent: this, dependsOn: [machines[i].ready] },
       ),
     );
 
@@ -133,11 +171,7 @@ export class KubeadmCluster extends pulumi.ComponentResource {
     });
 
     this.apiEndpoint = pulumi.output(plan.apiEndpoint);
-    this.kubeconfig = pulumi.secret(
-      pulumi.all([keys.caCertPem, keys.adminCertPem, keys.adminKeyPem]).apply(([ca, cert, key]) =>
-        kubeconfigYaml({ clusterName: `${cfg.prefix}cluster`, server: `https://${plan.apiEndpoint}`, caCertPem: ca, clientCertPem: cert, clientKeyPem: key }),
-      ),
-    );
+    this.kubeconfig = labKubeconfig(cfg, plan, keys);
     this.generation = pulumi.all(this.vms.map((v) => v.generation)).apply((gs) => createHash('sha256').update(gs.join('/')).digest('hex').slice(0, 16));
     this.provider = new k8s.Provider(
       `${name}-k8s`,

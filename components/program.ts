@@ -8,8 +8,8 @@
  * the Release in place; ipsec <-> wireguard is refused (components/encryption-records.ts).
  */
 import * as pulumi from '@pulumi/pulumi';
-import { loadLabConfig } from './config';
-import { planTopology } from './topology';
+import { loadLabConfig, type LabConfig } from './config';
+import { planTopology, type TopologyPlan } from './topology';
 import { LabKeys } from './keys';
 import { LabNetworks } from './network';
 import { BaseImage } from './image';
@@ -20,19 +20,17 @@ import { deletedWithMachines, labMachines } from './machines';
 import { EncryptionProof } from './proof';
 import { withRotation } from './proof/rotation';
 
-/** Builds the whole lab in the current Pulumi stack and returns its outputs (README, "Stack outputs"). */
-export function labProgram() {
-  // Read once; a bad value throws a LabConfigError (key, value, expectation) before anything is created.
-  const config = loadLabConfig();
-  const plan = planTopology(config);
-
+/**
+ * What every node stands on: the keys, the pool and networks, the base image and the router. Nodes
+ * take `base` and depend on `vmDeps` (pool, networks, base volume).
+ */
+export function labFoundation(config: LabConfig, plan: TopologyPlan) {
   const keys = new LabKeys('keys');
   const networks = new LabNetworks('net', { config, plan });
   const image = new BaseImage('image', { config, plan, dependsOn: networks.ready });
   const vmDeps = [...networks.ready, image.ready];
   const base = { format: image.format, sha256: image.sha256 };
-
-  const labRouter = new Router('router', {
+  const router = new Router('router', {
     config,
     plan,
     sshPublicKey: keys.sshPublicKey,
@@ -40,6 +38,15 @@ export function labProgram() {
     base,
     dependsOn: vmDeps,
   });
+  return { keys, networks, image, vmDeps, base, router };
+}
+
+/** Builds the whole lab in the current Pulumi stack and returns its outputs (README, "Stack outputs"). */
+export function labProgram() {
+  // Read once; a bad value throws a LabConfigError (key, value, expectation) before anything is created.
+  const config = loadLabConfig();
+  const plan = planTopology(config);
+  const { keys, vmDeps, base, router: labRouter } = labFoundation(config, plan);
 
   const cluster = new KubeadmCluster('cluster', {
     config,

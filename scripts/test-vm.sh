@@ -30,47 +30,10 @@ export VM_TEST_INSTALL_SECONDS=$(( $(date +%s) - t0 ))
 phase "phase install: ${VM_TEST_INSTALL_SECONDS}s"
 
 # --- libvirt daemons (no systemd): start what is not running, stop only what we started -------------
-started=()
-ip_forward_before=$(cat /proc/sys/net/ipv4/ip_forward)
-# shellcheck disable=SC2317 # called by the EXIT trap
-stop_started() {
-  local d pid
-  for d in "${started[@]}"; do
-    pid=$(cat "/run/$d.pid" 2>/dev/null || true)
-    if [ -n "$pid" ] && alive "$pid"; then
-      phase "stopping $d (pid $pid, started by this suite)"
-      kill -TERM "$pid" 2>/dev/null || true
-      for _ in $(seq 1 50); do alive "$pid" || break; sleep 0.2; done
-    fi
-  done
-  # libvirt turns on IP forwarding for NAT networks; give the host back as we found it.
-  echo "$ip_forward_before" >/proc/sys/net/ipv4/ip_forward 2>/dev/null || true
-}
-trap stop_started EXIT
-
-# alive PID: the process exists and is not a zombie (a daemon whose parent never reaped it is dead).
-alive() { local st; st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) && [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]; }
-running() {
-  local pid
-  pid=$(cat "/run/$1.pid" 2>/dev/null || true)
-  if [ -n "$pid" ] && alive "$pid"; then return 0; fi
-  for pid in $(pgrep -x "$1" 2>/dev/null); do alive "$pid" && return 0; done
-  return 1
-}
-for d in virtlogd libvirtd; do
-  if ! running "$d"; then
-    phase "starting $d"
-    "$d" -d
-    started+=("$d")
-  fi
-done
-export LIBVIRT_DEFAULT_URI=qemu:///system
-ok=
-for _ in $(seq 1 60); do
-  if virsh -q uri >/dev/null 2>&1; then ok=1; break; fi
-  sleep 0.5
-done
-[ -n "$ok" ] || { echo "test-vm: libvirtd does not answer on qemu:///system" >&2; exit 1; }
+# shellcheck source=scripts/lib/libvirt-daemons.sh
+. "$root/scripts/lib/libvirt-daemons.sh"
+trap libvirt_daemons_stop EXIT
+libvirt_daemons_start || { echo "test-vm: libvirt is not usable" >&2; exit 1; }
 
 # --- domain type --------------------------------------------------------------------------------
 # Probed by the suite after the image build (the probe boots the image's kernel through libvirt);

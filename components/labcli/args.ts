@@ -3,8 +3,9 @@
  * util.parseArgs: an unknown option, a missing value or a bad stack name is a UsageError (exit 2, one line).
  */
 import { parseArgs } from 'node:util';
+import { LAB_PULUMI_CLI } from './pulumi';
 
-export const VERBS = ['up', 'down', 'rebuild', 'outputs', 'compare', 'report'] as const;
+export const VERBS = ['up', 'down', 'rebuild', 'outputs', 'compare', 'report', 'pulumi'] as const;
 export type Verb = (typeof VERBS)[number];
 
 export const DEFAULT_STACK = 'dev';
@@ -22,11 +23,18 @@ verbs:
            [--from FILE]...     ... from recorded outputs (\`pulumi stack output --json\` or \`lab outputs --json\`)
   report   [STACK...]           one HTML page comparing stacks side by side (default ${DEFAULT_REPORT.join(' ')})
            [--from FILE]...     ... from recorded outputs; [--out FILE] where (default ${DEFAULT_REPORT_FILE})
+  pulumi   ARGS...              the Pulumi CLI the lab uses, with the lab's backend and passphrase, in the
+                                repository (e.g. pulumi config set lab:ipsecKeyId 4 --stack ipsec); exit code is the CLI's
 options:
   --stack S   stack name          --json   machine-readable output       -h, --help   this text
+  --replace URN                 up: replace this resource (repeatable), as \`pulumi up --replace\`
+  --no-plugin-download          up, down, rebuild: Pulumi must not download plugins; a missing one is exit 2
 environment:
   PULUMI_BACKEND_URL        state backend (default: file://<repo>/.lab/state, no account needed)
-  PULUMI_CONFIG_PASSPHRASE  passphrase of the stack's secrets (default: a documented lab passphrase, with a warning)`;
+  PULUMI_CONFIG_PASSPHRASE  passphrase of the stack's secrets (default: a documented lab passphrase, with a warning)
+  ${LAB_PULUMI_CLI}            the pulumi binary to use (<root>/bin/pulumi); default: PATH, then .lab/pulumi, else installed there
+  PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true   as --no-plugin-download
+  PULUMI_HOME               where Pulumi keeps its plugins (default ~/.pulumi)`;
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -37,7 +45,9 @@ export class UsageError extends Error {
 
 export type LabArgs =
   | { verb: 'help' }
-  | { verb: 'up' | 'down' | 'rebuild'; stack: string }
+  | { verb: 'up'; stack: string; replace: string[]; noPluginDownload: boolean }
+  | { verb: 'down' | 'rebuild'; stack: string; noPluginDownload: boolean }
+  | { verb: 'pulumi'; args: string[] }
   | { verb: 'outputs'; stack: string; json: boolean }
   | { verb: 'compare'; stacks: string[]; from: string[]; json: boolean }
   | { verb: 'report'; stacks: string[]; from: string[]; out: string };
@@ -51,7 +61,20 @@ function checkStack(s: string): string {
   return s;
 }
 
+/** A Pulumi URN (`urn:pulumi:STACK::PROJECT::TYPE::NAME`), e.g. from `pulumi stack --show-urns`. */
+function checkUrn(u: string): string {
+  if (!/^urn:pulumi:[^:]+::[^:]+::.+::.+$/.test(u)) {
+    throw new UsageError(`--replace ${JSON.stringify(u)}: expected a resource URN urn:pulumi:STACK::PROJECT::TYPE::NAME (npm run -s lab -- pulumi stack --stack S --show-urns lists them)`);
+  }
+  return u;
+}
+
 export function parseLabArgs(argv: string[]): LabArgs {
+  // Everything after `pulumi` is the CLI's own (its options are not the lab's).
+  if (argv[0] === 'pulumi') {
+    if (argv.length === 1) throw new UsageError('pulumi: expected the Pulumi CLI\'s arguments (e.g. pulumi config set lab:ipsecKeyId 4 --stack ipsec)');
+    return { verb: 'pulumi', args: argv.slice(1) };
+  }
   let parsed;
   try {
     parsed = parseArgs({
@@ -63,6 +86,8 @@ export function parseLabArgs(argv: string[]): LabArgs {
         json: { type: 'boolean' },
         from: { type: 'string', multiple: true },
         out: { type: 'string', short: 'o' },
+        replace: { type: 'string', multiple: true },
+        'no-plugin-download': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -79,7 +104,11 @@ export function parseLabArgs(argv: string[]): LabArgs {
   if (!(VERBS as readonly string[]).includes(verb)) {
     throw new UsageError(`unknown verb ${JSON.stringify(verb)} (one of ${VERBS.join(', ')})`);
   }
-  const v = verb as Verb;
+  const v = verb as Exclude<Verb, 'pulumi'>;
+  if (verb === 'pulumi') throw new UsageError('pulumi: the Pulumi CLI\'s arguments come after it, with no lab option before (npm run lab -- pulumi ARGS...)');
+  if (v !== 'up' && values.replace !== undefined) throw new UsageError(`${v}: --replace only applies to up`);
+  const noPluginDownload = !!values['no-plugin-download'];
+  if (noPluginDownload && v !== 'up' && v !== 'down' && v !== 'rebuild') throw new UsageError(`${v}: --no-plugin-download only applies to up, down and rebuild (${v} runs no provider)`);
   if (v !== 'report' && values.out !== undefined) throw new UsageError(`${v}: --out only applies to report`);
   if (v === 'report') {
     if (values.stack !== undefined) throw new UsageError('report: give stack names (report A B C), not --stack');
@@ -97,9 +126,10 @@ export function parseLabArgs(argv: string[]): LabArgs {
   if (v !== 'outputs' && v !== 'compare' && values.json) throw new UsageError(`${v}: --json only applies to outputs and compare`);
   switch (v) {
     case 'up':
+      return { verb: v, stack: checkStack(values.stack ?? DEFAULT_STACK), replace: (values.replace ?? []).map(checkUrn), noPluginDownload };
     case 'down':
     case 'rebuild':
-      return { verb: v, stack: checkStack(values.stack ?? DEFAULT_STACK) };
+      return { verb: v, stack: checkStack(values.stack ?? DEFAULT_STACK), noPluginDownload };
     case 'outputs':
       return { verb: v, stack: checkStack(values.stack ?? DEFAULT_STACK), json: !!values.json };
     case 'compare': {

@@ -3,7 +3,9 @@
  * `execute(argv, io)` returns the exit code and never exits the process (eslint's lib/cli.js shape):
  *   0  done (up/rebuild: the verification passed; compare: every stack passes)
  *   1  done, but the verification did not pass (up, rebuild, compare)
- *   2  bad usage (one line), or Pulumi / the environment failed (one line; Pulumi's own output streamed above)
+ *   2  bad usage (one line), or Pulumi / the environment failed (one line; Pulumi's own output streamed
+ *      above), or plugins missing while Pulumi may not download them (one line per plugin)
+ * `pulumi ARGS...` runs the CLI the lab found with the lab's environment and returns the CLI's exit code.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -11,22 +13,32 @@ import { parseLabArgs, USAGE, UsageError } from './args';
 import { compareOutputs, formatComparison, type StackOutputs } from './compare';
 import { writeComparisonReport } from './report';
 import { readVerification } from './verification';
-import { openStack as realOpenStack, type LabIO, type LabStack, type OpenMode } from './pulumi';
+import { MissingPluginsError, openStack as realOpenStack, runPulumiPassThrough, type LabIO, type LabStack, type OpenMode } from './pulumi';
 
 export { parseLabArgs, UsageError, USAGE } from './args';
 export { compareOutputs, formatComparison } from './compare';
-export { ensurePulumiCli, labEnvironment, LAB_PASSPHRASE } from './pulumi';
+export { ensurePulumiCli, labEnvironment, LAB_PASSPHRASE, MissingPluginsError } from './pulumi';
 export type { LabIO, LabStack, OpenMode } from './pulumi';
 
+/** How a verb opens its stack: whether providers will run (plugins checked first) and may be downloaded. */
+export interface OpenFor {
+  plugins: boolean;
+  noPluginDownload?: boolean;
+}
+
 export interface LabDeps {
-  openStack(name: string, io: LabIO, mode: OpenMode): Promise<LabStack>;
+  openStack(name: string, io: LabIO, mode: OpenMode, use: OpenFor): Promise<LabStack>;
+  /** `pulumi ARGS...` through the lab; the CLI's exit code (default: the real CLI). */
+  pulumi?(args: string[], io: LabIO): Promise<number>;
   readFile(file: string): string;
 }
 
-const realDeps: LabDeps = {
-  openStack: (name, io, mode) => realOpenStack(name, io, mode),
+const realDeps: Required<LabDeps> = {
+  openStack: (name, io, mode, use) => realOpenStack(name, io, mode, use),
+  pulumi: (args, io) => runPulumiPassThrough(args, io),
   readFile: (file) => fs.readFileSync(file, 'utf8'),
 };
+const READ_ONLY: OpenFor = { plugins: false };
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -96,27 +108,29 @@ export async function execute(argv: string[], io: LabIO, deps: LabDeps = realDep
   const stream = (out: string) => io.stdout(out);
   try {
     switch (args.verb) {
+      case 'pulumi':
+        return await (deps.pulumi ?? realDeps.pulumi)(args.args, io);
       case 'up':
       case 'rebuild': {
-        const stack = await deps.openStack(args.stack, io, 'create');
+        const stack = await deps.openStack(args.stack, io, 'create', { plugins: true, noPluginDownload: args.noPluginDownload });
         if (args.verb === 'rebuild') {
           io.stderr(`lab: rebuild: destroying stack ${args.stack}\n`);
           await stack.destroy({ onOutput: stream });
         }
         io.stderr(`lab: up: stack ${args.stack}\n`);
-        await stack.up({ onOutput: stream });
+        await stack.up({ onOutput: stream, ...(args.verb === 'up' && args.replace.length > 0 ? { replace: args.replace } : {}) });
         const s = summarize(args.stack, plainOutputs(await stack.outputs()));
         io.stdout(s.text);
         return s.pass ? 0 : 1;
       }
       case 'down': {
-        const stack = await deps.openStack(args.stack, io, 'select');
+        const stack = await deps.openStack(args.stack, io, 'select', { plugins: true, noPluginDownload: args.noPluginDownload });
         await stack.destroy({ onOutput: stream });
         io.stdout(`${args.stack}: destroyed (captures under captures/${args.stack}/ are kept)\n`);
         return 0;
       }
       case 'outputs': {
-        const stack = await deps.openStack(args.stack, io, 'select');
+        const stack = await deps.openStack(args.stack, io, 'select', READ_ONLY);
         const o = plainOutputs(await stack.outputs());
         if (args.json) io.stdout(JSON.stringify(o, null, 2) + '\n');
         else {
@@ -130,7 +144,7 @@ export async function execute(argv: string[], io: LabIO, deps: LabDeps = realDep
         if (args.from.length > 0) {
           for (const f of args.from) cols.push(readRecorded(f, deps));
         } else {
-          for (const st of args.stacks) cols.push({ name: st, outputs: plainOutputs(await (await deps.openStack(st, io, 'select')).outputs()) });
+          for (const st of args.stacks) cols.push({ name: st, outputs: plainOutputs(await (await deps.openStack(st, io, 'select', READ_ONLY)).outputs()) });
         }
         const c = compareOutputs(...cols);
         io.stdout(args.json ? JSON.stringify(c, null, 2) + '\n' : formatComparison(c));
@@ -139,7 +153,7 @@ export async function execute(argv: string[], io: LabIO, deps: LabDeps = realDep
       case 'report': {
         const stacks: StackOutputs[] = args.from.length > 0
           ? args.from.map((f) => readRecorded(f, deps))
-          : await Promise.all(args.stacks.map(async (s) => ({ name: s, outputs: plainOutputs(await (await deps.openStack(s, io, 'select')).outputs()) })));
+          : await Promise.all(args.stacks.map(async (s) => ({ name: s, outputs: plainOutputs(await (await deps.openStack(s, io, 'select', READ_ONLY)).outputs()) })));
         const r = await writeComparisonReport(stacks, args.out);
         io.stdout(`${args.out}: ${stacks.map((s, i) => `${s.name} ${r.pass[i] ? 'PASS' : 'FAIL'}`).join(', ')} (${r.bytes} bytes)\n`);
         return r.pass.every(Boolean) ? 0 : 1;
@@ -148,6 +162,10 @@ export async function execute(argv: string[], io: LabIO, deps: LabDeps = realDep
   } catch (e) {
     if (e instanceof UsageError) {
       io.stderr(`lab: ${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof MissingPluginsError) {
+      io.stderr(`lab: ${args.verb}: ${e.message}\n`);
       return 2;
     }
     io.stderr(`lab: ${args.verb}: ${oneLine(e)}\n`);

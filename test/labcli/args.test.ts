@@ -2,13 +2,21 @@
 import * as assert from 'assert';
 import { parseLabArgs, UsageError } from '../../components/labcli/args';
 
+const URN = 'urn:pulumi:ipsec::cilium-ipsec-lab::lab:proof:EncryptionProof$random:index/randomString:RandomString::proof-nonce';
+
 describe('lab command: arguments', () => {
   const ok: [string[], unknown][] = [
-    [['up'], { verb: 'up', stack: 'dev' }],
-    [['up', '--stack', 'ipsec'], { verb: 'up', stack: 'ipsec' }],
-    [['up', '--stack=unencrypted'], { verb: 'up', stack: 'unencrypted' }],
-    [['down', '-s', 'ipsec'], { verb: 'down', stack: 'ipsec' }],
-    [['rebuild', '--stack', 'dev'], { verb: 'rebuild', stack: 'dev' }],
+    [['up'], { verb: 'up', stack: 'dev', replace: [], noPluginDownload: false }],
+    [['up', '--stack', 'ipsec'], { verb: 'up', stack: 'ipsec', replace: [], noPluginDownload: false }],
+    [['up', '--stack=unencrypted'], { verb: 'up', stack: 'unencrypted', replace: [], noPluginDownload: false }],
+    [['up', '--no-plugin-download'], { verb: 'up', stack: 'dev', replace: [], noPluginDownload: true }],
+    [['up', '--stack', 'ipsec', '--replace', URN], { verb: 'up', stack: 'ipsec', replace: [URN], noPluginDownload: false }],
+    [['down', '-s', 'ipsec'], { verb: 'down', stack: 'ipsec', noPluginDownload: false }],
+    [['down', '--no-plugin-download'], { verb: 'down', stack: 'dev', noPluginDownload: true }],
+    [['rebuild', '--stack', 'dev'], { verb: 'rebuild', stack: 'dev', noPluginDownload: false }],
+    // The CLI's own arguments pass untouched, options included.
+    [['pulumi', 'config', 'set', 'lab:ipsecKeyId', '4', '--stack', 'ipsec'], { verb: 'pulumi', args: ['config', 'set', 'lab:ipsecKeyId', '4', '--stack', 'ipsec'] }],
+    [['pulumi', '--help'], { verb: 'pulumi', args: ['--help'] }],
     [['outputs'], { verb: 'outputs', stack: 'dev', json: false }],
     [['outputs', '--stack', 'ipsec', '--json'], { verb: 'outputs', stack: 'ipsec', json: true }],
     [['compare'], { verb: 'compare', stacks: ['unencrypted', 'ipsec'], from: [], json: false }],
@@ -25,8 +33,8 @@ describe('lab command: arguments', () => {
   }
 
   const bad: [string[], RegExp][] = [
-    [[], /^missing verb \(one of up, down, rebuild, outputs, compare, report\)$/],
-    [['deploy'], /^unknown verb "deploy" \(one of up, down, rebuild, outputs, compare, report\)$/],
+    [[], /^missing verb \(one of up, down, rebuild, outputs, compare, report, pulumi\)$/],
+    [['deploy'], /^unknown verb "deploy" \(one of up, down, rebuild, outputs, compare, report, pulumi\)$/],
     [['up', '--stak', 'x'], /^Unknown option '--stak'$/],
     [['up', '--stack'], /^Option '-s, --stack <value>' argument missing$/],
     [['up', 'ipsec'], /^up: unexpected argument "ipsec" \(use --stack S\)$/],
@@ -41,6 +49,11 @@ describe('lab command: arguments', () => {
     [['compare', '--from', 'a.json'], /^compare: --from needs at least two files, got 1$/],
     [['compare', '--from', 'a.json', '--from', 'a.json'], /^compare: --from a\.json is given twice$/],
     [['compare', 'a', 'b', '--from', 'x', '--from', 'y'], /^compare: give either stacks or --from files, not both$/],
+    [['pulumi'], /^pulumi: expected the Pulumi CLI's arguments/],
+    [['--stack', 'x', 'pulumi', 'up'], /^pulumi: the Pulumi CLI's arguments come after it, with no lab option before/],
+    [['down', '--replace', URN], /^down: --replace only applies to up$/],
+    [['up', '--replace', 'proof-nonce'], /^--replace "proof-nonce": expected a resource URN urn:pulumi:STACK::PROJECT::TYPE::NAME/],
+    [['outputs', '--no-plugin-download'], /^outputs: --no-plugin-download only applies to up, down and rebuild/],
   ];
   for (const [argv, msg] of bad) {
     it(`refuses ${JSON.stringify(argv.join(' '))}`, () => {

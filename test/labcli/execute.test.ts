@@ -158,7 +158,7 @@ describe('lab command: environment', () => {
     const e = labEnvironment({ PULUMI_BACKEND_URL: 's3://bucket', PULUMI_CONFIG_PASSPHRASE: 'mine' }, '/repo');
     assert.strictEqual(e.vars.PULUMI_BACKEND_URL, 's3://bucket');
     assert.strictEqual(e.stateDir, undefined);
-    assert.strictEqual(e.vars.PULUMI_CONFIG_PASSPHRASE, undefined, 'inherited from the environment, not overridden');
+    assert.strictEqual(e.vars.PULUMI_CONFIG_PASSPHRASE, 'mine', 'the given environment\'s passphrase, not the lab default');
     assert.deepStrictEqual(e.warnings, []);
     assert.deepStrictEqual(labEnvironment({ PULUMI_CONFIG_PASSPHRASE_FILE: '/p' }, '/r').warnings, []);
     assert.deepStrictEqual(labEnvironment({ PULUMI_CONFIG_PASSPHRASE: '' }, '/r').warnings, [], 'an empty passphrase is a choice');
@@ -244,7 +244,7 @@ describe('lab command: bin (scripts/lab.ts)', function () {
   it('exits 2 with one line and no stack trace on bad usage', () => {
     const r = spawnSync(process.execPath, [require.resolve('ts-node/dist/bin'), '--transpile-only', 'scripts/lab.ts', 'frobnicate'], { cwd: REPO, encoding: 'utf8' });
     assert.strictEqual(r.status, 2, r.stderr);
-    assert.strictEqual(r.stderr, 'lab: unknown verb "frobnicate" (one of up, down, rebuild, outputs, compare, report) (npm run lab -- --help)\n');
+    assert.strictEqual(r.stderr, 'lab: unknown verb "frobnicate" (one of up, down, rebuild, outputs, compare, report, pulumi) (npm run lab -- --help)\n');
     assert.strictEqual(r.stdout, '');
   });
 });

@@ -4,7 +4,8 @@
  *
  * Nothing here is a second list: every input is read from the code.
  * - What a test command installs: the `ensure_commands CMD:PACKAGE` and `ensure_python_module` calls
- *   in its script (package.json "test" -> scripts/test.sh, "test:vm" -> scripts/test-vm.sh).
+ *   in its script (package.json "test" -> scripts/test.sh, "test:vm" -> scripts/test-vm.sh, "test:engine"
+ *   -> scripts/test-engine.sh).
  * - What a suite runs on this machine: the commands of its entry script and the scripts it sources, of
  *   the libvirt host scripts (scripts/host/, run by both suites), of every script its TypeScript runs
  *   with `bash scripts/...`, and the commands its TypeScript spawns. Scripts under scripts/vm/ and
@@ -78,14 +79,17 @@ function suites(): Suite[] {
   // This file and its scanner hold sample code, not commands to run.
   const allTs = files(path.join(root, 'test'), '.ts').filter((f) => path.dirname(f) !== __dirname || !/^commands\./.test(path.basename(f)));
   const vmTs = allTs.filter((f) => rel(f).startsWith('test/vm/'));
-  const unitTs = allTs.filter((f) => !rel(f).startsWith('test/vm/'));
+  // The engine suite's runner and program (not its unit tests, which npm test runs), and the VM suite's
+  // helpers it drives libvirt with.
+  const engineTs = allTs.filter((f) => (rel(f).startsWith('test/engine/') && !f.endsWith('.test.ts')) || rel(f).startsWith('test/vm/helpers/'));
+  const unitTs = allTs.filter((f) => !rel(f).startsWith('test/vm/') && !engineTs.includes(f));
   const make = (name: string, script: string, tsFiles: string[]): Suite => {
     const scripts = new Set<string>([script, ...host, ...scriptsRunBy(tsFiles)]);
     // What a sourced script sources runs too (ensure-deps.sh runs apt through scripts/vm/lib.sh).
     for (const s of scripts) for (const t of sourced(s)) scripts.add(t);
     return { name, entry: script, scripts: [...scripts].sort(), tsFiles };
   };
-  return [make('npm test', entry('test'), unitTs), make('npm run test:vm', entry('test:vm'), vmTs)];
+  return [make('npm test', entry('test'), unitTs), make('npm run test:vm', entry('test:vm'), vmTs), make('npm run test:engine', entry('test:engine'), engineTs)];
 }
 
 /** The Debian package that owns PATH, trying both sides of the merged /usr. */

@@ -45,25 +45,28 @@ export function loadKeyPair(dir: string): LabKeys {
   return { privateKey: fs.readFileSync(keyFile, 'utf8'), publicKey: fs.readFileSync(`${keyFile}.pub`, 'utf8').trim(), keyFile };
 }
 
-/** The suite's stack config: the test image, small VMs, software emulation where KVM cannot run guests. */
+/** The raw `lab:` settings of a test stack (keys without `lab:`): the test image, small VMs, software
+ *  emulation where KVM cannot run guests. The engine suite writes the same into its stack file. */
+export function vmTestSettings(image: { path: string; sha256: string }, domainType: 'kvm' | 'qemu', cacheDir: string): Record<string, string> {
+  return {
+    encryption: 'ipsec',
+    imageUrl: image.path,
+    imageChecksum: `sha256:${image.sha256}`,
+    imageCacheDir: cacheDir,
+    domainType,
+    routerVcpus: '1',
+    routerMemoryMiB: '1024',
+    routerDiskGiB: '8',
+    workerVcpus: '1',
+    workerMemoryMiB: '1280',
+    workerDiskGiB: '8',
+    captureInterface: 'seg2',
+  };
+}
+
+/** The suite's stack config (vmTestSettings, parsed by the program's own config parser). */
 export function vmTestConfig(image: { path: string; sha256: string }, domainType: 'kvm' | 'qemu', cacheDir: string): LabConfig {
-  return parseLabConfig(
-    {
-      encryption: 'ipsec',
-      imageUrl: image.path,
-      imageChecksum: `sha256:${image.sha256}`,
-      imageCacheDir: cacheDir,
-      domainType,
-      routerVcpus: '1',
-      routerMemoryMiB: '1024',
-      routerDiskGiB: '8',
-      workerVcpus: '1',
-      workerMemoryMiB: '1280',
-      workerDiskGiB: '8',
-      captureInterface: 'seg2',
-    },
-    STACK,
-  );
+  return parseLabConfig(vmTestSettings(image, domainType, cacheDir), STACK);
 }
 
 export interface NamedCommand {

@@ -9,10 +9,13 @@ export interface PhaseTiming {
 export class Timings {
   readonly phases: PhaseTiming[] = [];
 
+  /** `label` prefixes the progress lines on stderr (`[vm-suite] phase ...`). */
+  constructor(private readonly label = 'vm-suite') {}
+
   /** Times `fn` as `phase`; records failures too, then rethrows. */
   async time<T>(phase: string, fn: () => Promise<T>, note?: (r: T) => string | undefined): Promise<T> {
     const start = Date.now();
-    process.stderr.write(`[vm-suite] phase ${phase}: start\n`);
+    process.stderr.write(`[${this.label}] phase ${phase}: start\n`);
     try {
       const r = await fn();
       this.add(phase, Date.now() - start, 'ok', note?.(r));
@@ -26,7 +29,7 @@ export class Timings {
   add(phase: string, ms: number, outcome: PhaseTiming['outcome'], note?: string): void {
     const t: PhaseTiming = { phase, seconds: Math.round(ms / 100) / 10, outcome, note };
     this.phases.push(t);
-    process.stderr.write(`[vm-suite] phase ${phase}: ${outcome} in ${t.seconds}s${note ? ` (${note})` : ''}\n`);
+    process.stderr.write(`[${this.label}] phase ${phase}: ${outcome} in ${t.seconds}s${note ? ` (${note})` : ''}\n`);
   }
 
   table(): string {
