@@ -66,6 +66,9 @@ export const OPTIONS: Readonly<Record<string, OptionSpec>> = {
     help: 'expected key rotation from SPI FROM to SPI TO (decimal or 0x hex): both carry traffic, every direction '
       + 'switches from FROM to TO, no cleartext pod packet and no nonce in clear; both SPIs (and --spi) are then the '
       + 'expected ones' },
+  'rotation-between': { type: 'string', multiple: true, arg: 'A,B[,...]', group: 'Analysis', default: 'none: every direction',
+    help: 'with --rotation: judge the rotation only on ESP directions with both ends among these addresses (the nodes '
+      + 'the traffic runs between); the other directions of the two SPIs are reported apart and never fail it' },
   endpoints: { type: 'string', multiple: true, arg: 'A,B[,...]', group: 'Analysis', default: 'none: any addresses',
     help: 'expected ESP endpoints (node IPs, cilium_host addresses), two or more, comma-separated or repeated: no '
       + 'ESP between them, or ESP between other addresses, fails the expectation; any of them inside the pod range '
@@ -329,6 +332,10 @@ export function parseCommandLine(argv: string[]): Parsed | 'help' | 'version' {
     const r = parseRotation(rotation);
     if ('problem' in r) throw new UsageError('--rotation', r.problem);
     opts.rotation = r;
+  }
+  if (values['rotation-between'] !== undefined) {
+    if (opts.rotation === undefined) throw new UsageError('--rotation-between', 'needs --rotation FROM:TO');
+    opts.rotation.between = [...new Set(list('--rotation-between', strs('rotation-between').join(','), 2, 1024))];
   }
   if (values.endpoints !== undefined) {
     // Comma-separated, repeated, or both: the lab passes every node IP and cilium_host address.

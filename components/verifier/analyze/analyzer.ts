@@ -45,9 +45,11 @@ export interface AnalyzerOptions {
   /**
    * Expected key rotation from SPI `from` to SPI `to`: both carried traffic, every direction switched, no cleartext
    * pod packet and no nonce in clear (report.rotation; failures in expectationFailures). With it, both SPIs are
-   * expected on the wire (an SPI that is neither, nor `spi`, is an expectation failure).
+   * expected on the wire (an SPI that is neither, nor `spi`, is an expectation failure). With `between`, only the
+   * directions with both ends in that list are judged (the nodes the caller's traffic runs between); the other
+   * directions of the two SPIs are reported in report.rotation.otherDirections and never fail it.
    */
-  rotation?: { from: number; to: number };
+  rotation?: { from: number; to: number; between?: string[] };
   /** Expected ESP endpoints [A, B]: ESP between other addresses is an expectation failure. */
   endpoints?: string[];
   expect?: Verdict;
@@ -106,7 +108,10 @@ export class Analyzer {
     this.esp = new EspCollector(this.sas, this.decoder, this.paths);
     this.clear = new PodCollector(this.pods, this.paths, this.timeline);
     if (o.samples === true) this.samples = new SampleCollector();
-    if (o.rotation !== undefined) this.rotation = new RotationCollector(o.rotation.from >>> 0, o.rotation.to >>> 0);
+    if (o.rotation !== undefined) {
+      this.rotation = new RotationCollector(o.rotation.from >>> 0, o.rotation.to >>> 0);
+      for (const a of o.rotation.between ?? []) normalizeAddress(a);
+    }
     this.inner = new PodCollector(this.pods, this.paths);
   }
 
@@ -227,8 +232,16 @@ export class Analyzer {
       timeline: this.timeline.report(),
     };
     if (this.rotation !== undefined) {
-      report.rotation = { from: this.rotation.from, to: this.rotation.to, met: false, directions: this.rotation.directions(),
+      const all = this.rotation.directions();
+      report.rotation = { from: this.rotation.from, to: this.rotation.to, met: false, directions: all,
         cleartextWindows: report.cleartext.windows, failures: [] };
+      if (o.rotation?.between !== undefined) {
+        const between = new Set(o.rotation.between.map(normalizeAddress));
+        const judged = (d: { src: string; dst: string }) => between.has(d.src) && between.has(d.dst);
+        report.rotation.between = [...between];
+        report.rotation.directions = all.filter(judged);
+        report.rotation.otherDirections = all.filter((d) => !judged(d));
+      }
       if (this.rotation.untracked > 0) allWarnings.push(`more than ${MAX_TRACKED_FLOWS} ESP directions: ${this.rotation.untracked} packets of the rotation SPIs not judged`);
     }
     if (this.samples !== undefined) report.samples = this.samples.report((fl) => PodCollector.isNodeFlow(fl, nodeAddrs));

@@ -16,7 +16,7 @@
  * checked for the pod packets.
  */
 import { isoTime } from '../report';
-import type { Report, RotationReport } from '../report';
+import type { Report, RotationDirection, RotationReport } from '../report';
 import type { AnalyzerOptions } from './analyzer';
 import { NO_USABLE_KEY_REDACTED } from '../crypto/sa';
 import { normalizeAddress } from './addr';
@@ -31,17 +31,22 @@ function top(rec: Record<string, number>): string {
 
 /**
  * Whether the capture proves a key rotation from rot.from to rot.to (and marks each direction switched): both SPIs
- * carried encrypting ESP, every direction that carried either SPI went from the old to the new one and ended on
- * it, and nothing was in clear: no cleartext pod packet (its windows are named) and no nonce.
+ * carried encrypting ESP, every judged direction that carried either SPI went from the old to the new one and ended
+ * on it, and nothing was in clear: no cleartext pod packet (its windows are named) and no nonce. With `between`,
+ * only the directions between those addresses are judged: others (e.g. a node's health probes to a node the
+ * traffic does not involve) may carry one SPI alone inside the window.
  */
 function rotationFailures(r: Report, rot: RotationReport, nonceClear: boolean): string[] {
   const f: string[] = [];
   const { from, to } = rot;
-  const carried = (spi: number) => r.esp.flows.filter((x) => x.spi === spi).reduce((n, x) => n + x.packets - x.nullPackets, 0);
-  if (carried(from) === 0) f.push(`rotation ${from} -> ${to}: the old SPI ${from} carried no traffic (the capture must start before the rotation)`);
-  if (carried(to) === 0) f.push(`rotation ${from} -> ${to}: the new SPI ${to} carried no traffic: the rotation did not happen in this capture`);
+  const judged = new Set(rot.directions.map((d) => `${d.src} ${d.dst}`));
+  const carried = (spi: number) => r.esp.flows.filter((x) => x.spi === spi && judged.has(`${x.src} ${x.dst}`)).reduce((n, x) => n + x.packets - x.nullPackets, 0);
+  const where = rot.between ? ` between ${rot.between.join(', ')}` : '';
+  if (carried(from) === 0) f.push(`rotation ${from} -> ${to}: the old SPI ${from} carried no traffic${where} (the capture must start before the rotation)`);
+  if (carried(to) === 0) f.push(`rotation ${from} -> ${to}: the new SPI ${to} carried no traffic${where}: the rotation did not happen in this capture`);
+  for (const d of rot.otherDirections ?? []) d.switched = switchedOver(d);
   for (const d of rot.directions) {
-    d.switched = d.oldPackets > 0 && d.newPackets > 0 && d.lastNew! >= d.lastOld!;
+    d.switched = switchedOver(d);
     if (d.switched) continue;
     if (d.newPackets === 0) f.push(`rotation: ${d.src} -> ${d.dst} never switched: ${plural(d.oldPackets, 'packet')} with SPI ${from}, none with ${to}`);
     else if (d.oldPackets === 0) f.push(`rotation: ${d.src} -> ${d.dst} carried only SPI ${to}: its switch from ${from} is not in the capture`);
@@ -54,6 +59,11 @@ function rotationFailures(r: Report, rot: RotationReport, nonceClear: boolean): 
   }
   if (nonceClear) f.push(`rotation: nonce seen in cleartext in ${plural(r.nonce!.hits, 'frame')}`);
   return f;
+}
+
+/** Both SPIs seen in the direction, and its last packet carries the new one. */
+function switchedOver(d: RotationDirection): boolean {
+  return d.oldPackets > 0 && d.newPackets > 0 && d.lastNew! >= d.lastOld!;
 }
 
 export function decideVerdict(r: Report, o: AnalyzerOptions): void {
