@@ -121,7 +121,9 @@ export class KubeadmCluster extends pulumi.ComponentResource {
     );
     this.provider = new k8s.Provider(
       `${name}-k8s`,
-      { kubeconfig: this.kubeconfig, enableServerSideApply: true },
+      // enableSecretMutable: a Secret's data changes in place (a patch, as Cilium's key rotation does it)
+      // instead of a delete and a create of the named Secret (cilium.ts IpsecKey says where in the provider).
+      { kubeconfig: this.kubeconfig, enableServerSideApply: true, enableSecretMutable: true },
       { parent: this, dependsOn: this.joined },
     );
     this.registerOutputs({ kubeconfig: this.kubeconfig, apiEndpoint: this.apiEndpoint, nodes: this.nodes.map(({ name: n, role, ip }) => ({ name: n, role, ip })) });

@@ -5,7 +5,7 @@
  */
 import type { AgentEvidence } from '../proof/agents';
 import type { WireguardCorrelation, WireguardFindings } from '../proof/judge-wireguard';
-import type { RotationResult } from '../proof/rotation';
+import type { RotationResult } from '../proof/judge-rotation';
 
 export const MODE_ROWS = [
   'WireGuard data packets',

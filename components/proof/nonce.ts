@@ -14,14 +14,6 @@ export const NONCE_PREFIX = 'lab-';
 export const NONCE_LENGTH = 16;
 export const NONCE_PATTERN = /^[A-Za-z0-9-]{16}$/;
 
-/** The `ping -p` pattern of a nonce: its bytes in hex (32 hex digits = 16 bytes, iputils' maximum). */
-export function nonceHex(nonce: string): string {
-  if (!NONCE_PATTERN.test(nonce)) {
-    throw new Error(`nonce ${JSON.stringify(nonce)} is not ${NONCE_LENGTH} characters [A-Za-z0-9-]`);
-  }
-  return Buffer.from(nonce, 'ascii').toString('hex');
-}
-
 /** What makes a new nonce (and so a new capture): the run counter, the encryption mode and, on ipsec,
  *  the key id: after a key rotation the ordinary capture is taken again, with the new key. */
 export function nonceKeepers(captureRun: number, encryption: Encryption, ipsecKeyId?: number): Record<string, string> {
@@ -32,8 +24,9 @@ export function nonceKeepers(captureRun: number, encryption: Encryption, ipsecKe
 
 /**
  * A RandomString replaced whenever `lab:captureRun`, `lab:encryption` or (ipsec) `lab:ipsecKeyId` changes
- * (its keepers); every
- * capture command has the nonce in its triggers, so a new nonce re-runs the whole capture.
+ * (its keepers); every capture command has the nonce in its triggers, so a new nonce re-runs the whole
+ * capture. The caller makes it depend on the records that refuse a change (opts.dependsOn), so a refused
+ * change keeps the nonce.
  */
 export function createNonce(
   name: string,
