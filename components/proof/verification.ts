@@ -28,7 +28,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { xfrmStatesOf, type Report, type VerifyOptions } from '../verifier';
+import type { Report, VerifyOptions } from '../verifier';
 import type { Encryption } from '../config';
 import type { CaptureCounts, EncryptStatus, TrafficResult } from './parse';
 
@@ -276,6 +276,8 @@ export async function runVerifier<J extends Judgement>(run: VerifierRun<J>, veri
   const abs = path.resolve(run.root, run.capturePath);
   if (!fs.existsSync(abs)) return { failure: `${run.label} ${run.capturePath} is missing on this machine${run.missingHint ?? ''}` };
   try {
+    // Loaded lazily, like the verifier itself: the program needs it only during `pulumi up`.
+    const { xfrmStatesOf } = await import('../verifier');
     const xfrm = xfrmStatesOf(run.xfrmTexts.map((text, i) => ({ name: xfrmName(i), text })));
     const opts: VerifyFnOptions = { ...run.options, ...(run.xfrmTexts.length > 0 ? { xfrm: xfrm.states, warnings: xfrm.warnings } : {}) };
     // The samples carry raw frames for the report page only; the stack output stays small.
