@@ -7,39 +7,70 @@
  * wireguard (wireguard-wait.sh) that every agent runs WireGuard with a peer per other node.
  *
  * Before anything changes, the encryption-mode record refuses a switch Cilium does not document in place
- * (ipsec <-> wireguard), and on ipsec the key-id record turns a raised lab:ipsecKeyId into the rotation
- * path (proof/rotation-path.ts): the Secret waits for the rotation capture to start.
+ * (ipsec <-> wireguard), and on ipsec the key-id record refuses a key id Cilium's rotation does not take
+ * and says when an `up` rotates the key. The rotation itself (capture and traffic around the Secret's
+ * change, its verdict) is the proof's, built beside this component and handed the key: the Secret's
+ * change waits for what `ipsecKeyAfter` names, the readiness wait for what `readyAfter` names.
  */
 import { createHash } from 'crypto';
+import * as command from '@pulumi/command';
 import * as pulumi from '@pulumi/pulumi';
 import * as k8s from '@pulumi/kubernetes';
 import * as random from '@pulumi/random';
 import type { LabConfig } from './config';
 import type { TopologyPlan } from './topology';
 import { CILIUM_NAMESPACE, IPSEC_SECRET_KEY, IPSEC_SECRET_NAME, ciliumChartArgs, ciliumValues, ipsecKeysValue } from './cilium-values';
-import { encryptionModeRecord, IPSEC_KEY_BYTES } from './encryption-records';
-import { IpsecRotation } from './proof/rotation-path';
-import type { RotationVerifyFn } from './proof/rotation';
+import { encryptionModeRecord, ipsecKeyRecord, IPSEC_KEY_BYTES, parseKeyRecord, pendingRotationAttempt, type KeyRotation } from './encryption-records';
 import { xfrmToleranceEnv } from './proof/xfrm-counters';
-import type { LabNode } from './cluster';
+import { REPO_ROOT } from './repo';
 import { runScript, SshTarget } from './remote';
 
 export interface IpsecKeyArgs {
   spi: number;
+  stack: string;
+  /** The k8s provider of the Secret; it must have enableSecretMutable (see IpsecKey). */
   provider: k8s.Provider;
-  /** What the Secret's create or update must wait for (a key rotation's capture start). */
-  after?: pulumi.Input<pulumi.Input<pulumi.Resource>[]>;
+  /** What the key record must wait for (the cluster, the mode record). */
+  dependsOn: pulumi.Input<pulumi.Resource>[];
+  /** What the Secret's create or update must wait for (a key rotation's window start). */
+  after?: pulumi.Input<pulumi.Resource[]>;
+  /** Where the rotation's pending note lives (default: the project root). */
+  root?: string;
+  /** Other names and parents under which a stack's state holds the key record: an alias keeps its stdout. */
+  recordAliases?: pulumi.Input<pulumi.URN | pulumi.Alias>[];
 }
 
-/** The IPsec key Secret. A new SPI draws a new key (keepers) and updates the Secret in place. */
+/**
+ * The IPsec key: the key-id record, the random key bytes and the Secret. A new SPI draws a new key
+ * (keepers) and patches the Secret in place: Cilium's rotation is a `kubectl patch` of the Secret
+ * (IPsec guide, Key Rotation), and the kubernetes provider updates a Secret's data in place only when its
+ * enableSecretMutable is set; otherwise `.type`, `.data` and `.stringData` are replacement fields, and with
+ * a fixed name the replacement deletes the Secret before creating it again (pulumi-kubernetes v4.25.0
+ * provider/pkg/provider/diff.go forceNewProperties, provider.go Diff: deleteBeforeReplace for a named
+ * object). The key bytes and the Secret wait for the record: a refused key id changes neither.
+ */
 export class IpsecKey extends pulumi.ComponentResource {
   public readonly secretName: pulumi.Output<string>;
   public readonly spi: pulumi.Output<number>;
   public readonly secret: k8s.core.v1.Secret;
+  /** The key-id record: `rotation=FROM:TO` when this `up` rotates the key (or its window is started again). */
+  public readonly record: command.local.Command;
+  public readonly rotation: pulumi.Output<KeyRotation | undefined>;
 
   constructor(name: string, args: IpsecKeyArgs, opts?: pulumi.ComponentResourceOptions) {
     super('lab:cilium:IpsecKey', name, {}, opts);
-    const key = new random.RandomId(`${name}-bytes`, { byteLength: IPSEC_KEY_BYTES, keepers: { spi: String(args.spi) } }, { parent: this });
+    const root = args.root ?? REPO_ROOT;
+    this.record = ipsecKeyRecord(
+      `${name}-key-id`,
+      { stack: args.stack, keyId: args.spi, root, retry: pendingRotationAttempt(root, args.stack, args.spi) },
+      { parent: this, dependsOn: args.dependsOn, aliases: args.recordAliases },
+    );
+    this.rotation = this.record.stdout.apply((out) => parseKeyRecord(out).rotation);
+    const key = new random.RandomId(
+      `${name}-bytes`,
+      { byteLength: IPSEC_KEY_BYTES, keepers: { spi: String(args.spi) } },
+      { parent: this, dependsOn: [this.record] },
+    );
     const value = pulumi.secret(key.hex.apply((hex) => ipsecKeysValue(args.spi, hex)));
     this.secret = new k8s.core.v1.Secret(
       `${name}-secret`,
@@ -48,11 +79,16 @@ export class IpsecKey extends pulumi.ComponentResource {
         type: 'Opaque',
         stringData: { [IPSEC_SECRET_KEY]: value },
       },
-      { parent: this, provider: args.provider, additionalSecretOutputs: ['data', 'stringData'], dependsOn: args.after },
+      {
+        parent: this,
+        provider: args.provider,
+        additionalSecretOutputs: ['data', 'stringData'],
+        dependsOn: pulumi.output(args.after ?? []).apply((after) => [this.record, ...after]),
+      },
     );
     this.secretName = this.secret.metadata.name;
     this.spi = pulumi.output(args.spi);
-    this.registerOutputs({ secretName: this.secretName, spi: this.spi });
+    this.registerOutputs({ secretName: this.secretName, spi: this.spi, rotation: this.rotation });
   }
 }
 
@@ -63,11 +99,14 @@ export interface CiliumArgs {
   /** Control-plane target for the readiness wait. */
   controlPlane: SshTarget;
   dependsOn: pulumi.Resource[];
-  /** The router and every node: the key rotation's capture, traffic and waits run there (ipsec). */
-  router?: SshTarget;
-  nodes?: LabNode[];
-  /** For tests only: replaces the verifier library call of the rotation verdict. */
-  rotationVerify?: RotationVerifyFn;
+  /** ipsec: what the Secret's change must wait for (a key rotation's window start). */
+  ipsecKeyAfter?: pulumi.Input<pulumi.Resource[]>;
+  /** What the encryption readiness wait (and so the proof) must wait for (a key rotation's end). */
+  readyAfter?: pulumi.Input<pulumi.Resource[]>;
+  /** Where the rotation's pending note lives (default: the project root). */
+  root?: string;
+  /** The machines' token (machines.ts): the readiness waits run again after a node was rebuilt or booted again. */
+  machines?: pulumi.Input<string>;
 }
 
 /** Bound of the waits for IPsec or WireGuard on every node (keys reach the agents within about a minute). */
@@ -79,10 +118,11 @@ export class Cilium extends pulumi.ComponentResource {
   public readonly values: pulumi.Output<ReturnType<typeof ciliumValues>>;
   public readonly release: k8s.helm.v3.Release;
   public readonly ipsecKey?: IpsecKey;
-  /** Refuses an in-place mode switch Cilium does not document (encryption-records.ts). */
-  public readonly modeRecord: pulumi.Resource;
-  /** ipsec: the key rotation path (exists in the graph only while a rotation is performed). */
-  public readonly rotation?: IpsecRotation;
+  /** Refuses an in-place mode switch Cilium does not document (encryption-records.ts); its stdout names
+   *  the mode before the last switch. */
+  public readonly modeRecord: command.local.Command;
+  /** The records a refused change fails: whatever such a change would touch must depend on them. */
+  public readonly records: pulumi.Resource[];
   /** ipsec: what ipsec-wait.sh printed per node (agent, mode, keys in use, errors, SPIs seen). */
   public readonly ipsecReadiness?: pulumi.Output<string>;
   /** Agents rolled out, all nodes Ready (and on ipsec: IPsec in place on every node, rotation done). */
@@ -91,24 +131,28 @@ export class Cilium extends pulumi.ComponentResource {
   constructor(name: string, args: CiliumArgs, opts?: pulumi.ComponentResourceOptions) {
     super('lab:cilium:Cilium', name, {}, opts);
     const { config: cfg, plan } = args;
+    const machines = args.machines ?? '';
     const values = ciliumValues(cfg, plan);
     this.modeRecord = encryptionModeRecord(`${name}-mode`, cfg.encryption, { parent: this, dependsOn: args.dependsOn });
     const deps = [...args.dependsOn, this.modeRecord];
+    this.records = [this.modeRecord];
     if (cfg.encryption === 'ipsec') {
-      if (args.router && args.nodes) {
-        this.rotation = new IpsecRotation(
-          `${name}-rotation`,
-          { config: cfg, router: args.router, nodes: args.nodes, dependsOn: [...deps], verify: args.rotationVerify },
-          { parent: this },
-        );
-      }
       this.ipsecKey = new IpsecKey(
         `${name}-ipsec`,
-        { spi: cfg.ipsecKeyId, provider: args.provider, after: this.rotation ? this.rotation.started : [] },
-        // A copy: `deps` grows by the Secret below, and the Secret's own parent must not wait for it.
-        { parent: this, dependsOn: [...deps] },
+        {
+          spi: cfg.ipsecKeyId,
+          stack: cfg.stack,
+          provider: args.provider,
+          dependsOn: [...deps],
+          after: args.ipsecKeyAfter,
+          root: args.root,
+          // Where stacks made while the record was the rotation component's child keep its state: the alias
+          // carries over its stdout, the key id the Secret holds.
+          recordAliases: [{ name: `${name}-rotation-key-id`, parent: pulumi.createUrn(`${name}-rotation`, 'lab:proof:IpsecRotation', this) }],
+        },
+        { parent: this },
       );
-      this.rotation?.finish(`${name}-rotation`, this.ipsecKey.secret);
+      this.records.push(this.ipsecKey.record);
       deps.push(this.ipsecKey.secret);
     }
     this.release = new k8s.helm.v3.Release(
@@ -130,7 +174,7 @@ export class Cilium extends pulumi.ComponentResource {
         target: args.controlPlane,
         script: 'scripts/vm/cilium-wait.sh',
         env: { EXPECTED_NODES: expectedNodes, TIMEOUT_SECONDS: '900' },
-        triggers: [cfg.ciliumVersion, valuesHash, this.release.id],
+        triggers: [cfg.ciliumVersion, valuesHash, this.release.id, machines],
       },
       { parent: this, dependsOn: [this.release] },
     );
@@ -144,15 +188,11 @@ export class Cilium extends pulumi.ComponentResource {
           target: args.controlPlane,
           script: 'scripts/vm/ipsec-wait.sh',
           env: { EXPECTED_NODES: expectedNodes, KEY_ID: String(cfg.ipsecKeyId), TIMEOUT_SECONDS: String(IPSEC_READY_SECONDS), ...xfrmToleranceEnv() },
-          triggers: [cfg.ciliumVersion, valuesHash, this.release.id, cfg.ipsecKeyId, cfg.captureRun, rolledOut.stdout],
+          triggers: [cfg.ciliumVersion, valuesHash, this.release.id, cfg.ipsecKeyId, cfg.captureRun, rolledOut.stdout, machines],
         },
         {
           parent: this,
-          dependsOn: (this.rotation ? this.rotation.done : pulumi.output([] as pulumi.Resource[])).apply((done) => [
-            rolledOut,
-            ...(this.ipsecKey ? [this.ipsecKey.secret] : []),
-            ...done,
-          ]),
+          dependsOn: pulumi.output(args.readyAfter ?? []).apply((after) => [rolledOut, ...(this.ipsecKey ? [this.ipsecKey.secret] : []), ...after]),
         },
       );
       this.ipsecReadiness = ipsecReady.stdout;
@@ -165,7 +205,7 @@ export class Cilium extends pulumi.ComponentResource {
           target: args.controlPlane,
           script: 'scripts/vm/wireguard-wait.sh',
           env: { EXPECTED_NODES: expectedNodes, TIMEOUT_SECONDS: String(IPSEC_READY_SECONDS) },
-          triggers: [cfg.ciliumVersion, valuesHash, this.release.id, cfg.captureRun, rolledOut.stdout],
+          triggers: [cfg.ciliumVersion, valuesHash, this.release.id, cfg.captureRun, rolledOut.stdout, machines],
         },
         { parent: this, dependsOn: [rolledOut] },
       );

@@ -179,7 +179,9 @@ export class KubeadmCluster extends pulumi.ComponentResource {
       // clusterIdentifier replaces the Provider; with it set and unchanged, nothing else does (a new
       // apiEndpoint in the kubeconfig updates it). Unknown while a disk is being replaced: the engine
       // then plans the Provider, and every object made through it, for replacement.
-      { kubeconfig: this.kubeconfig, enableServerSideApply: true, clusterIdentifier: this.generation },
+      // enableSecretMutable: a Secret's data changes in place (a patch, as Cilium's key rotation does it)
+      // instead of a delete and a create of the named Secret (cilium.ts IpsecKey says where in the provider).
+      { kubeconfig: this.kubeconfig, enableServerSideApply: true, enableSecretMutable: true, clusterIdentifier: this.generation },
       { parent: this, dependsOn: this.joined },
     );
     this.registerOutputs({ kubeconfig: this.kubeconfig, apiEndpoint: this.apiEndpoint, nodes: this.nodes.map(({ name: n, role, ip }) => ({ name: n, role, ip })) });

@@ -49,7 +49,8 @@ export interface LabMachinesArgs {
   config: LabConfig;
   plan: TopologyPlan;
   router: Router;
-  cluster: KubeadmCluster;
+  /** The nodes' side: their generation, readiness and VMs (the first one's domain is the control-plane's). */
+  cluster: Pick<KubeadmCluster, 'generation' | 'nodesReady' | 'vms'>;
 }
 
 /** Pure: the `boot.<name>=<id>` lines of scripts/vm/boot-ids.sh; every expected machine exactly once. */

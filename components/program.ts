@@ -15,10 +15,52 @@ import { LabNetworks } from './network';
 import { BaseImage } from './image';
 import { Router } from './router';
 import { KubeadmCluster } from './cluster';
-import { Cilium } from './cilium';
+import { Cilium, type CiliumArgs } from './cilium';
+import type { LabNode } from './cluster';
 import { deletedWithMachines, labMachines } from './machines';
+import type { SshTarget } from './remote';
 import { EncryptionProof } from './proof';
-import { withRotation } from './proof/rotation';
+import { IpsecRotation } from './proof/key-rotation';
+import { withRotation } from './proof/judge-rotation';
+import type { VerifyFn } from './proof/verification';
+
+/**
+ * An output whose value the program gives later. Cilium's key Secret may change only once the key
+ * rotation's window is open, and Cilium's readiness wait (so the ordinary capture) comes after the window
+ * closed; the rotation is built after Cilium, handed its key, so Cilium takes both as outputs settled once
+ * the rotation exists.
+ */
+function later<T>(): { output: pulumi.Output<T>; settle: (v: pulumi.Input<T>) => void } {
+  let settle: (v: pulumi.Input<T>) => void = () => undefined;
+  const value = new Promise<pulumi.Input<T>>((resolve) => (settle = resolve));
+  return { output: pulumi.output(value) as pulumi.Output<T>, settle };
+}
+
+export interface CiliumWithRotationArgs extends Omit<CiliumArgs, 'ipsecKeyAfter' | 'readyAfter'> {
+  /** The router and every node: the key rotation's capture, traffic and waits run there. */
+  router: SshTarget;
+  nodes: LabNode[];
+  /** For tests only: replaces the verifier in the rotation's verdict. */
+  rotationVerify?: VerifyFn;
+}
+
+/**
+ * Cilium and, on ipsec, the key rotation beside it: raising lab:ipsecKeyId rotates the key, proven on the
+ * wire around the Secret's change. The rotation is handed Cilium's key (its record and Secret); the
+ * Secret waits for the rotation's window to open, Cilium's readiness wait for it to close.
+ */
+export function ciliumWithRotation(name: string, a: CiliumWithRotationArgs, opts?: pulumi.ComponentResourceOptions): { cilium: Cilium; rotation?: IpsecRotation } {
+  const { router, nodes, rotationVerify, ...ciliumArgs } = a;
+  const keyChangeAfter = later<pulumi.Resource[]>();
+  const readyAfter = later<pulumi.Resource[]>();
+  const cilium = new Cilium(name, { ...ciliumArgs, ipsecKeyAfter: keyChangeAfter.output, readyAfter: readyAfter.output }, opts);
+  const rotation = cilium.ipsecKey
+    ? new IpsecRotation(`${name}-rotation`, { config: a.config, router, nodes, key: cilium.ipsecKey, root: a.root, verify: rotationVerify }, { parent: cilium })
+    : undefined;
+  keyChangeAfter.settle(rotation ? rotation.started : []);
+  readyAfter.settle(rotation ? rotation.done : []);
+  return { cilium, rotation };
+}
 
 /**
  * What every node stands on: the keys, the pool and networks, the base image and the router. Nodes
@@ -57,11 +99,12 @@ export function labProgram() {
     dependsOn: vmDeps,
   });
 
-  // Everything from here on runs on the machines: it goes when they go (machines.ts).
+  // Everything from here on runs on the machines: it goes when they go, and is redone when one of them
+  // was rebuilt or booted again (machines.ts).
   const machines = labMachines({ config, plan, router: labRouter, cluster });
   const onMachines = { transformations: [deletedWithMachines(machines)] };
 
-  const cilium = new Cilium('cilium', {
+  const { cilium, rotation } = ciliumWithRotation('cilium', {
     config,
     plan,
     provider: cluster.provider,
@@ -69,6 +112,7 @@ export function labProgram() {
     dependsOn: cluster.joined,
     router: labRouter.target,
     nodes: cluster.nodes,
+    machines: machines.token,
   }, onMachines);
 
   const proof = new EncryptionProof('proof', {
@@ -78,6 +122,9 @@ export function labProgram() {
     provider: cluster.provider,
     dependsOn: [cilium.ready, cilium.release],
     ipsecReadiness: cilium.ipsecReadiness,
+    records: cilium.records,
+    modeRecord: cilium.modeRecord.stdout,
+    machines: machines.token,
   }, onMachines);
 
   return {
@@ -100,7 +147,7 @@ export function labProgram() {
       domains: plan.vms.map((v) => v.domain),
     },
     /** The verdict; on ipsec after a key rotation also `rotation` (the rotation capture's verdict). */
-    verification: withRotation(proof.verification, cilium.rotation?.result),
+    verification: withRotation(proof.verification, rotation?.result),
     pods: proof.pods,
     capturePath: proof.capturePath,
     /** The machines' identity (machines.ts): disk generation and the boot ids read by this run. */

@@ -14,7 +14,7 @@
 import { ENCRYPTIONS } from '../config';
 import type { AgentEvidence } from '../proof/agents';
 import type { WireguardCorrelation } from '../proof/judge-wireguard';
-import type { RotationResult } from '../proof/rotation';
+import type { RotationResult } from '../proof/judge-rotation';
 import type { VerificationResult } from '../proof/verification';
 import type { EspFlowReport, Report, Timeline, Verdict } from '../verifier/report';
 import { FRAME_CLASSES, VERDICTS } from '../verifier/report';

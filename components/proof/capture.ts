@@ -1,7 +1,7 @@
 /**
  * The capture on the router, as four command resources in a strict order:
  *   start (tcpdump listening) -> traffic (client pod -> server pod, nonce inside) -> stop (SIGINT,
- *   tcpdump's own counts) -> fetch (pcap copied to captures/<stack>/<run>.pcap here).
+ *   tcpdump's own counts) -> fetch (pcap copied to captures/<stack>/<run>-<mode>.pcap here).
  * Order: each step `dependsOn` the previous one AND carries the previous step's stdout in its triggers,
  * so the engine cannot reorder them, and every step has the nonce in its triggers: a new nonce
  * (lab:captureRun or lab:encryption changed) replaces all four, i.e. captures again.
@@ -14,7 +14,8 @@ import * as path from 'path';
 import * as pulumi from '@pulumi/pulumi';
 import { runScript, type SshTarget } from '../remote';
 import { SERVER_ACCESS_LOG_PREFIX } from './workloads';
-import { REPO_ROOT } from '../repo';
+import { commandPath, REPO_ROOT } from '../repo';
+import type { Encryption } from '../config';
 
 export { REPO_ROOT };
 /** Copies the pcap here; run from the project root (relative, like every local command). */
@@ -31,9 +32,13 @@ export function routerCaptureFile(stack: string, run: number, nonce: string): st
   return `${ROUTER_CAPTURE_DIR}/${stack}-run${run}-${nonce}.pcap`;
 }
 
-/** The pcap on the machine running Pulumi, relative to the repository root. */
-export function localCapturePath(stack: string, run: number): string {
-  return path.posix.join('captures', stack, `${run}.pcap`);
+/**
+ * The pcap on the machine running Pulumi, relative to the repository root. The mode is in the name: an
+ * in-place switch (none -> ipsec) with the same lab:captureRun keeps the capture before the switch beside
+ * the one after it, the manual method's before/after pair.
+ */
+export function localCapturePath(stack: string, run: number, encryption: Encryption): string {
+  return path.posix.join('captures', stack, `${run}-${encryption}.pcap`);
 }
 
 /** Resolved SSH connection to the router (the subset of @pulumi/command's ConnectionArgs we use). */
@@ -64,19 +69,10 @@ export function fetchEnvironment(conn: RouterConnection, remoteFile: string, loc
   return env;
 }
 
-/**
- * Where capture-fetch.sh writes the pcap, as its command sees it. The command runs in the program's
- * working directory, the project root (as the host commands such as image-fetch do), so under the
- * project root the path stays relative: an absolute checkout path in the command's inputs would make
- * the same stack run from another clone look changed and fetch again. Another root (tests) is absolute.
- */
-export function fetchLocalFile(root: string, localPath: string): string {
-  return path.resolve(root) === REPO_ROOT ? localPath : path.join(root, localPath);
-}
-
 export interface CaptureArgs {
   stack: string;
   run: number;
+  encryption: Encryption;
   nonce: pulumi.Output<string>;
   /** Router interface tcpdump listens on (lab:captureInterface). */
   captureInterface: string;
@@ -108,7 +104,7 @@ export interface CaptureSteps {
 
 export function createCapture(name: string, a: CaptureArgs, opts: pulumi.CustomResourceOptions): CaptureSteps {
   const routerFile = a.nonce.apply((n) => routerCaptureFile(a.stack, a.run, n));
-  const localPath = localCapturePath(a.stack, a.run);
+  const localPath = localCapturePath(a.stack, a.run, a.encryption);
 
   const start = captureStartStep(name, a.router, a.captureInterface, routerFile, [a.nonce], { ...opts, dependsOn: a.dependsOn });
 
@@ -134,7 +130,7 @@ export function createCapture(name: string, a: CaptureArgs, opts: pulumi.CustomR
   );
 
   const stop = captureStopStep(name, a.router, routerFile, [a.nonce, traffic.stdout], { ...opts, dependsOn: [traffic] });
-  const fetch = captureFetchStep(name, a.router, routerFile, fetchLocalFile(a.root, localPath), [a.nonce, stop.stdout], { ...opts, dependsOn: [stop] });
+  const fetch = captureFetchStep(name, a.router, routerFile, commandPath(a.root, localPath), [a.nonce, stop.stdout], { ...opts, dependsOn: [stop] });
 
   return { start, traffic, stop, fetch, routerFile, localPath };
 }

@@ -6,38 +6,31 @@
  *   -> capture start on the router (tcpdump listening on lab:captureInterface)
  *   -> traffic (kubectl exec in the client pod: ping -p NONCE, HTTP with the nonce) from the control-plane
  *   -> capture stop (tcpdump's counts) and facts "after" (+ encrypt status and workers' xfrm state on ipsec)
- *   -> fetch (captures/<stack>/<run>.pcap on this machine)
- *   -> verification (verifier library + judge), only during `pulumi up`, never in preview.
+ *   -> fetch (captures/<stack>/<run>-<mode>.pcap on this machine)
+ *   -> verification (verify-run.ts verifyRun: verifier library + judge), only during `pulumi up`.
  *
  * Re-running the capture: raise lab:captureRun (or `pulumi up --replace <urn of the nonce>`); changing
  * lab:encryption re-runs it too. Both change the nonce, which every capture command has in its triggers.
+ * The nonce waits for the records that refuse a change Cilium does not document, so a refused change
+ * captures nothing again.
  */
-import * as path from 'path';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import type { LabConfig } from '../config';
 import type { SshTarget } from '../remote';
-import type { Report } from '../verifier';
 import { createCapture, REPO_ROOT } from './capture';
 import type { LabNode } from '../cluster';
 import { createFactsAfter, createFactsBefore, type NodeFacts } from './facts';
 import { createNonce } from './nonce';
-import { parseCaptureStop, parseTraffic } from './parse';
-import {
-  expectationsFor,
-  runVerification,
-  type Judgement,
-  type VerificationResult,
-  type VerifyFn,
-} from './verification';
+import type { VerifyFn } from './verification';
 import { CLIENT_POD, createWorkloads, PROOF_NAMESPACE, SERVER_POD, SERVER_PORT } from './workloads';
-import { modeChecks, withModeEvidence } from './mode-checks';
-import { parseIpsecReadiness } from './agents';
+import { defaultVerify, defaultWriteReport, previewVerification, verifyRun, type LabVerification, type RunInput } from './verify-run';
 import { writeWiresharkForXfrm } from './wireshark';
 
 export { judge, expectationsFor, runVerification, verifierArgs, verifierOptions, LAB_CHECKS } from './verification';
 export type { Expectations, Judgement, LabCheck, LabVerifyOptions, VerificationResult } from './verification';
 export type { NodeFacts } from './facts';
+export type { LabVerification } from './verify-run';
 
 export interface EncryptionProofArgs {
   /** The parsed lab config (stack, encryption, captureInterface, captureRun, pingCount, httpRequests,
@@ -54,6 +47,15 @@ export interface EncryptionProofArgs {
   dependsOn: pulumi.Input<pulumi.Resource>[];
   /** ipsec: what ipsec-wait.sh printed when it let the capture start (agents, key ids), as evidence. */
   ipsecReadiness?: pulumi.Input<string>;
+  /** The records that refuse a change Cilium does not document (Cilium.records): the nonce, and so every
+   *  capture step, is renewed only once they accepted the change. */
+  records?: pulumi.Resource[];
+  /** The encryption-mode record's stdout: after an in-place switch the output shows the last verification
+   *  in the mode before it as `before`. */
+  modeRecord?: pulumi.Input<string>;
+  /** The machines' token (machines.ts): a rebuilt or rebooted machine renews the nonce (so every capture step)
+   *  and the pods; a verdict is never exported again from a capture taken before. */
+  machines?: pulumi.Input<string>;
   /** Where captures/<stack>/<run>.pcap and the Wireshark config are written (default: the project root). */
   root?: string;
   /** For tests only: replaces the verifier library call. Default: components/verifier verifyCapture. */
@@ -77,25 +79,13 @@ export function pickNodes(nodes: LabNode[]): { controlPlane: LabNode; clientNode
   return { controlPlane: cps[0], clientNode: workers[0], serverNode: workers[1] };
 }
 
-const defaultVerify: VerifyFn = async (capture, opts) => {
-  // Loaded lazily: the verifier is only needed during `pulumi up`.
-  const v = await import('../verifier');
-  return v.verifyCapture(capture, opts);
-};
-
-async function defaultWriteReport(file: string, report: Report, judgement: Judgement, command: string): Promise<void> {
-  // Loaded lazily, like the verifier: the page's charting libraries are only needed after a capture.
-  const { writeReportPage } = await import('../report/page');
-  await writeReportPage(file, report, { capture: path.basename(file).replace(/\.html$/, '.pcap'), command, judgement });
-}
-
 export class EncryptionProof extends pulumi.ComponentResource {
-  /** The verifier's JSON contract + pass, failures, capturePath, expected, tcpdump, traffic. */
-  public readonly verification: pulumi.Output<VerificationResult>;
+  /** The verifier's JSON contract + pass, failures, capturePath, expected, tcpdump, traffic (verify-run.ts). */
+  public readonly verification: pulumi.Output<LabVerification>;
   public readonly pods: pulumi.Output<PodsOutput>;
   /** Node facts, no key material. */
   public readonly nodes: pulumi.Output<NodeFacts[]>;
-  /** captures/<stack>/<run>.pcap, relative to the repository root. */
+  /** captures/<stack>/<run>-<mode>.pcap, relative to the repository root. */
   public readonly capturePath: pulumi.Output<string>;
   public readonly nonce: pulumi.Output<string>;
 
@@ -109,14 +99,15 @@ export class EncryptionProof extends pulumi.ComponentResource {
 
     const { resource: nonceRes, nonce } = createNonce(
       `${name}-nonce`,
-      { captureRun: cfg.captureRun, encryption: cfg.encryption, ipsecKeyId: cfg.ipsecKeyId },
-      child,
+      { captureRun: cfg.captureRun, encryption: cfg.encryption, ipsecKeyId: cfg.ipsecKeyId, machines: args.machines },
+      { ...child, dependsOn: args.records ?? [] },
     );
 
     const w = createWorkloads(
       name,
       { serverImage: cfg.serverImage, clientImage: cfg.clientImage, serverNode: serverNode.name, clientNode: clientNode.name },
       { parent: this, provider: args.provider, dependsOn: args.dependsOn },
+      args.machines,
     );
 
     const before = createFactsBefore(name, args.nodes, nonce, { parent: this, dependsOn: [w.server, w.client] });
@@ -126,6 +117,7 @@ export class EncryptionProof extends pulumi.ComponentResource {
       {
         stack: cfg.stack,
         run: cfg.captureRun,
+        encryption: cfg.encryption,
         nonce,
         captureInterface: cfg.captureInterface,
         router: args.router,
@@ -158,66 +150,41 @@ export class EncryptionProof extends pulumi.ComponentResource {
       server: { name: SERVER_POD, node: serverNode.name, ip: serverIp, image: cfg.serverImage, port: SERVER_PORT },
     }));
 
-    const verify = args.verify ?? defaultVerify;
     const verification = pulumi
       .all([
         cap.fetch.stdout,
         cap.stop.stdout,
         cap.traffic.stdout,
         nonce,
-        w.clientIp,
-        w.serverIp,
+        pulumi.all([w.clientIp, w.serverIp]),
         facts.nodes,
-        pulumi.all([facts.xfrmTexts, pulumi.output(args.ipsecReadiness ?? '')]),
+        facts.xfrmTexts,
+        pulumi.all([pulumi.output(args.ipsecReadiness), pulumi.output(args.modeRecord)]),
       ])
-      .apply(async ([, stopOut, trafficOut, n, clientIp, serverIp, nodeFacts, [xfrmTexts, readinessOut]]) => {
-        const tcpdump = parseCaptureStop(stopOut);
-        const traffic = parseTraffic(trafficOut);
-        const expectations = expectationsFor({
-          encryption: cfg.encryption,
-          spi: cfg.ipsecKeyId,
-          pods: [clientIp, serverIp],
-          nodeIps: nodeFacts.map((f) => f.ip),
-          ciliumHosts: nodeFacts.map((f) => f.ciliumHost),
+      .apply(async ([, captureStop, traffic, n, [clientIp, serverIp], nodes, xfrmTexts, [readiness, modeRecord]]) => {
+        const input: RunInput = {
+          config: cfg,
+          capturePath: cap.localPath,
+          root,
           nonce: n,
-          decrypt: xfrmTexts.length > 0,
-          xfrmErrorsGrown: Object.fromEntries(
-            nodeFacts.filter((f) => Object.keys(f.xfrmErrorsGrown).length > 0).map((f) => [f.name, f.xfrmErrorsGrown]),
-          ),
-          tcpdump,
-          agents: Object.fromEntries(nodeFacts.flatMap((f) => (f.encryptStatus ? [[f.name, f.encryptStatus]] : []))),
+          pods: { clientIp, serverIp, clientNode: clientNode.name, serverNode: serverNode.name },
+          nodes,
+          captureStop,
+          traffic,
+          xfrmTexts,
+          readiness,
+          modeRecord,
+        };
+        if (pulumi.runtime.isDryRun()) return previewVerification(input);
+        return verifyRun(input, {
+          verify: args.verify ?? defaultVerify,
+          writeWireshark: args.verify ? undefined : writeWiresharkForXfrm,
+          writeReport: args.verify ? undefined : defaultWriteReport,
         });
-        if (pulumi.runtime.isDryRun()) {
-          // Preview: never read local files or run the verifier; `pulumi up` fills this in.
-          const { tcpdump: _t, xfrmErrorsGrown: _g, agents: _a, ...expected } = expectations;
-          const preview: VerificationResult = {
-            pass: false,
-            failures: ['not verified yet: the verification runs during pulumi up'],
-            capturePath: cap.localPath,
-            expected,
-          };
-          return preview;
-        }
-        const readiness = parseIpsecReadiness(readinessOut);
-        const mode = modeChecks(cfg, nodeFacts, { clientNode: clientNode.name, serverNode: serverNode.name }, traffic, readiness, args.ipsecReadiness !== undefined);
-        const result = await runVerification(
-          {
-            capturePath: cap.localPath,
-            root,
-            podCidr: cfg.podCidr,
-            expectations,
-            xfrmTexts,
-            traffic,
-            checks: mode.checks,
-            writeWireshark: ipsec && !args.verify ? writeWiresharkForXfrm : undefined,
-            writeReport: args.verify ? undefined : defaultWriteReport,
-          },
-          verify,
-        );
-        return withModeEvidence(result, cfg.encryption, expectations, mode.wireguard, readiness);
       });
     // The inputs include the (secret) xfrm texts, which makes the result secret; the result carries no key
-    // material (counts, addresses, SPIs; runVerification strips any key field), so it is a plain output.
+    // material (counts, addresses, SPIs; the key fields of the xfrm states never reach the report), so it
+    // is a plain output.
     this.verification = pulumi.unsecret(verification);
 
     this.registerOutputs({

@@ -54,15 +54,13 @@ export const WIREGUARD_CORRELATION_NOTE =
   'instead, in each direction between the client and server nodes, WireGuard transport data packets must be at least ' +
   'the pod packets the traffic generator sent that way (pings, plus the fewest TCP segments an HTTP request needs).';
 
-/** Lab outputs recorded before the verifier had WireGuard findings lack them. */
-export const findingsOf = (r: Report): WireguardFindings | undefined => (r as Partial<Report>).wireguard;
-
-/** Pure: the correlation between WireGuard data packets and the traffic generator's pod packets. */
+/** Pure: the correlation between WireGuard data packets and the traffic generator's pod packets, when it reported them. */
 export function wireguardCorrelation(r: Report, w: WireguardExpectations): WireguardCorrelation | undefined {
-  const wg = findingsOf(r);
-  if (!wg || !w.traffic) return undefined;
-  const data = (src: string, dst: string) => wg.flows.filter((f) => f.src === src && f.dst === dst).reduce((n, f) => n + f.packets, 0);
-  const t = w.traffic;
+  return w.traffic ? correlate(r, w, w.traffic) : undefined;
+}
+
+function correlate(r: Report, w: WireguardExpectations, t: TrafficResult): WireguardCorrelation {
+  const data = (src: string, dst: string) => r.wireguard.flows.filter((f) => f.src === src && f.dst === dst).reduce((n, f) => n + f.packets, 0);
   const c2s = { src: w.clientNodeIp, dst: w.serverNodeIp, dataPackets: data(w.clientNodeIp, w.serverNodeIp), podPacketsSent: t.pingTransmitted + HTTP_PACKETS_MIN.clientToServer * t.httpAnswered };
   const s2c = { src: w.serverNodeIp, dst: w.clientNodeIp, dataPackets: data(w.serverNodeIp, w.clientNodeIp), podPacketsSent: t.pingReceived + HTTP_PACKETS_MIN.serverToClient * t.httpAnswered };
   return { note: WIREGUARD_CORRELATION_NOTE, clientToServer: c2s, serverToClient: s2c, holds: c2s.dataPackets >= c2s.podPacketsSent && s2c.dataPackets >= s2c.podPacketsSent && c2s.podPacketsSent > 0 };
@@ -73,11 +71,10 @@ export function wireguardChecks(w: WireguardExpectations): LabCheck[] {
   const onTheWire: LabCheck = {
     name: 'WireGuard transport data on the wire, nothing else on its port',
     failures: (r) => {
-      const wg = findingsOf(r);
-      if (!wg) return ['the verifier reported no WireGuard findings (a verifier without the WireGuard decoder?)'];
+      const wg = r.wireguard;
       const out: string[] = [];
       if (wg.dataPackets <= 0) out.push(`no WireGuard transport data packet on UDP ${CILIUM_WIREGUARD_PORT} (${wg.packets} WireGuard packets, ${wg.handshakes} handshakes)`);
-      if ((wg.invalid ?? 0) > 0) out.push(`${wg.invalid} packets on the WireGuard port are not valid WireGuard messages (wrong type or length)`);
+      if (wg.invalid > 0) out.push(`${wg.invalid} packets on the WireGuard port are not valid WireGuard messages (wrong type or length)`);
       return out;
     },
   };
@@ -85,7 +82,7 @@ export function wireguardChecks(w: WireguardExpectations): LabCheck[] {
     name: 'every WireGuard flow is between node IPs',
     failures: (r) => {
       const nodes = new Set(w.nodeIps);
-      return (findingsOf(r)?.flows ?? [])
+      return r.wireguard.flows
         .filter((f) => !nodes.has(f.src) || !nodes.has(f.dst))
         .map((f) => `WireGuard flow ${f.src} -> ${f.dst} (receiver index ${f.receiverIndex}, ${f.packets} packets) is not between the node IPs (${w.nodeIps.join(', ')})`);
     },
@@ -93,7 +90,7 @@ export function wireguardChecks(w: WireguardExpectations): LabCheck[] {
   const countersGrow: LabCheck = {
     name: 'WireGuard counters only grow per receiver index',
     failures: (r) =>
-      (findingsOf(r)?.flows ?? [])
+      r.wireguard.flows
         .filter((f) => f.counterIncreasing === false)
         .map((f) => `WireGuard flow ${f.src} -> ${f.dst} (receiver index ${f.receiverIndex}): the counter went backwards (first ${f.firstCounter}, last ${f.lastCounter})`),
   };
@@ -101,8 +98,7 @@ export function wireguardChecks(w: WireguardExpectations): LabCheck[] {
     name: 'WireGuard data packets account for the traffic (in place of decryption)',
     failures: (r) => {
       if (!w.traffic) return ['the traffic generator reported no counts: cannot correlate'];
-      const c = wireguardCorrelation(r, w);
-      if (!c) return []; // no findings: already a failure above
+      const c = correlate(r, w, w.traffic);
       const out: string[] = [];
       for (const d of [c.clientToServer, c.serverToClient]) {
         if (d.dataPackets < d.podPacketsSent) {

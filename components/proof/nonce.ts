@@ -14,22 +14,25 @@ export const NONCE_PREFIX = 'lab-';
 export const NONCE_LENGTH = 16;
 export const NONCE_PATTERN = /^[A-Za-z0-9-]{16}$/;
 
-/** What makes a new nonce (and so a new capture): the run counter, the encryption mode and, on ipsec,
- *  the key id: after a key rotation the ordinary capture is taken again, with the new key. */
-export function nonceKeepers(captureRun: number, encryption: Encryption, ipsecKeyId?: number): Record<string, string> {
-  const k: Record<string, string> = { captureRun: String(captureRun), encryption };
+/** What makes a new nonce (and so a new capture): the run counter, the encryption mode, on ipsec the key
+ *  id (after a key rotation the ordinary capture is taken again, with the new key), and the machines'
+ *  token (machines.ts: after a rebuild or a reboot a capture taken before says nothing). */
+export function nonceKeepers(captureRun: number, encryption: Encryption, ipsecKeyId?: number, machines?: pulumi.Input<string>): Record<string, pulumi.Input<string>> {
+  const k: Record<string, pulumi.Input<string>> = { captureRun: String(captureRun), encryption };
   if (encryption === 'ipsec' && ipsecKeyId !== undefined) k.ipsecKeyId = String(ipsecKeyId);
+  if (machines !== undefined) k.machines = machines;
   return k;
 }
 
 /**
- * A RandomString replaced whenever `lab:captureRun`, `lab:encryption` or (ipsec) `lab:ipsecKeyId` changes
- * (its keepers); every
- * capture command has the nonce in its triggers, so a new nonce re-runs the whole capture.
+ * A RandomString replaced whenever `lab:captureRun`, `lab:encryption`, (ipsec) `lab:ipsecKeyId` or the
+ * machines' token changes (its keepers); every capture command has the nonce in its triggers, so a new nonce re-runs the whole
+ * capture. The caller makes it depend on the records that refuse a change (opts.dependsOn), so a refused
+ * change keeps the nonce.
  */
 export function createNonce(
   name: string,
-  args: { captureRun: number; encryption: Encryption; ipsecKeyId?: number },
+  args: { captureRun: number; encryption: Encryption; ipsecKeyId?: number; machines?: pulumi.Input<string> },
   opts: pulumi.CustomResourceOptions,
 ): { resource: random.RandomString; nonce: pulumi.Output<string> } {
   const resource = new random.RandomString(
@@ -40,7 +43,7 @@ export function createNonce(
       upper: false,
       lower: true,
       numeric: true,
-      keepers: nonceKeepers(args.captureRun, args.encryption, args.ipsecKeyId),
+      keepers: nonceKeepers(args.captureRun, args.encryption, args.ipsecKeyId, args.machines),
     },
     opts,
   );

@@ -22,11 +22,12 @@
  * exported checks and its own (e.g. `[tcpdumpComplete, wireguardTrafficCaptured, ...]`); a check names
  * itself and returns its failures, [] when it passes.
  *
- * `judge` is pure; `runVerification` does the I/O (temp xfrm files with mode 0600, removed afterwards;
- * the Wireshark config next to the pcap on ipsec).
+ * `judge` is pure. `runVerifier` is the one runner every verification goes through (the ordinary capture
+ * here, the key rotation in judge-rotation.ts, the VM suite): it parses the secret xfrm texts in memory and
+ * hands the verifier the states (no key reaches a file), judges with the checks it is handed, and writes
+ * the side outputs next to the pcap once (the Wireshark config on ipsec, the report page).
  */
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import type { Report, VerifyOptions } from '../verifier';
 import type { Encryption } from '../config';
@@ -90,13 +91,14 @@ export function expectationsFor(a: {
   return e;
 }
 
-/** The verifier options the lab uses (the subset of VerifyOptions with a command-line twin). */
-export type LabVerifyOptions = Pick<VerifyOptions, 'podCidrs' | 'pods' | 'nonce' | 'spi' | 'endpoints' | 'expect' | 'xfrmFiles'>;
-/** What runVerification asks of the verifier: the lab's options, and representative frames for the report page. */
-export type VerifyFnOptions = LabVerifyOptions & Pick<VerifyOptions, 'samples'>;
+/** The verifier options the lab uses (the subset of VerifyOptions with a command-line twin; the xfrm states aside). */
+export type LabVerifyOptions = Pick<VerifyOptions, 'podCidrs' | 'pods' | 'nonce' | 'spi' | 'endpoints' | 'expect' | 'rotation'>;
+/** What the runner asks of the verifier: the lab's options, the parsed xfrm states (and their parse warnings),
+ *  and representative frames for the report page. */
+export type VerifyFnOptions = LabVerifyOptions & Pick<VerifyOptions, 'xfrm' | 'warnings' | 'samples'>;
 
 /** Pure: the verifier options for the lab's expectations. */
-export function verifierOptions(x: Expectations, podCidr: string, xfrmFiles: string[] = []): LabVerifyOptions {
+export function verifierOptions(x: Expectations, podCidr: string): LabVerifyOptions {
   // ipsec and wireguard: no cleartext between ANY two pod-CIDR addresses (the pair included) may cross the router
   // (--pod-cidr); none: cleartext between exactly the client/server pair must be seen (--pods). The
   // verifier ignores the CIDR when pods are given, so give one or the other.
@@ -109,7 +111,6 @@ export function verifierOptions(x: Expectations, podCidr: string, xfrmFiles: str
   // --endpoints is an ESP expectation (no ESP between them fails it): on wireguard the lab's own check
   // keeps every WireGuard flow between the node IPs instead.
   if (x.encryption === 'ipsec' && x.endpoints.length > 0) opts.endpoints = x.endpoints;
-  if (xfrmFiles.length > 0) opts.xfrmFiles = xfrmFiles;
   return opts;
 }
 
@@ -122,18 +123,22 @@ export function verifierArgs(opts: LabVerifyOptions): string[] {
   if (opts.expect !== undefined) args.push('--expect', opts.expect);
   if (opts.spi !== undefined) args.push('--spi', String(opts.spi));
   if (opts.endpoints) args.push('--endpoints', opts.endpoints.join(','));
-  for (const f of opts.xfrmFiles ?? []) args.push('--xfrm', f);
+  if (opts.rotation) {
+    args.push('--rotation', `${opts.rotation.from}:${opts.rotation.to}`);
+    if (opts.rotation.between) args.push('--rotation-between', opts.rotation.between.join(','));
+  }
   return args;
 }
 
-/** A rule only the lab can judge (it knows things the capture does not). */
-export interface LabCheck {
+/** A rule only the lab can judge (it knows things the capture does not), on the expectations X of a capture. */
+export interface LabCheck<X = Expectations> {
   name: string;
   /** Failures, each naming what was expected and what was seen; [] = passed. */
-  failures(report: Report, x: Expectations): string[];
+  failures(report: Report, x: X): string[];
 }
 
-export const tcpdumpComplete: LabCheck = {
+/** The ordinary capture and the key rotation's capture both need it. */
+export const tcpdumpComplete: LabCheck<{ tcpdump?: CaptureCounts }> = {
   name: 'tcpdump dropped nothing',
   failures: (_r, x) => (x.tcpdump && x.tcpdump.dropped > 0 ? [`tcpdump dropped ${x.tcpdump.dropped} packets (kernel): the capture is incomplete`] : []),
 };
@@ -156,7 +161,7 @@ export const ourTrafficCaptured: LabCheck = {
   },
 };
 
-export const xfrmErrorsStill: LabCheck = {
+export const noXfrmErrorGrowth: LabCheck = {
   name: 'no XFRM error counter grew',
   failures: (_r, x) =>
     Object.entries(x.xfrmErrorsGrown).flatMap(([node, grown]) =>
@@ -165,13 +170,15 @@ export const xfrmErrorsStill: LabCheck = {
 };
 
 /** The lab's own checks, in the order their failures are listed (ipsec adds the agents' checks: mode-checks.ts). */
-export const LAB_CHECKS: readonly LabCheck[] = [tcpdumpComplete, ourTrafficCaptured, xfrmErrorsStill];
+export const LAB_CHECKS: readonly LabCheck[] = [tcpdumpComplete, ourTrafficCaptured, noXfrmErrorGrowth];
 
 /**
  * Pure: the pass/fail. The report must have been made with verifierOptions(x, ...): its expectation
  * failures are the verifier's judgement of those options, and come first.
  */
-export function judge(report: Report, x: Expectations, checks: readonly LabCheck[] = LAB_CHECKS): Judgement {
+export function judge(report: Report, x: Expectations, checks?: readonly LabCheck[]): Judgement;
+export function judge<X>(report: Report, x: X, checks: readonly LabCheck<X>[]): Judgement;
+export function judge(report: Report, x: unknown, checks: readonly LabCheck<unknown>[] = LAB_CHECKS): Judgement {
   const failures = [...report.expectationFailures, ...checks.flatMap((c) => c.failures(report, x))];
   return { pass: report.meetsExpectation && failures.length === 0, failures };
 }
@@ -196,86 +203,125 @@ export type VerificationResult = Partial<Report> & {
   reportPage?: string;
 };
 
-export interface VerificationInput {
+/** What the lab writes next to a capture besides its verdict; each is written once, by runVerifier. */
+export interface SideOutputs {
+  /** Write a Wireshark config dir next to the pcap from the xfrm texts (ipsec). */
+  writeWireshark?: (dir: string, xfrmTexts: string[]) => void | Promise<void>;
+  /** Write the report page next to the pcap from the verifier's report and the judgement. */
+  writeReport?: (file: string, report: Report, judgement: Judgement, command: string) => void | Promise<void>;
+}
+
+export interface VerificationInput extends SideOutputs {
   /** Relative to `root`. */
   capturePath: string;
   root: string;
   podCidr: string;
   expectations: Expectations;
-  /** SECRET texts of `ip xfrm state`; written to 0600 temp files for the verifier, then deleted. */
+  /** SECRET texts of `ip xfrm state`; parsed in memory, never written to a file. */
   xfrmTexts: string[];
   traffic?: TrafficResult;
   /** The lab checks judge applies (default LAB_CHECKS); another encryption mode passes its own list. */
   checks?: readonly LabCheck[];
-  /** Write a Wireshark config dir next to the pcap (ipsec). */
-  writeWireshark?: (dir: string, xfrmTexts: string[]) => void | Promise<void>;
-  /** Write the report page (captures/<stack>/<run>.html) from the verifier's report and the judgement. */
-  writeReport?: (file: string, report: Report, judgement: Judgement, command: string) => void | Promise<void>;
 }
 
-/** The `npm run verify` command line that repeats the lab's verification (xfrm files named, never their keys). */
-export function verifyCommand(capture: string, o: LabVerifyOptions): string {
-  const args = [capture, ...verifierArgs({ ...o, xfrmFiles: undefined })];
-  (o.xfrmFiles ?? []).forEach((_f, i) => args.push('--xfrm', `node${i + 1}.xfrm`));
-  return `npm run verify -- ${args.join(' ')}${o.xfrmFiles?.length ? '   # nodeN.xfrm: `ip xfrm state` run as root on each worker' : ''}`;
+/** How the xfrm texts are named in the verifier's warnings and in the command that repeats the verification. */
+const xfrmName = (i: number) => `node${i + 1}.xfrm`;
+
+/** The `npm run verify` command line that repeats a verification (xfrm files named, never their keys). */
+export function verifyCommand(capture: string, o: LabVerifyOptions, xfrmCount: number): string {
+  const args = [capture, ...verifierArgs(o)];
+  for (let i = 0; i < xfrmCount; i++) args.push('--xfrm', xfrmName(i));
+  return `npm run verify -- ${args.join(' ')}${xfrmCount > 0 ? '   # nodeN.xfrm: `ip xfrm state` run as root on each worker' : ''}`;
 }
 
-/** Runs the verifier on the fetched capture and judges it. Never throws: problems become failures. */
+/** One run of the verifier on a fetched capture, judged by the checks it is handed. */
+export interface VerifierRun<J extends Judgement> extends SideOutputs {
+  /** Relative to `root`. */
+  capturePath: string;
+  root: string;
+  /** What the capture is called in failures ("capture", "rotation capture"). */
+  label: string;
+  /** Appended to the failure when the capture is missing (how to capture again). */
+  missingHint?: string;
+  options: LabVerifyOptions;
+  /** SECRET `ip xfrm state` texts. */
+  xfrmTexts: string[];
+  judge: (report: Report) => J;
+}
+
+export type VerifierRunResult<J extends Judgement> =
+  | {
+      /** The verifier's report (its samples went to the report page only) with the side outputs' warnings. */
+      report: Report;
+      judgement: J;
+      /** `npm run verify -- CAPTURE <verifierArgs> --xfrm FILE...` reproduces the verifier's part. */
+      verifierArgs: string[];
+      wiresharkConfigDir?: string;
+      reportPage?: string;
+    }
+  | { failure: string };
+
+/** Runs the verifier on the fetched capture and judges it. Never throws: problems become the failure. */
+export async function runVerifier<J extends Judgement>(run: VerifierRun<J>, verify: VerifyFn): Promise<VerifierRunResult<J>> {
+  const abs = path.resolve(run.root, run.capturePath);
+  if (!fs.existsSync(abs)) return { failure: `${run.label} ${run.capturePath} is missing on this machine${run.missingHint ?? ''}` };
+  try {
+    // Loaded lazily, like the verifier itself: the program needs it only during `pulumi up`.
+    const { xfrmStatesOf } = await import('../verifier');
+    const xfrm = xfrmStatesOf(run.xfrmTexts.map((text, i) => ({ name: xfrmName(i), text })));
+    const opts: VerifyFnOptions = { ...run.options, ...(run.xfrmTexts.length > 0 ? { xfrm: xfrm.states, warnings: xfrm.warnings } : {}) };
+    // The samples carry raw frames for the report page only; the stack output stays small.
+    const { samples, ...report } = await verify(abs, run.writeReport ? { ...opts, samples: true } : opts);
+    const judgement = run.judge(report);
+    const out: VerifierRunResult<J> = { report: { ...report, warnings: [...report.warnings] }, judgement, verifierArgs: verifierArgs(run.options) };
+    // Not part of the verdict: a side output that cannot be written is a warning next to the verifier's own.
+    const side = async (what: string, file: string, write: () => void | Promise<void>): Promise<boolean> => {
+      try {
+        await write();
+        return true;
+      } catch (e) {
+        out.report.warnings.push(`could not write the ${what} ${file}: ${e instanceof Error ? e.message : String(e)}`);
+        return false;
+      }
+    };
+    const stem = run.capturePath.replace(/\.pcap(ng)?$/, '');
+    if (run.writeReport) {
+      const page = `${stem}.html`;
+      const command = verifyCommand(run.capturePath, run.options, run.xfrmTexts.length);
+      if (await side('report page', page, () => run.writeReport!(path.resolve(run.root, page), { ...report, samples }, judgement, command))) out.reportPage = page;
+    }
+    if (run.writeWireshark && run.xfrmTexts.length > 0) {
+      const dir = `${stem}.wireshark`;
+      if (await side('Wireshark config', dir, () => run.writeWireshark!(path.resolve(run.root, dir), run.xfrmTexts))) out.wiresharkConfigDir = dir;
+    }
+    return out;
+  } catch (e) {
+    return { failure: `verifier could not read ${run.capturePath}: ${e instanceof Error ? e.message : String(e)}` };
+  }
+}
+
+/** The ordinary capture's verification: the verifier with the lab's expectations, judged by the lab checks. */
 export async function runVerification(input: VerificationInput, verify: VerifyFn): Promise<VerificationResult> {
   const x = input.expectations;
   const { tcpdump, xfrmErrorsGrown: _grown, agents: _agents, ...expected } = x;
   const base = { capturePath: input.capturePath, expected, tcpdump, traffic: input.traffic };
-  const abs = path.resolve(input.root, input.capturePath);
-  if (!fs.existsSync(abs)) {
-    return { ...base, pass: false, failures: [`capture ${input.capturePath} is missing on this machine: raise lab:captureRun to capture again`] };
-  }
-  let tmp: string | undefined;
-  try {
-    const xfrmFiles: string[] = [];
-    if (input.xfrmTexts.length > 0) {
-      tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-xfrm-'));
-      fs.chmodSync(tmp, 0o700);
-      input.xfrmTexts.forEach((t, i) => {
-        const f = path.join(tmp as string, `node${i}.xfrm`);
-        fs.writeFileSync(f, t, { mode: 0o600 });
-        xfrmFiles.push(f);
-      });
-    }
-    const opts = verifierOptions(x, input.podCidr, xfrmFiles);
-    // The samples carry raw frames for the report page only; the stack output stays small.
-    const { samples, ...report } = await verify(abs, input.writeReport ? { ...opts, samples: true } : opts);
-    const j = judge(report, x, input.checks);
-    const result: VerificationResult = {
-      ...report,
-      ...base,
-      pass: j.pass,
-      failures: j.failures,
-      verifierArgs: verifierArgs({ ...opts, xfrmFiles: undefined }),
-    };
-    if (input.writeReport) {
-      const page = input.capturePath.replace(/\.pcap(ng)?$/, '') + '.html';
-      try {
-        await input.writeReport(path.resolve(input.root, page), { ...report, samples }, j, verifyCommand(input.capturePath, opts));
-        result.reportPage = page;
-      } catch (e) {
-        result.warnings = [...(result.warnings ?? []), `could not write the report page ${page}: ${e instanceof Error ? e.message : String(e)}`];
-      }
-    }
-    if (input.writeWireshark && input.xfrmTexts.length > 0) {
-      const dir = input.capturePath.replace(/\.pcap$/, '') + '.wireshark';
-      try {
-        await input.writeWireshark(path.resolve(input.root, dir), input.xfrmTexts);
-        result.wiresharkConfigDir = dir;
-      } catch (e) {
-        // Not part of the verdict: say so next to the verifier's own warnings.
-        result.warnings = [...(result.warnings ?? []), `could not write the Wireshark config ${dir}: ${e instanceof Error ? e.message : String(e)}`];
-      }
-    }
-    return result;
-  } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    return { ...base, pass: false, failures: [`verifier could not read ${input.capturePath}: ${msg}`] };
-  } finally {
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-  }
+  const r = await runVerifier(
+    {
+      capturePath: input.capturePath,
+      root: input.root,
+      label: 'capture',
+      missingHint: ': raise lab:captureRun to capture again',
+      options: verifierOptions(x, input.podCidr),
+      xfrmTexts: input.xfrmTexts,
+      judge: (report) => judge(report, x, input.checks),
+      writeWireshark: input.writeWireshark,
+      writeReport: input.writeReport,
+    },
+    verify,
+  );
+  if ('failure' in r) return { ...base, pass: false, failures: [r.failure] };
+  const result: VerificationResult = { ...r.report, ...base, pass: r.judgement.pass, failures: r.judgement.failures, verifierArgs: r.verifierArgs };
+  if (r.reportPage) result.reportPage = r.reportPage;
+  if (r.wiresharkConfigDir) result.wiresharkConfigDir = r.wiresharkConfigDir;
+  return result;
 }

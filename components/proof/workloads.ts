@@ -136,11 +136,17 @@ export interface Workloads {
   clientIp: pulumi.Output<string>;
 }
 
-/** Creates the namespace and both pods (the k8s provider waits for each pod to be Ready). */
+/**
+ * Creates the namespace and both pods (the k8s provider waits for each pod to be Ready). `machines` (the
+ * machines' token, machines.ts) replaces both pods when a node was rebuilt or booted again: kubelet
+ * restarts them by itself then, possibly with new addresses, which the state would not know (their
+ * status is read at creation).
+ */
 export function createWorkloads(
   name: string,
   w: Omit<WorkloadSpecInput, 'namespace'>,
   opts: pulumi.CustomResourceOptions,
+  machines?: pulumi.Input<string>,
 ): Workloads {
   const namespace = new k8s.core.v1.Namespace(
     `${name}-ns`,
@@ -153,7 +159,7 @@ export function createWorkloads(
     dependsOn: [namespace],
   });
   // Fixed names (the traffic script and the docs refer to them): a replacement must delete first.
-  const podOpts = { ...opts, dependsOn: [namespace], deleteBeforeReplace: true };
+  const podOpts = { ...opts, dependsOn: [namespace], deleteBeforeReplace: true, ...(machines !== undefined ? { replacementTrigger: machines } : {}) };
   const server = new k8s.core.v1.Pod(`${name}-server`, specs.server, { ...podOpts, dependsOn: [namespace, serverConfig] });
   const client = new k8s.core.v1.Pod(`${name}-client`, specs.client, podOpts);
   const ip = (p: k8s.core.v1.Pod, which: string) =>

@@ -18,6 +18,11 @@ export type ArgOptions = Partial<Pick<AnalyzerOptions, 'podCidrs' | 'pods' | 'no
   | 'vxlanPorts' | 'genevePorts' | 'wireguardPorts' | 'keys'>> & {
   /** Files holding `ip xfrm state` output (run as root on the nodes). */
   xfrmFiles?: string[];
+  /**
+   * `--rotation-between` on its own row; fromArgs moves it into rotation.between (it needs --rotation) and
+   * toArgs reads it from there, so options never carry it.
+   */
+  rotationBetween?: string[];
 };
 
 export type OptionGroup = 'Output' | 'Analysis' | 'Decryption (AES-GCM, RFC 4106)' | 'Other';
@@ -185,6 +190,12 @@ export const VERIFY_OPTIONS = {
       return r;
     },
     format: (v) => [`${v.from}:${v.to}`] }),
+  'rotation-between': codec({ field: 'rotationBetween', type: 'string', multiple: true, arg: 'A,B[,...]', group: 'Analysis',
+    default: 'none: every direction',
+    help: 'with --rotation: judge the rotation only on ESP directions with both ends among these addresses (the nodes '
+      + 'the traffic runs between); the other directions of the two SPIs are reported apart and never fail it',
+    parse: (vs) => [...new Set(addresses('--rotation-between', vs.join(','), 2, 1024))],
+    format: (v) => [v.join(',')] }),
   'vxlan-port': codec({ field: 'vxlanPorts', type: 'string', multiple: true, arg: 'P', group: 'Analysis', default: DEFAULT_VXLAN_PORTS.join(', '),
     help: 'UDP port decoded as VXLAN, repeatable; given values replace the default',
     parse: (vs) => ports('--vxlan-port', vs), format: (v) => v.map(String) }),
@@ -224,7 +235,13 @@ export function fromArgs(values: Readonly<Record<string, unknown>>): ArgOptions 
     if (given === undefined) continue;
     out[row.field] = row.parse(Array.isArray(given) ? given.map(String) : [String(given)]);
   }
-  return out as ArgOptions;
+  const opts = out as ArgOptions;
+  if (opts.rotationBetween !== undefined) {
+    if (opts.rotation === undefined) throw new OptionError('--rotation-between', 'needs --rotation FROM:TO');
+    opts.rotation = { ...opts.rotation, between: opts.rotationBetween };
+    delete opts.rotationBetween;
+  }
+  return opts;
 }
 
 /**
@@ -233,8 +250,9 @@ export function fromArgs(values: Readonly<Record<string, unknown>>): ArgOptions 
  */
 export function toArgs(opts: ArgOptions): string[] {
   const args: string[] = [];
+  const view: ArgOptions = { ...opts, rotationBetween: opts.rotation?.between };
   for (const [name, row] of ROWS) {
-    const v = opts[row.field];
+    const v = view[row.field];
     if (v === undefined || (Array.isArray(v) && v.length === 0)) continue;
     for (const value of (row.format as (x: typeof v) => string[])(v)) args.push(`--${name}`, value);
   }

@@ -61,27 +61,43 @@ export type VerifyOptions = Partial<AnalyzerOptions> & ArgOptions & {
 
 /** Reads and parses xfrm state files. Throws InputError naming the file (and the line, for a parse error). */
 export async function loadXfrmFiles(files: readonly string[]): Promise<{ states: XfrmState[]; warnings: string[] }> {
-  const states: XfrmState[] = [];
-  const warnings: string[] = [];
+  const sources: XfrmSource[] = [];
   for (const file of files) {
-    let text: string;
     try {
-      text = await fs.promises.readFile(file, 'utf8');
+      sources.push({ name: file, text: await fs.promises.readFile(file, 'utf8') });
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       throw new InputError(file, err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory'
         : err.code === 'EACCES' ? 'permission denied' : err.message);
     }
+  }
+  return xfrmStatesOf(sources);
+}
+
+/** One `ip xfrm state` text and what to call it in warnings and errors (a file, a node). */
+export interface XfrmSource {
+  name: string;
+  text: string;
+}
+
+/**
+ * Parses `ip xfrm state` texts already in memory (a caller holding them as secrets need not write them to files).
+ * Throws InputError naming the source (and the line, for a parse error); warnings are prefixed with its name.
+ */
+export function xfrmStatesOf(sources: readonly XfrmSource[]): { states: XfrmState[]; warnings: string[] } {
+  const states: XfrmState[] = [];
+  const warnings: string[] = [];
+  for (const { name, text } of sources) {
     let parsed: XfrmState[];
     try {
       const r = parseXfrmText(text);
       parsed = r.states;
-      warnings.push(...r.warnings.map((w) => `${file}: ${w}`));
+      warnings.push(...r.warnings.map((w) => `${name}: ${w}`));
     } catch (e) {
-      if (e instanceof XfrmParseError) throw new InputError(file, e.message);
+      if (e instanceof XfrmParseError) throw new InputError(name, e.message);
       throw e;
     }
-    if (parsed.length === 0) warnings.push(`${file}: no xfrm states found (is it the output of "ip xfrm state" run as root?)`);
+    if (parsed.length === 0) warnings.push(`${name}: no xfrm states found (is it the output of "ip xfrm state" run as root?)`);
     states.push(...parsed);
   }
   return { states, warnings };

@@ -189,7 +189,11 @@ export interface RotationReport {
   to: number;
   /** Both SPIs carried traffic, every direction switched from FROM to TO, no cleartext pod packet, no nonce in clear. */
   met: boolean;
+  /** The directions judged: every one, or with `between` those with both ends in it. */
   directions: RotationDirection[];
+  /** With the `between` option: its addresses, and the directions of the two SPIs outside it (reported, not judged). */
+  between?: string[];
+  otherDirections?: RotationDirection[];
   /** When cleartext pod packets were seen (the same as cleartext.windows): any is a failure. */
   cleartextWindows: TimeWindow[];
   /** Why it is not met (also in expectationFailures). */

@@ -3,7 +3,8 @@
  * - editing a script under scripts/vm/ never changes a VM's definition (seed, disk, domain): only the
  *   commands that run that script see the edit;
  * - rebuilding a VM (a new disk) changes the machines' generation, the Kubernetes Provider's
- *   clusterIdentifier and the machines' token; a reboot (new boot ids) changes the token only;
+ *   clusterIdentifier and the machines' token; a reboot (new boot ids) changes the token, and with it the
+ *   nonce (so every capture step), Cilium's readiness waits and the pods, nothing else;
  * - a disk replaced for any reason replaces its domain (replaceWith), and what runs on the machines is
  *   deleted with them (deletedWith), so `down` reaches for no machine;
  * - the host preflight answers before the pool and the networks are registered.
@@ -128,7 +129,7 @@ describe('what stands on the lab machines (program under mocks)', function () {
     }
   });
 
-  it('a reboot (new boot ids) changes the token and nothing else; the same boots keep it', async () => {
+  it('a reboot (new boot ids) changes the token, which renews the nonce, the readiness waits and the pods only; the same boots keep it', async () => {
     const rebooted = await run(undefined, { bootIds: { ...BOOT_IDS, worker1: '0b6a2f1e-3333-4c6e-9d1e-5a7f3c2b9999' } });
     const again = await run();
     const token = async (mod: any) => {
@@ -137,11 +138,17 @@ describe('what stands on the lab machines (program under mocks)', function () {
     };
     assert.notStrictEqual(await token(rebooted.mod), await token(base.mod));
     assert.strictEqual(await token(again.mod), await token(base.mod));
-    assert.deepStrictEqual(
-      rebooted.recs.map((r) => [r.name, r.inputs]),
-      base.recs.map((r) => [r.name, r.inputs]),
-      'a boot alone changes no resource input until the capture chain has the token in its triggers',
-    );
+    // What a boot renews, and nothing else: the nonce (every capture step has it in its triggers) and
+    // Cilium's readiness waits take the token as an input, the pods as their replacementTrigger.
+    const inputs = (r: { recs: Rec[] }) => new Map(r.recs.map((x) => [x.name, JSON.stringify(x.inputs)]));
+    const [b, a] = [inputs(base), inputs(rebooted)];
+    const changed = [...a.keys()].filter((n) => a.get(n) !== b.get(n)).sort();
+    assert.deepStrictEqual(changed, ['cilium-ipsec-ready', 'cilium-ready', 'proof-nonce']);
+    for (const pod of ['proof-server', 'proof-client']) {
+      const [t0, t1] = [byName(base.recs, pod).options?.replacementTrigger, byName(rebooted.recs, pod).options?.replacementTrigger];
+      assert.strictEqual(t0, await token(base.mod), `${pod}: the token is its replacementTrigger`);
+      assert.strictEqual(t1, await token(rebooted.mod), `${pod}: a boot replaces it`);
+    }
   });
 
   it('what runs on the machines is deleted with them: Kubernetes objects with the control-plane, remote commands with the router', () => {

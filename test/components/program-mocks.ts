@@ -20,6 +20,17 @@ export interface Rec {
   deletedWith?: string;
   /** Names of the resources whose replacement replaces it. */
   replaceWith: string[];
+  /** What else the registration asks of the engine: its provider, replacement options, aliases. */
+  options?: RegistrationOptions;
+}
+
+export interface RegistrationOptions {
+  provider: string;
+  deleteBeforeReplace: boolean;
+  replaceOnChanges: string[];
+  aliases: { name: string; parentUrn: string }[];
+  /** The replacementTrigger option's value, as the engine receives it (undefined when not set). */
+  replacementTrigger?: unknown;
 }
 
 const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 });
@@ -93,9 +104,9 @@ async function localRun(inputs: any, opts: RunOptions): Promise<Record<string, a
   return { ...inputs, stdout, stderr: '' };
 }
 
-const registrations = new Map<string, { deps: string[]; deletedWith?: string; replaceWith: string[] }>();
+const registrations = new Map<string, { deps: string[]; deletedWith?: string; replaceWith: string[]; options: RegistrationOptions }>();
 let patched = false;
-/** Mocks do not show dependsOn, deletedWith or replaceWith: record them from each registration request. */
+/** Mocks do not show dependsOn, deletedWith, replaceWith and the other options: record them from each registration request. */
 function recordRegistrations(): void {
   if (patched) return;
   patched = true;
@@ -108,6 +119,13 @@ function recordRegistrations(): void {
       deps: (req.getDependenciesList() as string[]).map(nameOf),
       deletedWith: req.getDeletedwith() ? nameOf(req.getDeletedwith()) : undefined,
       replaceWith: (req.getReplaceWithList() as string[]).map(nameOf),
+      options: {
+        provider: req.getProvider(),
+        deleteBeforeReplace: req.getDeletebeforereplace(),
+        replaceOnChanges: req.getReplaceonchangesList(),
+        aliases: (req.getAliasesList() as any[]).filter((a) => a.hasSpec()).map((a) => ({ name: a.getSpec().getName(), parentUrn: a.getSpec().getParenturn() })),
+        replacementTrigger: req.getReplacementTrigger()?.toJavaScript(),
+      },
     });
     return orig.call(this, req, cb);
   };

@@ -17,6 +17,27 @@ import { xfrmToleranceEnv } from '../../components/proof/xfrm-counters';
 
 const secretValues = new Set<any>();
 
+/** The names of everything a resource depends on, directly or through what it depends on. */
+function dependencyClosure(r: { recs: Rec[] }, name: string): Set<string> {
+  const seen = new Set<string>();
+  const visit = (n: string) => {
+    for (const d of r.recs.find((x) => x.name === n)?.deps ?? []) {
+      if (!seen.has(d)) {
+        seen.add(d);
+        visit(d);
+      }
+    }
+  };
+  visit(name);
+  return seen;
+}
+
+/** Resources registered in both runs whose inputs differ (the same name, as the engine would diff them). */
+function changedBetween(a: { recs: Rec[] }, b: { recs: Rec[] }): string[] {
+  const inputs = (r: { recs: Rec[] }, n: string) => JSON.stringify(r.recs.find((x) => x.name === n)?.inputs);
+  return b.recs.filter((x) => a.recs.some((y) => y.name === x.name) && inputs(a, x.name) !== inputs(b, x.name)).map((x) => x.name);
+}
+
 describe('the Pulumi program under mocks', function () {
   this.timeout(120000);
   const results: Record<string, { recs: Rec[]; mod: any }> = {};
@@ -134,8 +155,8 @@ describe('the Pulumi program under mocks', function () {
       assert.ok(!('triggers' in rec.inputs) || rec.inputs.triggers === undefined, 'a trigger would replace the record and lose the previous mode');
     }
     assert.ok(pendingDepsOf(results.wireguard, 'cilium-release').includes('cilium-mode'));
-    assert.ok(pendingDepsOf(results.ipsec, 'cilium-ipsec-secret').includes('cilium-rotation-key-id'));
-    assert.ok(pendingDepsOf(results.ipsec, 'cilium-rotation-key-id').includes('cilium-mode'));
+    assert.ok(pendingDepsOf(results.ipsec, 'cilium-ipsec-secret').includes('cilium-ipsec-key-id'));
+    assert.ok(pendingDepsOf(results.ipsec, 'cilium-ipsec-key-id').includes('cilium-mode'));
   });
 
   it('ipsec: a first up (the key record says rotation=none) has no rotation steps; IPsec (and WireGuard) readiness waits before the proof', () => {
@@ -172,6 +193,46 @@ describe('the Pulumi program under mocks', function () {
     assert.match(sec.inputs.stringData.keys, /^3\+ rfc4106\(gcm\(aes\)\) [0-9a-f]{40} 128$/);
     const keys = sec.inputs.stringData.keys;
     assert.ok([...secretValues].some((v) => JSON.stringify(v).includes(keys)), 'the keys value is a secret input');
+  });
+
+  it('the Secret is patched in place: its provider sets enableSecretMutable, nothing asks to replace it', () => {
+    const sec = results.ipsec.recs.find((r) => r.type === 'kubernetes:core/v1:Secret' && r.inputs.metadata?.name === 'cilium-ipsec-keys');
+    assert.ok(sec?.options, 'the Secret registered');
+    const providerUrn = sec.options.provider.split('::').slice(0, -1).join('::');
+    const provider = results.ipsec.recs.find((r) => r.type === 'pulumi:providers:kubernetes' && providerUrn.endsWith(`::${r.name}`));
+    assert.ok(provider, `the Secret's provider ${sec.options.provider} is among the registrations`);
+    // pulumi-kubernetes v4.25.0 provider.go reads kubernetes:config:enableSecretMutable; with it, diff.go's
+    // forceNewProperties leaves .data/.stringData/.type out of the replacement fields of a Secret.
+    assert.strictEqual(provider.inputs.enableSecretMutable, 'true');
+    assert.strictEqual(sec.options.deleteBeforeReplace, false);
+    assert.deepStrictEqual(sec.options.replaceOnChanges, []);
+  });
+
+  it("the key-id record keeps its state from where it used to live (an alias to the rotation component's child)", () => {
+    const rec = results.ipsec.recs.find((r) => r.name === 'cilium-ipsec-key-id');
+    assert.deepStrictEqual(rec?.options?.aliases.map((a) => [a.name, a.parentUrn.split('::').slice(-2).join('::')]), [
+      ['cilium-rotation-key-id', 'lab:cilium:Cilium$lab:proof:IpsecRotation::cilium-rotation'],
+    ]);
+  });
+
+  describe('a refused change changes nothing: whatever it would change waits for the record that refuses it', () => {
+    // Under mocks no record runs, so the program registers what the change would bring; on a real engine the
+    // record fails first and nothing that depends on it runs, and the deletions never do (deployment_executor.go).
+    const cases: [string, string, Record<string, string>, string, string[]][] = [
+      ['ipsec -> wireguard', 'ipsec', { 'lab:encryption': 'wireguard' }, 'cilium-mode', ['proof-nonce', 'cilium-release']],
+      ['key id 3 -> 5 (not the next one)', 'ipsec', { 'lab:ipsecKeyId': '5' }, 'cilium-ipsec-key-id', ['proof-nonce', 'cilium-ipsec-bytes', 'cilium-ipsec-secret']],
+    ];
+    for (const [what, stack, change, record, mustChange] of cases) {
+      it(what, async () => {
+        const after = await runProgram(stack, change);
+        const changed = changedBetween(results[stack], after);
+        for (const n of mustChange) assert.ok(changed.includes(n), `${n} changes with ${JSON.stringify(change)} (changed: ${changed.join(', ')})`);
+        const added = after.recs.filter((x) => !results[stack].recs.some((y) => y.name === x.name)).map((x) => x.name);
+        for (const n of [...changed, ...added].filter((x) => x !== record)) {
+          assert.ok(dependencyClosure(after, n).has(record), `${n} changes without waiting for ${record}`);
+        }
+      });
+    }
   });
 
   it('nothing in the VM and cluster graph mentions encryption (switching only upgrades the Release)', () => {

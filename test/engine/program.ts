@@ -19,8 +19,10 @@ import { labKubeconfig, nodeMachine } from '../../components/cluster';
 import { encryptionModeRecord, ipsecKeyRecord, IPSEC_KEY_BYTES } from '../../components/encryption-records';
 import { ipsecKeysValue } from '../../components/cilium-values';
 import { createNonce } from '../../components/proof/nonce';
+import { labMachines } from '../../components/machines';
 import { createFactsBefore } from '../../components/proof/facts';
 import { parseFacts } from '../../components/proof/parse';
+import { REPO_ROOT } from '../../components/repo';
 
 export function vmHalfProgram() {
   const config = loadLabConfig();
@@ -33,16 +35,29 @@ export function vmHalfProgram() {
     nodeMachine(`cluster-${vm.name}`, { config, plan, vm, sshPublicKey: keys.sshPublicKey, router: { target: router.target, ready: router.ready }, base, dependsOn: vmDeps }),
   );
 
-  // The Cilium component's records and key (cilium.ts, proof/rotation-path.ts), without the Secret.
+  // The Cilium component's records and key (cilium.ts), without the Secret.
   const modeRecord = encryptionModeRecord('cilium-mode', config.encryption, { dependsOn: workers.map((w) => w.ready) });
   let ipsecKey: pulumi.Output<string> | undefined;
   if (config.encryption === 'ipsec') {
-    ipsecKeyRecord('cilium-rotation-key-id', config.ipsecKeyId, { dependsOn: [modeRecord] });
+    ipsecKeyRecord('cilium-ipsec-key-id', { stack: config.stack, keyId: config.ipsecKeyId, root: REPO_ROOT }, { dependsOn: [modeRecord] });
     const bytes = new random.RandomId('cilium-ipsec-bytes', { byteLength: IPSEC_KEY_BYTES, keepers: { spi: String(config.ipsecKeyId) } }, { dependsOn: [modeRecord] });
     ipsecKey = pulumi.secret(bytes.hex.apply((hex) => ipsecKeysValue(config.ipsecKeyId, hex)));
   }
 
-  const { nonce } = createNonce('proof-nonce', { captureRun: config.captureRun, encryption: config.encryption, ipsecKeyId: config.ipsecKeyId }, {});
+  // The lab's machines as the full program reads them (generation and boot ids), for the machines this
+  // program makes: the nonce, and so the facts, are renewed after a rebuild or a reboot.
+  const machinePlan = { ...plan, nodes: plan.workers, vms: [plan.router, ...plan.workers] };
+  const machines = labMachines({
+    config,
+    plan: machinePlan,
+    router,
+    cluster: {
+      generation: pulumi.all(workers.map((w) => w.vm.generation)).apply((gs) => gs.join('/')),
+      nodesReady: workers.map((w) => w.ready),
+      vms: workers.map((w) => w.vm),
+    },
+  });
+  const { nonce } = createNonce('proof-nonce', { captureRun: config.captureRun, encryption: config.encryption, ipsecKeyId: config.ipsecKeyId, machines: machines.token }, {});
   const facts = createFactsBefore('proof', workers.map((w) => w.node), nonce, { dependsOn: [modeRecord, ...workers.map((w) => w.ready)] });
 
   return {
@@ -61,6 +76,7 @@ export function vmHalfProgram() {
       }),
     ),
     nonce,
+    machines: { generation: machines.generation, bootIds: machines.bootIds },
     libvirt: {
       uri: config.libvirtUri,
       pool: plan.pool.name,

@@ -2,7 +2,7 @@
  * EncryptionProof under pulumi.runtime.setMocks, on both encryption modes. The mocks answer each
  * command with what its script prints on a real lab (stdout keyed by the script name at the end of the
  * command text), the fetch "copies" a capture built in the test (helpers/pcap.ts) into
- * captures/<stack>/<run>.pcap, and the REAL verifier library runs on it. Checked: the capture commands
+ * captures/<stack>/<run>-<mode>.pcap, and the REAL verifier library runs on it. Checked: the capture commands
  * run start -> traffic -> stop -> fetch; the nonce in the traffic command is the one the verifier was
  * given; the outputs' shape on both stacks; the SPI from config in the ipsec expectations; key material
  * only in secret places. Mocks are set before the component module is imported (pulumi/examples style).
@@ -14,9 +14,8 @@ import * as os from 'os';
 import * as path from 'path';
 import * as pulumi from '@pulumi/pulumi';
 import { parseLabConfig, type Encryption } from '../../components/config';
-import { fetchLocalFile } from '../../components/proof/capture';
-import { REPO_ROOT as REPO } from '../../components/repo';
-import type { LabVerifyOptions, VerifyFn } from '../../components/proof/verification';
+import { commandPath, REPO_ROOT as REPO } from '../../components/repo';
+import type { VerifyFn } from '../../components/proof/verification';
 import { verifyCapture, type Report } from '../../components/verifier';
 import { envOf, nodeOf, scriptOf } from '../helpers/script-command';
 import { REPO_ROOT } from '../../components/repo';
@@ -75,7 +74,7 @@ function stdoutFor(r: Created, stack: string): string {
     case 'facts-xfrm.sh':
       return xfrmStateText(T, node === T.node1 ? 1 : 2);
     case 'capture-fetch.sh':
-      return `local=${ROOT}/captures/${stack}/1.pcap\nbytes=3000\nsha256=00`;
+      return `local=${ROOT}/captures/${stack}/1-${stack.includes('wireguard') ? 'wireguard' : stack.includes('ipsec') ? 'ipsec' : 'none'}.pcap\nbytes=3000\nsha256=00`;
     default:
       return '';
   }
@@ -118,7 +117,7 @@ function value<T>(o: pulumi.Output<T>): Promise<T> {
   return new Promise((resolve) => o.apply((v) => resolve(v)));
 }
 
-async function build(stack: string, encryption: Encryption, preview = false, extra: { verify?: VerifyFn; ipsecReadiness?: string } = {}) {
+async function build(stack: string, encryption: Encryption, preview = false, extra: { verify?: VerifyFn; ipsecReadiness?: string; modeRecord?: string } = {}) {
   setMocks(stack, preview);
   const { EncryptionProof } = await import('../../components/proof');
   const k8s = await import('@pulumi/kubernetes');
@@ -157,7 +156,7 @@ describe('EncryptionProof (mocks)', function () {
   before(() => {
     for (const [mode, stack] of Object.entries(stacks)) {
       fs.mkdirSync(path.join(ROOT, 'captures', stack), { recursive: true });
-      (mode === 'none' ? cleartextCapture : encryptedCapture)(path.join(ROOT, 'captures', stack, '1.pcap'));
+      (mode === 'none' ? cleartextCapture : encryptedCapture)(path.join(ROOT, 'captures', stack, `1-${mode === 'none' ? 'none' : 'ipsec'}.pcap`));
     }
   });
   after(() => {
@@ -234,6 +233,7 @@ describe('EncryptionProof (mocks)', function () {
         assert.deepStrictEqual(v.failures, []);
         assert.strictEqual(v.pass, true);
         assert.strictEqual(v.verdict, encryption === 'ipsec' ? 'encrypted' : 'cleartext');
+        assert.strictEqual(v.schemaVersion, 1);
         for (const k of ['verdict', 'frames', 'warnings', 'esp', 'cleartext', 'nonce', 'pass', 'failures', 'capturePath', 'tcpdump', 'traffic', 'expected']) {
           assert.ok(k in v, `verification.${k}`);
         }
@@ -242,7 +242,7 @@ describe('EncryptionProof (mocks)', function () {
         assert.strictEqual(typeof v.cleartext?.podPackets, 'number');
         assert.deepStrictEqual(v.tcpdump, { file: `/var/tmp/cilium-lab/${stacks[encryption]}.pcap`, bytes: 3000, captured: 12, received: 12, dropped: 0, stoppedBy: 'signal' });
         assert.deepStrictEqual(v.traffic, { pingTransmitted: 4, pingReceived: 4, httpTotal: 2, httpAnswered: 2, httpEchoed: 2, serverLogHits: 2 });
-        assert.strictEqual(r.capturePath, `captures/${stacks[encryption]}/1.pcap`);
+        assert.strictEqual(r.capturePath, `captures/${stacks[encryption]}/1-${encryption}.pcap`);
         assert.strictEqual(v.capturePath, r.capturePath);
         assert.deepStrictEqual(r.pods, {
           namespace: 'lab-proof',
@@ -269,7 +269,7 @@ describe('EncryptionProof (mocks)', function () {
           assert.deepStrictEqual(x.endpoints, [CP_IP, T.node1, T.node2, '10.0.0.77', '10.0.1.124', '10.0.2.104']);
           assert.strictEqual(x.decrypt, true);
           assert.ok((r.verification.decryption?.ok ?? 0) > 0);
-          assert.strictEqual(r.verification.wiresharkConfigDir, `captures/${stacks.ipsec}/1.wireshark`);
+          assert.strictEqual(r.verification.wiresharkConfigDir, `captures/${stacks.ipsec}/1-ipsec.wireshark`);
           const espSa = fs.readFileSync(path.join(ROOT, r.verification.wiresharkConfigDir as string, 'esp_sa'), 'utf8');
           assert.ok(espSa.includes(T.key12.toString('hex')));
           assert.strictEqual(fs.statSync(path.join(ROOT, r.verification.wiresharkConfigDir as string, 'esp_sa')).mode & 0o777, 0o600);
@@ -307,7 +307,7 @@ describe('EncryptionProof (mocks)', function () {
         assert.ok(wrapped, 'environment is secret');
         const e = unwrap(env) as Record<string, string>;
         assert.strictEqual(e.FETCH_PRIVATE_KEY, PRIVATE_KEY);
-        assert.strictEqual(e.LOCAL_FILE, path.join(ROOT, 'captures', stacks[encryption], '1.pcap'));
+        assert.strictEqual(e.LOCAL_FILE, path.join(ROOT, 'captures', stacks[encryption], `1-${encryption}.pcap`));
         assert.strictEqual(e.REMOTE_FILE, `/var/tmp/cilium-lab/${stacks[encryption]}-run1-${r.nonce}.pcap`);
       });
 
@@ -317,8 +317,8 @@ describe('EncryptionProof (mocks)', function () {
         assert.ok(!inputs.includes(REPO), `capture-fetch inputs contain ${REPO}: ${inputs.replace(PRIVATE_KEY, '<key>')}`);
         assert.strictEqual(unwrap(fetch.inputs.create), 'bash scripts/vm/capture-fetch.sh');
         // Under the project root (the program's default) the pcap path is relative too.
-        assert.strictEqual(fetchLocalFile(REPO, 'captures/s/1.pcap'), 'captures/s/1.pcap');
-        assert.strictEqual(fetchLocalFile(ROOT, 'captures/s/1.pcap'), path.join(ROOT, 'captures/s/1.pcap'));
+        assert.strictEqual(commandPath(REPO, 'captures/s/1-none.pcap'), 'captures/s/1-none.pcap');
+        assert.strictEqual(commandPath(ROOT, 'captures/s/1-none.pcap'), path.join(ROOT, 'captures/s/1-none.pcap'));
         assert.strictEqual(fetch.inputs.dir, undefined, 'runs in the program\'s working directory, the project root');
         assert.ok(fs.existsSync(path.join(REPO, 'scripts/vm/capture-fetch.sh')));
       });
@@ -343,6 +343,36 @@ describe('EncryptionProof (mocks)', function () {
     assert.deepStrictEqual(r.nodes.find((n) => n.name === 'worker2')?.xfrmErrorsGrown, { XfrmInNoStates: [0, 2] });
   });
 
+  it('an in-place switch keeps the capture before it and shows its verification as `before`', async () => {
+    const stack = 'proof-mock-switch';
+    const dir = path.join(ROOT, 'captures', stack);
+    fs.mkdirSync(dir, { recursive: true });
+    cleartextCapture(path.join(dir, '1-none.pcap'));
+    encryptedCapture(path.join(dir, '1-ipsec.pcap'));
+    try {
+      // The stack runs unencrypted (the mode record was created with no earlier mode) ...
+      const none = await build(stack, 'none', false, { modeRecord: 'previous=\nencryption=none\n' });
+      assert.strictEqual(none.verification.pass, true, none.verification.failures.join('\n'));
+      assert.strictEqual(none.verification.before, undefined);
+      const record = JSON.parse(fs.readFileSync(path.join(dir, '1-none.json'), 'utf8'));
+      assert.deepStrictEqual([record.schemaVersion, record.capturePath, record.verdict], [1, `captures/${stack}/1-none.pcap`, 'cleartext']);
+      // ... then switches to ipsec in place with the same lab:captureRun: the capture before stays.
+      const ipsec = await build(stack, 'ipsec', false, { modeRecord: 'previous=none\nencryption=ipsec\n' });
+      const v = ipsec.verification;
+      assert.strictEqual(v.pass, true, v.failures.join('\n'));
+      assert.strictEqual(v.capturePath, `captures/${stack}/1-ipsec.pcap`);
+      assert.ok(fs.existsSync(path.join(dir, '1-none.pcap')) && fs.existsSync(path.join(dir, '1-ipsec.pcap')), 'both captures kept');
+      assert.ok(v.before, 'the verification before the switch is in the output');
+      assert.deepStrictEqual([v.before.capturePath, v.before.expected.encryption, v.before.verdict, v.before.pass, v.before.nonce?.hits], [`captures/${stack}/1-none.pcap`, 'none', 'cleartext', true, 10]);
+      assert.strictEqual(v.before.before, undefined, 'no history inside the history');
+      // Without a switch on record (a stack made ipsec from the start) nothing else is shown.
+      const fresh = await build(stack, 'ipsec', false, { modeRecord: 'previous=\nencryption=ipsec\n' });
+      assert.strictEqual(fresh.verification.before, undefined);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('does not run the verifier during preview', async () => {
     const r = await build(stacks.none, 'none', true);
     assert.strictEqual(r.verification.pass, false);
@@ -359,7 +389,7 @@ describe('EncryptionProof (mocks)', function () {
 
   describe('lab:encryption wireguard (the verifier answered by a stand-in with WireGuard findings)', () => {
     const stack = 'proof-mock-wireguard';
-    const calls: { capture: string; opts: LabVerifyOptions }[] = [];
+    const calls: { capture: string; opts: Parameters<VerifyFn>[1] }[] = [];
     const A = T.node1;
     const B = T.node2;
     const wgReport = (dataEach: number) =>
@@ -387,7 +417,7 @@ describe('EncryptionProof (mocks)', function () {
     let r: Awaited<ReturnType<typeof build>>;
     before(async () => {
       fs.mkdirSync(path.join(ROOT, 'captures', stack), { recursive: true });
-      cleartextCapture(path.join(ROOT, 'captures', stack, '1.pcap'));
+      cleartextCapture(path.join(ROOT, 'captures', stack, '1-wireguard.pcap'));
       r = await build(stack, 'wireguard', false, {
         verify: async (capture, opts) => {
           calls.push({ capture, opts });
@@ -410,7 +440,7 @@ describe('EncryptionProof (mocks)', function () {
       assert.strictEqual(o.nonce, r.nonce);
       assert.strictEqual(o.endpoints, undefined, '--endpoints is an ESP expectation');
       assert.strictEqual(o.spi, undefined);
-      assert.strictEqual(o.xfrmFiles, undefined);
+      assert.strictEqual(o.xfrm, undefined);
     });
 
     it('passes with the agents in WireGuard mode with 2 peers, and reports the correlation that stands in for decryption', () => {
@@ -439,7 +469,7 @@ describe('EncryptionProof (mocks)', function () {
     const line = (n: string, spis: string) => `node=${n} agent=cilium-${n} mode=IPsec keys_in_use=4 errors=0 xfrm=none spis=${spis} peers_ok=2/2`;
     before(() => {
       fs.mkdirSync(path.join(ROOT, 'captures', stack), { recursive: true });
-      encryptedCapture(path.join(ROOT, 'captures', stack, '1.pcap'));
+      encryptedCapture(path.join(ROOT, 'captures', stack, '1-ipsec.pcap'));
     });
     after(() => fs.rmSync(path.join(ROOT, 'captures', stack), { recursive: true, force: true }));
 
@@ -461,7 +491,7 @@ describe('EncryptionProof (mocks)', function () {
     const onFixture = (name: string): VerifyFn => (_c, opts) => verifyCapture(path.join(FIX, `${name}.pcap`), { ...opts, nonce: 'cilab-nonce-5e1f0a9c' });
     before(() => {
       fs.mkdirSync(path.join(ROOT, 'captures', stack), { recursive: true });
-      fs.copyFileSync(path.join(FIX, 'wireguard-encrypted.pcap'), path.join(ROOT, 'captures', stack, '1.pcap'));
+      fs.copyFileSync(path.join(FIX, 'wireguard-encrypted.pcap'), path.join(ROOT, 'captures', stack, '1-wireguard.pcap'));
     });
     after(() => fs.rmSync(path.join(ROOT, 'captures', stack), { recursive: true, force: true }));
 

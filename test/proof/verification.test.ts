@@ -1,7 +1,7 @@
 /**
  * The verdict logic: `judge` on real verifier reports of captures built here (test/proof/helpers/pcap.ts:
- * the lab's traffic in cleartext VXLAN, and inside AES-GCM ESP as Cilium 1.18 sends it), and
- * `runVerification`'s handling of the secret xfrm texts.
+ * the lab's traffic in cleartext VXLAN, and inside AES-GCM ESP as Cilium 1.18 sends it), and the
+ * runner's handling of the secret xfrm texts (parsed in memory) and of the side outputs.
  */
 import * as assert from 'assert';
 import * as fs from 'fs';
@@ -152,48 +152,53 @@ describe('proof verification', () => {
   });
 
   describe('runVerification', () => {
-    it('gives the verifier the xfrm texts as 0600 files in a 0700 dir and deletes them afterwards', async () => {
-      const seen: { file: string; mode: number; dirMode: number; text: string }[] = [];
+    it('gives the verifier the xfrm texts as parsed states: no file holds a key, not even for a moment', async () => {
       let opts: Parameters<VerifyFn>[1] | undefined;
+      const tmpBefore = fs.readdirSync(os.tmpdir());
+      let tmpDuring: string[] = [];
       const spy: VerifyFn = async (p, o) => {
         opts = o;
-        for (const f of o.xfrmFiles ?? []) {
-          seen.push({ file: f, mode: fs.statSync(f).mode & 0o777, dirMode: fs.statSync(path.dirname(f)).mode & 0o777, text: fs.readFileSync(f, 'utf8') });
-        }
+        tmpDuring = fs.readdirSync(os.tmpdir());
         return verify(p, o);
       };
       const texts = [xfrmStateText(T, 1), xfrmStateText(T, 2)];
       const r = await run('enc.pcap', expectations('ipsec'), texts, spy);
       assert.strictEqual(r.pass, true, r.failures.join('\n'));
-      assert.strictEqual(seen.length, 2);
-      for (const s of seen) {
-        assert.strictEqual(s.mode, 0o600);
-        assert.strictEqual(s.dirMode, 0o700);
-        assert.ok(!fs.existsSync(s.file), `${s.file} still exists`);
-      }
-      assert.deepStrictEqual(seen.map((s) => s.text), texts);
+      assert.strictEqual((opts as Record<string, unknown>).xfrmFiles, undefined);
+      assert.deepStrictEqual(opts?.xfrm?.map((st) => [st.src, st.dst, st.spi]), [
+        [T.node1, T.node2, T.spi],
+        ['0.0.0.0', T.node1, T.spi],
+        [T.node2, T.node1, T.spi],
+        ['0.0.0.0', T.node2, T.spi],
+      ]);
+      assert.deepStrictEqual(tmpDuring.filter((n) => !tmpBefore.includes(n) && /xfrm/.test(n)), [], 'no xfrm temp file');
       assert.strictEqual(opts?.nonce, T.nonce);
       assert.strictEqual(opts?.spi, T.spi);
       assert.strictEqual(opts?.expect, 'encrypted');
       assert.deepStrictEqual(opts?.podCidrs, ['10.0.0.0/8']);
     });
-    it('deletes the xfrm files when the verifier throws, and reports the problem as a failure', async () => {
-      let files: string[] = [];
-      const boom: VerifyFn = async (_p, o) => {
-        files = o.xfrmFiles ?? [];
+    it('an xfrm text that does not parse is a failure naming it, never its key', async () => {
+      const bad = xfrmStateText(T, 1).replace(T.key12.toString('hex'), `${T.key12.toString('hex')}f`);
+      const r = await run('enc.pcap', expectations('ipsec'), [bad]);
+      assert.strictEqual(r.pass, false);
+      assert.strictEqual(r.failures.length, 1);
+      assert.match(r.failures[0], /^verifier could not read enc\.pcap: node1\.xfrm: /);
+      assert.ok(!r.failures[0].includes(T.key12.toString('hex')), 'the key is in the failure');
+    });
+    it('reports a verifier that throws as a failure', async () => {
+      const boom: VerifyFn = async () => {
         throw new Error('not a capture');
       };
       const r = await run('enc.pcap', expectations('ipsec'), [xfrmStateText(T, 1)], boom);
       assert.strictEqual(r.pass, false);
       assert.deepStrictEqual(r.failures, ['verifier could not read enc.pcap: not a capture']);
-      assert.ok(files.length === 1 && !fs.existsSync(files[0]));
     });
     it('the unencrypted stack asks for exactly the pod pair (--pods)', async () => {
       let opts: Parameters<VerifyFn>[1] | undefined;
       await run('clear.pcap', expectations('none'), [], async (p, o) => ((opts = o), verify(p, o)));
       assert.deepStrictEqual(opts?.pods, [T.clientPod, T.serverPod]);
       assert.strictEqual(opts?.podCidrs, undefined);
-      assert.strictEqual(opts?.xfrmFiles, undefined);
+      assert.strictEqual(opts?.xfrm, undefined);
     });
     it('writes the Wireshark config next to the pcap; a failure there is a warning, not a verdict', async () => {
       const texts = [xfrmStateText(T, 1)];

@@ -338,6 +338,9 @@ describe('verifier CLI (in-process execute)', () => {
     [['--key', `3:${'zz'.repeat(20)}`], /^verify: --key: key must be hexadecimal/],
     [['--key', `3:${'ab'.repeat(20)}`, '--key', 'x'], /^verify: --key: /],
     [['--nonce', ''], /^verify: --nonce: must not be empty/],
+    [['--rotation-between', '1.1.1.1,2.2.2.2'], /^verify: --rotation-between: needs --rotation FROM:TO/],
+    [['--rotation', '3:4', '--rotation-between', '1.1.1.1'], /^verify: --rotation-between: expected at least 2 comma-separated address/],
+    [['--rotation', '3:4', '--rotation-between', '1.1.1.1,node2'], /^verify: --rotation-between: "node2" is not an IPv4 or IPv6 address/],
   ];
   for (const [args, re] of BAD) {
     it(`${JSON.stringify(args)} -> exit 2, one stderr line naming it`, async () => {

@@ -28,10 +28,11 @@ import { scriptWithLib, shellQuote, type ScriptCommand } from '../../components/
 import { parseImageFetchOutput } from '../../components/libvirt/commands';
 import { routerEnv } from '../../components/cloud-init';
 import type { Report } from '../../components/verifier/report';
-import { verifyCapture, type VerifyOptions as VerifierOptions } from '../../components/verifier';
+import { verifyCapture } from '../../components/verifier';
 import { parseCaptureStop, parseTraffic, parseFacts, parseKeyValues, xfrmGrowth, type CaptureCounts, type NodeSnapshot, type TrafficResult } from '../../components/proof/parse';
 import { expectationsFor, runVerification, type VerificationResult, type VerifyFn } from '../../components/proof/verification';
 import { wireguardChecks, wireguardCorrelation, type WireguardExpectations } from '../../components/proof/judge-wireguard';
+import { verifyRotation, type RotationResult } from '../../components/proof/judge-rotation';
 import type { Encryption } from '../../components/config';
 import { NONCE_LENGTH, NONCE_PATTERN, NONCE_PREFIX } from '../../components/proof/nonce';
 import { routerCaptureFile, fetchEnvironment, CAPTURE_MAX_PACKETS, CAPTURE_MAX_SECONDS } from '../../components/proof/capture';
@@ -336,6 +337,8 @@ interface RotationRun {
   to: number;
   capture: Capture;
   report: Report;
+  /** The program's rotation verdict (verification.rotation). */
+  verdict: RotationResult;
   grown: Record<string, Record<string, [number, number]>>;
   steps: { name: string; at: number }[];
 }
@@ -390,16 +393,32 @@ async function rotationCapture(label: string, layout: Layout, mode: RotationMode
   const textsAfter = await xfrmTexts(); // the new generation (and, on one node only, both)
   const texts = [...textsBefore, ...textsAfter];
   const grown = grownCounters(before, after);
-  const dir = fs.mkdtempSync(path.join(tmp, 'xfrm-'));
-  const xfrmFiles = texts.map((t, i) => {
-    const f = path.join(dir, `state${i}.xfrm`);
-    fs.writeFileSync(f, t, { mode: 0o600 });
-    return f;
-  });
-  const endpoints = [...lab.workers.map((w) => w.ip), ...FIXTURE_NODES.map((n) => n.hostIp as string)];
-  const opts = { nonce: c.nonce, podCidrs: [lab.cfg.podCidr], endpoints, xfrmFiles, rotation: { from, to } } as VerifierOptions;
-  const report = await verifyCapture(c.pcap, opts);
-  fs.rmSync(dir, { recursive: true, force: true });
+  // The program's rotation verdict (the verifier's rotation expectation, then the lab's rotation checks),
+  // through the same runner; the verifier's report is kept for the phases' own assertions.
+  const nodeAddrs = (i: 0 | 1) => [lab.workers[i].ip, FIXTURE_NODES[i].hostIp as string];
+  let seen: Report | undefined;
+  const verdict = await verifyRotation(
+    {
+      capturePath: c.rel,
+      root: REPO_ROOT,
+      podCidr: lab.cfg.podCidr,
+      expectations: {
+        from,
+        to,
+        nonce: c.nonce,
+        endpoints: [...nodeAddrs(0), ...nodeAddrs(1)],
+        clientNode: nodeAddrs(0),
+        serverNode: nodeAddrs(1),
+        traffic: { ...c.traffic, pingLost: c.traffic.pingTransmitted - c.traffic.pingReceived },
+        xfrmErrorsGrown: grown,
+        tcpdump: c.tcpdump,
+      },
+      xfrmTexts: texts,
+    },
+    async (pcap, opts) => (seen = await verifyFn(pcap, opts)),
+  );
+  if (!seen) throw new Error(`the verifier did not run on ${c.rel}: ${verdict.failures.join(' | ')}`);
+  const report: Report = seen;
   const rot = rotationOf(report, from, to);
   const t0 = steps[0]?.at ?? 0;
   const switches = (rot?.directions ?? [])
@@ -411,9 +430,10 @@ async function rotationCapture(label: string, layout: Layout, mode: RotationMode
     report,
     `; rotation ${from}->${to} ${mode} (${rot.source}): met ${rot.met}; ${switches}; cleartext windows [${windows}]; ` +
       `pings lost ${c.traffic.pingTransmitted - c.traffic.pingReceived}; XFRM grown ${JSON.stringify(grown)}; ` +
-      `steps ${steps.map((x) => `${x.name}@+${(x.at - t0).toFixed(1)}s`).join(', ')}; failures: ${rot.failures.join(' | ')}`,
+      `steps ${steps.map((x) => `${x.name}@+${(x.at - t0).toFixed(1)}s`).join(', ')}; failures: ${rot.failures.join(' | ')}; ` +
+      `lab verdict ${verdict.pass ? 'pass' : 'FAIL'}: ${verdict.failures.join(' | ')}`,
   );
-  return { from, to, capture: c, report, grown, steps };
+  return { from, to, capture: c, report, verdict, grown, steps };
 }
 
 /** The verifier's rotation findings and verdict (the `rotation` expectation: report.rotation). */
@@ -651,6 +671,7 @@ describe('VM suite: the lab\'s VM half on real libvirt VMs (router, worker1, wor
         const run = await rotationCapture(`rotation-${layout}`, layout, 'cilium');
         const rot = rotationOf(run.report, run.from, run.to);
         assert.ok(rot.met, `rotation not met (${rot.source}): ${rot.failures.join(' | ')}`);
+        assert.ok(run.verdict.pass, `the lab's rotation verdict failed: ${run.verdict.failures.join(' | ')}`);
         assert.equal(run.report.verdict, 'encrypted', run.report.reasons.join(' | '));
         assert.deepEqual([...run.report.esp.spis].sort((a, b) => a - b), [run.from, run.to].sort((a, b) => a - b));
         assert.equal(rot.directions.length, 2, JSON.stringify(rot));
@@ -673,6 +694,7 @@ describe('VM suite: the lab\'s VM half on real libvirt VMs (router, worker1, wor
       const run = await rotationCapture('rotation-gap', 'vxlan-in-esp', 'gap');
       const rot = rotationOf(run.report, run.from, run.to);
       assert.equal(rot.met, false, 'a rotation with a cleartext window must not pass');
+      assert.equal(run.verdict.pass, false, "the lab's rotation verdict passed a cleartext window");
       assert.ok(rot.cleartextWindows.length > 0, `no cleartext window reported: ${JSON.stringify(rot)}`);
       const w = rot.cleartextWindows[0];
       assert.ok(w.end >= w.start && w.packets > 0, JSON.stringify(w));
@@ -689,6 +711,7 @@ describe('VM suite: the lab\'s VM half on real libvirt VMs (router, worker1, wor
       const run = await rotationCapture('rotation-one-node', 'vxlan-in-esp', 'one-node');
       const rot = rotationOf(run.report, run.from, run.to);
       assert.equal(rot.met, false, 'a rotation that one node never did must not pass');
+      assert.equal(run.verdict.pass, false, "the lab's rotation verdict passed a rotation one node never did");
       const w2 = L().workers[1].name;
       assert.ok(run.grown[w2]?.XfrmInNoStates, `XfrmInNoStates did not grow on ${w2}: ${JSON.stringify(run.grown)}`);
       assert.ok(run.capture.traffic.pingReceived < run.capture.traffic.pingTransmitted, `no ping lost: ${JSON.stringify(run.capture.traffic)}`);
@@ -775,7 +798,7 @@ describe('VM suite: the lab\'s VM half on real libvirt VMs (router, worker1, wor
         timings.add('teardown (after failure)', Date.now() - t0, 'ok');
       }
       if (guardBridge) await removeEgressGuard(guardBridge);
-      if (tmp && process.env.VM_TEST_KEEP === '1') console.log(`      VM_TEST_KEEP=1: SSH key and xfrm files kept in ${tmp} (ssh -i ${tmp}/id_ed25519 lab@${lab?.router.ip})`);
+      if (tmp && process.env.VM_TEST_KEEP === '1') console.log(`      VM_TEST_KEEP=1: SSH key kept in ${tmp} (ssh -i ${tmp}/id_ed25519 lab@${lab?.router.ip})`);
       else if (tmp && !reuseDir) fs.rmSync(tmp, { recursive: true, force: true });
     } finally {
       console.log('\nVM suite verdicts:\n' + summaries.map((s) => `  ${s}`).join('\n'));

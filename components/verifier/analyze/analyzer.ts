@@ -71,7 +71,10 @@ export class Analyzer {
     this.esp = new EspCollector(this.sas, this.decoder, this.paths);
     this.clear = new PodCollector(this.pods, this.paths, this.timeline);
     if (o.samples === true) this.samples = new SampleCollector();
-    if (o.rotation !== undefined) this.rotation = new RotationCollector(o.rotation.from >>> 0, o.rotation.to >>> 0);
+    if (o.rotation !== undefined) {
+      this.rotation = new RotationCollector(o.rotation.from >>> 0, o.rotation.to >>> 0);
+      for (const a of o.rotation.between ?? []) normalizeAddress(a);
+    }
     this.inner = new PodCollector(this.pods, this.paths);
   }
 
@@ -191,8 +194,15 @@ export class Analyzer {
       timeline: this.timeline.report(),
     };
     if (this.rotation !== undefined) {
-      found.rotation = { from: this.rotation.from, to: this.rotation.to, directions: this.rotation.directions(),
-        cleartextWindows: found.cleartext.windows };
+      const all = this.rotation.directions();
+      found.rotation = { from: this.rotation.from, to: this.rotation.to, directions: all, cleartextWindows: found.cleartext.windows };
+      if (o.rotation?.between !== undefined) {
+        const between = new Set(o.rotation.between.map(normalizeAddress));
+        const judged = (d: { src: string; dst: string }) => between.has(d.src) && between.has(d.dst);
+        found.rotation.between = [...between];
+        found.rotation.directions = all.filter(judged);
+        found.rotation.otherDirections = all.filter((d) => !judged(d));
+      }
       if (this.rotation.untracked > 0) allWarnings.push(`more than ${MAX_TRACKED_FLOWS} ESP directions: ${this.rotation.untracked} packets of the rotation SPIs not judged`);
     }
     if (this.samples !== undefined) found.samples = this.samples.report((fl) => PodCollector.isNodeFlow(fl, nodeAddrs));

@@ -23,9 +23,11 @@ export interface AnalyzerOptions {
   /**
    * Expected key rotation from SPI `from` to SPI `to`: both carried traffic, every direction switched, no cleartext
    * pod packet and no nonce in clear (report.rotation; failures in expectationFailures). With it, both SPIs are
-   * expected on the wire (an SPI that is neither, nor `spi`, is an expectation failure).
+   * expected on the wire (an SPI that is neither, nor `spi`, is an expectation failure). With `between`, only the
+   * directions with both ends in that list are judged (the nodes the caller's traffic runs between); the other
+   * directions of the two SPIs are reported in report.rotation.otherDirections and never fail it.
    */
-  rotation?: { from: number; to: number };
+  rotation?: { from: number; to: number; between?: string[] };
   /** Expected ESP endpoints [A, B, ...]: ESP between other addresses is an expectation failure. */
   endpoints?: string[];
   /** Expected verdict. */

@@ -106,16 +106,20 @@ export function verdictReasons(f: Findings, verdict: Verdict): string[] {
 
 /**
  * Why the capture does not prove a key rotation from rot.from to rot.to ([] = proven): both SPIs must have carried
- * encrypting ESP, every direction that carried either SPI must have switched from the old to the new one (see
- * RotationDirection.switched), and nothing may have been in clear: no cleartext pod packet (its windows are
- * named) and no nonce.
+ * encrypting ESP, every judged direction that carried either SPI must have switched from the old to the new one
+ * (see RotationDirection.switched), and nothing may have been in clear: no cleartext pod packet (its windows are
+ * named) and no nonce. With `between`, only the directions between those addresses are judged: the others (a
+ * node's health probes to a node the traffic does not involve) may carry one SPI alone inside the window.
  */
 export function rotationFailures(f: Findings, rot: RotationFindings): string[] {
   const out: string[] = [];
   const { from, to } = rot;
-  const carried = (spi: number) => f.esp.flows.filter((x) => x.spi === spi).reduce((n, x) => n + x.packets - x.nullPackets, 0);
-  if (carried(from) === 0) out.push(`rotation ${from} -> ${to}: the old SPI ${from} carried no traffic (the capture must start before the rotation)`);
-  if (carried(to) === 0) out.push(`rotation ${from} -> ${to}: the new SPI ${to} carried no traffic: the rotation did not happen in this capture`);
+  const judged = new Set(rot.directions.map((d) => `${d.src} ${d.dst}`));
+  const inScope = (x: { src: string; dst: string }) => rot.between === undefined || judged.has(`${x.src} ${x.dst}`);
+  const carried = (spi: number) => f.esp.flows.filter((x) => x.spi === spi && inScope(x)).reduce((n, x) => n + x.packets - x.nullPackets, 0);
+  const where = rot.between ? ` between ${rot.between.join(', ')}` : '';
+  if (carried(from) === 0) out.push(`rotation ${from} -> ${to}: the old SPI ${from} carried no traffic${where} (the capture must start before the rotation)`);
+  if (carried(to) === 0) out.push(`rotation ${from} -> ${to}: the new SPI ${to} carried no traffic${where}: the rotation did not happen in this capture`);
   for (const d of rot.directions) {
     if (d.switched) continue;
     if (d.newPackets === 0) out.push(`rotation: ${d.src} -> ${d.dst} never switched: ${plural(d.oldPackets, 'packet')} with SPI ${from}, none with ${to}`);
@@ -218,6 +222,7 @@ export function judgeFindings(f: Findings, o: Expectations): Report {
   if (rotation !== undefined) {
     const rf = rotationFailures(f, rotation);
     report.rotation = { from: rotation.from, to: rotation.to, met: rf.length === 0, directions: rotation.directions,
+      ...(rotation.between !== undefined ? { between: rotation.between, otherDirections: rotation.otherDirections ?? [] } : {}),
       cleartextWindows: rotation.cleartextWindows, failures: rf };
   }
   return report;

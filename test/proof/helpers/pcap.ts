@@ -88,3 +88,33 @@ export function xfrmStateText(t: LabTraffic = DEFAULT_TRAFFIC, node: 1 | 2 = 1):
       : [sa(t.node2, t.node1, t.key21, true), sa('0.0.0.0', t.node2, t.key12, false)],
   );
 }
+
+/** One ESP frame as Cilium >= 1.18 sends it: outer node -> node, VXLAN inside, the pod packet inside that. */
+function espFrame(src: string, dst: string, spi: number, seq: number, key: Buffer, podPkt: Buffer): Buffer {
+  return ethernet(ipv4(src, dst, 50, espGcm(spi, seq, key, vxlanFrame(src, dst, podPkt), 4)));
+}
+
+/**
+ * A key rotation from `old.spi` to `neu.spi` on the lab's traffic (both directions between the client's
+ * and the server's node switch, each generation with its own keys), and beside it a third node pair the
+ * traffic does not drive: a control-plane whose agent probes the server node's health endpoint, its
+ * probe on the old SPI only and the answer on the new SPI only (cilium-health probes once a minute or so).
+ */
+export function rotationWithThirdPair(file: string, old: LabTraffic, neu: LabTraffic, third: { node: string; health: string; hostIp: string }): void {
+  const seq = new Map<string, number>();
+  const next = (k: string) => (seq.set(k, (seq.get(k) ?? 0) + 1), seq.get(k) as number);
+  const lab = (t: LabTraffic) =>
+    podPackets(t).map(({ fromClient, pkt }) => {
+      const [src, dst, key] = fromClient ? [t.node1, t.node2, t.key12] : [t.node2, t.node1, t.key21];
+      return espFrame(src, dst, t.spi, next(`${src} ${dst} ${t.spi}`), key, pkt);
+    });
+  const probeKey = Buffer.alloc(20, 0x5a);
+  const probe = ipv4(third.hostIp, third.health, 1, icmpEcho(8, 0x77, 1, 'cilium-health-pr'));
+  const answer = ipv4(third.health, third.hostIp, 1, icmpEcho(0, 0x77, 1, 'cilium-health-pr'));
+  writePcap(file, [
+    ...lab(old),
+    espFrame(third.node, old.node2, old.spi, 1, probeKey, probe),
+    ...lab(neu),
+    espFrame(old.node2, third.node, neu.spi, 1, probeKey, answer),
+  ]);
+}

@@ -1,7 +1,7 @@
 /**
  * The rotation expectation in the analyzer, on the scapy-made ESP frames: the same SPI in both directions never
  * fakes a switch, a direction that went back to the old SPI is not switched, an empty capture never proves a
- * rotation, and equal SPIs are refused.
+ * rotation, equal SPIs are refused, and with `between` only the directions between those addresses are judged.
  */
 import * as assert from 'node:assert/strict';
 import { Analyzer, AnalyzerOptions } from '../../../components/verifier/analyze/analyzer';
@@ -55,5 +55,25 @@ describe('verifier analyzer: rotation expectation', () => {
     const leak = analyzeAt([F.espInVxlan, spi4, F.clearPing], [0, 1, 5], { rotation: { from: 3, to: 4 } });
     assert.equal(leak.rotation!.met, false);
     assert.deepEqual(leak.rotation!.cleartextWindows, [{ start: 1764115205, end: 1764115205, packets: 1 }]);
+    assert.ok(leak.rotation!.failures.includes('rotation: 1 cleartext pod packet in 1 window (2025-11-26T00:00:05.000Z .. 2025-11-26T00:00:05.000Z: 1)'), leak.rotation!.failures.join('\n'));
+  });
+
+  it('with `between`, only the directions between those addresses are judged; the others are reported apart, switched or not', () => {
+    const spi4: F.TestFrame = { ...F.espInVxlan, hex: F.espInVxlan.hex.slice(0, 0x57 * 2) + '04' + F.espInVxlan.hex.slice(0x58 * 2) };
+    const frames = [F.espInVxlan, F.espInVxlanReply, spi4];
+    // Judged: 10.0.1.124 -> 10.0.2.104 switched; 10.0.2.104 -> 10.0.1.124 carried the old SPI only.
+    const both = analyzeAt(frames, [0, 1, 2], { rotation: { from: 3, to: 4, between: ['10.0.1.124', '10.0.2.104'] } });
+    assert.deepEqual(both.rotation!.directions.map((d) => [d.src, d.dst, d.switched]), [['10.0.1.124', '10.0.2.104', true], ['10.0.2.104', '10.0.1.124', false]]);
+    assert.deepEqual([both.rotation!.between, both.rotation!.otherDirections, both.rotation!.met], [['10.0.1.124', '10.0.2.104'], [], false]);
+    // Between addresses neither direction has both ends in: nothing judged, everything reported apart, and a
+    // rotation nobody drove between them is not proven.
+    const apart = analyzeAt(frames, [0, 1, 2], { rotation: { from: 3, to: 4, between: ['10.0.1.124', '10.0.9.9'] } });
+    assert.deepEqual(apart.rotation!.directions, []);
+    assert.deepEqual(apart.rotation!.otherDirections!.map((d) => [d.src, d.dst, d.switched]), [['10.0.1.124', '10.0.2.104', true], ['10.0.2.104', '10.0.1.124', false]]);
+    assert.deepEqual(apart.rotation!.failures, [
+      'rotation 3 -> 4: the old SPI 3 carried no traffic between 10.0.1.124, 10.0.9.9 (the capture must start before the rotation)',
+      'rotation 3 -> 4: the new SPI 4 carried no traffic between 10.0.1.124, 10.0.9.9: the rotation did not happen in this capture',
+    ]);
+    assert.throws(() => new Analyzer({ rotation: { from: 3, to: 4, between: ['node1'] } }), /"node1" is not an IP address/);
   });
 });
