@@ -13,6 +13,24 @@ export interface StackOutputs {
   /** Label for the column (the stack name or the file it came from). */
   name: string;
   outputs: Record<string, unknown>;
+  /** A stack's verification before its in-place switch (withBefore): shown, never deciding the comparison's pass. */
+  history?: boolean;
+}
+
+/**
+ * The stacks with, before each one switched in place, a column for its `verification.before` (the last
+ * verification in the mode before the switch: the manual method's "before" beside its "after"), named
+ * `<stack> before (<mode>)`.
+ */
+export function withBefore(stacks: readonly StackOutputs[]): StackOutputs[] {
+  return stacks.flatMap((s) => {
+    const v = s.outputs.verification;
+    const before = v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>).before : undefined;
+    if (!before || typeof before !== 'object' || Array.isArray(before)) return [s];
+    const expected = (before as { expected?: { encryption?: unknown } }).expected;
+    const mode = typeof expected?.encryption === 'string' ? expected.encryption : 'previous mode';
+    return [{ name: `${s.name} before (${mode})`, outputs: { encryption: mode, verification: before }, history: true }, s];
+  });
 }
 
 export interface CompareRow {
@@ -105,7 +123,8 @@ export function compareOutputs(...stacks: StackOutputs[]): Comparison {
   const rows = ROWS.map((label) => ({ label, values: cols.map((d) => d.cells.get(label) ?? '-') })).filter(
     (r) => always.has(r.label) || r.values.some((v) => v !== '-'),
   );
-  return { stacks: stacks.map((s) => s.name), rows, pass: cols.length > 0 && cols.every((d) => d.pass), problems };
+  const deciding = cols.filter((_d, i) => !stacks[i].history);
+  return { stacks: stacks.map((s) => s.name), rows, pass: deciding.length > 0 && deciding.every((d) => d.pass), problems };
 }
 
 /** Text table: one row per fact, one column per stack. */

@@ -8,7 +8,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { compareOutputs, formatComparison, sizeRange } from '../../components/labcli/compare';
+import { compareOutputs, formatComparison, sizeRange, withBefore } from '../../components/labcli/compare';
 import { execute } from '../../components/labcli';
 import { expectationsFor, runVerification } from '../../components/proof/verification';
 import { verifyCapture } from '../../components/verifier';
@@ -115,6 +115,35 @@ describe('lab command: compare on recorded outputs', () => {
     assert.deepStrictEqual(c.stacks, ['unencrypted', 'ipsec']);
     assert.strictEqual(c.pass, true);
     assert.deepStrictEqual(c.rows.find((r: { label: string }) => r.label === 'verdict').values, ['cleartext', 'encrypted']);
+  });
+
+  it("a stack switched in place shows its verification before the switch beside the one after, in compare and report", async () => {
+    // What verify-run.ts exports after none -> ipsec in place: the ipsec verification with the stack's last
+    // verification in the mode before it as `before`.
+    const switched = { ...rec.ipsec, verification: { ...(rec.ipsec.verification as object), before: rec.unencrypted.verification } };
+    const file = path.join(dir, 'switched.json');
+    fs.writeFileSync(file, JSON.stringify(switched));
+    const { out, io: i } = io();
+    assert.strictEqual(await execute(['compare', '--json', '--from', files.unencrypted, '--from', file], i, noStacks), 0, out.stderr);
+    const c = JSON.parse(out.stdout);
+    assert.deepStrictEqual(c.stacks, ['unencrypted', 'switched before (none)', 'switched']);
+    const row = (label: string) => c.rows.find((r: { label: string }) => r.label === label).values;
+    assert.deepStrictEqual(row('verdict'), ['cleartext', 'cleartext', 'encrypted']);
+    assert.deepStrictEqual(row('encryption'), ['none', 'none', 'ipsec']);
+    assert.deepStrictEqual(row('capture'), ['captures/unencrypted/1.pcap', 'captures/unencrypted/1.pcap', 'captures/ipsec/1.pcap']);
+    // The before column is history: a failed before does not fail the stack's comparison; a failed after does.
+    const oldFailed = { ...switched, verification: { ...switched.verification, before: { ...(rec.unencrypted.verification as object), pass: false, failures: ['x'] } } };
+    assert.strictEqual(compareOutputs(...withBefore([{ name: 's', outputs: oldFailed }])).pass, true);
+    const nowFailed = { ...switched, verification: { ...switched.verification, pass: false, failures: ['y'] } };
+    assert.strictEqual(compareOutputs(...withBefore([{ name: 's', outputs: nowFailed }])).pass, false);
+    // A stack that never switched has one column.
+    assert.deepStrictEqual(withBefore([{ name: 'ipsec', outputs: rec.ipsec }]).map((x) => x.name), ['ipsec']);
+    const page = path.join(dir, 'switched.html');
+    const r = io();
+    assert.strictEqual(await execute(['report', '--from', files.ipsec, '--from', file, '--out', page], r.io, noStacks), 0, r.out.stderr);
+    assert.match(r.out.stdout, /ipsec PASS, switched before \(none\) PASS, switched PASS/);
+    const html = fs.readFileSync(page, 'utf8');
+    assert.ok(html.includes('switched before (none)'), 'the page names the before column');
   });
 
   it('compare is a pure function over two outputs objects', () => {

@@ -129,7 +129,10 @@ function readmeCommands(): Shown[] {
       return;
     }
     const where = `README.md:${i + 1}`;
-    if (inBlock) out.push({ where, text: line });
+    // Code blocks also hold prose (the layout, sample output): only lines that run npm or pulumi are commands.
+    if (inBlock) {
+      if (/(^|[\s;&|(])(npm|pulumi)\s/.test(line)) out.push({ where, text: line });
+    }
     else for (const m of line.matchAll(/`(npm run (?:-s )?lab -- [^`]*)`/g)) out.push({ where, text: m[1] });
   });
   return out;
