@@ -224,7 +224,7 @@ describe('the Pulumi program under mocks', function () {
     ];
     for (const [what, stack, change, record, mustChange] of cases) {
       it(what, async () => {
-        const after = await runProgram(stack, change);
+        const after = await runProgram(stack, { ...stackConfig(stack), ...change });
         const changed = changedBetween(results[stack], after);
         for (const n of mustChange) assert.ok(changed.includes(n), `${n} changes with ${JSON.stringify(change)} (changed: ${changed.join(', ')})`);
         const added = after.recs.filter((x) => !results[stack].recs.some((y) => y.name === x.name)).map((x) => x.name);

@@ -12,6 +12,8 @@ import { nodeFacts } from '../../components/proof/facts';
 import { modeBeforeSwitch, previewVerification, verifyRun, type RunInput } from '../../components/proof/verify-run';
 import { verifyCapture } from '../../components/verifier';
 import { DEFAULT_TRAFFIC as T, encryptedCapture, xfrmStateText } from './helpers/pcap';
+// Every agent answers `cilium-dbg encrypt status` after the traffic (the ipsec agents check needs it).
+import { V115 } from '../verifier/status/forms';
 
 const facts = (phase: string, ciliumHost: string, noStates = 0) =>
   `phase=${phase}\nhostname=x\naddrs=\ncilium_host=${ciliumHost}\nxfrm_states=4\nxfrm_policies=6\nxfrm_stat=available\nxfrm_stat.XfrmInNoStates=${noStates}`;
@@ -33,9 +35,9 @@ describe('verifyRun (no Pulumi)', () => {
     nonce: T.nonce,
     pods: { clientIp: T.clientPod, serverIp: T.serverPod, clientNode: 'worker1', serverNode: 'worker2' },
     nodes: [
-      nodeFacts({ name: 'control-plane', role: 'control-plane', ip: '192.168.211.10' }, facts('before', '10.0.0.77'), facts('after', '10.0.0.77')),
-      nodeFacts({ name: 'worker1', role: 'worker', ip: T.node1 }, facts('before', '10.0.1.124'), facts('after', '10.0.1.124')),
-      nodeFacts({ name: 'worker2', role: 'worker', ip: T.node2 }, facts('before', '10.0.2.104'), facts('after', '10.0.2.104', grow)),
+      nodeFacts({ name: 'control-plane', role: 'control-plane', ip: '192.168.211.10' }, facts('before', '10.0.0.77'), facts('after', '10.0.0.77'), V115),
+      nodeFacts({ name: 'worker1', role: 'worker', ip: T.node1 }, facts('before', '10.0.1.124'), facts('after', '10.0.1.124'), V115),
+      nodeFacts({ name: 'worker2', role: 'worker', ip: T.node2 }, facts('before', '10.0.2.104'), facts('after', '10.0.2.104', grow), V115),
     ],
     captureStop: 'file=/var/tmp/x.pcap\nbytes=1\ncaptured=12\nreceived=12\ndropped=0\nstopped_by=signal',
     traffic: 'ping_transmitted=4\nping_received=4\nhttp_total=2\nhttp_answered=2',

@@ -17,7 +17,7 @@ function parse(args: string[]): ArgOptions {
 /** Every field the table sets, each with a value its parser accepts. */
 const ALL: ArgOptions = {
   podCidrs: ['10.0.0.0/8', 'fd00:10::/32'], pods: ['10.0.1.23', '10.0.2.187'], nonce: 'lab-q7x2k9m4p1zt', expect: 'encrypted', spi: 3,
-  endpoints: ['192.168.211.128', '192.168.44.128', '10.0.1.124'], rotation: { from: 3, to: 4 }, vxlanPorts: [8472, 4789],
+  endpoints: ['192.168.211.128', '192.168.44.128', '10.0.1.124'], rotation: { from: 3, to: 4, between: ['192.168.211.128', '192.168.44.128'] }, vxlanPorts: [8472, 4789],
   genevePorts: [6081], wireguardPorts: [51871, 51820], keys: [{ spi: 3, key: KEY }], xfrmFiles: ['node1.xfrm', 'node2.xfrm'],
 };
 
@@ -25,7 +25,17 @@ describe('verifier options <-> arguments (toArgs, fromArgs)', () => {
   it('every field of the table has one option, and ALL sets each of them', () => {
     const fields = Object.values(VERIFY_OPTIONS).map((o) => o.field);
     assert.equal(new Set(fields).size, fields.length, 'a field set by two options');
-    assert.deepEqual([...fields].sort(), Object.keys(ALL).sort());
+    // --rotation-between has a row of its own but lives in rotation.between (fromArgs moves it there).
+    assert.deepEqual([...fields].sort(), [...Object.keys(ALL), 'rotationBetween'].sort());
+    assert.ok(ALL.rotation?.between, 'ALL sets rotation.between');
+  });
+
+  it('--rotation-between reads into rotation.between, needs --rotation, and toArgs writes it back', () => {
+    assert.deepEqual(parse(['--rotation', '3:4', '--rotation-between', '192.168.1.1', '--rotation-between', '192.168.1.2,192.168.1.1']).rotation,
+      { from: 3, to: 4, between: ['192.168.1.1', '192.168.1.2'] });
+    assert.throws(() => parse(['--rotation-between', '192.168.1.1,192.168.1.2']), { message: '--rotation-between: needs --rotation FROM:TO' });
+    assert.throws(() => parse(['--rotation', '3:4', '--rotation-between', '192.168.1.1']), (e: Error) => e instanceof OptionError && e.option === '--rotation-between');
+    assert.deepEqual(toArgs({ rotation: { from: 3, to: 4, between: ['192.168.1.1', '192.168.1.2'] } }), ['--rotation', '3:4', '--rotation-between', '192.168.1.1,192.168.1.2']);
   });
 
   it('toArgs then the parser gives the options back, keys aside (a key is written SPI:KEY)', () => {
