@@ -30,6 +30,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Report, VerifyOptions } from '../verifier';
+import { toArgs } from '../verifier/argv';
 import type { Encryption } from '../config';
 import type { CaptureCounts, EncryptStatus, TrafficResult } from './parse';
 
@@ -114,20 +115,12 @@ export function verifierOptions(x: Expectations, podCidr: string): LabVerifyOpti
   return opts;
 }
 
-/** Pure: the same options as `npm run verify -- CAPTURE ...` arguments (components/verifier/cli.ts). */
+/**
+ * Pure: the same options as `npm run verify -- CAPTURE ...` arguments, written by the verifier's own
+ * options table (components/verifier/argv.ts toArgs), so the lab's record and the command cannot differ.
+ */
 export function verifierArgs(opts: LabVerifyOptions): string[] {
-  const args: string[] = [];
-  for (const c of opts.podCidrs ?? []) args.push('--pod-cidr', c);
-  if (opts.pods) args.push('--pods', opts.pods.join(','));
-  if (opts.nonce !== undefined) args.push('--nonce', opts.nonce);
-  if (opts.expect !== undefined) args.push('--expect', opts.expect);
-  if (opts.spi !== undefined) args.push('--spi', String(opts.spi));
-  if (opts.endpoints) args.push('--endpoints', opts.endpoints.join(','));
-  if (opts.rotation) {
-    args.push('--rotation', `${opts.rotation.from}:${opts.rotation.to}`);
-    if (opts.rotation.between) args.push('--rotation-between', opts.rotation.between.join(','));
-  }
-  return args;
+  return toArgs(opts);
 }
 
 /** A rule only the lab can judge (it knows things the capture does not), on the expectations X of a capture. */
