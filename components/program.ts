@@ -14,9 +14,8 @@ import { LabKeys } from './keys';
 import { LabNetworks } from './network';
 import { BaseImage } from './image';
 import { Router } from './router';
-import { KubeadmCluster } from './cluster';
+import { KubeadmCluster, type LabNode } from './cluster';
 import { Cilium, type CiliumArgs } from './cilium';
-import type { LabNode } from './cluster';
 import { deletedWithMachines, labMachines } from './machines';
 import type { SshTarget } from './remote';
 import { EncryptionProof } from './proof';
@@ -130,7 +129,7 @@ export function labProgram() {
   return {
     encryption: config.encryption,
     ciliumVersion: config.ciliumVersion,
-    /** Admin kubeconfig (secret): `pulumi stack output kubeconfig --show-secrets > kubeconfig`. */
+    /** Admin kubeconfig (secret): `npm run -s lab -- pulumi stack output kubeconfig --show-secrets --stack S > kubeconfig`. */
     kubeconfig: pulumi.secret(cluster.kubeconfig),
     router: {
       domain: labRouter.domainName,
