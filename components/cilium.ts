@@ -40,6 +40,33 @@ export interface IpsecKeyArgs {
   recordAliases?: pulumi.Input<pulumi.URN | pulumi.Alias>[];
 }
 
+export type IpsecKeyMaterialArgs = Pick<IpsecKeyArgs, 'spi' | 'stack' | 'dependsOn' | 'root' | 'recordAliases'>;
+
+/**
+ * The key-id record and the key it accepts: the random bytes (a new SPI draws new ones, keepers) and the
+ * `cilium-ipsec-keys` value made of them. The bytes wait for the record, so a refused key id changes
+ * nothing. Named `${name}-key-id` and `${name}-bytes` under `parent`; IpsecKey adds the Secret, and a
+ * program without Kubernetes (the engine suite's) can make the same two resources.
+ */
+export function ipsecKeyMaterial(name: string, a: IpsecKeyMaterialArgs, parent?: pulumi.Resource): {
+  record: command.local.Command;
+  rotation: pulumi.Output<KeyRotation | undefined>;
+  value: pulumi.Output<string>;
+} {
+  const root = a.root ?? REPO_ROOT;
+  const record = ipsecKeyRecord(
+    `${name}-key-id`,
+    { stack: a.stack, keyId: a.spi, root, retry: pendingRotationAttempt(root, a.stack, a.spi) },
+    { parent, dependsOn: a.dependsOn, aliases: a.recordAliases },
+  );
+  const bytes = new random.RandomId(`${name}-bytes`, { byteLength: IPSEC_KEY_BYTES, keepers: { spi: String(a.spi) } }, { parent, dependsOn: [record] });
+  return {
+    record,
+    rotation: record.stdout.apply((out) => parseKeyRecord(out).rotation),
+    value: pulumi.secret(bytes.hex.apply((hex) => ipsecKeysValue(a.spi, hex))),
+  };
+}
+
 /**
  * The IPsec key: the key-id record, the random key bytes and the Secret. A new SPI draws a new key
  * (keepers) and patches the Secret in place: Cilium's rotation is a `kubectl patch` of the Secret
@@ -59,19 +86,9 @@ export class IpsecKey extends pulumi.ComponentResource {
 
   constructor(name: string, args: IpsecKeyArgs, opts?: pulumi.ComponentResourceOptions) {
     super('lab:cilium:IpsecKey', name, {}, opts);
-    const root = args.root ?? REPO_ROOT;
-    this.record = ipsecKeyRecord(
-      `${name}-key-id`,
-      { stack: args.stack, keyId: args.spi, root, retry: pendingRotationAttempt(root, args.stack, args.spi) },
-      { parent: this, dependsOn: args.dependsOn, aliases: args.recordAliases },
-    );
-    this.rotation = this.record.stdout.apply((out) => parseKeyRecord(out).rotation);
-    const key = new random.RandomId(
-      `${name}-bytes`,
-      { byteLength: IPSEC_KEY_BYTES, keepers: { spi: String(args.spi) } },
-      { parent: this, dependsOn: [this.record] },
-    );
-    const value = pulumi.secret(key.hex.apply((hex) => ipsecKeysValue(args.spi, hex)));
+    const { record, rotation, value } = ipsecKeyMaterial(name, args, this);
+    this.record = record;
+    this.rotation = rotation;
     this.secret = new k8s.core.v1.Secret(
       `${name}-secret`,
       {

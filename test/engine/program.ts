@@ -11,18 +11,16 @@
  * `secretValues` (secret): the key material, so the suite can search the raw state file for each value.
  */
 import * as pulumi from '@pulumi/pulumi';
-import * as random from '@pulumi/random';
 import { loadLabConfig } from '../../components/config';
 import { planTopology } from '../../components/topology';
 import { labFoundation } from '../../components/program';
 import { labKubeconfig, nodeMachine } from '../../components/cluster';
-import { encryptionModeRecord, ipsecKeyRecord, IPSEC_KEY_BYTES } from '../../components/encryption-records';
-import { ipsecKeysValue } from '../../components/cilium-values';
+import { encryptionModeRecord } from '../../components/encryption-records';
+import { ipsecKeyMaterial } from '../../components/cilium';
 import { createNonce } from '../../components/proof/nonce';
 import { labMachines } from '../../components/machines';
 import { createFactsBefore } from '../../components/proof/facts';
 import { parseFacts } from '../../components/proof/parse';
-import { REPO_ROOT } from '../../components/repo';
 
 export function vmHalfProgram() {
   const config = loadLabConfig();
@@ -35,14 +33,12 @@ export function vmHalfProgram() {
     nodeMachine(`cluster-${vm.name}`, { config, plan, vm, sshPublicKey: keys.sshPublicKey, router: { target: router.target, ready: router.ready }, base, dependsOn: vmDeps }),
   );
 
-  // The Cilium component's records and key (cilium.ts), without the Secret.
+  // The Cilium component's records (cilium.ts).
   const modeRecord = encryptionModeRecord('cilium-mode', config.encryption, { dependsOn: workers.map((w) => w.ready) });
-  let ipsecKey: pulumi.Output<string> | undefined;
-  if (config.encryption === 'ipsec') {
-    ipsecKeyRecord('cilium-ipsec-key-id', { stack: config.stack, keyId: config.ipsecKeyId, root: REPO_ROOT }, { dependsOn: [modeRecord] });
-    const bytes = new random.RandomId('cilium-ipsec-bytes', { byteLength: IPSEC_KEY_BYTES, keepers: { spi: String(config.ipsecKeyId) } }, { dependsOn: [modeRecord] });
-    ipsecKey = pulumi.secret(bytes.hex.apply((hex) => ipsecKeysValue(config.ipsecKeyId, hex)));
-  }
+  // The key-id record and the key's bytes exactly as the Cilium component makes them (the Secret aside).
+  const key = config.encryption === 'ipsec' ? ipsecKeyMaterial('cilium-ipsec', { spi: config.ipsecKeyId, stack: config.stack, dependsOn: [modeRecord] }) : undefined;
+  // As Cilium.records: what a refused change would touch waits for the records that refuse it.
+  const records = [modeRecord, ...(key ? [key.record] : [])];
 
   // The lab's machines as the full program reads them (generation and boot ids), for the machines this
   // program makes: the nonce, and so the facts, are renewed after a rebuild or a reboot.
@@ -57,7 +53,7 @@ export function vmHalfProgram() {
       vms: workers.map((w) => w.vm),
     },
   });
-  const { nonce } = createNonce('proof-nonce', { captureRun: config.captureRun, encryption: config.encryption, ipsecKeyId: config.ipsecKeyId, machines: machines.token }, {});
+  const { nonce } = createNonce('proof-nonce', { captureRun: config.captureRun, encryption: config.encryption, ipsecKeyId: config.ipsecKeyId, machines: machines.token }, { dependsOn: records });
   const facts = createFactsBefore('proof', workers.map((w) => w.node), nonce, { dependsOn: [modeRecord, ...workers.map((w) => w.ready)] });
 
   return {
@@ -88,7 +84,7 @@ export function vmHalfProgram() {
       caKeyPem: keys.caKeyPem,
       adminKeyPem: keys.adminKeyPem,
       bootstrapToken: keys.bootstrapToken,
-      ipsecKey: ipsecKey ?? pulumi.output(''),
+      ipsecKey: key?.value ?? pulumi.output(''),
     }),
   };
 }
