@@ -16,13 +16,13 @@ import { createHash } from 'crypto';
 import * as command from '@pulumi/command';
 import * as pulumi from '@pulumi/pulumi';
 import * as k8s from '@pulumi/kubernetes';
-import * as random from '@pulumi/random';
 import type { LabConfig } from './config';
 import type { TopologyPlan } from './topology';
 import { CILIUM_NAMESPACE, IPSEC_SECRET_KEY, IPSEC_SECRET_NAME, ciliumChartArgs, ciliumValues, ipsecKeysValue } from './cilium-values';
 import { encryptionModeRecord, ipsecKeyRecord, IPSEC_KEY_BYTES, parseKeyRecord, pendingRotationAttempt, type KeyRotation } from './encryption-records';
 import { xfrmToleranceEnv } from './proof/xfrm-counters';
 import { REPO_ROOT } from './repo';
+import { secretRandomText } from './keys';
 import { runScript, SshTarget } from './remote';
 
 export interface IpsecKeyArgs {
@@ -59,11 +59,12 @@ export function ipsecKeyMaterial(name: string, a: IpsecKeyMaterialArgs, parent?:
     { stack: a.stack, keyId: a.spi, root, retry: pendingRotationAttempt(root, a.stack, a.spi) },
     { parent, dependsOn: a.dependsOn, aliases: a.recordAliases },
   );
-  const bytes = new random.RandomId(`${name}-bytes`, { byteLength: IPSEC_KEY_BYTES, keepers: { spi: String(a.spi) } }, { parent, dependsOn: [record] });
+  // 20 random bytes as 40 hex digits, kept in the state as a secret only (keys.ts secretRandomText).
+  const hex = secretRandomText(`${name}-bytes`, { length: 2 * IPSEC_KEY_BYTES, alphabet: 'hex', keepers: { spi: String(a.spi) } }, { parent, dependsOn: [record] });
   return {
     record,
     rotation: record.stdout.apply((out) => parseKeyRecord(out).rotation),
-    value: pulumi.secret(bytes.hex.apply((hex) => ipsecKeysValue(a.spi, hex))),
+    value: pulumi.secret(hex.apply((h) => ipsecKeysValue(a.spi, h))),
   };
 }
 

@@ -8,6 +8,34 @@ import * as random from '@pulumi/random';
 import * as tls from '@pulumi/tls';
 import { caCertHash } from './kubeadm';
 
+/** The characters of a secret random text: lowercase hex digits, or a kubeadm token's [a-z0-9]. */
+export type SecretAlphabet = 'hex' | 'lowercase-alnum';
+
+/**
+ * A random text that the state holds only as a secret. RandomPassword is the random provider's one
+ * resource whose id says nothing of its value: RandomString's id is its result, RandomId's is the bytes
+ * in base64url (terraform-provider-random internal/provider resource_string.go, resource_id.go) and
+ * RandomBytes' the bytes in base64, because ids cannot be secret (pulumi-random v4.18.4
+ * provider/resources.go computeRandomBytesID); RandomPassword's id is "none" and its result a secret
+ * output (resource_password.go). Each character is drawn uniformly from the alphabet with crypto/rand
+ * (internal/random/string.go CreateString, no minimum counts), so 40 hex digits are 20 random bytes.
+ */
+export function secretRandomText(
+  name: string,
+  a: { length: number; alphabet: SecretAlphabet; keepers?: Record<string, pulumi.Input<string>> },
+  opts?: pulumi.CustomResourceOptions,
+): pulumi.Output<string> {
+  const charset = a.alphabet === 'hex'
+    ? { lower: false, numeric: true, special: true, overrideSpecial: 'abcdef' }
+    : { lower: true, numeric: true, special: false };
+  const r = new random.RandomPassword(
+    name,
+    { length: a.length, upper: false, ...charset, minLower: 0, minNumeric: 0, minSpecial: 0, minUpper: 0, ...(a.keepers ? { keepers: a.keepers } : {}) },
+    opts,
+  );
+  return r.result;
+}
+
 /** Ten years: a lab's CA must outlive the lab. */
 const CA_HOURS = 24 * 365 * 10;
 const ADMIN_HOURS = 24 * 365;
@@ -62,7 +90,8 @@ export class LabKeys extends pulumi.ComponentResource {
       parent,
     );
     const tokenId = new random.RandomString(`${name}-token-id`, { length: 6, upper: false, special: false }, parent);
-    const tokenSecret = new random.RandomString(`${name}-token-secret`, { length: 16, upper: false, special: false }, parent);
+    // The token id is public (kubeadm prints it); its secret half must stay out of the state's plain text.
+    const tokenSecret = secretRandomText(`${name}-token-secret`, { length: 16, alphabet: 'lowercase-alnum' }, parent);
 
     this.sshPublicKey = ssh.publicKeyOpenssh;
     this.sshPrivateKey = pulumi.secret(ssh.privateKeyOpenssh);
@@ -71,7 +100,7 @@ export class LabKeys extends pulumi.ComponentResource {
     this.caCertHash = caKey.publicKeyPem.apply(caCertHash);
     this.adminCertPem = adminCert.certPem;
     this.adminKeyPem = pulumi.secret(adminKey.privateKeyPem);
-    this.bootstrapToken = pulumi.secret(pulumi.interpolate`${tokenId.result}.${tokenSecret.result}`);
+    this.bootstrapToken = pulumi.secret(pulumi.interpolate`${tokenId.result}.${tokenSecret}`);
 
     this.registerOutputs({
       sshPublicKey: this.sshPublicKey,

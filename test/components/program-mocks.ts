@@ -162,8 +162,9 @@ export async function runProgram(
           case 'random:index/randomString:RandomString':
             out.result = 'abcdefghijklmnopqrstuvwxyz0123456789'.slice(0, i.length);
             break;
-          case 'random:index/randomId:RandomId':
-            out.hex = '0123456789abcdef0123456789abcdef01234567'.slice(0, i.byteLength * 2);
+          case 'random:index/randomPassword:RandomPassword':
+            // Drawn from the alphabet the inputs give, as terraform-provider-random's CreateString does.
+            out.result = (i.overrideSpecial === 'abcdef' && !i.lower ? '0123456789abcdef' : 'abcdefghijklmnopqrstuvwxyz0123456789').repeat(4).slice(0, i.length);
             break;
           case 'command:local:Command':
             out.stdout = /image-fetch/.test(i.create) ? `/cache/base.img\tqcow2\t600\t${'e'.repeat(64)}\n` : 'ok';

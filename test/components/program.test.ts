@@ -179,17 +179,26 @@ describe('the Pulumi program under mocks', function () {
   it('the IPsec Secret exists only on ipsec, with the right format, and is secret', async () => {
     for (const s of ['dev', 'unencrypted', 'wireguard']) {
       assert.ok(!results[s].recs.some((r) => r.type === 'kubernetes:core/v1:Secret' && r.inputs.metadata?.name === 'cilium-ipsec-keys'), s);
-      assert.ok(!results[s].recs.some((r) => r.type === 'random:index/randomId:RandomId'), s);
+      assert.ok(!results[s].recs.some((r) => r.name === 'cilium-ipsec-bytes'), s);
     }
     const sec = results.ipsec.recs.find((r) => r.type === 'kubernetes:core/v1:Secret' && r.inputs.metadata?.name === 'cilium-ipsec-keys');
     assert.ok(sec);
     assert.strictEqual(sec.inputs.metadata.namespace, 'kube-system');
-    // A fixed name and only stringData changing: rotation (new SPI -> new RandomId via keepers) updates it in place.
+    // A fixed name and only stringData changing: rotation (new SPI -> new key text via keepers) updates it in place.
     assert.strictEqual(sec.inputs.type, 'Opaque');
     assert.deepStrictEqual(Object.keys(sec.inputs.stringData), ['keys']);
-    const id = results.ipsec.recs.find((r) => r.type === 'random:index/randomId:RandomId');
-    assert.strictEqual(id!.inputs.byteLength, 20);
-    assert.deepStrictEqual(id!.inputs.keepers, { spi: '3' });
+    // The key bytes: 40 hex digits from a RandomPassword, the random resource whose id is not its value
+    // (keys.ts secretRandomText): only [0-9a-f], none required, a new key for a new SPI.
+    const bytes = results.ipsec.recs.find((r) => r.name === 'cilium-ipsec-bytes');
+    assert.strictEqual(bytes?.type, 'random:index/randomPassword:RandomPassword');
+    assert.deepStrictEqual(
+      [bytes!.inputs.length, bytes!.inputs.upper, bytes!.inputs.lower, bytes!.inputs.numeric, bytes!.inputs.special, bytes!.inputs.overrideSpecial],
+      [40, false, false, true, true, 'abcdef'],
+    );
+    assert.deepStrictEqual([bytes!.inputs.minNumeric, bytes!.inputs.minSpecial], [0, 0]);
+    assert.deepStrictEqual(bytes!.inputs.keepers, { spi: '3' });
+    // Likewise the bootstrap token's secret half; its id half is public.
+    assert.strictEqual(results.ipsec.recs.find((r) => r.name === 'keys-token-secret')?.type, 'random:index/randomPassword:RandomPassword');
     assert.match(sec.inputs.stringData.keys, /^3\+ rfc4106\(gcm\(aes\)\) [0-9a-f]{40} 128$/);
     const keys = sec.inputs.stringData.keys;
     assert.ok([...secretValues].some((v) => JSON.stringify(v).includes(keys)), 'the keys value is a secret input');

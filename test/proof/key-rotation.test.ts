@@ -127,7 +127,7 @@ async function build(previousRecord: string, verifyWith?: VerifyFn) {
       newResource(args: pulumi.runtime.MockResourceArgs) {
         const state: Record<string, unknown> = { ...args.inputs };
         if (args.type === 'random:index/randomString:RandomString') state.result = 'r0tat10nn0nc';
-        if (args.type === 'random:index/randomId:RandomId') state.hex = 'ab'.repeat(20);
+        if (args.type === 'random:index/randomPassword:RandomPassword') state.result = 'ab'.repeat(args.inputs.length / 2);
         if (args.type.startsWith('command:')) {
           state.stdout = stdoutFor(args.type, args.name, args.inputs, previousRecord);
           state.stderr = '';
