@@ -109,8 +109,9 @@ export interface KeySpec {
 }
 
 /**
- * The CPU model of `qemu` (TCG) domains when lab:cpuModel is empty: measured faster than `maximum` under
- * emulation (scripts/bench-tcg-cpu.sh, README "Guest CPU under emulation").
+ * The CPU model of `qemu` (TCG) domains when lab:cpuModel is empty. Under emulation it hashes and runs
+ * ChaCha20-Poly1305 (Go's TLS choice without AES-NI) faster than `maximum`, which encrypts AES-GCM
+ * faster (scripts/bench-tcg-cpu.sh; figures in the README, "Slow hosts").
  */
 export const TCG_CPU_MODEL = 'qemu64';
 /** The libvirt CPU modes that are not a named model. */
