@@ -12,6 +12,7 @@ import * as path from 'path';
 import { parseLabArgs, USAGE, UsageError } from './args';
 import { compareOutputs, formatComparison, withBefore, type StackOutputs } from './compare';
 import { writeComparisonReport } from './report';
+import { failFast } from './fail-fast';
 import { readVerification } from './verification';
 import { MissingPluginsError, openStack as realOpenStack, runPulumiPassThrough, type LabIO, type LabStack, type OpenMode } from './pulumi';
 
@@ -118,7 +119,7 @@ export async function execute(argv: string[], io: LabIO, deps: LabDeps = realDep
           await stack.destroy({ onOutput: stream });
         }
         io.stderr(`lab: up: stack ${args.stack}\n`);
-        await stack.up({ onOutput: stream, ...(args.verb === 'up' && args.replace.length > 0 ? { replace: args.replace } : {}) });
+        await failFast((signal) => stack.up({ onOutput: stream, signal, ...(args.verb === 'up' && args.replace.length > 0 ? { replace: args.replace } : {}) }));
         const s = summarize(args.stack, plainOutputs(await stack.outputs()));
         io.stdout(s.text);
         return s.pass ? 0 : 1;

@@ -29,7 +29,7 @@ export interface LabIO {
 
 /** What the lab command needs from a stack (the Automation API's Stack satisfies it). */
 export interface LabStack {
-  up(opts: { onOutput: (out: string) => void; replace?: string[] }): Promise<unknown>;
+  up(opts: { onOutput: (out: string) => void; replace?: string[]; signal?: AbortSignal }): Promise<unknown>;
   destroy(opts: { onOutput: (out: string) => void }): Promise<unknown>;
   outputs(): Promise<Record<string, { value: unknown; secret: boolean }>>;
 }

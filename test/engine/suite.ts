@@ -32,6 +32,7 @@ import { REPO_ROOT } from '../../components/repo';
 import { parseLabConfig } from '../../components/config';
 import { ensurePulumiCli, labEnvironment, openStack, pluginStatuses, pulumiHomeOf, runCli, type LabIO } from '../../components/labcli/pulumi';
 import { missingPluginLines, requiredPlugins } from '../../components/labcli/plugins';
+import { failFast } from '../../components/labcli/fail-fast';
 import { Lab, vmTestSettings } from '../vm/helpers/lab';
 import { mustRun, run, sleep } from '../vm/helpers/run';
 import { Timings } from '../vm/helpers/timing';
@@ -281,7 +282,7 @@ async function main(): Promise<number> {
     const upOk = await check('up creates everything', async () => {
       let retried = '';
       try {
-        first = await timings.time('up (create)', () => stack.up({ onOutput: pulumiOut, color: 'never' }));
+        first = await timings.time('up (create)', () => failFast((signal) => stack.up({ onOutput: pulumiOut, color: 'never', signal })));
       } catch (e) {
         // Under emulation on a loaded host a VM may boot past the lab's bounded SSH dial; a user runs
         // `up` again, and so does the suite, once, saying why.
@@ -289,7 +290,7 @@ async function main(): Promise<number> {
         if (!/failed attempts: dial|timed out|timeout/i.test(why)) throw e;
         say(`      the first up failed on a bounded wait (${why}); running up again`);
         retried = ` after one retry (first up: ${why})`;
-        first = await timings.time('up (create, retry)', () => stack.up({ onOutput: pulumiOut, color: 'never' }));
+        first = await timings.time('up (create, retry)', () => failFast((signal) => stack.up({ onOutput: pulumiOut, color: 'never', signal })));
       }
       upDone = true;
       const rc = first.summary.resourceChanges ?? {};
@@ -343,7 +344,7 @@ async function main(): Promise<number> {
 
       await check('a second up changes nothing', async () => {
         const before = await exportState(c);
-        const r = await timings.time('up (no changes)', () => stack.up({ onOutput: pulumiOut, color: 'never' }));
+        const r = await timings.time('up (no changes)', () => failFast((signal) => stack.up({ onOutput: pulumiOut, color: 'never', signal })));
         const ch = stateChanges(before, await exportState(c));
         const ops = Object.keys(r.summary.resourceChanges ?? {}).filter((k) => k !== 'same');
         if (ops.length > 0 || !noChanges(ch)) fail(`${summary(r.summary.resourceChanges)}; state: ${describeChanges(ch)}`);
@@ -413,7 +414,7 @@ async function main(): Promise<number> {
           const p = await timings.time('preview (refused rotation)', () => stack.preview({ color: 'never' }));
           planned = summary(p.changeSummary);
           u = await timings.time('up (refused rotation)', () =>
-            stack.up({ onOutput: pulumiOut, color: 'never' }).then(() => undefined, (e: unknown) => lineWith(e, /takes the next key id/) ?? errorLines(e)),
+            failFast((signal) => stack.up({ onOutput: pulumiOut, color: 'never', signal })).then(() => undefined, (e: unknown) => lineWith(e, /takes the next key id/) ?? errorLines(e)),
           );
         } finally {
           await stack.setConfig('lab:ipsecKeyId', { value: String(KEY_ID) });
@@ -426,7 +427,7 @@ async function main(): Promise<number> {
         return `preview planned ${planned}; up refused (${u}); nothing changed`;
       });
       await check(`after the refusals, up with lab:ipsecKeyId ${KEY_ID} again converges and preview then expects no changes`, async () => {
-        const r = await timings.time('up (restore)', () => stack.up({ onOutput: pulumiOut, color: 'never' }));
+        const r = await timings.time('up (restore)', () => failFast((signal) => stack.up({ onOutput: pulumiOut, color: 'never', signal })));
         await stack.preview({ expectNoChanges: true, color: 'never' });
         return summary(r.summary.resourceChanges);
       });
@@ -439,7 +440,7 @@ async function main(): Promise<number> {
         const p = await timings.time('preview (comment edit)', () => stack.preview({ color: 'never', diff: true }));
         const plan = summary(p.changeSummary);
         say(`      preview after the comment edit: ${plan}`);
-        const r = await timings.time('up (comment edit)', () => stack.up({ onOutput: pulumiOut, color: 'never' }));
+        const r = await timings.time('up (comment edit)', () => failFast((signal) => stack.up({ onOutput: pulumiOut, color: 'never', signal })));
         return `preview ${plan}; up ${summary(r.summary.resourceChanges)}; ${await assertNoStaleResults(c)}`;
       });
 
@@ -461,7 +462,7 @@ async function main(): Promise<number> {
       });
       await check("up after the reboot re-exports no result taken before it (the proof's results; the machines' setup persists)", async () => {
         if (!rebooted) say('      (the domains did not come back by themselves)');
-        const r = await timings.time('up (after reboot)', () => stack.up({ onOutput: pulumiOut, color: 'never' }).then((x) => x, (e: unknown) => fail(`up failed: ${errorLines(e)}`)));
+        const r = await timings.time('up (after reboot)', () => failFast((signal) => stack.up({ onOutput: pulumiOut, color: 'never', signal })).then((x) => x, (e: unknown) => fail(`up failed: ${errorLines(e)}`)));
         return `up ${summary(r.summary.resourceChanges)}; ${await assertNoStaleResults(c, standsForVerdict)}`;
       });
     }
