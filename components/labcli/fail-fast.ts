@@ -16,16 +16,21 @@ import type { EventEmitter } from 'events';
 /** Where uncaught errors are announced: the process, or a stand-in in tests. */
 export type ErrorSource = Pick<EventEmitter, 'on' | 'off'>;
 
+const text = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/** The program's uncaught error that made failFast abort the operation, then what the operation said. */
 export class ProgramFailedError extends Error {
   constructor(readonly cause: unknown, readonly operationError: unknown) {
-    super(`the program failed: ${cause instanceof Error ? cause.message : String(cause)}`);
+    super(`the program failed: ${text(cause)}${operationError === undefined ? '' : `\n${text(operationError)}`}`);
     this.name = 'ProgramFailedError';
   }
 }
 
 /**
  * Runs `op` with an AbortSignal; when `source` announces an uncaught error during it, aborts `op` after
- * `graceMs` and throws ProgramFailedError (the program's error, and what the aborted operation said).
+ * `graceMs` and throws ProgramFailedError (the program's error, and what the aborted operation said). An
+ * operation that ends by itself keeps its own result or error: an error of the program while the engine
+ * shuts down a failed update (a read cut off by the closing connection) is not the cause.
  */
 export async function failFast<T>(op: (signal: AbortSignal) => Promise<T>, source: ErrorSource = process, graceMs = 10_000): Promise<T> {
   const abort = new AbortController();
@@ -43,7 +48,7 @@ export async function failFast<T>(op: (signal: AbortSignal) => Promise<T>, sourc
     if (failure && abort.signal.aborted) throw new ProgramFailedError(failure.error, undefined);
     return result;
   } catch (e) {
-    if (failure) throw e instanceof ProgramFailedError ? e : new ProgramFailedError(failure.error, e);
+    if (failure && abort.signal.aborted && !(e instanceof ProgramFailedError)) throw new ProgramFailedError(failure.error, e);
     throw e;
   } finally {
     if (timer) clearTimeout(timer);
