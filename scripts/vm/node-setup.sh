@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-# engine suite: a comment edit (2026-12-07T13:37:48.298Z)
 # Kubernetes node preparation, run as root after the node's first boot (components/cluster.ts, before
 # node-kube-install.sh): kernel modules and sysctls kubeadm expects, swap off. Written to
 # /etc/modules-load.d, /etc/sysctl.d and /etc/fstab, so a reboot keeps it. Idempotent. Installs nothing.
