@@ -67,7 +67,16 @@ export interface CiliumValues {
   encryption: EncryptionValues;
   startupProbe?: { failureThreshold: number; periodSeconds: number };
   livenessProbe?: { failureThreshold: number; periodSeconds: number };
+  envoy?: { enabled: false };
+  l7Proxy?: false;
 }
+
+/**
+ * lab:ciliumEnvoy false. The chart runs Envoy as its own DaemonSet by default (envoy.enabled, 1.16+), and
+ * the agent's L7 proxy needs it; the agent alone carries pod-to-pod encryption. Both are values of every
+ * chart the lab supports (test/components/cilium-values.test.ts).
+ */
+export const WITHOUT_ENVOY = { envoy: { enabled: false }, l7Proxy: false } as const;
 
 /**
  * The `encryption` values of one mode. Strict mode covers the pod CIDR; the lab runs in tunnel mode,
@@ -113,6 +122,7 @@ export function ciliumValues(cfg: LabConfig, plan: TopologyPlan): CiliumValues {
     operator: { replicas: 1 },
     encryption: encryptionValues(cfg),
     ...(cfg.slowHost ? SLOW_HOST_AGENT_PROBES : {}),
+    ...(cfg.ciliumEnvoy ? {} : WITHOUT_ENVOY),
   };
 }
 

@@ -150,6 +150,9 @@ export class KubeadmCluster extends pulumi.ComponentResource {
       { parent: this, dependsOn: [prepared[0]] },
     );
     this.joined = [init];
+    // One join at a time: kubeadm join's own API client has a fixed 10 s timeout, and two workers joining
+    // an emulated control plane at once made one of them fail (README, "Slow hosts"). Each join waits for
+    // the one before it; on a fast host that costs seconds.
     plan.workers.forEach((vm, k) => {
       const i = k + 1;
       const joinConfig = pulumi.secret(
@@ -165,7 +168,7 @@ export class KubeadmCluster extends pulumi.ComponentResource {
             triggers: [this.vms[i].generation],
             secretStdout: true,
           },
-          { parent: this, dependsOn: [init, prepared[i]] },
+          { parent: this, dependsOn: [this.joined[this.joined.length - 1], prepared[i]] },
         ),
       );
     });

@@ -63,7 +63,7 @@ export class LabVm extends pulumi.ComponentResource {
     );
     const domain = hostCommand(
       `${name}-domain`,
-      domainCommands(cfg.libvirtUri, plan, vm, cfg.domainType, cfg.cpuModel),
+      domainCommands(cfg.libvirtUri, plan, vm, cfg.domainType, cfg.cpuModel, cfg.diskCache),
       // replaceWith: a disk replaced for any reason (its size too) replaces the domain, and the domain
       // goes first, so a running VM never loses its disk underneath.
       { parent: this, dependsOn: [...args.dependsOn, seed, overlay], replaceWith: [seed, overlay] },

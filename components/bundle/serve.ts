@@ -94,6 +94,8 @@ export function stackConfig(m: BundleManifest, a: ServeAddress, slowHost: boolea
     'lab:kubernetesVersion': m.versions.kubernetes,
     'lab:ciliumVersion': m.versions.cilium,
     'lab:slowHost': slowHost,
+    // The bundle builds no Envoy (C++ with bazel; README "Offline / air-gapped").
+    'lab:ciliumEnvoy': false,
     'lab:serverImage': server.ref,
     'lab:clientImage': client.ref,
   };

@@ -110,10 +110,10 @@ export function seedVolumeCommands<T = string>(uri: string, plan: TopologyPlan, 
   };
 }
 
-export function domainCommands(uri: string, plan: TopologyPlan, vm: VmPlan, domainType: LabConfig['domainType'], cpuModel?: string): HostCommand {
+export function domainCommands(uri: string, plan: TopologyPlan, vm: VmPlan, domainType: LabConfig['domainType'], cpuModel?: string, diskCache?: LabConfig['diskCache']): HostCommand {
   return {
     create: script('domain.sh', 'create'),
     delete: script('domain.sh', 'delete'),
-    environment: { LIBVIRT_URI: uri, DOMAIN_NAME: vm.domain, DOMAIN_XML: labDomainXml(plan, vm, domainType, cpuModel) },
+    environment: { LIBVIRT_URI: uri, DOMAIN_NAME: vm.domain, DOMAIN_XML: labDomainXml(plan, vm, domainType, cpuModel, diskCache) },
   };
 }

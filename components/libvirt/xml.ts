@@ -2,7 +2,7 @@
  * Pure libvirt XML builders (network, pool, volume, domain). Every document they return validates with
  * `virt-xml-validate` (test/components/libvirt/xml.test.ts). No I/O, no Pulumi.
  */
-import { CPU_MODES, defaultCpuModel, type DomainType } from '../config';
+import { CPU_MODES, defaultCpuModel, type DiskCache, type DomainType } from '../config';
 import type { NetworkPlan, TopologyPlan, VmPlan } from '../topology';
 
 /** Escapes text for XML attribute values and element content. */
@@ -88,6 +88,8 @@ export interface DomainSpec {
   domainType: DomainType;
   /** lab:cpuModel as config.ts resolves it; unset = the domain type's default (config.ts defaultCpuModel). */
   cpuModel?: string;
+  /** lab:diskCache: the root disk's cache mode; 'default' leaves it to QEMU (writeback). */
+  diskCache?: DiskCache;
   poolName: string;
   /** libvirt network name per interface network id. */
   networks: Record<string, string>;
@@ -131,7 +133,7 @@ export function domainXml(spec: DomainSpec): string {
     `  <on_crash>destroy</on_crash>`,
     `  <devices>`,
     `    <disk type='volume' device='disk'>`,
-    `      <driver name='qemu' type='qcow2'/>`,
+    `      <driver name='qemu' type='qcow2'${spec.diskCache && spec.diskCache !== 'default' ? ` cache='${e(spec.diskCache)}'` : ''}/>`,
     `      <source pool='${e(spec.poolName)}' volume='${e(vm.diskVolume)}'/>`,
     `      <target dev='vda' bus='virtio'/>`,
     `    </disk>`,
@@ -167,11 +169,12 @@ export function cpuXml(model: string): string {
 }
 
 /** Domain XML for a planned VM of the lab. */
-export function labDomainXml(plan: TopologyPlan, vm: VmPlan, domainType: DomainType, cpuModel?: string): string {
+export function labDomainXml(plan: TopologyPlan, vm: VmPlan, domainType: DomainType, cpuModel?: string, diskCache?: DiskCache): string {
   return domainXml({
     vm,
     domainType,
     cpuModel,
+    diskCache,
     poolName: plan.pool.name,
     networks: Object.fromEntries(Object.values(plan.networks).map((n) => [n.id, n.name])),
   });

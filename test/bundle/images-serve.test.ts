@@ -2,6 +2,7 @@
  * The bundle's images (OCI layouts, names asked of kubeadm and the chart) and its serving side (the
  * printed stack config, the address, the daemons' pid files).
  */
+import { parseLabConfig } from '../../components/config';
 import * as assert from 'assert';
 import { execFileSync } from 'child_process';
 import * as crypto from 'crypto';
@@ -186,12 +187,19 @@ describe('bundle serving', function () {
       'lab:kubernetesVersion': '1.33.13',
       'lab:ciliumVersion': '1.18.4',
       'lab:slowHost': true,
+      'lab:ciliumEnvoy': false,
       'lab:serverImage': `${BUNDLE_REGISTRY_HOST}/lab/server:nginx-1.26.3-3-trixie`,
       'lab:clientImage': `${BUNDLE_REGISTRY_HOST}/lab/client:curl-8.14.1-2-trixie`,
     });
     const yaml = parseYaml(stackConfigYaml(cfg)) as { config: Record<string, unknown> };
     assert.deepStrictEqual(yaml.config, cfg, 'the YAML reads back as the same config');
     assert.strictEqual(stackConfig(manifest(), { address: '10.0.0.1', registryPort: 1, httpPort: 2 }, false)['lab:slowHost'], false);
+    // What the lab reads: Pulumi hands structured values over as JSON text (config.ts fromParser).
+    const asPulumi = Object.fromEntries(Object.entries(cfg).map(([k, v]) => [k.replace(/^lab:/, ''), typeof v === 'string' ? v : JSON.stringify(v)]));
+    const lab = parseLabConfig({ ...asPulumi, domainType: 'qemu' }, 'ipsec');
+    assert.strictEqual(lab.ciliumEnvoy, false);
+    assert.strictEqual(lab.guestOs, 'debian-13');
+    assert.strictEqual(lab.slowHost, true);
   });
 
   it('refuses a manifest without the server or client image', () => {

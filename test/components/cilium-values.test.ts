@@ -11,7 +11,7 @@ const gapsOf = (chart: string) => CHART_GAPS.filter((g) => g.chart === chart).ma
 /**
  * Every mode and option combination the config accepts for a chart version: each encryption mode; on
  * wireguard node encryption off/on and each strict mode the version has; each with and without
- * lab:slowHost.
+ * lab:slowHost and lab:ciliumEnvoy.
  */
 function combinations(version: string): [string, Record<string, string>][] {
   const out: [string, Record<string, string>][] = [];
@@ -20,8 +20,10 @@ function combinations(version: string): [string, Record<string, string>][] {
   for (const n of ['false', 'true']) for (const m of strict) modes.push({ encryption: 'wireguard', wireguardNodeEncryption: n, wireguardStrictMode: m });
   for (const mode of modes) {
     for (const slowHost of ['false', 'true']) {
-      const raw = { ...mode, slowHost, ciliumVersion: version };
-      out.push([Object.entries(raw).map(([k, v]) => `${k}=${v}`).join(' '), raw]);
+      for (const ciliumEnvoy of ['true', 'false']) {
+        const raw = { ...mode, slowHost, ciliumEnvoy, ciliumVersion: version };
+        out.push([Object.entries(raw).map(([k, v]) => `${k}=${v}`).join(' '), raw]);
+      }
     }
   }
   return out;
@@ -119,6 +121,17 @@ describe('Cilium Helm values', () => {
     // Longer than each chart's own startup allowance (1.16: 105 x 2 s, 1.18/1.19: 300 x 2 s).
     const s = SLOW_HOST_AGENT_PROBES.startupProbe;
     assert.ok(s.failureThreshold * s.periodSeconds > 300 * 2);
+  });
+
+  it('lab:ciliumEnvoy false: Envoy and the L7 proxy off, nothing else changes; true (the default) sets neither', () => {
+    const raw = rawLab('ipsec');
+    const without = valuesOf(parseLabConfig({ ...raw, ciliumEnvoy: 'false' }, 'ipsec'));
+    const normal = valuesOf(parseLabConfig(raw, 'ipsec'));
+    assert.deepStrictEqual(without.envoy, { enabled: false });
+    assert.strictEqual(without.l7Proxy, false);
+    assert.ok(!('envoy' in normal) && !('l7Proxy' in normal));
+    assert.deepStrictEqual({ ...without, envoy: undefined, l7Proxy: undefined }, { ...normal, envoy: undefined, l7Proxy: undefined });
+    assert.throws(() => parseLabConfig({ ...raw, ciliumEnvoy: 'no' }, 'ipsec'), /lab:ciliumEnvoy = "no": expected true or false/);
   });
 
   it('chart source: the repository at the version by default; a chart URL or a local chart as is', () => {

@@ -144,6 +144,17 @@ describe('kubeadm builders', () => {
     });
   });
 
+  it('a 1-vCPU control plane: init ignores kubeadm\'s NumCPU preflight check and nothing else; 2 vCPUs ignore nothing', () => {
+    const one = parseLabConfig({ ...rawLab('ipsec'), controlPlaneVcpus: '1' }, 'ipsec');
+    const [init] = YAML.parseAllDocuments(kubeadmInitConfig(one, plan, TOKEN)).map((d) => d.toJS());
+    assert.deepStrictEqual(init.nodeRegistration.ignorePreflightErrors, ['NumCPU']);
+    const [two] = YAML.parseAllDocuments(kubeadmInitConfig(cfg, plan, TOKEN)).map((d) => d.toJS());
+    assert.strictEqual(cfg.sizes['control-plane'].vcpus, 2);
+    assert.strictEqual(two.nodeRegistration.ignorePreflightErrors, undefined);
+    assert.strictEqual(YAML.parse(kubeadmJoinConfig(one, plan, plan.workers[0], TOKEN, 'sha256:' + 'ab'.repeat(32))).nodeRegistration.ignorePreflightErrors, undefined);
+    assert.throws(() => parseLabConfig({ ...rawLab('ipsec'), controlPlaneVcpus: '0' }, 'ipsec'), /lab:controlPlaneVcpus/);
+  });
+
   it('node-kube-install.sh environment: pkgs.k8s.io by default, the configured sources with lab:aptSources', () => {
     assert.deepStrictEqual(nodeKubeInstallEnv(cfg), { KUBERNETES_VERSION: cfg.kubernetesVersion, KUBERNETES_APT_SOURCE: 'pkgs.k8s.io', CONTAINERD_CERTS_D: '/etc/containerd/certs.d' });
     const offline = parseLabConfig({ ...rawLab('ipsec'), aptSources: '["deb [trusted=yes] http://192.168.210.1:8080/k8s ./"]' }, 'ipsec');

@@ -251,7 +251,7 @@ describe('the Pulumi program under mocks', function () {
     }
   });
 
-  it('dependency order: pool/networks -> base volume -> VMs -> router ready -> node setup -> init -> joins -> Cilium', () => {
+  it('dependency order: pool/networks -> base volume -> VMs -> router ready -> node setup -> init -> joins, one at a time -> Cilium', () => {
     const deps = (name: string) => pendingDepsOf(results.ipsec, name);
     assert.ok(deps('image-volume').includes('net-pool'));
     assert.ok(deps('router-vm-domain').includes('image-volume'));
@@ -261,7 +261,8 @@ describe('the Pulumi program under mocks', function () {
     assert.ok(deps('cluster-worker1-setup').includes('cluster-worker1-ready'));
     assert.ok(deps('cluster-worker1-kube').includes('cluster-worker1-setup'));
     assert.ok(deps('cluster-init').includes('cluster-control-plane-kube'));
-    assert.ok(deps('cluster-worker2-join').includes('cluster-init'));
+    assert.ok(deps('cluster-worker1-join').includes('cluster-init'));
+    assert.ok(deps('cluster-worker2-join').includes('cluster-worker1-join') && deps('cluster-worker2-join').includes('cluster-worker2-kube'));
     assert.ok(deps('cluster-k8s').includes('cluster-worker2-join'));
     assert.ok(deps('cilium-release').includes('cilium-ipsec-secret'));
     assert.ok(deps('cilium-ready').includes('cilium-release'));

@@ -69,6 +69,24 @@ describe('libvirt XML (virt-xml-validate)', () => {
     });
   }
 
+  for (const [diskCache, driver] of [
+    ['default', "<driver name='qemu' type='qcow2'/>"],
+    ['unsafe', "<driver name='qemu' type='qcow2' cache='unsafe'/>"],
+    ['none', "<driver name='qemu' type='qcow2' cache='none'/>"],
+  ] as const) {
+    it(`lab:diskCache ${diskCache}: the root disk's driver is ${driver}, the seed's is untouched`, () => {
+      const cfg = parseLabConfig({ domainType: 'qemu', diskCache }, 'dev');
+      const plan = planTopology(cfg);
+      const xml = domainCommands('qemu:///system', plan, plan.router, cfg.domainType, cfg.cpuModel, cfg.diskCache).environment.DOMAIN_XML;
+      assert.ok(xml.includes(`      ${driver}\n`), xml);
+      assert.ok(xml.includes("<driver name='qemu' type='raw'/>"), xml);
+      validate(xml, 'domain', `cache-${diskCache}`);
+    });
+  }
+  it('lab:diskCache refuses a mode libvirt does not have, naming key, value and the modes', () => {
+    assert.throws(() => parseLabConfig({ diskCache: 'fast' }, 'dev'), /lab:diskCache = "fast": expected one of default, none, writethrough, writeback, directsync, unsafe/);
+  });
+
   it('segments are isolated bridges without host address; the uplink is NAT with one', () => {
     const plan = planTopology(parseLabConfig({}, 'dev'));
     assert.doesNotMatch(networkXml(plan.networks.seg1), /<ip |<forward/);
