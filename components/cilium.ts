@@ -16,7 +16,7 @@ import { createHash } from 'crypto';
 import * as command from '@pulumi/command';
 import * as pulumi from '@pulumi/pulumi';
 import * as k8s from '@pulumi/kubernetes';
-import type { LabConfig } from './config';
+import { waitSeconds, type LabConfig } from './config';
 import type { TopologyPlan } from './topology';
 import { CILIUM_NAMESPACE, IPSEC_SECRET_KEY, IPSEC_SECRET_NAME, ciliumChartArgs, ciliumValues, ipsecKeysValue } from './cilium-values';
 import { encryptionModeRecord, ipsecKeyRecord, IPSEC_KEY_BYTES, parseKeyRecord, pendingRotationAttempt, type KeyRotation } from './encryption-records';
@@ -180,7 +180,7 @@ export class Cilium extends pulumi.ComponentResource {
         ...ciliumChartArgs(cfg),
         namespace: CILIUM_NAMESPACE,
         values,
-        timeout: 900,
+        timeout: waitSeconds(cfg, 900),
       },
       { parent: this, provider: args.provider, dependsOn: deps },
     );
@@ -191,7 +191,7 @@ export class Cilium extends pulumi.ComponentResource {
       {
         target: args.controlPlane,
         script: 'scripts/vm/cilium-wait.sh',
-        env: { EXPECTED_NODES: expectedNodes, TIMEOUT_SECONDS: '900' },
+        env: { EXPECTED_NODES: expectedNodes, TIMEOUT_SECONDS: String(waitSeconds(cfg, 900)) },
         triggers: [cfg.ciliumVersion, valuesHash, this.release.id, machines],
       },
       { parent: this, dependsOn: [this.release] },
@@ -205,7 +205,7 @@ export class Cilium extends pulumi.ComponentResource {
         {
           target: args.controlPlane,
           script: 'scripts/vm/ipsec-wait.sh',
-          env: { EXPECTED_NODES: expectedNodes, KEY_ID: String(cfg.ipsecKeyId), TIMEOUT_SECONDS: String(IPSEC_READY_SECONDS), ...xfrmToleranceEnv() },
+          env: { EXPECTED_NODES: expectedNodes, KEY_ID: String(cfg.ipsecKeyId), TIMEOUT_SECONDS: String(waitSeconds(cfg, IPSEC_READY_SECONDS)), ...xfrmToleranceEnv() },
           triggers: [cfg.ciliumVersion, valuesHash, this.release.id, cfg.ipsecKeyId, cfg.captureRun, rolledOut.stdout, machines],
         },
         {
@@ -222,7 +222,7 @@ export class Cilium extends pulumi.ComponentResource {
         {
           target: args.controlPlane,
           script: 'scripts/vm/wireguard-wait.sh',
-          env: { EXPECTED_NODES: expectedNodes, TIMEOUT_SECONDS: String(IPSEC_READY_SECONDS) },
+          env: { EXPECTED_NODES: expectedNodes, TIMEOUT_SECONDS: String(waitSeconds(cfg, IPSEC_READY_SECONDS)) },
           triggers: [cfg.ciliumVersion, valuesHash, this.release.id, cfg.captureRun, rolledOut.stdout, machines],
         },
         { parent: this, dependsOn: [rolledOut] },

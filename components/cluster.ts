@@ -16,7 +16,7 @@ import { createHash } from 'crypto';
 import * as pulumi from '@pulumi/pulumi';
 import type * as command from '@pulumi/command';
 import * as k8s from '@pulumi/kubernetes';
-import type { LabConfig } from './config';
+import { waitSeconds, type LabConfig } from './config';
 import type { TopologyPlan, VmPlan } from './topology';
 import { seedFiles } from './cloud-init';
 import { kubeadmInitConfig, kubeadmJoinConfig, kubeadmPatchEnv, kubeconfigYaml, nodeKubeInstallEnv } from './kubeadm';
@@ -143,7 +143,7 @@ export class KubeadmCluster extends pulumi.ComponentResource {
       {
         target: this.nodes[0].target,
         script: 'scripts/vm/kubeadm-init.sh',
-        env: { CA_CERT: keys.caCertPem, CA_KEY: keys.caKeyPem, KUBEADM_CONFIG: initConfig, TIMEOUT_SECONDS: '900', ...kubeadmPatchEnv(cfg) },
+        env: { CA_CERT: keys.caCertPem, CA_KEY: keys.caKeyPem, KUBEADM_CONFIG: initConfig, TIMEOUT_SECONDS: String(waitSeconds(cfg, 900)), ...kubeadmPatchEnv(cfg) },
         triggers: [this.vms[0].generation],
         secretStdout: true,
       },

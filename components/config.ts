@@ -252,6 +252,19 @@ function intIn(raw: Raw, key: ConfigKey, min: number, max: number): number {
   return n;
 }
 
+/**
+ * How much longer the lab's own waits are on a slow host (lab:slowHost). Under emulation on 2 cores the
+ * Cilium agents took about 18 minutes from the Helm install to every node Ready, against a 15-minute
+ * wait (README, "Slow hosts"); the waits end as soon as their condition holds, so a longer bound costs
+ * nothing when things go well.
+ */
+export const SLOW_HOST_WAIT_FACTOR = 4;
+
+/** The bound of one of the lab's waits, in seconds, for this host. */
+export function waitSeconds(cfg: Pick<LabConfig, 'slowHost'>, seconds: number): number {
+  return cfg.slowHost ? seconds * SLOW_HOST_WAIT_FACTOR : seconds;
+}
+
 function bool(raw: Raw, key: ConfigKey): boolean {
   const v = get(raw, key);
   if (v !== 'true' && v !== 'false') throw new LabConfigError(key, raw[key], 'true or false');

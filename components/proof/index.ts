@@ -16,7 +16,7 @@
  */
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
-import type { LabConfig } from '../config';
+import { waitSeconds, type LabConfig } from '../config';
 import type { SshTarget } from '../remote';
 import { createCapture, REPO_ROOT } from './capture';
 import type { LabNode } from '../cluster';
@@ -106,7 +106,14 @@ export class EncryptionProof extends pulumi.ComponentResource {
     const w = createWorkloads(
       name,
       { serverImage: cfg.serverImage, clientImage: cfg.clientImage, serverNode: serverNode.name, clientNode: clientNode.name },
-      { parent: this, provider: args.provider, dependsOn: args.dependsOn },
+      {
+        parent: this,
+        provider: args.provider,
+        dependsOn: args.dependsOn,
+        // The provider waits 10 minutes for a Pod to be Ready (pulumi-kubernetes await.go); the first image
+        // pull and start on an emulated node takes longer.
+        ...(cfg.slowHost ? { customTimeouts: { create: `${waitSeconds(cfg, 600)}s` } } : {}),
+      },
       args.machines,
     );
 

@@ -32,7 +32,7 @@
 import * as path from 'path';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
-import type { LabConfig } from '../config';
+import { waitSeconds, type LabConfig } from '../config';
 import { clearPendingRotation, type KeyRotation } from '../encryption-records';
 import { commandPath } from '../repo';
 import { runScript, type SshTarget } from '../remote';
@@ -159,7 +159,7 @@ export class IpsecRotation extends pulumi.ComponentResource {
           // the new SAs exist: a node sends with the lower of its key id and its peer's while they differ.
           PREVIOUS_KEY_ID: String(r.from),
           TRAFFIC_NODES: [clientNode.name, serverNode.name].join(' '),
-          TIMEOUT_SECONDS: String(ROTATION_WAIT_SECONDS),
+          TIMEOUT_SECONDS: String(waitSeconds(cfg, ROTATION_WAIT_SECONDS)),
         },
         triggers: [key, trafficStart.stdout],
       },

@@ -31,6 +31,8 @@ export interface RegistrationOptions {
   aliases: { name: string; parentUrn: string }[];
   /** The replacementTrigger option's value, as the engine receives it (undefined when not set). */
   replacementTrigger?: unknown;
+  /** customTimeouts.create as the engine receives it ('' when not set). */
+  createTimeout: string;
 }
 
 const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 });
@@ -125,6 +127,7 @@ function recordRegistrations(): void {
         replaceOnChanges: req.getReplaceonchangesList(),
         aliases: (req.getAliasesList() as any[]).filter((a) => a.hasSpec()).map((a) => ({ name: a.getSpec().getName(), parentUrn: a.getSpec().getParenturn() })),
         replacementTrigger: req.getReplacementTrigger()?.toJavaScript(),
+        createTimeout: req.getCustomtimeouts()?.getCreate() ?? '',
       },
     });
     return orig.call(this, req, cb);

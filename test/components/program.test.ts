@@ -267,6 +267,15 @@ describe('the Pulumi program under mocks', function () {
     assert.ok(deps('cilium-release').includes('cilium-ipsec-secret'));
     assert.ok(deps('cilium-ready').includes('cilium-release'));
   });
+
+  it('on a normal host the waits keep their own bounds and the pods the provider\'s default timeout', () => {
+    const env = (name: string) => envOf(results.ipsec.recs.find((r) => r.name === name)?.inputs.stdin);
+    assert.strictEqual(env('cilium-ready').TIMEOUT_SECONDS, '900');
+    assert.strictEqual(env('cilium-ipsec-ready').TIMEOUT_SECONDS, '300');
+    const pods = results.ipsec.recs.filter((r) => r.type === 'kubernetes:core/v1:Pod');
+    assert.strictEqual(pods.length, 2);
+    for (const p of pods) assert.strictEqual(p.options?.createTimeout, '', p.name);
+  });
 });
 
 describe('the Pulumi program under mocks, offline on a slow emulated host', function () {
@@ -312,6 +321,15 @@ describe('the Pulumi program under mocks, offline on a slow emulated host', func
     assert.strictEqual(init.KUBEADM_PATCHES_DIR, '/etc/kubernetes/lab-patches');
     assert.match(init.KUBEADM_PATCH_KUBE_APISERVER, /name: kube-apiserver/);
     assert.match(remoteEnv('cluster-worker1-join').KUBEADM_CONFIG, /tlsBootstrap: 15m0s/);
+  });
+
+  it('the lab\'s own waits are four times longer on a slow host: kubeadm\'s API wait, the Release, Cilium\'s readiness, the pods', () => {
+    assert.strictEqual(remoteEnv('cluster-init').TIMEOUT_SECONDS, '3600');
+    assert.strictEqual(remoteEnv('cilium-ready').TIMEOUT_SECONDS, '3600');
+    assert.strictEqual(recs.find((r) => r.type === 'kubernetes:helm.sh/v3:Release')?.inputs.timeout, 3600);
+    const pods = recs.filter((r) => r.type === 'kubernetes:core/v1:Pod');
+    assert.strictEqual(pods.length, 2);
+    for (const p of pods) assert.strictEqual(p.options?.createTimeout, '2400s', p.name);
   });
 
   it('the Release takes the local chart as it is; the agent probes are raised; the domains run qemu64', () => {
