@@ -50,9 +50,10 @@ function leaves(v: unknown, prefix = ''): [string, unknown][] {
  * number; an array's items must be of the item types), or be one of `gaps` (paths this chart lacks that
  * it still reads). One line per problem.
  */
-export function chartValueProblems(values: unknown, chart: ChartFacts, gaps: readonly string[] = []): string[] {
+export function chartValueProblems(values: unknown, chart: ChartFacts, gaps: readonly string[] = [], passThrough: readonly string[] = []): string[] {
   const problems: string[] = [];
   for (const [p, v] of leaves(values)) {
+    if (passThrough.some((t) => p.startsWith(`${t}.`))) continue;
     const fact = chart.paths[p];
     if (!fact) {
       if (!gaps.includes(p)) problems.push(`${p}: not a value of chart ${chart.version}`);

@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import { parseLabConfig, type LabConfig } from '../../components/config';
 import { planTopology } from '../../components/topology';
-import { CHART_GAPS, SLOW_HOST_AGENT_PROBES, ciliumChartArgs, ciliumValues, ipsecKeysValue } from '../../components/cilium-values';
+import { CHART_GAPS, CHART_PASS_THROUGH, SLOW_HOST_AGENT_PROBES, SLOW_HOST_OPERATOR_AFFINITY, ciliumChartArgs, ciliumValues, ipsecKeysValue } from '../../components/cilium-values';
 import { STACKS, rawLab } from './helpers';
 import { CHART_VERSIONS, chartForVersion, chartValueProblems, loadChartFacts, schemaProblems, sharedChart } from './chart-facts';
 
@@ -37,7 +37,7 @@ describe('Cilium Helm values', () => {
     const combos = combinations(version);
     it(`chart ${version}: every value path of all ${combos.length} mode and option combinations is the chart's, of a type it takes`, () => {
       assert.ok(combos.length >= 12, `${combos.length} combinations`);
-      const problems = combos.flatMap(([what, raw]) => chartValueProblems(valuesOf(parseLabConfig(raw, 'c')), chart, gapsOf(version)).map((p) => `${what}: ${p}`));
+      const problems = combos.flatMap(([what, raw]) => chartValueProblems(valuesOf(parseLabConfig(raw, 'c')), chart, gapsOf(version), CHART_PASS_THROUGH).map((p) => `${what}: ${p}`));
       assert.deepStrictEqual(problems, []);
     });
     it(`chart ${version}: the same values, over the chart's defaults, validate against its values.schema.json (ajv)`, function () {
@@ -62,6 +62,15 @@ describe('Cilium Helm values', () => {
       assert.deepStrictEqual(chartValueProblems(values[s], loadChartFacts(version), gapsOf(version)), []);
     });
   }
+
+  it('the pass-through values are objects every chart declares, and nothing but them is exempt', () => {
+    for (const v of CHART_VERSIONS) {
+      const facts = loadChartFacts(v);
+      for (const t of CHART_PASS_THROUGH) assert.ok(Object.keys(facts.paths).some((p) => p.startsWith(`${t}.`)), `${t} in chart ${v}`);
+      const other = { operator: { replicas: 1, affinityX: { a: 1 } } };
+      assert.deepStrictEqual(chartValueProblems(other, facts, [], CHART_PASS_THROUGH), [`operator.affinityX.a: not a value of chart ${v}`]);
+    }
+  });
 
   it('the gaps are real: each listed path is missing from its chart and declared by a later one', () => {
     assert.ok(CHART_GAPS.length > 0);
@@ -110,14 +119,17 @@ describe('Cilium Helm values', () => {
     ]);
   });
 
-  it('slow host: the agent probes raised (thresholds and periods, the values every chart has); nothing else changes', () => {
+  it('slow host: the agent probes raised (thresholds and periods, the values every chart has), the operator off the control plane; nothing else changes', () => {
     const raw = rawLab('ipsec');
     const slow = valuesOf(parseLabConfig({ ...raw, slowHost: 'true' }, 'ipsec'));
     const normal = valuesOf(parseLabConfig(raw, 'ipsec'));
     assert.deepStrictEqual(slow.startupProbe, { failureThreshold: 120, periodSeconds: 10 });
     assert.deepStrictEqual(slow.livenessProbe, { failureThreshold: 20, periodSeconds: 30 });
     assert.strictEqual(normal.startupProbe, undefined);
-    assert.deepStrictEqual({ ...slow, startupProbe: undefined, livenessProbe: undefined }, { ...normal, startupProbe: undefined, livenessProbe: undefined });
+    assert.deepStrictEqual(slow.operator, { replicas: 1, affinity: SLOW_HOST_OPERATOR_AFFINITY });
+    assert.deepStrictEqual(normal.operator, { replicas: 1 });
+    const rest = (v: typeof slow) => ({ ...v, startupProbe: undefined, livenessProbe: undefined, operator: undefined });
+    assert.deepStrictEqual(rest(slow), rest(normal));
     // Longer than each chart's own startup allowance (1.16: 105 x 2 s, 1.18/1.19: 300 x 2 s).
     const s = SLOW_HOST_AGENT_PROBES.startupProbe;
     assert.ok(s.failureThreshold * s.periodSeconds > 300 * 2);
