@@ -230,17 +230,27 @@ describe('VM scripts (with shims)', function () {
   });
 
   describe('cilium-wait.sh (on the control-plane)', () => {
+    // The DaemonSet as `kubectl get ds cilium -o jsonpath` prints it: generation, observedGeneration,
+    // desiredNumberScheduled, updatedNumberScheduled, numberAvailable.
     const kubectl = (ds: string, ready: string) =>
       `case "$*" in *"get ds cilium"*) echo -n "${ds}";; *"get node worker2"*) echo -n "${ready}";; *"get node"*) echo -n True;; *) echo "NAME STATUS";; esac`;
+    const wait = (ds: string, ready = 'True') =>
+      withShims({ kubectl: kubectl(ds, ready), sleep: 'exit 0' }, 'scripts/vm/cilium-wait.sh', { EXPECTED_NODES: 'control-plane worker1 worker2', TIMEOUT_SECONDS: '1' });
     it('succeeds when the agents are rolled out and every node is Ready', () => {
-      const r = withShims({ kubectl: kubectl('3/3', 'True') }, 'scripts/vm/cilium-wait.sh', { EXPECTED_NODES: 'control-plane worker1 worker2', TIMEOUT_SECONDS: '5' });
+      const r = wait('4 4 3 3 3');
       assert.strictEqual(r.code, 0, r.stderr);
       assert.match(r.stdout, /Cilium ready on 3\/3 nodes; all nodes Ready/);
     });
     it('times out naming the agents and the nodes that are not Ready', () => {
-      const r = withShims({ kubectl: kubectl('2/3', 'False'), sleep: 'exit 0' }, 'scripts/vm/cilium-wait.sh', { EXPECTED_NODES: 'control-plane worker1 worker2', TIMEOUT_SECONDS: '1' });
+      const r = wait('2 2 3 3 2', 'False');
       assert.notStrictEqual(r.code, 0);
-      assert.match(r.stderr, /timed out after 1s waiting for Cilium and Ready nodes; last: cilium ds ready 2\/3; nodes not Ready: worker2=False/);
+      assert.match(r.stderr, /timed out after 1s waiting for Cilium and Ready nodes; last: cilium ds generation 2 observed 2, updated 3\/3, available 2\/3; nodes not Ready: worker2=False/);
+    });
+    it('right after an upgrade: every old agent available but not updated, or the new generation not observed yet, is not rolled out', () => {
+      assert.notStrictEqual(wait('5 5 3 1 3').code, 0, 'one agent of three updated');
+      assert.notStrictEqual(wait('5 4 3 3 3').code, 0, 'generation 5 not observed');
+      assert.notStrictEqual(wait('5 5 0 0 0').code, 0, 'nothing scheduled');
+      assert.notStrictEqual(wait('Error from server (NotFound): daemonsets.apps "cilium" not found').code, 0);
     });
   });
 });
