@@ -37,6 +37,7 @@ import {
   secretIdentity,
   secretPatchedCheck,
   stageChecks,
+  stateResourcesOfType,
   switchChecks,
   type Check,
   type ResourceTiming,
@@ -138,11 +139,31 @@ class Suite {
     return JSON.parse(json) as Record<string, unknown>;
   }
 
-  async exportState(stack: string): Promise<unknown> {
-    // Kept out of the logs: the export holds the state's (encrypted) secrets.
-    const r = await runLogged(['bash', path.join(this.work, 'scripts/lab.sh'), 'pulumi', 'stack', 'export', '--stack', stack], this.work, this.env, '/dev/null', false);
+  async exportState(stack: string, showSecrets = false): Promise<unknown> {
+    // Kept out of the logs: the export holds the state's secrets (encrypted, or in clear with showSecrets).
+    const args = ['pulumi', 'stack', 'export', '--stack', stack, ...(showSecrets ? ['--show-secrets'] : [])];
+    const r = await runLogged(['bash', path.join(this.work, 'scripts/lab.sh'), ...args], this.work, this.env, '/dev/null', false);
     if (r.code !== 0) throw new Error(`pulumi stack export --stack ${stack} exited ${r.code}`);
     return JSON.parse(r.stdout.slice(r.stdout.indexOf('{')));
+  }
+
+  /**
+   * The evidence of a stage, for fixtures: what the lab read on the nodes for this verdict (`ip xfrm
+   * state` with the keys, `cilium-dbg encrypt status`), from the state's remote commands, one file each,
+   * beside the stage's outputs. A throwaway lab's keys: they decrypt its captures.
+   */
+  async keepEvidence(stack: string, label: string): Promise<string[]> {
+    const dir = path.join(this.out, 'evidence', label);
+    fs.mkdirSync(dir, { recursive: true });
+    const kept: string[] = [];
+    for (const r of stateResourcesOfType(await this.exportState(stack, true), 'command:remote:Command')) {
+      const name = String(r.urn ?? '').split('::').pop() ?? '';
+      const stdout = (r.outputs as { stdout?: unknown } | undefined)?.stdout;
+      if (!/(xfrm-(state|before|after)|encrypt-status)-/.test(name) || typeof stdout !== 'string') continue;
+      fs.writeFileSync(path.join(dir, `${name}.txt`), stdout.endsWith('\n') ? stdout : `${stdout}\n`);
+      kept.push(name);
+    }
+    return kept;
   }
 
   configSet(stack: string, key: string, value: string): Promise<string> {
@@ -247,7 +268,9 @@ async function main(): Promise<number> {
     }
     if (runs('unencrypted')) {
       await s.up(FIRST, 'unencrypted');
-      if (!s.judge('unencrypted', await s.outputs(FIRST, 'unencrypted.json'))) throw new StageFailed('unencrypted');
+      const ok = s.judge('unencrypted', await s.outputs(FIRST, 'unencrypted.json'));
+      await s.keepEvidence(FIRST, 'unencrypted');
+      if (!ok) throw new StageFailed('unencrypted');
     }
     if (runs('ipsec')) {
       await s.configSet(FIRST, 'lab:encryption', 'ipsec');
@@ -256,6 +279,7 @@ async function main(): Promise<number> {
       const captures = fs.readdirSync(path.join(work, 'captures', FIRST));
       const cs = switchChecks(ipsecOutputs, captures);
       cs.forEach(record);
+      await s.keepEvidence(FIRST, 'ipsec');
       if (!s.judge('ipsec', ipsecOutputs) || !cs.every((c) => c.ok)) throw new StageFailed('ipsec');
     }
     if (runs('rotation')) {
@@ -266,13 +290,17 @@ async function main(): Promise<number> {
       const after = secretIdentity(await s.exportState(FIRST), IPSEC_SECRET_NAME);
       const patched = secretPatchedCheck(before, after, steps);
       record(patched);
-      if (!s.judge('rotation', await s.outputs(FIRST, 'rotation.json')) || !patched.ok) throw new StageFailed('rotation');
+      const ok = s.judge('rotation', await s.outputs(FIRST, 'rotation.json'));
+      await s.keepEvidence(FIRST, 'rotation');
+      if (!ok || !patched.ok) throw new StageFailed('rotation');
     }
     if (runs('wireguard')) {
       await timings.time(`${FIRST}: down`, () => s.mustLab(['down', '--stack', FIRST], 'down'));
       await nothingLeft([`cil-${FIRST}-`], `${FIRST} down`);
       await s.up(SECOND, 'wireguard');
-      if (!s.judge('wireguard', await s.outputs(SECOND, 'wireguard.json'))) throw new StageFailed('wireguard');
+      const ok = s.judge('wireguard', await s.outputs(SECOND, 'wireguard.json'));
+      await s.keepEvidence(SECOND, 'wireguard');
+      if (!ok) throw new StageFailed('wireguard');
     }
     if (runs('compare')) {
       const files = ['unencrypted.json', 'rotation.json', 'wireguard.json'].map((f) => path.join(out, f));
