@@ -81,6 +81,23 @@ export function verificationRecordPath(capturePath: string): string {
   return capturePath.replace(/\.pcap(ng)?$/, '') + '.json';
 }
 
+/** What the run's verdict was judged from, next to its pcap: captures/<stack>/<run>-<mode>.input.json. */
+export function verificationInputPath(capturePath: string): string {
+  return capturePath.replace(/\.pcap(ng)?$/, '') + '.input.json';
+}
+
+/**
+ * The run's input as it is recorded: everything but the machine-local root and the secret `ip xfrm state`
+ * texts (their count is kept). With the pcap and those texts, verifyRun gives the same verdict again
+ * (test/verifier/real-captures.test.ts does so on real captures).
+ */
+export type RecordedRunInput = Omit<RunInput, 'root' | 'xfrmTexts'> & { xfrmTextCount: number };
+
+export function recordedRunInput(input: RunInput): RecordedRunInput {
+  const { root: _root, xfrmTexts, ...rest } = input;
+  return { ...rest, xfrmTextCount: xfrmTexts.length };
+}
+
 /** The mode the stack ran before its last switch, from the encryption-mode record (encryption-mode.sh). */
 export function modeBeforeSwitch(modeRecord: string | undefined): Encryption | undefined {
   const m = /^previous=(none|ipsec|wireguard)\s*$/m.exec(modeRecord ?? '');
@@ -133,10 +150,12 @@ export async function verifyRun(input: RunInput, deps: RunDeps): Promise<LabVeri
   );
   const v: LabVerification = { schemaVersion: VERIFICATION_SCHEMA_VERSION, ...withModeEvidence(result, cfg.encryption, x, mode.wireguard, readiness) };
   const record = verificationRecordPath(input.capturePath);
+  const inputRecord = verificationInputPath(input.capturePath);
   try {
     fs.writeFileSync(path.resolve(input.root, record), JSON.stringify(v, null, 2) + '\n');
+    fs.writeFileSync(path.resolve(input.root, inputRecord), JSON.stringify(recordedRunInput(input), null, 2) + '\n');
   } catch (e) {
-    v.warnings = [...(v.warnings ?? []), `could not write the verification record ${record}: ${e instanceof Error ? e.message : String(e)}`];
+    v.warnings = [...(v.warnings ?? []), `could not write the verification records ${record}, ${inputRecord}: ${e instanceof Error ? e.message : String(e)}`];
   }
   const previous = modeBeforeSwitch(input.modeRecord);
   if (previous && previous !== cfg.encryption) {

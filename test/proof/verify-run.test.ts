@@ -9,7 +9,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { parseLabConfig } from '../../components/config';
 import { nodeFacts } from '../../components/proof/facts';
-import { modeBeforeSwitch, previewVerification, verifyRun, type RunInput } from '../../components/proof/verify-run';
+import { modeBeforeSwitch, previewVerification, verifyRun, type RecordedRunInput, type RunInput } from '../../components/proof/verify-run';
 import { verifyCapture } from '../../components/verifier';
 import { DEFAULT_TRAFFIC as T, encryptedCapture, xfrmStateText } from './helpers/pcap';
 // Every agent answers `cilium-dbg encrypt status` after the traffic (the ipsec agents check needs it).
@@ -51,6 +51,20 @@ describe('verifyRun (no Pulumi)', () => {
     assert.deepStrictEqual(JSON.parse(fs.readFileSync(path.join(root, 'captures/s/1-ipsec.json'), 'utf8')), JSON.parse(JSON.stringify(v)));
     const grown = await verifyRun(input(3), { verify: verifyCapture });
     assert.deepStrictEqual(grown.failures, ['node worker2: XFRM error counter XfrmInNoStates grew from 0 to 3 during the run']);
+  });
+
+  it('records its input next to the pcap without the root or a key, and the record with the xfrm texts judges the same again', async () => {
+    const v = await verifyRun(input(), { verify: verifyCapture });
+    const text = fs.readFileSync(path.join(root, 'captures/s/1-ipsec.input.json'), 'utf8');
+    const rec = JSON.parse(text) as RecordedRunInput;
+    assert.strictEqual(rec.xfrmTextCount, 2);
+    assert.ok(!('root' in rec) && !('xfrmTexts' in rec));
+    const keys = input().xfrmTexts.flatMap((t) => t.match(/0x[0-9a-f]{40}/g) ?? []);
+    assert.ok(keys.length > 0, 'the texts hold keys');
+    for (const key of keys) assert.ok(!text.includes(key.slice(2)), 'no key in the record');
+    const { xfrmTextCount: _n, ...recorded } = rec;
+    const again = await verifyRun({ ...recorded, config: parseLabConfig({ encryption: recorded.config.encryption }, 's'), root, xfrmTexts: input().xfrmTexts }, { verify: verifyCapture });
+    assert.deepStrictEqual(JSON.parse(JSON.stringify(again)), JSON.parse(JSON.stringify(v)));
   });
 
   it('a preview exports the expectations and no verdict, touching no file', () => {
