@@ -127,7 +127,8 @@ rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* "$ro
 # --- assemble the disk ---------------------------------------------------------------------------
 core_size=$(stat -c %s "$work/core.img")
 [ "$core_size" -lt $(( 2047 * 512 )) ] || { echo "build-image: core.img too large ($core_size)" >&2; exit 1; }
-mkfs.ext4 -q -F -L "$fs_label" -O ^metadata_csum_seed,^orphan_file -d "$rootfs" "$work/root.ext4" "$fs_size"
+# stdout is the image path alone: mke2fs prints "Creating regular file ..." there even with -q.
+mkfs.ext4 -q -F -L "$fs_label" -O ^metadata_csum_seed,^orphan_file -d "$rootfs" "$work/root.ext4" "$fs_size" >&2
 fs_bytes=$(stat -c %s "$work/root.ext4")
 disk=$work/disk.raw
 truncate -s $(( 1024 * 1024 + fs_bytes )) "$disk"
