@@ -13,8 +13,8 @@
  *   compare      `compare` and `report` over the three recorded outputs
  *   down         the wireguard stack down; nothing named cil-unencrypted- or cil-wireguard- left
  *
- * The stacks run in a copy of the project (the repository's tracked and untracked files, node_modules
- * linked) with their own file backend: Pulumi.<stack>.yaml there is the repository's stack file, the
+ * The stacks run in a copy of the project (the repository's tracked and untracked files; it installs its
+ * own node_modules) with their own file backend: Pulumi.<stack>.yaml there is the repository's stack file, the
  * bundle's printed config and the test bed's settings (TEST_BED). Outputs, logs, captures and the report
  * are kept in the output directory. A failed stage stops the run and leaves its stack up for a look; the
  * run can go on from a stage with `--from STAGE --work DIR` (the directory the failed run printed).
@@ -194,7 +194,11 @@ async function libvirtNames(): Promise<string[]> {
   return names;
 }
 
-/** A copy of the project: tracked and untracked files (not ignored ones), node_modules linked. */
+/**
+ * A copy of the project: tracked and untracked files (not ignored ones), as a fresh clone has them. Its
+ * scripts install its own node_modules (npm ci) on their first run: a link to ours would let that npm ci
+ * empty ours.
+ */
 async function copyProject(work: string): Promise<void> {
   const r = await runLogged(['git', '-C', REPO_ROOT, 'ls-files', '-z', '--cached', '--others', '--exclude-standard'], REPO_ROOT, {}, '/dev/null', false);
   if (r.code !== 0) throw new Error('git ls-files failed: the suite copies the project from a git checkout');
@@ -205,7 +209,6 @@ async function copyProject(work: string): Promise<void> {
     fs.copyFileSync(from, path.join(work, f));
     fs.chmodSync(path.join(work, f), fs.statSync(from).mode);
   }
-  fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(work, 'node_modules'));
 }
 
 /** Pulumi.<stack>.yaml of the copy: the repository's file, the bundle's config, the test bed. */
