@@ -17,7 +17,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { Expected, ExpectedRun, FrameFactsLike, cliArgs, loadFixtures, parseNdjson, runCliInProcess, tmpDir } from './helpers/fixtures';
-import { TsharkFrame, TsharkSa, coreLayers, decryptOpts, tsharkFrames } from './helpers/tshark';
+import { TsharkFrame, TsharkSa, compareFrame, decryptOpts, ipPairs as pairs, tpairs, tsharkFrames } from './helpers/tshark';
 
 const fixtures = loadFixtures().filter((e) => e.frames > 0);
 let framesCompared = 0;
@@ -47,31 +47,6 @@ function tsharkSas(e: Expected, run: ExpectedRun): TsharkSa[] {
     for (const k of e.keys) sas.push({ v6, src: k.src, dst: k.dst, spi: k.spi, key: k.key, null: k.algorithm.startsWith('null') });
   }
   return sas;
-}
-
-const pairs = (f: FrameFactsLike | undefined, v: 4 | 6) => (f?.ips ?? []).filter((h) => h.version === v).map((h) => `${h.src}>${h.dst}`);
-const tpairs = (t: TsharkFrame, v: 4 | 6) => (v === 4 ? t.ip4 : t.ip6).map((h) => `${h.src}>${h.dst}`);
-
-/** Compares one frame; returns mismatches. `nullEsp`: ours may stop at the ESP carrier or go on like tshark's heuristic. */
-function compareFrame(t: TsharkFrame, o: FrameFactsLike | undefined, nullEsp: boolean): string[] {
-  const bad: string[] = [];
-  for (const v of [4, 6] as const) {
-    const theirs = tpairs(t, v);
-    const ours = pairs(o, v);
-    const same = JSON.stringify(theirs) === JSON.stringify(ours);
-    const prefixOk = nullEsp && JSON.stringify(theirs.slice(0, ours.length)) === JSON.stringify(ours) && ours.length > 0;
-    if (!same && !prefixOk) bad.push(`frame ${t.frame}: IPv${v} tshark ${JSON.stringify(theirs)} ours ${JSON.stringify(ours)}`);
-  }
-  // the encapsulation path: tshark's frame.protocols and our layers, on the layer names both use
-  const ourLayers = coreLayers(o?.layers ?? '', '/');
-  const nullPrefix = nullEsp && t.layers.startsWith(ourLayers) && ourLayers.endsWith('esp');
-  if (ourLayers !== t.layers && !nullPrefix) bad.push(`frame ${t.frame}: layers tshark ${t.layers} ours ${ourLayers} (${o?.layers})`);
-  const tEsp = t.esp[0];
-  const oEsp = o?.esp;
-  if (Boolean(tEsp) !== Boolean(oEsp) || (tEsp && oEsp && (tEsp.spi !== oEsp.spi || tEsp.seq !== oEsp.seq))) {
-    bad.push(`frame ${t.frame}: ESP tshark ${JSON.stringify(tEsp)} ours ${JSON.stringify(oEsp && { spi: oEsp.spi, seq: oEsp.seq })}`);
-  }
-  return bad;
 }
 
 describe('verifier cross-check with tshark, frame by frame', function () {

@@ -5,6 +5,8 @@
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 
+import type { FrameFactsLike } from './fixtures';
+
 export interface TsharkSa { v6: boolean; src: string; dst: string; spi: number | '*'; key: string /* 40 hex */; null?: boolean; authKey?: string }
 
 export function espSaUat(sa: TsharkSa): string {
@@ -100,4 +102,30 @@ export function tsharkWg(file: string): Map<number, TsharkWg> {
     out.set(Number(frame), w);
   }
   return out;
+}
+
+/** Our IP headers of one version in a frame, as src>dst. */
+export const ipPairs = (f: FrameFactsLike | undefined, v: 4 | 6) => (f?.ips ?? []).filter((h) => h.version === v).map((h) => `${h.src}>${h.dst}`);
+export const tpairs = (t: TsharkFrame, v: 4 | 6) => (v === 4 ? t.ip4 : t.ip6).map((h) => `${h.src}>${h.dst}`);
+
+/** Compares one frame; returns mismatches. `nullEsp`: ours may stop at the ESP carrier or go on like tshark's heuristic. */
+export function compareFrame(t: TsharkFrame, o: FrameFactsLike | undefined, nullEsp: boolean): string[] {
+  const bad: string[] = [];
+  for (const v of [4, 6] as const) {
+    const theirs = tpairs(t, v);
+    const ours = ipPairs(o, v);
+    const same = JSON.stringify(theirs) === JSON.stringify(ours);
+    const prefixOk = nullEsp && JSON.stringify(theirs.slice(0, ours.length)) === JSON.stringify(ours) && ours.length > 0;
+    if (!same && !prefixOk) bad.push(`frame ${t.frame}: IPv${v} tshark ${JSON.stringify(theirs)} ours ${JSON.stringify(ours)}`);
+  }
+  // the encapsulation path: tshark's frame.protocols and our layers, on the layer names both use
+  const ourLayers = coreLayers(o?.layers ?? '', '/');
+  const nullPrefix = nullEsp && t.layers.startsWith(ourLayers) && ourLayers.endsWith('esp');
+  if (ourLayers !== t.layers && !nullPrefix) bad.push(`frame ${t.frame}: layers tshark ${t.layers} ours ${ourLayers} (${o?.layers})`);
+  const tEsp = t.esp[0];
+  const oEsp = o?.esp;
+  if (Boolean(tEsp) !== Boolean(oEsp) || (tEsp && oEsp && (tEsp.spi !== oEsp.spi || tEsp.seq !== oEsp.seq))) {
+    bad.push(`frame ${t.frame}: ESP tshark ${JSON.stringify(tEsp)} ours ${JSON.stringify(oEsp && { spi: oEsp.spi, seq: oEsp.seq })}`);
+  }
+  return bad;
 }
