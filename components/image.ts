@@ -26,7 +26,10 @@ export class BaseImage extends pulumi.ComponentResource {
   constructor(name: string, args: BaseImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super('lab:image:BaseImage', name, {}, opts);
     const { config: cfg, plan } = args;
-    const fetch = hostCommand(`${name}-fetch`, imageFetchCommands(cfg), { parent: this });
+    // After the pool and networks: an image the libvirt host serves on the stack's uplink (the offline
+    // bundle's lab:imageUrl) is reachable only once that network has given the host its address. Found by
+    // the lab suite: fetched in parallel, the download went out to the default route instead.
+    const fetch = hostCommand(`${name}-fetch`, imageFetchCommands(cfg), { parent: this, dependsOn: args.dependsOn });
     const image = fetch.stdout.apply(parseImageFetchOutput);
     const upload = hostCommand(
       `${name}-volume`,

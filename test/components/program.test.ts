@@ -254,6 +254,7 @@ describe('the Pulumi program under mocks', function () {
   it('dependency order: pool/networks -> base volume -> VMs -> router ready -> node setup -> init -> joins, one at a time -> Cilium', () => {
     const deps = (name: string) => pendingDepsOf(results.ipsec, name);
     assert.ok(deps('image-volume').includes('net-pool'));
+    assert.ok(deps('image-fetch').includes('net-pool') && deps('image-fetch').includes('net-uplink'), deps('image-fetch').join(', '));
     assert.ok(deps('router-vm-domain').includes('image-volume'));
     assert.ok(deps('router-vm-domain').includes('router-vm-disk') && deps('router-vm-domain').includes('router-vm-seed'));
     assert.ok(deps('router-setup').includes('router-cloud-init'));

@@ -17,7 +17,8 @@
  * own node_modules) with their own file backend: Pulumi.<stack>.yaml there is the repository's stack file, the
  * bundle's printed config and the test bed's settings (TEST_BED). Outputs, logs, captures and the report
  * are kept in the output directory. A failed stage stops the run and leaves its stack up for a look; the
- * run can go on from a stage with `--from STAGE --work DIR` (the directory the failed run printed).
+ * run can go on from a stage with `--from STAGE --work DIR` (the directory the failed run printed), with
+ * the repository's code as it is then copied over the copy's (its stack files, state and captures stay).
  *
  * Exit: 0 every check passed, 1 a check failed, 2 the suite could not run.
  * Environment: LAB_PULUMI_CLI, PULUMI_HOME (the CLI and the command, random, tls and kubernetes plugins),
@@ -199,12 +200,12 @@ async function libvirtNames(): Promise<string[]> {
  * scripts install its own node_modules (npm ci) on their first run: a link to ours would let that npm ci
  * empty ours.
  */
-async function copyProject(work: string): Promise<void> {
+async function copyProject(work: string, keep: string[] = []): Promise<void> {
   const r = await runLogged(['git', '-C', REPO_ROOT, 'ls-files', '-z', '--cached', '--others', '--exclude-standard'], REPO_ROOT, {}, '/dev/null', false);
   if (r.code !== 0) throw new Error('git ls-files failed: the suite copies the project from a git checkout');
   for (const f of r.stdout.split('\0').filter((x) => x !== '')) {
     const from = path.join(REPO_ROOT, f);
-    if (!fs.existsSync(from)) continue;
+    if (!fs.existsSync(from) || keep.includes(f)) continue;
     fs.mkdirSync(path.dirname(path.join(work, f)), { recursive: true });
     fs.copyFileSync(from, path.join(work, f));
     fs.chmodSync(path.join(work, f), fs.statSync(from).mode);
@@ -244,6 +245,11 @@ async function main(): Promise<number> {
   const s = new Suite(work, out, env);
   say(`lab-suite: project copy ${work}, results ${out}`);
 
+  if (from !== 'bundle') {
+    // Going on after a failure runs the repository's code as it is now (a fix made since), on the copy's
+    // own stack files, state and captures.
+    await copyProject(work, [FIRST, SECOND].map((st) => `Pulumi.${st}.yaml`));
+  }
   const at = STAGES.indexOf(from);
   const runs = (st: SuiteStage) => STAGES.indexOf(st) >= at;
   let ipsecOutputs: Record<string, unknown> | undefined;
