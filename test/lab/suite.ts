@@ -208,7 +208,10 @@ async function copyProject(work: string, keep: string[] = []): Promise<void> {
     if (!fs.existsSync(from) || keep.includes(f)) continue;
     fs.mkdirSync(path.dirname(path.join(work, f)), { recursive: true });
     fs.copyFileSync(from, path.join(work, f));
-    fs.chmodSync(path.join(work, f), fs.statSync(from).mode);
+    const st = fs.statSync(from);
+    fs.chmodSync(path.join(work, f), st.mode);
+    // The original times: a copied package-lock.json newer than the copy's install would set off npm ci.
+    fs.utimesSync(path.join(work, f), st.atime, st.mtime);
   }
 }
 
