@@ -141,16 +141,21 @@ export function parseRegistryMirrors(text: string): Record<string, string> {
 }
 
 /**
- * containerd's hosts.toml for one registry namespace (containerd docs/hosts.md, the same format in 1.7
- * and 2.x: remotes/docker/config/hosts.go parseHostsFile). The mirror is the namespace's `server`, not a
- * `[host]` entry: hosts are tried first and `server` (by default the registry itself) after them, so a
- * mirror as a host would fall back to the internet; as the server it is the only source ("If you wish
- * to ensure *only* the mirror is utilised and the upstream not consulted, set the mirror as the server").
- * containerd adds /v2 to the URL's path and keeps the image's repository path, so image names stay the
+ * containerd's hosts.toml for one registry namespace (containerd docs/hosts.md). The mirror is both the
+ * namespace's `server` and its one `[host]` entry:
+ *   - hosts are tried first and `server` (by default the registry itself) after them, so the mirror as
+ *     the server is what keeps the upstream from being consulted ("If you wish to ensure *only* the
+ *     mirror is utilised and the upstream not consulted, set the mirror as the server");
+ *   - containerd 1.7 refuses a file without a `host` table: parseHostsFile calls getSortedHosts, which
+ *     fails with "invalid `host` tree" (remotes/docker/config/hosts.go, v1.7.24, Debian 13's containerd),
+ *     and the CRI then goes to the registry itself. Found by the lab suite: kubeadm's image pull went to
+ *     https://registry.k8s.io with a server-only file.
+ * containerd adds /v2 to either URL's path and keeps the image's repository path, so image names stay the
  * registry's own.
  */
 export function containerdHostsToml(host: string, mirror: string): string {
-  return [`# lab:registryMirrors: ${host} is pulled from this mirror only.`, `server = ${JSON.stringify(mirror)}`, ''].join('\n');
+  const m = JSON.stringify(mirror);
+  return [`# lab:registryMirrors: ${host} is pulled from this mirror only.`, `server = ${m}`, '', `[host.${m}]`, '  capabilities = ["pull", "resolve"]', ''].join('\n');
 }
 
 /** Where containerd's CRI reads registry host configuration (config_path, set by node-kube-install.sh). */

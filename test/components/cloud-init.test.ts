@@ -118,8 +118,8 @@ describe('cloud-init seeds', () => {
         assert.deepStrictEqual(
           files.map((f) => [f.path, f.permissions, f.content.split('\n').filter((l) => !l.startsWith('#'))]),
           [
-            ['/etc/containerd/certs.d/quay.io/hosts.toml', '0644', ['server = "http://192.168.210.1:5000"', '']],
-            ['/etc/containerd/certs.d/registry.k8s.io/hosts.toml', '0644', ['server = "http://192.168.210.1:5000"', '']],
+            ['/etc/containerd/certs.d/quay.io/hosts.toml', '0644', ['server = "http://192.168.210.1:5000"', '', '[host."http://192.168.210.1:5000"]', '  capabilities = ["pull", "resolve"]', '']],
+            ['/etc/containerd/certs.d/registry.k8s.io/hosts.toml', '0644', ['server = "http://192.168.210.1:5000"', '', '[host."http://192.168.210.1:5000"]', '  capabilities = ["pull", "resolve"]', '']],
           ],
         );
       }

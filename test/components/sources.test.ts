@@ -112,11 +112,15 @@ describe('offline sources', () => {
         '/etc/containerd/certs.d/quay.io/hosts.toml',
         '/etc/containerd/certs.d/registry.k8s.io/hosts.toml',
       ]);
-      // Read back by a TOML parser: only `server`, so containerd tries nothing but the mirror.
+      // Read back by a TOML parser: the mirror as `server` (no fallback to the registry) and as the one
+      // `host` entry, for pulls and resolves (containerd 1.7 refuses a file without a `host` table).
       const toml = containerdHostsToml('quay.io', m['quay.io']);
       const r = spawnSync('python3', ['-c', 'import json,sys,tomllib; print(json.dumps(tomllib.loads(sys.stdin.read())))'], { input: toml, encoding: 'utf8' });
       assert.strictEqual(r.status, 0, r.stderr);
-      assert.deepStrictEqual(JSON.parse(r.stdout), { server: 'https://mirror.example:5443/quay' });
+      assert.deepStrictEqual(JSON.parse(r.stdout), {
+        server: 'https://mirror.example:5443/quay',
+        host: { 'https://mirror.example:5443/quay': { capabilities: ['pull', 'resolve'] } },
+      });
       assert.deepStrictEqual(parseRegistryMirrors('{}'), {});
     });
 
