@@ -96,6 +96,8 @@ describe('lab suite checks', () => {
       '    +  random:index:RandomString keys-token-secret created (0.01s)',
       '    ~  kubernetes:core/v1:Secret cilium-ipsec-secret updated (1.2s) [diff: ~stringData]',
       '    +-  command:remote:Command proof-nonce replaced (0.31s) [diff: ~triggers]',
+      ' ++ command:local:Command cluster-worker2-seed created replacement (0.23s) [diff: ~environment]; volume uploaded',
+      ' -- command:local:Command cluster-worker2-seed deleted original (1.5s) [diff: ~environment]',
       '    +  command:remote:Command cluster-init creating (12s) ',
       'Resources:',
     ].join('\n');
@@ -104,6 +106,8 @@ describe('lab suite checks', () => {
       { type: 'random:index:RandomString', name: 'keys-token-secret', op: 'created', seconds: 0.01 },
       { type: 'kubernetes:core/v1:Secret', name: 'cilium-ipsec-secret', op: 'updated', seconds: 1.2 },
       { type: 'command:remote:Command', name: 'proof-nonce', op: 'replaced', seconds: 0.31 },
+      { type: 'command:local:Command', name: 'cluster-worker2-seed', op: 'created', seconds: 0.23 },
+      { type: 'command:local:Command', name: 'cluster-worker2-seed', op: 'deleted', seconds: 1.5 },
     ]);
   });
 

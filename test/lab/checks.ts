@@ -94,11 +94,12 @@ export interface ResourceTiming {
   seconds: number;
 }
 
-const STEP_LINE = /^\s*(?:[+~-]+|\+-|-\+)?\s*(\S+:\S+)\s+(\S+)\s+(created|updated|replaced|deleted|read|refreshed)\s+\(([\d.]+)s\)/;
+const STEP_LINE = /^\s*(?:[+~-]+)?\s*(\S+:\S+)\s+(\S+)\s+(created|updated|replaced|deleted|read|refreshed)(?: replacement| original)?\s+\(([\d.]+)s\)/;
 
 /**
  * The durations Pulumi's non-interactive display prints when a step ends, e.g.
- * `+  command:remote:Command cluster-init created (412.35s)`: one row per step, in the order they ended.
+ * `+  command:remote:Command cluster-init created (412.35s)`, `++ ... created replacement (0.23s)`: one
+ * row per step, in the order they ended (a replacement's create and delete are rows of their own).
  */
 export function resourceTimings(output: string): ResourceTiming[] {
   const rows: ResourceTiming[] = [];
