@@ -63,6 +63,17 @@ export const SLOW_HOST_LEADER_ELECTION = {
   'leader-elect-retry-period': '20s',
 } as const;
 
+/**
+ * kube-apiserver's checks of etcd (its defaults: 2 s each; --etcd-healthcheck-timeout for /livez and
+ * /healthz, --etcd-readycheck-timeout for /readyz). Under emulation etcd answered reads after up to a
+ * minute while it applied the first writes, so every check timed out, /readyz stayed "etcd failed" and
+ * kubeadm init waited for an API server that was up (found by the lab suite on Kubernetes 1.33.13).
+ */
+export const SLOW_HOST_API_SERVER = {
+  'etcd-healthcheck-timeout': '60s',
+  'etcd-readycheck-timeout': '60s',
+} as const;
+
 /** The static pods kubeadm writes, which are also its patch targets (cmd/kubeadm/app/util/patches). */
 export const STATIC_POD_TARGETS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
 
@@ -173,6 +184,7 @@ export function kubeadmInitConfig(cfg: LabConfig, plan: TopologyPlan, token: str
       certSANs: apiServerSans(plan),
       // v1beta3 has one of the v1beta4 timeouts, here.
       ...(cfg.slowHost && !v1beta4 ? { timeoutForControlPlane: SLOW_HOST_KUBEADM_TIMEOUTS.controlPlaneComponentHealthCheck } : {}),
+      ...(cfg.slowHost ? { extraArgs: extraArgs(api, SLOW_HOST_API_SERVER) } : {}),
     },
     ...(cfg.slowHost
       ? { controllerManager: { extraArgs: extraArgs(api, SLOW_HOST_LEADER_ELECTION) }, scheduler: { extraArgs: extraArgs(api, SLOW_HOST_LEADER_ELECTION) } }

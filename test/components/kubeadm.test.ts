@@ -93,6 +93,11 @@ describe('kubeadm builders', () => {
       ];
       assert.deepStrictEqual(cluster.controllerManager, { extraArgs: lease });
       assert.deepStrictEqual(cluster.scheduler, { extraArgs: lease });
+      // The API server waits a minute for etcd in its health and readiness checks (default 2 s each).
+      assert.deepStrictEqual(cluster.apiServer.extraArgs, [
+        { name: 'etcd-healthcheck-timeout', value: '60s' },
+        { name: 'etcd-readycheck-timeout', value: '60s' },
+      ]);
       // kubeadm derives the static pods' startup probe from the health check timeout (10 s period).
       assert.ok(parseDuration(init.timeouts.controlPlaneComponentHealthCheck) / 10 >= 90);
     });
@@ -108,6 +113,7 @@ describe('kubeadm builders', () => {
       assert.strictEqual(init.timeouts, undefined);
       assert.strictEqual(cluster.apiServer.timeoutForControlPlane, '20m0s');
       assert.deepStrictEqual(cluster.scheduler.extraArgs, { 'leader-elect-lease-duration': '120s', 'leader-elect-renew-deadline': '100s', 'leader-elect-retry-period': '20s' });
+      assert.deepStrictEqual(cluster.apiServer.extraArgs, { 'etcd-healthcheck-timeout': '60s', 'etcd-readycheck-timeout': '60s' });
       assert.strictEqual(YAML.parse(kubeadmJoinConfig(old, plan, plan.workers[0], TOKEN, hash)).discovery.timeout, '15m0s');
     });
 
@@ -139,6 +145,7 @@ describe('kubeadm builders', () => {
       assert.strictEqual(init.timeouts, undefined);
       assert.strictEqual(init.patches, undefined);
       assert.strictEqual(cluster.controllerManager, undefined);
+      assert.strictEqual(cluster.apiServer.extraArgs, undefined);
       assert.strictEqual(YAML.parse(kubeadmJoinConfig(cfg, plan, plan.workers[0], TOKEN, hash)).timeouts, undefined);
       assert.deepStrictEqual(kubeadmPatchEnv(cfg), {});
     });
