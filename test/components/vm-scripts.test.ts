@@ -253,4 +253,63 @@ describe('VM scripts (with shims)', function () {
       assert.notStrictEqual(wait('Error from server (NotFound): daemonsets.apps "cilium" not found').code, 0);
     });
   });
+
+  describe('kubeadm-init.sh (on the control-plane)', () => {
+    let dir: string;
+    beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-kubeadm-init-'))));
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+    // kubeadm: logs its subcommand; init writes admin.conf and a static pod as the real one does early on.
+    const kubeadm = [
+      'echo "kubeadm $1" >>"$K8S_DIR/calls"',
+      'case "$1" in',
+      '  init) mkdir -p "$K8S_DIR/manifests"; : >"$K8S_DIR/admin.conf"; : >"$K8S_DIR/manifests/etcd.yaml"; [ -z "${INIT_FAILS:-}" ] || exit 1 ;;',
+      '  reset) rm -rf "$K8S_DIR/admin.conf" "$K8S_DIR/manifests" "$K8S_DIR/pki" ;;',
+      'esac',
+    ].join('\n');
+    const kubectl = (coredns: boolean) =>
+      `case "$*" in *readyz*) echo ok;; *"get deployment coredns"*) ${coredns ? 'exit 0' : 'echo "not found" >&2; exit 1'};; *) exit 9;; esac`;
+    const run = (coredns: boolean, extra: Record<string, string> = {}) =>
+      withShims({ kubeadm, kubectl: kubectl(coredns), sleep: 'exit 0' }, 'scripts/vm/kubeadm-init.sh', {
+        CA_CERT: 'CA',
+        CA_KEY: 'KEY',
+        KUBEADM_CONFIG: 'kind: InitConfiguration',
+        K8S_DIR: dir,
+        KUBEADM_INIT_LOG: path.join(dir, 'init.log'),
+        TIMEOUT_SECONDS: '1',
+        LEGACY_CHECK_SECONDS: '1',
+        ...extra,
+      });
+    const calls = () => (fs.existsSync(path.join(dir, 'calls')) ? fs.readFileSync(path.join(dir, 'calls'), 'utf8').trim().split('\n') : []);
+
+    it('a fresh node: init with the lab CA, then the marker; a second run only checks the API', () => {
+      const r = run(true);
+      assert.strictEqual(r.code, 0, r.stderr);
+      assert.deepStrictEqual(calls(), ['kubeadm init']);
+      assert.strictEqual(fs.readFileSync(path.join(dir, 'pki/ca.crt'), 'utf8'), 'CA\n');
+      assert.ok(fs.existsSync(path.join(dir, 'lab-kubeadm-init.done')));
+      const again = run(true);
+      assert.strictEqual(again.code, 0, again.stderr);
+      assert.deepStrictEqual(calls(), ['kubeadm init'], 'no second init');
+      assert.match(again.stderr, /control-plane already initialised/);
+    });
+
+    it('an init cut off after writing admin.conf: no marker, so reset and init again', () => {
+      const failed = run(false, { INIT_FAILS: '1' });
+      assert.notStrictEqual(failed.code, 0);
+      assert.ok(fs.existsSync(path.join(dir, 'admin.conf')) && !fs.existsSync(path.join(dir, 'lab-kubeadm-init.done')));
+      const r = run(false);
+      assert.strictEqual(r.code, 0, r.stderr);
+      assert.deepStrictEqual(calls(), ['kubeadm init', 'kubeadm reset', 'kubeadm init']);
+      assert.match(r.stderr, /an earlier kubeadm init did not finish/);
+      assert.strictEqual(fs.readFileSync(path.join(dir, 'pki/ca.key'), 'utf8'), 'KEY\n', 'the lab CA written again after the reset');
+    });
+
+    it('a control plane from before the marker (API answers, CoreDNS there) is kept, not reset', () => {
+      fs.writeFileSync(path.join(dir, 'admin.conf'), '');
+      const r = run(true);
+      assert.strictEqual(r.code, 0, r.stderr);
+      assert.deepStrictEqual(calls(), []);
+      assert.ok(fs.existsSync(path.join(dir, 'lab-kubeadm-init.done')));
+    });
+  });
 });
