@@ -10,37 +10,13 @@ import * as os from 'os';
 import * as path from 'path';
 import { compareOutputs, formatComparison, sizeRange, withBefore } from '../../components/labcli/compare';
 import { execute } from '../../components/labcli';
-import { expectationsFor, runVerification } from '../../components/proof/verification';
-import { verifyCapture } from '../../components/verifier';
-import { cleartextCapture, DEFAULT_TRAFFIC as T, encryptedCapture, xfrmStateText } from '../proof/helpers/pcap';
+import { DEFAULT_TRAFFIC as T } from '../proof/helpers/pcap';
+import { verifiedCapture } from '../proof/helpers/verified';
 
 async function recordStack(dir: string, stack: 'unencrypted' | 'ipsec'): Promise<Record<string, unknown>> {
   const encryption = stack === 'ipsec' ? 'ipsec' : 'none';
   const rel = path.join('captures', stack, '1.pcap');
-  fs.mkdirSync(path.join(dir, 'captures', stack), { recursive: true });
-  (encryption === 'ipsec' ? encryptedCapture : cleartextCapture)(path.join(dir, rel));
-  const tcpdump = { file: `/var/tmp/cilium-lab/${stack}-run1-${T.nonce}.pcap`, bytes: fs.statSync(path.join(dir, rel)).size, captured: 12, received: 12, dropped: 0, stoppedBy: 'signal' as const };
-  const verification = await runVerification(
-    {
-      capturePath: rel,
-      root: dir,
-      podCidr: '10.0.0.0/8',
-      expectations: expectationsFor({
-        encryption,
-        spi: 3,
-        pods: [T.clientPod, T.serverPod],
-        nodeIps: ['192.168.211.10', T.node1, T.node2],
-        ciliumHosts: ['10.0.0.77', '10.0.1.124', '10.0.2.104'],
-        nonce: T.nonce,
-        decrypt: encryption === 'ipsec',
-        xfrmErrorsGrown: {},
-        tcpdump,
-      }),
-      xfrmTexts: encryption === 'ipsec' ? [xfrmStateText(T, 1), xfrmStateText(T, 2)] : [],
-      traffic: { pingTransmitted: 4, pingReceived: 4, httpTotal: 2, httpAnswered: 2, serverLogHits: 2 },
-    },
-    verifyCapture,
-  );
+  const verification = await verifiedCapture(dir, rel, encryption);
   return {
     encryption,
     ciliumVersion: '1.18.6',
