@@ -28,6 +28,7 @@ ensure_node_modules "$root"
 # shellcheck source=scripts/lib/libvirt-daemons.sh
 . "$root/scripts/lib/libvirt-daemons.sh"
 trap libvirt_daemons_stop EXIT
+open_kvm_to_qemu_user
 libvirt_daemons_start || {
   echo "test-lab: libvirt is not usable" >&2
   exit 2

@@ -29,9 +29,10 @@ running() {
 # libvirt probed QEMU with KVM but finds it unusable when it checks its cache, so it probes QEMU again on
 # every call (libvirt 9.0 src/qemu/qemu_capabilities.c virQEMUCapsIsValid: "KVM was enabled when probing
 # ..., but it is not available now"). Measured here under load: 40 s for `virsh create` of a tiny domain,
-# 2 s with /dev/kvm open to that user, and about 3 minutes for each lab VM's define and start. While a
-# suite runs, /dev/kvm is opened to others; its mode is given back at the end. Domains of type qemu still
-# run under TCG.
+# 2 s with /dev/kvm open to that user, and about 3 minutes for each lab VM's define and start. The lab
+# suite calls this before libvirt_daemons_start: /dev/kvm is opened to others while it runs, and its mode
+# is given back at the end. Domains of type qemu still run under TCG. The VM suite does not: with its three
+# domains starting at once instead of minutes apart, its warned worker missed its SSH wait in CI.
 kvm_mode_before=
 open_kvm_to_qemu_user() {
   [ -c /dev/kvm ] || return 0
@@ -45,7 +46,6 @@ open_kvm_to_qemu_user() {
 libvirt_daemons_start() {
   local d ok=
   export LIBVIRTD_STARTED_HERE=0
-  open_kvm_to_qemu_user
   for d in virtlogd libvirtd; do
     if ! running "$d"; then
       echo "starting $d" >&2
