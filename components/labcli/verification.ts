@@ -48,7 +48,8 @@ export interface StackVerification {
   reportPage?: string;
   esp?: Pick<Report['esp'], 'packets' | 'spis'> & { flows: Pick<EspFlowReport, 'src' | 'dst' | 'paths' | 'sizes'>[] };
   cleartext?: Pick<Report['cleartext'], 'podPackets'>;
-  nonce?: Pick<NonNullable<Report['nonce']>, 'hits'>;
+  /** `decryptedHits` (nonce frames found only inside decrypted ESP) is optional: a recording without it still reads, as compare and report use `hits` alone. */
+  nonce?: Pick<NonNullable<Report['nonce']>, 'hits'> & { decryptedHits?: number };
   decryption?: Pick<NonNullable<Report['decryption']>, 'ok' | 'failed'>;
   tcpdump?: { captured: number; dropped: number };
   timeline?: Timeline;
@@ -142,7 +143,7 @@ const VERIFICATION = fields<StackVerification>({
     flows: list(fields({ src: str, dst: str, paths: list(str), sizes: fields({ min: num, max: num, mean: num }) })),
   })),
   cleartext: optional(fields({ podPackets: num })),
-  nonce: optional(fields({ hits: num })),
+  nonce: optional(fields({ hits: num, decryptedHits: optional(num) })),
   decryption: optional(fields({ ok: num, failed: num })),
   tcpdump: optional(fields({ captured: num, dropped: num })),
   timeline: optional(fields<Timeline>({

@@ -51,6 +51,9 @@ describe('lab suite checks', () => {
     delete v.verification.frames;
     delete v.verification.nonce;
     assert.deepStrictEqual(failing(stageChecks('unencrypted', v)), ['unencrypted: a capture was judged', 'unencrypted: the nonce seen in cleartext']);
+    const bad = JSON.parse(JSON.stringify(ipsec)) as { verification: { nonce: Record<string, unknown> } };
+    bad.verification.nonce.decryptedHits = 'many';
+    assert.deepStrictEqual(failing(stageChecks('ipsec', bad)), ['ipsec: verification readable'], 'read by the lab command\'s one reader');
   });
 
   it('after the switch: verification.before in mode none and both captures on disk', () => {

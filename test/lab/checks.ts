@@ -34,7 +34,7 @@ export function stageChecks(stage: Stage, outputs: Obj): Check[] {
   const frames = v.frames ?? 0;
   out.push(check(`${stage}: a capture was judged`, frames > 0 && v.capturePath !== undefined, `${frames} frames, ${v.capturePath ?? 'no capture path'}`));
   const hits = v.nonce?.hits;
-  const decryptedHits = nonceDecrypted(outputs);
+  const decryptedHits = v.nonce?.decryptedHits ?? 0;
   switch (stage) {
     case 'unencrypted':
       out.push(check('unencrypted: expected cleartext', v.expected?.expect === 'cleartext', `expected ${v.expected?.expect ?? '-'}`));
@@ -66,13 +66,6 @@ function rotationCheck(v: StackVerification): Check {
   if (!r) return check('rotation: rotation judged', false, 'no rotation in the verification');
   const d = r.directions.map((x) => `${x.src}->${x.dst} old..${x.lastOld ?? '-'} new ${x.firstNew ?? '-'}`).join(', ');
   return check(`rotation: met (${r.from} -> ${r.to})`, r.pass && r.directions.length > 0, `${r.directions.length} directions: ${d}; ping lost ${r.traffic.pingLost}/${r.traffic.pingTransmitted}`);
-}
-
-/** verification.nonce.decryptedHits (the lab command's reader keeps only `hits`). */
-function nonceDecrypted(outputs: Obj): number {
-  const ver = outputs.verification;
-  const n = isObj(ver) && isObj(ver.nonce) ? ver.nonce.decryptedHits : undefined;
-  return typeof n === 'number' ? n : 0;
 }
 
 /** After the in-place switch: the output names the run before it, and both captures are on disk. */

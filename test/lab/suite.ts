@@ -255,7 +255,6 @@ async function main(): Promise<number> {
   }
   const at = STAGES.indexOf(from);
   const runs = (st: SuiteStage) => STAGES.indexOf(st) >= at;
-  let ipsecOutputs: Record<string, unknown> | undefined;
   try {
     if (runs('bundle')) {
       const before = leftovers(await libvirtNames(), [`cil-${FIRST}-`, `cil-${SECOND}-`]);
@@ -287,7 +286,7 @@ async function main(): Promise<number> {
     if (runs('ipsec')) {
       await s.configSet(FIRST, 'lab:encryption', 'ipsec');
       await s.up(FIRST, 'ipsec');
-      ipsecOutputs = await s.outputs(FIRST, 'ipsec.json');
+      const ipsecOutputs = await s.outputs(FIRST, 'ipsec.json');
       const captures = fs.readdirSync(path.join(work, 'captures', FIRST));
       const cs = switchChecks(ipsecOutputs, captures);
       cs.forEach(record);
